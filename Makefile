@@ -1,0 +1,33 @@
+# Quartermaster: `make demo` and `make test` work on a fresh machine with Python 3.11.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo demo-data test install lint bench clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+	@echo "install: .venv ready"
+
+install: $(STAMP)
+
+demo-data: $(STAMP)
+	$(BIN)/qm db upgrade
+	$(BIN)/qm demo generate --scale $${QM_DEMO_SCALE:-medium} --if-empty
+
+demo: demo-data
+	$(BIN)/qm demo serve
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check transactional pipelines forecasting dashboards tests bench
+
+clean:
+	rm -rf $(VENV) data/*.sqlite* data/*.duckdb* dbt_project/target

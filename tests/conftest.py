@@ -1,0 +1,101 @@
+"""Shared fixtures: a migrated database on SQLite (always) and PostgreSQL (when the server
+named by QM_TEST_POSTGRES_URL answers; required in CI by QM_REQUIRE_POSTGRES=1)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from transactional.db import make_engine
+from transactional.migrate import upgrade
+
+PG_ADMIN_URL = os.environ.get("QM_TEST_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("QM_REQUIRE_POSTGRES") == "1"
+
+
+def _pg_available() -> str | None:
+    try:
+        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT",
+                               connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not here"
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(exc).__name__}"
+
+
+_PG_PROBLEM = _pg_available()
+
+
+def pg_skip_or_fail() -> None:
+    if _PG_PROBLEM:
+        if REQUIRE_PG:
+            pytest.fail(f"QM_REQUIRE_POSTGRES=1 but {_PG_PROBLEM}")
+        pytest.skip(_PG_PROBLEM)
+
+
+@pytest.fixture(scope="session")
+def pg_database_url():
+    """A fresh PostgreSQL database for this pytest process, dropped at the end."""
+    pg_skip_or_fail()
+    name = f"qm_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    from transactional.db import _factory
+    _factory.cache_clear()
+    with admin.connect() as conn:
+        conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+_PG_MIGRATED: set[str] = set()
+
+
+def _fresh_pg(url: str) -> str:
+    if url not in _PG_MIGRATED:
+        upgrade(url)
+        _PG_MIGRATED.add(url)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(text(
+            "select tablename from pg_tables where schemaname='public' "
+            "and tablename <> 'alembic_version'"))]
+        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+                          + " RESTART IDENTITY CASCADE"))
+        conn.execute(text("ALTER SEQUENCE qm_change_seq RESTART WITH 1"))
+    engine.dispose()
+    upgrade(url)  # re-seeds the chart of accounts
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path: Path) -> str:
+    """A migrated, empty database URL on each engine."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'qm.sqlite'}"
+        upgrade(url)
+        return url
+    return _fresh_pg(request.getfixturevalue("pg_database_url"))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'qm.sqlite'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def pg_url(request) -> str:
+    return _fresh_pg(request.getfixturevalue("pg_database_url"))

@@ -1,0 +1,77 @@
+"""Who may do what (DESIGN.md §8), in one declarative table read by the service layer
+and the API alike. A resource is a document type, a master-data kind or a report."""
+
+from __future__ import annotations
+
+from transactional.errors import PermissionDenied
+
+ROLES = ("admin", "manager", "sales", "purchasing", "warehouse", "finance", "planner")
+
+DOCUMENT_TYPES = ("sales_order", "delivery", "sales_invoice", "customer_payment",
+                  "sales_return", "purchase_order", "goods_receipt", "supplier_bill",
+                  "supplier_payment", "purchase_return", "stock_transfer", "stock_count",
+                  "journal_entry", "period_close")
+MASTER_DATA = ("item", "warehouse", "customer", "supplier", "supplier_item", "carrier",
+               "account", "user")
+REPORTS = ("stock", "journal", "audit", "import", "planning")
+
+WRITE = {"create", "update", "delete", "post", "cancel"}
+
+# role -> resource -> actions. "read" on documents and master data is granted to every
+# role (people need to see what they work with); finance reports and audit are not.
+PERMISSIONS: dict[str, dict[str, set[str]]] = {
+    "manager": {
+        "purchase_order": {"approve", "reject"},
+        "sales_order": {"credit_override", "close"},
+        "journal": {"read"}, "stock": {"read"}, "audit": {"read"}, "planning": {"read"},
+        **{m: {"create", "update"} for m in MASTER_DATA if m not in ("user", "account")},
+    },
+    "sales": {
+        "sales_order": WRITE | {"close"},
+        "sales_return": {"create", "update", "delete"},
+        "customer": {"create", "update"},
+        "stock": {"read"},
+    },
+    "purchasing": {
+        "purchase_order": WRITE | {"close"},
+        "purchase_return": {"create", "update", "delete"},
+        "supplier": {"create", "update"},
+        "supplier_item": {"create", "update"},
+        "item": {"create", "update"},
+        "stock": {"read"}, "planning": {"read"},
+    },
+    "warehouse": {
+        **{t: set(WRITE) for t in ("delivery", "goods_receipt", "stock_transfer",
+                                   "stock_count", "sales_return", "purchase_return")},
+        "stock_transfer": WRITE | {"receive"},
+        "stock": {"read"}, "carrier": {"create", "update"},
+    },
+    "finance": {
+        **{t: set(WRITE) for t in ("sales_invoice", "customer_payment", "supplier_bill",
+                                   "supplier_payment", "journal_entry", "period_close",
+                                   "sales_return", "purchase_return")},
+        "journal": {"read"}, "stock": {"read"}, "import": {"create"},
+        "account": {"create", "update"},
+    },
+    "planner": {
+        "purchase_order": {"create", "update", "delete", "approve", "reject"},
+        "stock": {"read"}, "planning": {"read", "create"},
+    },
+}
+READ_FOR_ALL = set(DOCUMENT_TYPES) | set(MASTER_DATA) - {"user"}
+
+
+def allowed(role: str, resource: str, action: str) -> bool:
+    """True when `role` may perform `action` on `resource`."""
+    if role == "admin":
+        return True
+    if action == "read" and resource in READ_FOR_ALL:
+        return True
+    return action in PERMISSIONS.get(role, {}).get(resource, set())
+
+
+def authorize(role: str, resource: str, action: str) -> None:
+    """Raise PermissionDenied naming the role, action and resource."""
+    if not allowed(role, resource, action):
+        raise PermissionDenied(f"role {role!r} may not {action} {resource}",
+                               field="role", value=role, rule=f"{resource}:{action}")

@@ -1,0 +1,203 @@
+"""The life of every document: draft → posted → cancelled, in one place.
+
+Type-specific rules live in handlers (services/sales.py, purchasing.py, inventory.py,
+finance.py); this module owns status transitions, numbering, locking, the closed-period
+rule, the exact reversal on cancel, and the audit trail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from transactional.errors import Conflict, NotFound, ValidationError
+from transactional.ledger import StockBook, StockMove, post_journal
+from transactional.models import Document, DocumentLine, JournalEntry, JournalLine, StockLedgerEntry
+from transactional.services.base import (Context, audit, date_field, ensure_open_period,
+                                         next_number, summary, touch)
+from transactional.services.registry import HANDLERS, handler_for
+
+
+def lock_document(ctx: Context, doc_id: int, doc_type: str | None = None) -> Document:
+    """Load a document FOR UPDATE (the row lock serialises posting the same document)."""
+    doc = ctx.session.execute(select(Document).where(Document.id == doc_id).with_for_update()
+                              .execution_options(populate_existing=True)).scalar_one_or_none()
+    if doc is None or (doc_type and doc.doc_type != doc_type):
+        raise NotFound(f"{doc_type or 'document'} {doc_id} does not exist", field="id",
+                       value=doc_id, rule="must_exist")
+    return doc
+
+
+def get_document(ctx: Context, doc_id: int, doc_type: str | None = None) -> Document:
+    doc = ctx.session.get(Document, doc_id)
+    if doc is None or (doc_type and doc.doc_type != doc_type):
+        raise NotFound(f"{doc_type or 'document'} {doc_id} does not exist", field="id",
+                       value=doc_id, rule="must_exist")
+    ctx.authorize(doc.doc_type, "read")
+    return doc
+
+
+def create_draft(ctx: Context, doc_type: str, data: dict[str, Any]) -> Document:
+    """Validate the input and store a draft with its number; nothing posts yet."""
+    if doc_type not in HANDLERS:
+        raise ValidationError(f"unknown document type {doc_type!r}", field="doc_type",
+                              value=doc_type, rule="known_document_type")
+    ctx.authorize(doc_type, "create")
+    handler = handler_for(doc_type)
+    _reject_unknown_fields(handler, data)
+    now = ctx.now()
+    doc_date = date_field(data.get("doc_date") or now.date(), "doc_date")
+    doc = Document(doc_type=doc_type, status="draft", doc_date=doc_date,
+                   origin=data.get("origin") or "manual", created_by=ctx.username,
+                   created_at=now, updated_at=now, memo=data.get("memo"))
+    if doc.origin not in ("manual", "planning", "import", "demo"):
+        raise ValidationError(f"origin must be manual, planning, import or demo, got "
+                              f"{doc.origin!r}", field="origin", value=doc.origin,
+                              rule="one_of")
+    doc.planning_run_id = data.get("planning_run_id")
+    handler.build(ctx, doc, data)
+    doc.number = next_number(ctx.session, doc_type, doc_date.year)
+    ctx.session.add(doc)
+    ctx.session.flush()
+    touch(ctx, doc)
+    audit(ctx, "create", doc_type, doc.id, doc.number, None, summary(doc))
+    return doc
+
+
+def update_draft(ctx: Context, doc_id: int, data: dict[str, Any],
+                 doc_type: str | None = None) -> Document:
+    """Replace a draft's header and lines (drafts only)."""
+    doc = lock_document(ctx, doc_id, doc_type)
+    ctx.authorize(doc.doc_type, "update")
+    _require_status(doc, "draft", "update")
+    handler = handler_for(doc.doc_type)
+    _reject_unknown_fields(handler, data)
+    before = summary(doc)
+    merged = {**handler.dump(doc), **data}
+    doc.doc_date = date_field(merged.get("doc_date"), "doc_date")
+    doc.memo = merged.get("memo")
+    doc.lines.clear()
+    ctx.session.flush()
+    handler.build(ctx, doc, merged)
+    if doc.origin == "planning":
+        doc.planner_touched = True
+    ctx.session.flush()
+    touch(ctx, doc)
+    audit(ctx, "update", doc.doc_type, doc.id, doc.number, before, summary(doc))
+    return doc
+
+
+def delete_draft(ctx: Context, doc_id: int, doc_type: str | None = None) -> None:
+    """Delete a draft (posted documents are cancelled, never deleted)."""
+    doc = lock_document(ctx, doc_id, doc_type)
+    ctx.authorize(doc.doc_type, "delete")
+    _require_status(doc, "draft", "delete")
+    audit(ctx, "delete", doc.doc_type, doc.id, doc.number, summary(doc), None)
+    ctx.session.delete(doc)
+    ctx.session.flush()
+
+
+def post_document(ctx: Context, doc_id: int, doc_type: str | None = None) -> Document:
+    """Validate against the current state and post stock and journal in this transaction."""
+    doc = lock_document(ctx, doc_id, doc_type)
+    ctx.authorize(doc.doc_type, "approve" if doc.doc_type == "purchase_order" else "post")
+    handler = handler_for(doc.doc_type)
+    _require_status(doc, "draft", "post")
+    before = summary(doc)
+    if handler.posts_to_books:
+        ensure_open_period(ctx.session, doc.doc_date, f"{doc.doc_type} {doc.number}")
+    handler.post(ctx, doc)
+    _touch_related(ctx, doc)
+    now = ctx.now()
+    doc.status = handler.posted_status
+    doc.posted_by, doc.posted_at = ctx.username, now
+    touch(ctx, doc)
+    ctx.session.flush()
+    audit(ctx, "post" if doc.doc_type != "purchase_order" else "approve", doc.doc_type,
+          doc.id, doc.number, before, summary(doc))
+    return doc
+
+
+def cancel_document(ctx: Context, doc_id: int, cancel_date: dt.date | None = None,
+                    doc_type: str | None = None, reason: str | None = None) -> Document:
+    """Cancel a posted document: exact reversing stock and journal rows dated on the
+    cancel date; the original rows stay."""
+    doc = lock_document(ctx, doc_id, doc_type)
+    ctx.authorize(doc.doc_type, "cancel")
+    handler = handler_for(doc.doc_type)
+    if doc.status not in ("posted", "approved"):
+        raise Conflict(f"{doc.number} is {doc.status}; only posted documents can be cancelled "
+                       f"(drafts are deleted)", field="status", value=doc.status,
+                       rule="posted_to_cancelled")
+    cancel_date = cancel_date or ctx.now().date()
+    if cancel_date < doc.doc_date:
+        raise ValidationError(f"cancel date {cancel_date} is before the document date "
+                              f"{doc.doc_date}", field="cancel_date", value=cancel_date,
+                              rule="not_before_document_date")
+    if handler.posts_to_books:
+        ensure_open_period(ctx.session, cancel_date, f"cancellation of {doc.number}")
+    before = summary(doc)
+    handler.check_cancel(ctx, doc)
+    now = ctx.now()
+    reverse_postings(ctx, doc, cancel_date, now)
+    handler.undo(ctx, doc)
+    _touch_related(ctx, doc)
+    doc.status = "cancelled"
+    doc.cancelled_by, doc.cancelled_at, doc.cancel_date = ctx.username, now, cancel_date
+    if reason:
+        doc.memo = f"{doc.memo or ''}\ncancelled: {reason}".strip()
+    touch(ctx, doc)
+    ctx.session.flush()
+    audit(ctx, "cancel", doc.doc_type, doc.id, doc.number, before, summary(doc))
+    return doc
+
+
+def reverse_postings(ctx: Context, doc: Document, on: dt.date, now: dt.datetime) -> None:
+    """Append the exact negative of every stock-ledger row and journal entry of `doc`."""
+    session = ctx.session
+    rows = session.execute(select(StockLedgerEntry).where(
+        StockLedgerEntry.document_id == doc.id, StockLedgerEntry.is_reversal.is_(False))
+        .order_by(StockLedgerEntry.id.desc())).scalars().all()
+    if rows:
+        book = StockBook(session, {(r.item_id, r.warehouse_id) for r in rows})
+        for r in rows:
+            book.move(doc, StockMove(r.item_id, r.warehouse_id, -r.qty, value=-r.value,
+                                     line_id=r.document_line_id), on, now, is_reversal=True)
+    entries = session.execute(select(JournalEntry).where(
+        JournalEntry.document_id == doc.id, JournalEntry.is_reversal.is_(False))
+        .order_by(JournalEntry.id)).scalars().all()
+    for e in entries:
+        lines = [JournalLine(account_code=ln.account_code, debit=ln.credit, credit=ln.debit,
+                             rule=ln.rule, customer_id=ln.customer_id,
+                             supplier_id=ln.supplier_id, item_id=ln.item_id,
+                             warehouse_id=ln.warehouse_id) for ln in e.lines]
+        session.add(JournalEntry(document_id=doc.id, doc_type=doc.doc_type, posting_date=on,
+                                 memo=f"reversal of {doc.number}", is_reversal=True,
+                                 reverses_id=e.id, created_at=now, lines=lines))
+
+
+def _touch_related(ctx: Context, doc: Document) -> None:
+    """Source documents whose tallies changed get a new change cursor too, so the
+    incremental warehouse extract sees them."""
+    related = {obj.document_id for obj in ctx.session.dirty if isinstance(obj, DocumentLine)}
+    related |= {obj.id for obj in ctx.session.dirty if isinstance(obj, Document)}
+    related.discard(doc.id)
+    for other_id in sorted(related):
+        touch(ctx, ctx.session.get(Document, other_id))
+
+
+def _require_status(doc: Document, status: str, action: str) -> None:
+    if doc.status != status:
+        raise Conflict(f"cannot {action} {doc.number}: it is {doc.status}, must be {status}",
+                       field="status", value=doc.status, rule=f"{status}_to_{action}")
+
+
+def _reject_unknown_fields(handler, data: dict[str, Any]) -> None:
+    allowed = set(handler.header_fields) | {"doc_date", "memo", "lines", "origin",
+                                            "planning_run_id"}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValidationError(f"{handler.doc_type} has no field {unknown[0]!r}",
+                              field=unknown[0], value=data[unknown[0]], rule="unknown_field")

@@ -1,0 +1,132 @@
+"""The handler contract each document type fulfils, and helpers shared by handlers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from transactional.errors import ValidationError
+from transactional.ledger import ZERO, money
+from transactional.models import Document, DocumentLine, Item
+from transactional.services.base import Context, decimal_field, must_exist
+
+
+class Handler:
+    """One document type: how a draft is built and validated, what posting writes,
+    what must hold before it may be cancelled and which tallies cancelling undoes."""
+
+    doc_type = ""
+    header_fields: tuple[str, ...] = ()
+    line_fields: tuple[str, ...] = ()
+    posts_to_books = True
+    posted_status = "posted"
+
+    def build(self, ctx: Context, doc: Document, data: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def post(self, ctx: Context, doc: Document) -> None:
+        raise NotImplementedError
+
+    def check_cancel(self, ctx: Context, doc: Document) -> None:
+        """Raise Conflict when later documents depend on this one."""
+
+    def undo(self, ctx: Context, doc: Document) -> None:
+        """Roll back tallies on source documents after the reversal was posted."""
+
+    def dump(self, doc: Document) -> dict[str, Any]:
+        """The editable input of a draft (used to merge partial updates)."""
+        out: dict[str, Any] = {f: getattr(doc, f) for f in self.header_fields
+                               if hasattr(doc, f)}
+        out["lines"] = [{f: getattr(ln, f) for f in self.line_fields if hasattr(ln, f)}
+                        for ln in doc.lines]
+        return out
+
+
+def lines_of(data: dict[str, Any], allowed: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The input lines; at least one, each a mapping with only known fields."""
+    lines = data.get("lines")
+    if not isinstance(lines, list) or not lines:
+        raise ValidationError("a document needs at least one line", field="lines",
+                              value=lines if lines is None else len(lines), rule="min_one_line")
+    for i, line in enumerate(lines):
+        if not isinstance(line, dict):
+            raise ValidationError(f"lines[{i}] must be an object", field=f"lines[{i}]",
+                                  value=line, rule="object")
+        unknown = sorted(k for k, v in line.items() if k not in allowed and v is not None)
+        if unknown:
+            raise ValidationError(f"lines[{i}] has no field {unknown[0]!r}",
+                                  field=f"lines[{i}].{unknown[0]}", value=line[unknown[0]],
+                                  rule="unknown_field")
+    return lines
+
+
+def active_item(ctx: Context, item_id: Any, field: str) -> Item:
+    item = must_exist(ctx.session, Item, item_id, field)
+    if not item.active:
+        raise ValidationError(f"{field}: item {item.sku} is inactive", field=field,
+                              value=item_id, rule="item_active")
+    return item
+
+
+def qty_field(value: Any, field: str, *, allow_zero: bool = False) -> Decimal:
+    return decimal_field(value, field, positive=not allow_zero, non_negative=allow_zero)
+
+
+def source_lines(ctx: Context, ids: list[int], *, lock: bool) -> dict[int, DocumentLine]:
+    """Load source lines (order/receipt/delivery lines) by id, locked in id order."""
+    if not ids:
+        return {}
+    stmt = select(DocumentLine).where(DocumentLine.id.in_(sorted(set(ids)))) \
+        .order_by(DocumentLine.id).execution_options(populate_existing=True)
+    if lock:
+        stmt = stmt.with_for_update()
+    return {ln.id: ln for ln in ctx.session.execute(stmt).scalars()}
+
+
+def source_line(ctx: Context, doc_field: str, line_id: Any, parent: Document,
+                loaded: dict[int, DocumentLine] | None = None) -> DocumentLine:
+    """The source line a new line refers to; it must belong to `parent`."""
+    if line_id is None:
+        raise ValidationError(f"{doc_field} is required", field=doc_field, value=None,
+                              rule="required")
+    line = (loaded or {}).get(line_id) or ctx.session.get(DocumentLine, line_id)
+    if line is None or line.document_id != parent.id:
+        raise ValidationError(f"{doc_field}: line {line_id} is not a line of {parent.number}",
+                              field=doc_field, value=line_id, rule="line_of_source_document")
+    return line
+
+
+def posted_source(ctx: Context, data: dict[str, Any], doc_type: str,
+                  statuses: tuple[str, ...] = ("posted",)) -> Document:
+    src = must_exist(ctx.session, Document, data.get("source_document_id"),
+                     "source_document_id")
+    if src.doc_type != doc_type:
+        raise ValidationError(f"source_document_id: {src.number} is a {src.doc_type}, "
+                              f"expected a {doc_type}", field="source_document_id",
+                              value=src.id, rule=f"source_is_{doc_type}")
+    if src.status not in statuses:
+        raise ValidationError(f"source_document_id: {src.number} is {src.status}, must be "
+                              f"{' or '.join(statuses)}", field="source_document_id",
+                              value=src.id, rule="source_posted")
+    if src.fulfilment_status == "closed":
+        raise ValidationError(f"source_document_id: {src.number} is closed",
+                              field="source_document_id", value=src.id, rule="source_open")
+    return src
+
+
+def set_totals(doc: Document) -> None:
+    doc.net_total = money(sum((ln.net_amount for ln in doc.lines), ZERO))
+    doc.vat_total = money(sum((ln.vat_amount for ln in doc.lines), ZERO))
+    doc.gross_total = doc.net_total + doc.vat_total
+
+
+def fulfilment(lines: list[DocumentLine], done_attr: str) -> str:
+    """open / partly / fully from the lines' done quantity against ordered quantity."""
+    done = [getattr(ln, done_attr) for ln in lines]
+    if all(d >= ln.qty for d, ln in zip(done, lines, strict=True)):
+        return "fully"
+    if any(d > 0 for d in done):
+        return "partly"
+    return "open"

@@ -1,0 +1,115 @@
+"""Approvals and decisions around documents: approve / reject purchase orders (recording
+planner decisions for planning drafts), close orders, credit-limit overrides."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from transactional.errors import Conflict, ValidationError
+from transactional.models import Document, PlannerDecision
+from transactional.services.base import Context, audit, summary, touch
+from transactional.services.documents import lock_document, post_document, update_draft
+
+
+def _decide(ctx: Context, doc: Document, action: str, reason: str | None = None,
+            line_changes: dict[int, tuple[Decimal, Decimal]] | None = None) -> None:
+    if doc.origin != "planning":
+        return
+    now = ctx.now()
+    if line_changes:
+        for line_id, (old, new) in line_changes.items():
+            ctx.session.add(PlannerDecision(
+                document_id=doc.id, document_line_id=line_id,
+                planning_run_id=doc.planning_run_id, action=action, suggested_qty=old,
+                final_qty=new, reason=reason, decided_by=ctx.username, decided_at=now))
+    else:
+        for ln in doc.lines:
+            ctx.session.add(PlannerDecision(
+                document_id=doc.id, document_line_id=ln.id,
+                planning_run_id=doc.planning_run_id, action=action, suggested_qty=ln.qty,
+                final_qty=Decimal(0) if action == "reject" else ln.qty, reason=reason,
+                decided_by=ctx.username, decided_at=now))
+
+
+def approve_purchase_order(ctx: Context, doc_id: int) -> Document:
+    """Draft → approved; a planning draft's approval is recorded as a planner decision."""
+    doc = post_document(ctx, doc_id, "purchase_order")
+    _decide(ctx, doc, "approve")
+    doc.planner_touched = True
+    return doc
+
+
+def reject_purchase_order(ctx: Context, doc_id: int, reason: str) -> Document:
+    """Draft → rejected, with a reason (required)."""
+    doc = lock_document(ctx, doc_id, "purchase_order")
+    ctx.authorize("purchase_order", "reject")
+    if not reason or not reason.strip():
+        raise ValidationError("a rejection needs a reason", field="reason", value=reason,
+                              rule="required")
+    if doc.status != "draft":
+        raise Conflict(f"cannot reject {doc.number}: it is {doc.status}, must be draft",
+                       field="status", value=doc.status, rule="draft_to_rejected")
+    before = summary(doc)
+    doc.status, doc.reject_reason, doc.planner_touched = "rejected", reason.strip(), True
+    _decide(ctx, doc, "reject", reason.strip())
+    touch(ctx, doc)
+    audit(ctx, "reject", doc.doc_type, doc.id, doc.number, before, summary(doc))
+    return doc
+
+
+def edit_purchase_order_quantities(ctx: Context, doc_id: int,
+                                   quantities: dict[int, Decimal]) -> Document:
+    """A planner changes line quantities of a draft PO (line id → new qty; 0 drops it)."""
+    doc = lock_document(ctx, doc_id, "purchase_order")
+    if doc.status != "draft":
+        raise Conflict(f"cannot edit {doc.number}: it is {doc.status}, must be draft",
+                       field="status", value=doc.status, rule="draft_to_update")
+    old = {ln.id: ln.qty for ln in doc.lines}
+    unknown = [k for k in quantities if k not in old]
+    if unknown:
+        raise ValidationError(f"line {unknown[0]} is not a line of {doc.number}",
+                              field="quantities", value=unknown[0], rule="line_of_document")
+    lines = [{"item_id": ln.item_id, "unit_price": ln.unit_price,
+              "qty": quantities.get(ln.id, ln.qty)} for ln in doc.lines
+             if Decimal(str(quantities.get(ln.id, ln.qty))) != 0]
+    changes = {lid: (old[lid], Decimal(str(q))) for lid, q in quantities.items()
+               if Decimal(str(q)) != old[lid]}
+    doc = update_draft(ctx, doc.id, {"lines": lines}, "purchase_order")
+    if changes:
+        # line ids change on rewrite: record the decision against the document
+        _decide(ctx, doc, "edit", None, {None: (sum(o for o, _ in changes.values()),
+                                                sum(n for _, n in changes.values()))})
+    return doc
+
+
+def close_order(ctx: Context, doc_id: int) -> Document:
+    """Short-close a posted sales order or approved purchase order: what is not yet
+    delivered/received will not be."""
+    doc = lock_document(ctx, doc_id)
+    if doc.doc_type not in ("sales_order", "purchase_order"):
+        raise ValidationError(f"{doc.number} is not an order", field="id", value=doc_id,
+                              rule="order_only")
+    ctx.authorize(doc.doc_type, "close")
+    if doc.status not in ("posted", "approved") or doc.fulfilment_status == "closed":
+        raise Conflict(f"cannot close {doc.number}: it is {doc.status}/"
+                       f"{doc.fulfilment_status}", field="status", value=doc.status,
+                       rule="open_to_closed")
+    before = summary(doc)
+    doc.fulfilment_status = "closed"
+    touch(ctx, doc)
+    audit(ctx, "close", doc.doc_type, doc.id, doc.number, before, summary(doc))
+    return doc
+
+
+def approve_credit_override(ctx: Context, doc_id: int) -> Document:
+    """A manager lets a sales order exceed the customer's credit limit (recorded)."""
+    doc = lock_document(ctx, doc_id, "sales_order")
+    ctx.authorize("sales_order", "credit_override")
+    if doc.status != "draft":
+        raise Conflict(f"{doc.number} is {doc.status}; overrides apply to drafts",
+                       field="status", value=doc.status, rule="draft_only")
+    doc.credit_override_by, doc.credit_override_at = ctx.username, ctx.now()
+    touch(ctx, doc)
+    audit(ctx, "credit_override", doc.doc_type, doc.id, doc.number, None,
+          {"credit_override_by": ctx.username})
+    return doc
