@@ -13,8 +13,14 @@ from sqlalchemy.orm import Session
 
 from transactional.chart import INVENTORY_ACCOUNTS
 from transactional.ledger import money
-from transactional.models import (Document, JournalEntry, JournalLine, StockBalance,
-                                  StockLedgerEntry)
+from transactional.models import (
+    Document,
+    JournalEntry,
+    JournalLine,
+    StockBalance,
+    StockLedgerEntry,
+    Warehouse,
+)
 
 ZERO = Decimal(0)
 
@@ -37,6 +43,17 @@ def inventory_agrees(session: Session) -> list[str]:
     if money(Decimal(gl)) != money(Decimal(ledger)):
         problems.append(f"GL inventory 1200+1210 = {money(Decimal(gl))} but stock ledger value "
                         f"= {money(Decimal(ledger))}")
+    for account, transit in (("1200", False), ("1210", True)):
+        gl_acc = session.execute(select(func.coalesce(func.sum(
+            JournalLine.debit - JournalLine.credit), 0)).where(
+            JournalLine.account_code == account)).scalar_one()
+        led = session.execute(select(func.coalesce(func.sum(StockLedgerEntry.value), 0))
+                              .join(Warehouse, Warehouse.id == StockLedgerEntry.warehouse_id)
+                              .where(Warehouse.is_transit.is_(transit))).scalar_one()
+        if money(Decimal(gl_acc)) != money(Decimal(led)):
+            problems.append(f"GL {account} = {money(Decimal(gl_acc))} but the stock ledger of "
+                            f"{'in-transit' if transit else 'real'} warehouses = "
+                            f"{money(Decimal(led))}")
     sums = {(i, w): (Decimal(q), Decimal(v)) for i, w, q, v in session.execute(
         select(StockLedgerEntry.item_id, StockLedgerEntry.warehouse_id,
                func.sum(StockLedgerEntry.qty), func.sum(StockLedgerEntry.value))

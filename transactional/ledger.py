@@ -14,8 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from transactional.errors import BackdatedMovement, NegativeStock, ValidationError
-from transactional.models import (Document, Item, JournalEntry, JournalLine, StockBalance,
-                                  StockLedgerEntry, Warehouse)
+from transactional.models import (
+    Document,
+    Item,
+    JournalEntry,
+    JournalLine,
+    StockBalance,
+    StockLedgerEntry,
+    Warehouse,
+)
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
@@ -84,7 +91,10 @@ def post_journal(session: Session, doc: Document, posting_date: dt.date, now: dt
     Raises if the result does not balance to the cent (it cannot, by construction, unless
     a manual entry is unbalanced — which the journal-entry handler refuses earlier).
     """
+    # net per account and dimensions, so an entry shows one line per account (a negative
+    # cost difference nets against the inventory credit instead of showing both sides)
     buckets: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+    kinds: dict[tuple, list[str]] = defaultdict(list)
     for a in amounts:
         value = money(a.value)
         if value == 0:
@@ -92,14 +102,17 @@ def post_journal(session: Session, doc: Document, posting_date: dt.date, now: dt
         debit_acc, credit_acc = POSTING_RULES[(doc.doc_type, a.kind)]
         if value < 0:
             debit_acc, credit_acc, value = credit_acc, debit_acc, -value
-        dims = (a.kind, a.customer_id, a.supplier_id, a.item_id, a.warehouse_id)
-        buckets[(debit_acc, *dims)] += value
-        buckets[(credit_acc, *dims)] -= value
+        dims = (a.customer_id, a.supplier_id, a.item_id, a.warehouse_id)
+        for acc, signed in ((debit_acc, value), (credit_acc, -value)):
+            buckets[(acc, *dims)] += signed
+            if a.kind not in kinds[(acc, *dims)]:
+                kinds[(acc, *dims)].append(a.kind)
     for m in manual:
-        buckets[(m.account_code, "manual", m.customer_id, m.supplier_id, None, None)] += (
-            money(m.debit) - money(m.credit))
-    lines = [JournalLine(account_code=k[0], rule=k[1], customer_id=k[2], supplier_id=k[3],
-                         item_id=k[4], warehouse_id=k[5],
+        key = (m.account_code, m.customer_id, m.supplier_id, None, None)
+        buckets[key] += money(m.debit) - money(m.credit)
+        kinds[key] = ["manual"]
+    lines = [JournalLine(account_code=k[0], rule="+".join(kinds[k])[:40], customer_id=k[1],
+                         supplier_id=k[2], item_id=k[3], warehouse_id=k[4],
                          debit=v if v > 0 else ZERO, credit=-v if v < 0 else ZERO)
              for k, v in buckets.items() if v != 0]
     if not lines:

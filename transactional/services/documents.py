@@ -13,10 +13,17 @@ from typing import Any
 from sqlalchemy import select
 
 from transactional.errors import Conflict, NotFound, ValidationError
-from transactional.ledger import StockBook, StockMove, post_journal
+from transactional.ledger import StockBook, StockMove
 from transactional.models import Document, DocumentLine, JournalEntry, JournalLine, StockLedgerEntry
-from transactional.services.base import (Context, audit, date_field, ensure_open_period,
-                                         next_number, summary, touch)
+from transactional.services.base import (
+    Context,
+    audit,
+    date_field,
+    ensure_open_period,
+    next_number,
+    summary,
+    touch,
+)
 from transactional.services.registry import HANDLERS, handler_for
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from transactional.errors import ValidationError
 from transactional.ledger import ZERO, money
-from transactional.models import Document, DocumentLine, Item
+from transactional.models import Document, DocumentLine, Item, Warehouse
 from transactional.services.base import Context, decimal_field, must_exist
 
 
@@ -68,6 +68,16 @@ def active_item(ctx: Context, item_id: Any, field: str) -> Item:
         raise ValidationError(f"{field}: item {item.sku} is inactive", field=field,
                               value=item_id, rule="item_active")
     return item
+
+
+def usable_warehouse(ctx: Context, warehouse_id: Any, field: str) -> Warehouse:
+    """A real, active warehouse (not the virtual in-transit one)."""
+    wh = must_exist(ctx.session, Warehouse, warehouse_id, field)
+    if wh.is_transit or not wh.active:
+        raise ValidationError(f"{field}: warehouse {wh.code} is "
+                              f"{'the in-transit warehouse' if wh.is_transit else 'inactive'}",
+                              field=field, value=warehouse_id, rule="usable_warehouse")
+    return wh
 
 
 def qty_field(value: Any, field: str, *, allow_zero: bool = False) -> Decimal:

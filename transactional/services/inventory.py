@@ -7,9 +7,22 @@ from sqlalchemy import select
 from transactional.errors import Conflict, ValidationError
 from transactional.ledger import ZERO, Amount, StockBook, StockMove, post_journal
 from transactional.models import Document, StockLedgerEntry, Warehouse
-from transactional.services.base import (Context, audit, date_field, decimal_field,
-                                         ensure_open_period, must_exist, summary, touch)
-from transactional.services.handler import Handler, active_item, lines_of, qty_field
+from transactional.services.base import (
+    Context,
+    audit,
+    date_field,
+    decimal_field,
+    ensure_open_period,
+    summary,
+    touch,
+)
+from transactional.services.handler import (
+    Handler,
+    active_item,
+    lines_of,
+    qty_field,
+    usable_warehouse,
+)
 
 
 class StockTransfer(Handler):
@@ -20,8 +33,8 @@ class StockTransfer(Handler):
     line_fields = ("item_id", "qty")
 
     def build(self, ctx, doc, data):
-        must_exist(ctx.session, Warehouse, data.get("warehouse_id"), "warehouse_id")
-        must_exist(ctx.session, Warehouse, data.get("to_warehouse_id"), "to_warehouse_id")
+        usable_warehouse(ctx, data.get("warehouse_id"), "warehouse_id")
+        usable_warehouse(ctx, data.get("to_warehouse_id"), "to_warehouse_id")
         if data["warehouse_id"] == data["to_warehouse_id"]:
             raise ValidationError("to_warehouse_id must differ from warehouse_id",
                                   field="to_warehouse_id", value=data["to_warehouse_id"],
@@ -35,11 +48,15 @@ class StockTransfer(Handler):
                                           qty=qty_field(ln.get("qty"), f"lines[{i}].qty")))
 
     def post(self, ctx, doc):
-        book = StockBook(ctx.session, {(ln.item_id, doc.warehouse_id) for ln in doc.lines})
+        transit = transit_warehouse_id(ctx)
+        book = StockBook(ctx.session, {(ln.item_id, w) for ln in doc.lines
+                                       for w in (doc.warehouse_id, transit)})
         now, amounts = ctx.now(), []
         for ln in doc.lines:
             row = book.move(doc, StockMove(ln.item_id, doc.warehouse_id, -ln.qty,
                                            line_id=ln.id), doc.doc_date, now)
+            book.move(doc, StockMove(ln.item_id, transit, ln.qty, value=-row.value,
+                                     line_id=ln.id), doc.doc_date, now)
             ln.unit_cost = row.unit_cost
             amounts.append(Amount("dispatched_value", -row.value, item_id=ln.item_id,
                                   warehouse_id=doc.warehouse_id))
@@ -63,13 +80,17 @@ def receive_transfer(ctx: Context, doc_id: int, received_on=None) -> Document:
                               field="received_on", value=on, rule="not_before_dispatch")
     ensure_open_period(ctx.session, on, f"receipt of {doc.number}")
     before = summary(doc)
-    dispatched = ctx.session.execute(select(StockLedgerEntry).where(
-        StockLedgerEntry.document_id == doc.id, StockLedgerEntry.is_reversal.is_(False))
-        .order_by(StockLedgerEntry.id)).scalars().all()
-    book = StockBook(ctx.session, {(r.item_id, doc.to_warehouse_id) for r in dispatched})
+    transit = transit_warehouse_id(ctx)
+    in_transit = ctx.session.execute(select(StockLedgerEntry).where(
+        StockLedgerEntry.document_id == doc.id, StockLedgerEntry.is_reversal.is_(False),
+        StockLedgerEntry.warehouse_id == transit).order_by(StockLedgerEntry.id)).scalars().all()
+    book = StockBook(ctx.session, {(r.item_id, w) for r in in_transit
+                                   for w in (transit, doc.to_warehouse_id)})
     now, amounts = ctx.now(), []
-    for r in dispatched:
-        row = book.move(doc, StockMove(r.item_id, doc.to_warehouse_id, -r.qty, value=-r.value,
+    for r in in_transit:
+        book.move(doc, StockMove(r.item_id, transit, -r.qty, value=-r.value,
+                                 line_id=r.document_line_id), on, now)
+        row = book.move(doc, StockMove(r.item_id, doc.to_warehouse_id, r.qty, value=r.value,
                                        line_id=r.document_line_id), on, now)
         amounts.append(Amount("received_value", row.value, item_id=r.item_id,
                               warehouse_id=doc.to_warehouse_id))
@@ -78,6 +99,12 @@ def receive_transfer(ctx: Context, doc_id: int, received_on=None) -> Document:
     touch(ctx, doc)
     audit(ctx, "receive", doc.doc_type, doc.id, doc.number, before, summary(doc))
     return doc
+
+
+def transit_warehouse_id(ctx: Context) -> int:
+    """The virtual in-transit warehouse (seeded by `qm db upgrade`)."""
+    return ctx.session.execute(select(Warehouse.id).where(Warehouse.is_transit.is_(True))
+                               .order_by(Warehouse.id)).scalars().first()
 
 
 class StockCount(Handler):
@@ -90,7 +117,7 @@ class StockCount(Handler):
     line_fields = ("item_id", "qty", "unit_cost")
 
     def build(self, ctx, doc, data):
-        must_exist(ctx.session, Warehouse, data.get("warehouse_id"), "warehouse_id")
+        usable_warehouse(ctx, data.get("warehouse_id"), "warehouse_id")
         doc.warehouse_id = data["warehouse_id"]
         doc.is_opening = bool(data.get("is_opening"))
         from transactional.models import DocumentLine

@@ -10,8 +10,16 @@ from sqlalchemy import select
 
 from transactional.chart import DEFAULT_ACCOUNTS, SUB_ACCOUNT_PARENT
 from transactional.errors import Conflict, ValidationError
-from transactional.models import (Account, Carrier, ChangeCounter, Customer, Item, Supplier,
-                                  SupplierItem, Warehouse)
+from transactional.models import (
+    Account,
+    Carrier,
+    ChangeCounter,
+    Customer,
+    Item,
+    Supplier,
+    SupplierItem,
+    Warehouse,
+)
 from transactional.services.base import Context, audit, date_field, decimal_field, get_or_404
 
 # kind -> (model, {field: (type, required)}, unique fields)
@@ -41,6 +49,7 @@ SPECS: dict[str, tuple[type, dict[str, tuple[str, bool]], tuple[str, ...]]] = {
                           "account_type": ("acctype", True), "parent_code": ("str", False),
                           "active": ("bool", False)}, ("code",)),
 }
+TRANSIT_CODE = "IN-TRANSIT"
 REFS = {"supplier": Supplier, "item": Item}
 
 
@@ -186,6 +195,9 @@ def seed_reference_data(session) -> None:
             session.add(Account(code=code, name=name, account_type=typ, is_control=control,
                                 parent_code=SUB_ACCOUNT_PARENT.get(code)))
     session.flush()
+    if session.execute(select(Warehouse).where(Warehouse.is_transit.is_(True))
+                       ).scalar_one_or_none() is None:
+        session.add(Warehouse(code=TRANSIT_CODE, name="Goods in transit", is_transit=True))
     if session.get(ChangeCounter, 1) is None:
         session.add(ChangeCounter(id=1, value=0))
     session.flush()

@@ -8,12 +8,20 @@ from sqlalchemy import select
 
 from transactional.errors import Conflict, ValidationError
 from transactional.ledger import ZERO, Amount, StockBook, StockMove, money, post_journal
-from transactional.models import Document, DocumentLine, Supplier, SupplierItem, Warehouse
-from transactional.services.base import Context, date_field, decimal_field, must_exist
-from transactional.services.handler import (Handler, active_item, lines_of, posted_source,
-                                            qty_field, set_totals, source_line, source_lines)
-from transactional.services.sales import (CustomerPayment, _check_remaining,
-                                          _refresh_order_status)
+from transactional.models import DocumentLine, Supplier, SupplierItem
+from transactional.services.base import date_field, decimal_field, must_exist
+from transactional.services.handler import (
+    Handler,
+    active_item,
+    lines_of,
+    posted_source,
+    qty_field,
+    set_totals,
+    source_line,
+    source_lines,
+    usable_warehouse,
+)
+from transactional.services.sales import CustomerPayment, _check_remaining, _refresh_order_status
 
 
 class PurchaseOrder(Handler):
@@ -27,7 +35,7 @@ class PurchaseOrder(Handler):
 
     def build(self, ctx, doc, data):
         supplier = must_exist(ctx.session, Supplier, data.get("supplier_id"), "supplier_id")
-        must_exist(ctx.session, Warehouse, data.get("warehouse_id"), "warehouse_id")
+        usable_warehouse(ctx, data.get("warehouse_id"), "warehouse_id")
         doc.supplier_id, doc.warehouse_id = supplier.id, data["warehouse_id"]
         doc.expected_date = date_field(data.get("expected_date"), "expected_date",
                                        required=False) or (
@@ -74,7 +82,7 @@ class GoodsReceipt(Handler):
         order = posted_source(ctx, data, "purchase_order", ("approved",))
         doc.source_document_id, doc.supplier_id = order.id, order.supplier_id
         doc.warehouse_id = data.get("warehouse_id") or order.warehouse_id
-        must_exist(ctx.session, Warehouse, doc.warehouse_id, "warehouse_id")
+        usable_warehouse(ctx, doc.warehouse_id, "warehouse_id")
         lines = []
         for i, ln in enumerate(lines_of(data, self.line_fields)):
             src = source_line(ctx, f"lines[{i}].source_line_id", ln.get("source_line_id"),

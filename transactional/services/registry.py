@@ -6,10 +6,20 @@ from transactional.errors import ValidationError
 from transactional.services.finance import JournalEntryDoc, PeriodClose
 from transactional.services.handler import Handler
 from transactional.services.inventory import StockCount, StockTransfer
-from transactional.services.purchasing import (GoodsReceipt, PurchaseOrder, PurchaseReturn,
-                                               SupplierBill, SupplierPayment)
-from transactional.services.sales import (CustomerPayment, Delivery, SalesInvoice, SalesOrder,
-                                          SalesReturn)
+from transactional.services.purchasing import (
+    GoodsReceipt,
+    PurchaseOrder,
+    PurchaseReturn,
+    SupplierBill,
+    SupplierPayment,
+)
+from transactional.services.sales import (
+    CustomerPayment,
+    Delivery,
+    SalesInvoice,
+    SalesOrder,
+    SalesReturn,
+)
 
 HANDLERS: dict[str, Handler] = {h.doc_type: h for h in (
     SalesOrder(), Delivery(), SalesInvoice(), CustomerPayment(), SalesReturn(),

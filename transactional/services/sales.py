@@ -9,11 +9,20 @@ from sqlalchemy import func, select
 
 from transactional.errors import Conflict, CreditLimitExceeded, ValidationError
 from transactional.ledger import ZERO, Amount, StockBook, StockMove, money, post_journal
-from transactional.models import Carrier, Customer, Document, DocumentLine, Warehouse
+from transactional.models import Carrier, Customer, Document, DocumentLine
 from transactional.services.base import Context, date_field, decimal_field, must_exist
-from transactional.services.handler import (Handler, active_item, fulfilment, lines_of,
-                                            posted_source, qty_field, set_totals,
-                                            source_line, source_lines)
+from transactional.services.handler import (
+    Handler,
+    active_item,
+    fulfilment,
+    lines_of,
+    posted_source,
+    qty_field,
+    set_totals,
+    source_line,
+    source_lines,
+    usable_warehouse,
+)
 
 
 def open_receivable(ctx: Context, customer_id: int) -> Decimal:
@@ -40,7 +49,7 @@ class SalesOrder(Handler):
 
     def build(self, ctx, doc, data):
         customer = must_exist(ctx.session, Customer, data.get("customer_id"), "customer_id")
-        must_exist(ctx.session, Warehouse, data.get("warehouse_id"), "warehouse_id")
+        usable_warehouse(ctx, data.get("warehouse_id"), "warehouse_id")
         doc.customer_id, doc.warehouse_id = customer.id, data["warehouse_id"]
         doc.expected_date = date_field(data.get("expected_date"), "expected_date",
                                        required=False)
@@ -95,7 +104,7 @@ class Delivery(Handler):
         order = posted_source(ctx, data, "sales_order")
         doc.source_document_id, doc.customer_id = order.id, order.customer_id
         doc.warehouse_id = data.get("warehouse_id") or order.warehouse_id
-        must_exist(ctx.session, Warehouse, doc.warehouse_id, "warehouse_id")
+        usable_warehouse(ctx, doc.warehouse_id, "warehouse_id")
         if data.get("carrier_id") is not None:
             must_exist(ctx.session, Carrier, data["carrier_id"], "carrier_id")
         doc.carrier_id = data.get("carrier_id")

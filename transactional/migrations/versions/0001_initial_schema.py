@@ -2,11 +2,10 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 21:45:42.103647
+Create Date: 2026-11-22 21:50:05.603156
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
@@ -122,6 +121,7 @@ def upgrade() -> None:
     sa.Column('code', sa.String(length=20), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('is_transit', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('code')
     )
