@@ -1,0 +1,124 @@
+"""The Dagster code location: `DAGSTER_HOME=dagster_home dagster dev -m pipelines.definitions`.
+
+One `Definitions` (`defs`): extract assets `oltp/<table>`, the dbt project's models with
+their tests as asset checks, the published warehouse with a freshness check, the
+`refresh` job and its nightly (full) and hourly (incremental) schedules.
+
+Loading runs `dbt parse` when the manifest is missing or older than the project files
+(dagster-dbt's `prepare_if_dev` only does so under `dagster dev`), so a fresh clone,
+the tests and `qm refresh` load without a manual step.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject
+
+from pipelines.assets import (PUBLISHED_KEY, freshness_checks, make_dbt_assets,
+                              make_publish_asset, oltp_extract)
+from pipelines.publish import dbt_project_dir
+from pipelines.resources import OltpResource, WarehouseResource
+from transactional.config import database_url, warehouse_path
+
+WRITER_TAG = {"quartermaster/warehouse_writer": "true"}  # run-queue limit 1 (dagster.yaml)
+_PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".py", ".md"}
+
+
+def dbt_target() -> str:
+    """`QM_DBT_TARGET` (duckdb by default; postgres is the scale-out target)."""
+    return os.environ.get("QM_DBT_TARGET", "duckdb")
+
+
+def _manifest_stale(project: DbtProject) -> bool:
+    manifest = project.manifest_path
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    root = Path(project.project_dir)
+    skip = {root / "target", root / "logs", root / "dbt_packages"}
+    for path in root.rglob("*"):
+        if path.suffix in _PROJECT_SUFFIXES and not any(s in path.parents for s in skip):
+            if path.stat().st_mtime > built:
+                return True
+    return False
+
+
+def prepare_dbt_project(project_dir: str | Path | None = None) -> DbtProject:
+    """The dbt project with a current manifest (runs `dbt deps`/`dbt parse` if needed)."""
+    project = DbtProject(project_dir=Path(project_dir or dbt_project_dir()),
+                         target=dbt_target())
+    # dagster-dbt's preparer calls plain `dbt`: make the venv's one findable
+    bindir = str(Path(sys.executable).parent)
+    if (Path(bindir) / "dbt").exists() and bindir not in os.environ.get("PATH", "").split(":"):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    project.prepare_if_dev()
+    if _manifest_stale(project):
+        # parse needs the profile's env vars, not a database: any path will do
+        os.environ.setdefault("QM_DBT_DUCKDB_PATH", str(warehouse_path()))
+        project.preparer.prepare(project)
+    return project
+
+
+def _freshness_sensor(fresh) -> dg.SensorDefinition:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # superseded API, still the way to run the check
+        return dg.build_sensor_for_freshness_checks(
+            freshness_checks=fresh, default_status=dg.DefaultSensorStatus.RUNNING,
+            minimum_interval_seconds=600)
+
+
+def dbt_executable() -> str:
+    """The venv's dbt when the venv is not on PATH (`.venv/bin/qm refresh`)."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else "dbt"
+
+
+def make_definitions(oltp_url: str | None = None,
+                     warehouse: str | Path | None = None) -> dg.Definitions:
+    """The code location; `oltp_url` / `warehouse` default to QM_DATABASE_URL /
+    QM_WAREHOUSE_PATH (transactional/config.py)."""
+    project = prepare_dbt_project()
+    dbt_defs = make_dbt_assets(project)
+    publish_def = make_publish_asset(dbt_defs)
+    fresh = freshness_checks()
+    refresh_job = dg.define_asset_job(
+        "refresh",
+        selection=dg.AssetSelection.all() - dg.AssetSelection.checks(*fresh),
+        description="Extract the OLTP, build and test the dbt models, publish atomically.",
+        executor_def=dg.in_process_executor,  # three sequential steps: no process spawns
+        tags=WRITER_TAG,
+    )
+    full_config = {"ops": {"oltp_extract": {"config": {"full": True}}}}
+    schedules = [
+        dg.ScheduleDefinition(name="refresh_nightly_full", job=refresh_job,
+                              cron_schedule="0 2 * * *", run_config=full_config,
+                              default_status=dg.DefaultScheduleStatus.RUNNING,
+                              tags={**WRITER_TAG, "quartermaster/mode": "full"}),
+        dg.ScheduleDefinition(name="refresh_hourly_incremental", job=refresh_job,
+                              cron_schedule="30 * * * *",
+                              default_status=dg.DefaultScheduleStatus.RUNNING,
+                              tags={**WRITER_TAG, "quartermaster/mode": "incremental"}),
+    ]
+    return dg.Definitions(
+        assets=[oltp_extract, dbt_defs, publish_def],
+        asset_checks=fresh,
+        jobs=[refresh_job],
+        schedules=schedules,
+        sensors=[_freshness_sensor(fresh)],
+        resources={
+            "oltp": OltpResource(url=oltp_url or database_url()),
+            "warehouse": WarehouseResource(path=str(warehouse or warehouse_path())),
+            "dbt": DbtCliResource(project_dir=project, target=dbt_target(),
+                                  dbt_executable=dbt_executable()),
+        },
+    )
+
+
+defs = make_definitions()
+
+__all__ = ["defs", "make_definitions", "prepare_dbt_project", "PUBLISHED_KEY"]
