@@ -1,0 +1,121 @@
+-- One row per posted delivery: on time, in full, OTIF, freight against revenue.
+--   promised_date = the sales order's expected_date (no promise → on time)
+--   on_time  = arrival (delivered_on, else the ship date) ≤ promised_date
+--   in_full  = with this delivery, every line of the order is delivered in full
+--              (deliveries of the order up to this one; lost demand is not ordered qty)
+--   revenue  = delivered qty × order price (net of VAT)
+--   freight_pct_of_revenue = freight_cost ÷ revenue
+with documents as (
+    select * from {{ ref('stg_oltp__document') }}
+),
+
+lines as (
+    select * from {{ ref('stg_oltp__document_line') }}
+),
+
+deliveries as (
+    select * from documents
+    where doc_type = 'delivery' and status = 'posted'
+),
+
+order_lines as (
+    select lines.document_line_id, lines.document_id, lines.qty
+    from lines
+    inner join documents on lines.document_id = documents.document_id
+    where documents.doc_type = 'sales_order'
+),
+
+delivered_lines as (
+    select
+        deliveries.document_id as delivery_id,
+        deliveries.doc_date as ship_date,
+        lines.source_line_id as order_line_id,
+        lines.qty,
+        lines.net_amount
+    from deliveries
+    inner join lines on deliveries.document_id = lines.document_id
+),
+
+order_line_progress as (
+    -- for each delivery × line of its order: how much of the line was delivered by then
+    select
+        deliveries.document_id as delivery_id,
+        order_lines.document_line_id as order_line_id,
+        order_lines.qty as ordered_qty,
+        coalesce(sum(earlier.qty), 0) as delivered_to_date
+    from deliveries
+    inner join order_lines on deliveries.source_document_id = order_lines.document_id
+    left join delivered_lines as earlier
+        on order_lines.document_line_id = earlier.order_line_id
+        and (earlier.ship_date < deliveries.doc_date
+             or (earlier.ship_date = deliveries.doc_date
+                 and earlier.delivery_id <= deliveries.document_id))
+    group by deliveries.document_id, order_lines.document_line_id, order_lines.qty
+),
+
+in_full as (
+    select
+        delivery_id,
+        min(case when delivered_to_date >= ordered_qty then 1 else 0 end) = 1 as in_full
+    from order_line_progress
+    group by delivery_id
+),
+
+totals as (
+    select
+        delivery_id,
+        sum(qty) as qty,
+        sum(net_amount) as revenue
+    from delivered_lines
+    group by delivery_id
+),
+
+joined as (
+    select
+        deliveries.document_id as delivery_id,
+        deliveries.document_number,
+        deliveries.source_document_id as sales_order_id,
+        deliveries.carrier_id,
+        deliveries.customer_id,
+        deliveries.warehouse_id,
+        customers.region,
+        deliveries.doc_date as ship_date,
+        orders.expected_date as promised_date,
+        deliveries.delivered_on,
+        coalesce(deliveries.delivered_on, deliveries.doc_date) as arrival_date,
+        deliveries.freight_cost,
+        coalesce(totals.qty, 0) as qty,
+        coalesce(totals.revenue, 0) as revenue,
+        coalesce(in_full.in_full, false) as in_full
+    from deliveries
+    inner join documents as orders on deliveries.source_document_id = orders.document_id
+    left join {{ ref('stg_oltp__customer') }} as customers
+        on deliveries.customer_id = customers.customer_id
+    left join totals on deliveries.document_id = totals.delivery_id
+    left join in_full on deliveries.document_id = in_full.delivery_id
+)
+
+select
+    delivery_id,
+    cast(document_number as text) as document_number,
+    sales_order_id,
+    carrier_id,
+    customer_id,
+    warehouse_id,
+    cast(region as text) as region,
+    {{ month_start('ship_date') }} as "month",
+    ship_date,
+    promised_date,
+    delivered_on,
+    case
+        when promised_date is null then 0
+        else greatest({{ days_between('promised_date', 'arrival_date') }}, 0)
+    end as days_late,
+    coalesce(arrival_date <= promised_date, true) as on_time,
+    in_full,
+    coalesce(arrival_date <= promised_date, true) and in_full as otif,
+    {{ as_qty('qty') }} as qty,
+    {{ as_money('freight_cost') }} as freight_cost,
+    {{ as_money('revenue') }} as revenue,
+    {{ as_ratio(safe_divide('freight_cost', 'revenue')) }} as freight_pct_of_revenue
+from joined
