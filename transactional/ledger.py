@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from transactional.errors import BackdatedMovement, NegativeStock, ValidationError
@@ -25,6 +25,8 @@ from transactional.models import (
 )
 
 CENT = Decimal("0.01")
+# limits of the ledger's NUMERIC columns (Qty 18,4 · Money 18,2 · UnitCost 18,6)
+MAX_STOCK_QTY, MAX_STOCK_VALUE, MAX_UNIT_COST = Decimal("1e14"), Decimal("1e16"), Decimal("1e12")
 ZERO = Decimal(0)
 
 # (document type, amount kind) -> (debit account, credit account).
@@ -157,20 +159,20 @@ class StockBook:
         if not ordered:
             return
         self._ensure_rows(ordered)
-        for key in ordered:  # one row at a time, in order: deterministic lock order
-            bal = session.execute(
-                select(StockBalance).where(StockBalance.item_id == key[0],
-                                           StockBalance.warehouse_id == key[1])
-                .with_for_update().execution_options(populate_existing=True)).scalar_one()
-            self.balances[key] = bal
+        # one statement, rows locked in (item, warehouse) order: concurrent posters
+        # touching overlapping items queue instead of deadlocking
+        rows = session.execute(
+            select(StockBalance).where(tuple_(StockBalance.item_id, StockBalance.warehouse_id)
+                                       .in_(ordered))
+            .order_by(StockBalance.item_id, StockBalance.warehouse_id)
+            .with_for_update().execution_options(populate_existing=True)).scalars().all()
+        self.balances = {(b.item_id, b.warehouse_id): b for b in rows}
 
     def _ensure_rows(self, keys: list[tuple[int, int]]) -> None:
         session = self.session
-        existing = set()
-        item_ids = {k[0] for k in keys}
-        for row in session.execute(select(StockBalance.item_id, StockBalance.warehouse_id)
-                                   .where(StockBalance.item_id.in_(item_ids))):
-            existing.add((row[0], row[1]))
+        existing = {(r[0], r[1]) for r in session.execute(
+            select(StockBalance.item_id, StockBalance.warehouse_id).where(
+                tuple_(StockBalance.item_id, StockBalance.warehouse_id).in_(keys)))}
         missing = [k for k in keys if k not in existing]
         if not missing:
             return
@@ -237,6 +239,12 @@ class StockBook:
                 f"with a negative value {new_value}",
                 field="qty", value=qty, rule="no_negative_value")
         unit_cost = (abs(value) / abs(qty)).quantize(Decimal("0.000001")) if qty else ZERO
+        if new_qty >= MAX_STOCK_QTY or new_value >= MAX_STOCK_VALUE or unit_cost >= MAX_UNIT_COST:
+            # the NUMERIC columns would overflow: refuse, naming the movement
+            raise ValidationError(
+                f"posting would take item {move.item_id} in warehouse {move.warehouse_id} to "
+                f"{new_qty} units worth {new_value} ({unit_cost} each), beyond what the "
+                "ledger stores", field="qty", value=qty, rule="within_ledger_limits")
         entry = StockLedgerEntry(
             document_id=doc.id, document_line_id=move.line_id, doc_type=doc.doc_type,
             item_id=move.item_id, warehouse_id=move.warehouse_id, posting_date=posting_date,

@@ -80,8 +80,18 @@ def usable_warehouse(ctx: Context, warehouse_id: Any, field: str) -> Warehouse:
     return wh
 
 
+QTY_PLACES, PRICE_PLACES = 4, 6  # the scales of the Qty and UnitCost columns
+
+
 def qty_field(value: Any, field: str, *, allow_zero: bool = False) -> Decimal:
-    return decimal_field(value, field, positive=not allow_zero, non_negative=allow_zero)
+    return decimal_field(value, field, positive=not allow_zero, non_negative=allow_zero,
+                         places=QTY_PLACES)
+
+
+def price_field(value: Any, field: str, default: Decimal | None = None) -> Decimal:
+    """A unit price or cost: ≥ 0, at most six decimal places (the UnitCost column)."""
+    return decimal_field(value, field, non_negative=True, default=default,
+                         places=PRICE_PLACES)
 
 
 def source_lines(ctx: Context, ids: list[int], *, lock: bool) -> dict[int, DocumentLine]:
@@ -126,10 +136,18 @@ def posted_source(ctx: Context, data: dict[str, Any], doc_type: str,
     return src
 
 
+MAX_AMOUNT = Decimal("1e15")  # Money columns hold 16 integer digits; keep a margin
+
+
 def set_totals(doc: Document) -> None:
     doc.net_total = money(sum((ln.net_amount for ln in doc.lines), ZERO))
     doc.vat_total = money(sum((ln.vat_amount for ln in doc.lines), ZERO))
     doc.gross_total = doc.net_total + doc.vat_total
+    if abs(doc.gross_total) >= MAX_AMOUNT or any(abs(ln.net_amount) >= MAX_AMOUNT
+                                                 for ln in doc.lines):
+        raise ValidationError(f"document total {doc.gross_total} is too large (limit "
+                              f"{MAX_AMOUNT:,.0f})", field="lines", value=str(doc.gross_total),
+                              rule="amount_below_1e15")
 
 
 def fulfilment(lines: list[DocumentLine], done_attr: str) -> str:

@@ -11,7 +11,6 @@ from transactional.services.base import (
     Context,
     audit,
     date_field,
-    decimal_field,
     ensure_open_period,
     summary,
     touch,
@@ -20,6 +19,7 @@ from transactional.services.handler import (
     Handler,
     active_item,
     lines_of,
+    price_field,
     qty_field,
     usable_warehouse,
 )
@@ -132,8 +132,7 @@ class StockCount(Handler):
             counted = qty_field(ln.get("qty"), f"lines[{i}].qty", allow_zero=True)
             unit_cost = None
             if ln.get("unit_cost") is not None:
-                unit_cost = decimal_field(ln["unit_cost"], f"lines[{i}].unit_cost",
-                                          non_negative=True)
+                unit_cost = price_field(ln["unit_cost"], f"lines[{i}].unit_cost")
             doc.lines.append(DocumentLine(line_no=i + 1, item_id=item.id, qty=counted,
                                           unit_cost=unit_cost))
 

@@ -20,7 +20,8 @@ from transactional.models import (
     SupplierItem,
     Warehouse,
 )
-from transactional.services.base import Context, audit, date_field, decimal_field, get_or_404
+from transactional.services.base import (Context, audit, date_field, decimal_field, get_or_404,
+                                         must_exist, text_field)
 
 # kind -> (model, {field: (type, required)}, unique fields)
 SPECS: dict[str, tuple[type, dict[str, tuple[str, bool]], tuple[str, ...]]] = {
@@ -54,7 +55,7 @@ REFS = {"supplier": Supplier, "item": Item}
 
 
 def _clean(ctx: Context, kind: str, data: dict[str, Any], partial: bool) -> dict[str, Any]:
-    _, fields, _ = SPECS[kind]
+    model, fields, _ = SPECS[kind]
     unknown = sorted(set(data) - set(fields))
     if unknown:
         raise ValidationError(f"{kind} has no field {unknown[0]!r}", field=unknown[0],
@@ -67,20 +68,18 @@ def _clean(ctx: Context, kind: str, data: dict[str, Any], partial: bool) -> dict
                                       rule="required")
             continue
         value = data[name]
+        column = model.__table__.columns[name]
         if typ == "str":
-            value = str(value).strip()
-            if required and not value:
-                raise ValidationError(f"{name} must not be empty", field=name, value=value,
-                                      rule="not_empty")
-            if len(value) > 200:
-                raise ValidationError(f"{name} is longer than 200 characters", field=name,
-                                      value=value[:20], rule="max_length_200")
+            if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+                value = str(value)  # a numeric code read from a spreadsheet
+            value = text_field(value, name, max_length=column.type.length, required=required)
+            value = value.strip()
         elif typ == "pos":
-            value = decimal_field(value, name, positive=True)
+            value = decimal_field(value, name, positive=True, places=column.type.scale)
         elif typ == "nonneg":
-            value = decimal_field(value, name, non_negative=True)
+            value = decimal_field(value, name, non_negative=True, places=column.type.scale)
         elif typ == "rate":
-            value = decimal_field(value, name, non_negative=True)
+            value = decimal_field(value, name, non_negative=True, places=column.type.scale)
             if value >= 1:
                 raise ValidationError(f"{name} is a fraction (0.20 = 20 %), got {value}",
                                       field=name, value=value, rule="fraction_below_1")
@@ -108,10 +107,7 @@ def _clean(ctx: Context, kind: str, data: dict[str, Any], partial: bool) -> dict
                                       f"expense, got {value!r}", field=name, value=value,
                                       rule="one_of")
         elif typ.startswith("ref:"):
-            model = REFS[typ[4:]]
-            if ctx.session.get(model, value) is None:
-                raise ValidationError(f"{name}: {typ[4:]} {value!r} does not exist", field=name,
-                                      value=value, rule="must_exist")
+            value = must_exist(ctx.session, REFS[typ[4:]], value, name).id
         out[name] = value
     return out
 

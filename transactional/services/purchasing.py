@@ -9,12 +9,13 @@ from sqlalchemy import select
 from transactional.errors import Conflict, ValidationError
 from transactional.ledger import ZERO, Amount, StockBook, StockMove, money, post_journal
 from transactional.models import DocumentLine, Supplier, SupplierItem
-from transactional.services.base import date_field, decimal_field, must_exist
+from transactional.services.base import date_field, must_exist
 from transactional.services.handler import (
     Handler,
     active_item,
     lines_of,
     posted_source,
+    price_field,
     qty_field,
     set_totals,
     source_line,
@@ -51,9 +52,8 @@ class PurchaseOrder(Handler):
             terms = ctx.session.execute(select(SupplierItem).where(
                 SupplierItem.supplier_id == supplier.id, SupplierItem.item_id == item.id)
             ).scalar_one_or_none()
-            price = decimal_field(ln.get("unit_price"), f"lines[{i}].unit_price",
-                                  non_negative=True,
-                                  default=terms.price if terms else None)
+            price = price_field(ln.get("unit_price"), f"lines[{i}].unit_price",
+                                default=terms.price if terms else None)
             net = money(qty * price)
             lines.append(DocumentLine(line_no=i + 1, item_id=item.id, qty=qty, unit_price=price,
                                       vat_rate=item.vat_rate, net_amount=net,
@@ -164,8 +164,8 @@ class SupplierBill(Handler):
                                       rule="receipt_line_of_supplier")
             qty = qty_field(ln.get("qty"), f"lines[{i}].qty")
             _check_remaining(qty, _billable(src), f"lines[{i}].qty", "billed", "received")
-            price = decimal_field(ln.get("unit_price"), f"lines[{i}].unit_price",
-                                  non_negative=True, default=src.unit_price)
+            price = price_field(ln.get("unit_price"), f"lines[{i}].unit_price",
+                                default=src.unit_price)
             net = money(qty * price)
             lines.append(DocumentLine(line_no=i + 1, item_id=src.item_id, qty=qty,
                                       source_line_id=src.id, unit_price=price,

@@ -10,13 +10,15 @@ from sqlalchemy import func, select
 from transactional.errors import Conflict, CreditLimitExceeded, ValidationError
 from transactional.ledger import ZERO, Amount, StockBook, StockMove, money, post_journal
 from transactional.models import Carrier, Customer, Document, DocumentLine
-from transactional.services.base import Context, date_field, decimal_field, must_exist
+from transactional.services.base import Context, date_field, decimal_field, must_exist, text_field
 from transactional.services.handler import (
+    QTY_PLACES,
     Handler,
     active_item,
     fulfilment,
     lines_of,
     posted_source,
+    price_field,
     qty_field,
     set_totals,
     source_line,
@@ -61,10 +63,10 @@ class SalesOrder(Handler):
         for i, ln in enumerate(lines_of(data, self.line_fields)):
             item = active_item(ctx, ln.get("item_id"), f"lines[{i}].item_id")
             qty = qty_field(ln.get("qty"), f"lines[{i}].qty")
-            price = decimal_field(ln.get("unit_price"), f"lines[{i}].unit_price",
-                                  non_negative=True, default=item.list_price)
+            price = price_field(ln.get("unit_price"), f"lines[{i}].unit_price",
+                                default=item.list_price)
             lost = decimal_field(ln.get("lost_qty"), f"lines[{i}].lost_qty", non_negative=True,
-                                 default=ZERO)
+                                 default=ZERO, places=QTY_PLACES)
             net = money(qty * price)
             lines.append(DocumentLine(line_no=i + 1, item_id=item.id, qty=qty, unit_price=price,
                                       vat_rate=item.vat_rate, net_amount=net,
@@ -108,7 +110,8 @@ class Delivery(Handler):
         if data.get("carrier_id") is not None:
             must_exist(ctx.session, Carrier, data["carrier_id"], "carrier_id")
         doc.carrier_id = data.get("carrier_id")
-        doc.tracking_number = data.get("tracking_number")
+        doc.tracking_number = text_field(data.get("tracking_number"), "tracking_number",
+                                         max_length=80)
         doc.freight_cost = money(decimal_field(data.get("freight_cost"), "freight_cost",
                                                non_negative=True, default=ZERO))
         doc.delivered_on = date_field(data.get("delivered_on"), "delivered_on", required=False)
