@@ -82,7 +82,8 @@ def update_draft(ctx: Context, doc_id: int, data: dict[str, Any],
     handler = handler_for(doc.doc_type)
     _reject_unknown_fields(handler, data)
     before = summary(doc)
-    merged = {**handler.dump(doc), **data}
+    # a partial update keeps the header it does not mention (date and memo included)
+    merged = {"doc_date": doc.doc_date, "memo": doc.memo, **handler.dump(doc), **data}
     doc.doc_date = date_field(merged.get("doc_date"), "doc_date")
     doc.memo = merged.get("memo")
     doc.lines.clear()
@@ -115,7 +116,8 @@ def post_document(ctx: Context, doc_id: int, doc_type: str | None = None) -> Doc
     before = summary(doc)
     if handler.posts_to_books:
         ensure_open_period(ctx.session, doc.doc_date, f"{doc.doc_type} {doc.number}")
-    handler.post(ctx, doc)
+    with ctx.session.no_autoflush:  # one flush at the end instead of one per lookup
+        handler.post(ctx, doc)
     _touch_related(ctx, doc)
     now = ctx.now()
     doc.status = handler.posted_status
