@@ -44,7 +44,7 @@ class RefreshConfig(dg.Config):
 def oltp_extract(context: dg.AssetExecutionContext, config: RefreshConfig,
                  oltp: OltpResource, warehouse: WarehouseResource):
     """Start the run's build file and copy the OLTP into its raw schema."""
-    build = prepare_build(warehouse.published, context.run_id, config.full)
+    build = prepare_build(warehouse.published, context.run.run_id, config.full)
     context.log.info(f"qm extract: {'full' if config.full else 'incremental'} into {build}")
     counts = extract(oltp.url, build, full=config.full, progress=context.log.debug)
     context.log.info(f"qm extract: {sum(counts.values())} rows copied from {oltp.kind}")
@@ -81,7 +81,7 @@ def make_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                       warehouse: WarehouseResource):
         """`dbt build` (models, seeds and tests) against this run's build file."""
-        build = warehouse.build_path(context.run_id)
+        build = warehouse.build_path(context.run.run_id)
         context.log.info(f"qm dbt build: against {build}")
         with _environ(dbt_env(build, dbt.target or "duckdb")):
             invocation = dbt.cli(["build"], context=context, raise_on_error=False)
@@ -112,14 +112,14 @@ def make_publish_asset(dbt_defs: dg.AssetsDefinition) -> dg.AssetsDefinition:
     def published_warehouse(context: dg.AssetExecutionContext, oltp: OltpResource,
                             warehouse: WarehouseResource) -> dg.MaterializeResult:
         """Log the publish in meta.publish_log and rename the build over the published file."""
-        build = warehouse.build_path(context.run_id)
+        build = warehouse.build_path(context.run.run_id)
         sidecar = summary_path(build)
         summary = DbtSummary(**json.loads(sidecar.read_text()))
         if not summary.success:  # dbt step failed: never reached, kept as a guard
             discard(build)
             raise dg.Failure("dbt build failed; not publishing")
         mode = extract_mode(build)
-        path = publish(build, warehouse.published, context.run_id, mode,
+        path = publish(build, warehouse.published, context.run.run_id, mode,
                        summary.tests_passed, summary.tests_failed, oltp.kind)
         sidecar.unlink(missing_ok=True)
         context.log.info(f"qm publish: {path} ({mode})")

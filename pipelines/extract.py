@@ -216,12 +216,13 @@ def _source_id(url: str) -> str:
 
 
 def extract(oltp_url: str, duckdb_path: str | Path, full: bool = False,
-            progress=None) -> dict[str, int]:
+            progress=None, lookback: int | None = None) -> dict[str, int]:
     """Copy every raw table from the OLTP at `oltp_url` into `duckdb_path`, schema `raw`.
 
     Returns rows copied per table this run. `full=True` (or no/foreign cursor state)
     rebuilds every table; otherwise only new and changed rows are copied. `progress`
-    is an optional callable receiving one line per table.
+    is an optional callable receiving one line per table. `lookback` overrides both
+    look-backs (tests use small ones to exercise the incremental paths).
     """
     say = progress or (lambda _msg: None)
     source = _Source(oltp_url)
@@ -244,12 +245,13 @@ def extract(oltp_url: str, duckdb_path: str | Path, full: bool = False,
                 n = target.insert(table, source.chunks(source.select_sql(table), names))
                 mode = "full"
             elif table in APPEND_ONLY_TABLES:
-                floor = max(prev[0] - ID_LOOKBACK, 0)
+                floor = max(prev[0] - (ID_LOOKBACK if lookback is None else lookback), 0)
                 n = target.insert(table, source.chunks(
                     source.select_sql(table, f"id > {floor}"), names), skip_existing_above=floor)
                 mode = "incremental"
             else:
-                n = _merge_changed(source, target, table, names, prev[0])
+                n = _merge_changed(source, target, table, names, prev[0],
+                                   CHANGE_SEQ_LOOKBACK if lookback is None else lookback)
                 mode = "incremental"
             cursor_col = "change_seq" if table in CHANGED_TABLES else "id"
             cursor = 0
@@ -271,11 +273,11 @@ def extract(oltp_url: str, duckdb_path: str | Path, full: bool = False,
 
 
 def _merge_changed(source: _Source, target: _Target, table: str, names: list[str],
-                   cursor: int) -> int:
+                   cursor: int, lookback: int) -> int:
     """Re-extract documents (and all lines of those documents) changed after the cursor
     minus the look-back; delete + insert on id; drop documents deleted in the OLTP."""
     con = target.con
-    floor = max(cursor - CHANGE_SEQ_LOOKBACK, 0)
+    floor = max(cursor - lookback, 0)
     if table == "document":
         # deleted drafts: every OLTP id in one column, anti-joined in DuckDB
         ids = pa.concat_tables(list(source.chunks("SELECT id FROM document", ["id"]))

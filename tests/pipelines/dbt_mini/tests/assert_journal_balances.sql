@@ -1,0 +1,3 @@
+-- reconciliation: total debits equal total credits
+select sum(debit) - sum(credit) as diff from {{ ref('trial_balance') }}
+having sum(debit) <> sum(credit)
