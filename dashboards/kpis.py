@@ -1,0 +1,104 @@
+"""Headline figures of the Overview, computed from the marts (no Streamlit: `q` runs a
+query, `flt` is a ui.Filters). Rates are recomputed from sums, never averaged."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dashboards.statements import add_months, month_end
+
+
+@dataclass
+class Kpi:
+    label: str
+    series: pd.Series  # month (date) -> value, oldest first
+    kind: str  # money | pct | ratio | days
+
+    def at(self, month: dt.date) -> float | None:
+        v = self.series.get(month)
+        return None if v is None or pd.isna(v) else float(v)
+
+
+def _by_month(frame: pd.DataFrame, months: list[dt.date], col: str = "v") -> pd.Series:
+    if frame.empty:
+        return pd.Series([float("nan")] * len(months), index=months)
+    s = pd.Series(frame[col].astype(float).to_numpy(),
+                  index=[pd.Timestamp(m).date().replace(day=1) for m in frame["m"]])
+    return s.reindex(months)
+
+
+def monthly_kpis(q, flt, anchor: dt.date, as_of: dt.date, n_months: int = 25
+                 ) -> dict[str, Kpi]:
+    """Revenue, gross margin (value and %), stock value at month end, annualised turnover,
+    days of inventory and unit fill rate for the n months ending with `anchor`."""
+    months = [add_months(anchor, -k) for k in range(n_months - 1, -1, -1)]
+    first, last = months[0], month_end(anchor)
+    w, p = flt.where(wh_col=None, cat_col="category")
+    sales = q('select month as m, sum(revenue) as revenue, sum(gross_margin) as gm '
+              f'from marts.sales_margin_monthly where month between ? and ? {w} group by 1',
+              [first, last, *p])
+    revenue = _by_month(sales, months, "revenue")
+    margin = _by_month(sales, months, "gm")
+    ends = [min(month_end(m), as_of) for m in months]
+    w, p = flt.where(wh_col="warehouse_id", item_col="item_id")
+    marks = ",".join("?" * len(ends))
+    stock = q(f"select date_trunc('month', date) as m, sum(stock_value) as v "
+              f"from marts.fct_stock_daily where date in ({marks}) {w} group by 1",
+              [*ends, *p])
+    w, p = flt.where(wh_col="warehouse_id", cat_col="category")
+    turn = q("select month as m, sum(cogs) as cogs, sum(avg_inventory_value) as inv "
+             f"from marts.inventory_turnover_monthly where month between ? and ? {w} "
+             "group by 1", [first, last, *p])
+    cogs, inv = _by_month(turn, months, "cogs"), _by_month(turn, months, "inv")
+    turnover = (cogs * 12 / inv.where(inv > 0))
+    dio = 365 / turnover.where(turnover > 0)
+    w, p = flt.where(wh_col="warehouse_id", item_col="item_id")
+    fill = q("select date_trunc('month', date) as m, sum(demand_qty) as d, "
+             f"sum(lost_qty) as l from marts.demand_daily where date between ? and ? {w} "
+             "group by 1", [first, last, *p])
+    demand, lost = _by_month(fill, months, "d"), _by_month(fill, months, "l")
+    return {
+        "revenue": Kpi("Revenue", revenue, "money"),
+        "gross_margin": Kpi("Gross margin", margin, "money"),
+        "gross_margin_pct": Kpi("Gross margin %", margin / revenue.where(revenue != 0), "pct"),
+        "stock_value": Kpi("Stock value", _by_month(stock, months), "money"),
+        "turnover": Kpi("Turnover (annualised)", turnover, "ratio"),
+        "days_of_inventory": Kpi("Days of inventory", dio, "days"),
+        "fill_rate": Kpi("Fill rate", 1 - lost / demand.where(demand > 0), "pct"),
+    }
+
+
+def overdue_receivables(q) -> dict[str, float]:
+    """Open receivables past due now: amount, customers, and the part over 90 days."""
+    frame = q("select coalesce(sum(open_amount), 0) as amount, count(distinct customer_id) "
+              "as customers, coalesce(sum(open_amount) filter (where days_overdue > 90), 0) "
+              "as over_90 from marts.ar_ageing where days_overdue > 0")
+    return {k: float(v) for k, v in frame.iloc[0].items()}
+
+
+def late_po_lines(q, as_of: dt.date, flt=None) -> pd.DataFrame:
+    """Open lines of approved purchase orders, with days late against the promised date
+    (negative: not due yet). Read from the raw copy of the documents."""
+    w, p = flt.where(wh_col="h.warehouse_id", item_col="l.item_id") if flt else ("", [])
+    return q("select h.id as document_id, h.number, h.supplier_id, h.warehouse_id, "
+             "h.doc_date, h.expected_date, l.item_id, l.qty, l.received_qty, "
+             "l.qty - l.received_qty as open_qty, "
+             "(l.qty - l.received_qty) * l.unit_price as open_value, "
+             "date_diff('day', h.expected_date, ?::date) as days_late "
+             "from raw.document h join raw.document_line l on l.document_id = h.id "
+             "where h.doc_type = 'purchase_order' and h.status = 'approved' "
+             "and coalesce(h.fulfilment_status, 'open') not in ('fully', 'closed') "
+             f"and l.qty > l.received_qty {w} order by days_late desc, h.number",
+             [as_of, *p])
+
+
+def dead_stock(q, flt) -> pd.DataFrame:
+    """stock_ageing rows classed slow or dead, most valuable first."""
+    w, p = flt.where(wh_col="warehouse_id", item_col="item_id")
+    return q("select item_id, warehouse_id, movement_class, qty_on_hand, stock_value, "
+             "days_since_last_sale from marts.stock_ageing "
+             f"where movement_class in ('slow', 'dead') and qty_on_hand > 0 {w} "
+             "order by stock_value desc", p)

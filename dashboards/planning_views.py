@@ -1,0 +1,156 @@
+"""Planning page parts that only read: each suggestion's why (forecast chart, safety stock,
+position, rounding), decision history, forecast accuracy and the policy simulation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboards import fmt as f
+from dashboards import planning_actions, ui
+
+PLAN = "planning.replenishment_plan"
+NOT_RUN = ("Planning has not run yet: `qm plan` forecasts demand from the warehouse, "
+           "writes `planning.*` tables and leaves draft purchase orders here for you. "
+           "Run it after a refresh (`make demo` does both).")
+WHY_FIELDS = [("forecast_over_horizon", "Forecast over lead time + review", f.qty),
+              ("safety_stock", "Safety stock", f.qty), ("reorder_point", "Reorder point", f.qty),
+              ("order_up_to", "Order-up-to level", f.qty), ("position", "Stock position", f.qty),
+              ("raw_qty", "Raw need", f.qty), ("pack_size", "Pack size", f.qty),
+              ("moq", "MOQ", f.qty), ("suggested_qty", "Suggested", f.qty)]
+
+
+def plan_rows(item_ids: list[int], warehouse_id: int, run_id: str | None) -> pd.DataFrame:
+    """replenishment_plan rows of these items in this warehouse (of the draft's planning
+    run when the table records runs)."""
+    if not ui.has_table(PLAN) or not item_ids:
+        return pd.DataFrame()
+    marks = ",".join("?" * len(item_ids))
+    rows = ui.q(f"select * from {PLAN} where warehouse_id = ? and item_id in ({marks})",
+                [int(warehouse_id), *[int(i) for i in item_ids]])
+    run_col = next((c for c in ("planning_run_id", "run_id") if c in rows.columns), None)
+    if run_col and run_id and (rows[run_col] == run_id).any():
+        rows = rows[rows[run_col] == run_id]
+    return rows.drop_duplicates("item_id", keep="last")
+
+
+def explain_line(item_id: int, warehouse_id: int, plan: pd.Series | None,
+                 as_of: dt.date) -> None:
+    """Why this quantity: the rounding chain, the policy levels and a forecast chart of
+    history (demand_daily) and forecast (planning.demand_forecast)."""
+    if plan is None:
+        st.caption("No replenishment_plan row for this line: " + (
+            "it was added or changed by hand." if ui.has_table(PLAN) else NOT_RUN))
+    else:
+        if "why" in plan and isinstance(plan["why"], str):
+            st.code(plan["why"], language=None, wrap_lines=True)
+        shown = [(label, fn(plan[k])) for k, label, fn in WHY_FIELDS if k in plan]
+        cols = st.columns(max(1, min(len(shown), 5)))
+        for i, (label, value) in enumerate(shown):
+            cols[i % len(cols)].metric(label, value)
+        extra = {k: plan[k] for k in ("demand_class", "abc_class", "service_level",
+                                      "lead_time_days", "supplier_rule") if k in plan}
+        if extra:
+            st.caption(" · ".join(f"{k.replace('_', ' ')}: {v}" for k, v in extra.items()))
+    hist = ui.q("select date, demand_qty as qty from marts.demand_daily where item_id = ? "
+                "and warehouse_id = ? and date > ? order by date",
+                [int(item_id), int(warehouse_id), as_of - dt.timedelta(days=180)])
+    hist["series"] = "demand (history)"
+    parts = [hist]
+    if ui.has_table("planning.demand_forecast"):
+        fc = ui.q("select * from planning.demand_forecast where item_id = ? and "
+                  "warehouse_id = ? order by date", [int(item_id), int(warehouse_id)])
+        col = next((c for c in ("forecast_qty", "forecast", "yhat", "qty") if c in fc), None)
+        if col and not fc.empty:
+            parts.append(pd.DataFrame({"date": fc["date"], "qty": fc[col],
+                                       "series": "forecast"}))
+    data = pd.concat(parts, ignore_index=True)
+    if data.empty:
+        st.caption("No demand history for this item in this warehouse.")
+        return
+    data["date"] = pd.to_datetime(data["date"])
+    data["qty"] = data["qty"].astype(float)
+    st.altair_chart(alt.Chart(data).mark_line(interpolate="step-after").encode(
+        x=alt.X("date:T", title=None), y=alt.Y("qty:Q", title="units per day"),
+        color=alt.Color("series:N", title=None,
+                        scale=alt.Scale(range=["#4c78a8", "#f58518"])),
+        strokeDash=alt.StrokeDash("series:N", legend=None),
+        tooltip=["date:T", "series:N", alt.Tooltip("qty:Q", format=".2f")])
+        .properties(height=220))
+
+
+def decision_history() -> None:
+    """Planner decisions (OLTP planner_decision) and the acceptance rate."""
+    decided = planning_actions.decisions()
+    stats = planning_actions.acceptance(decided)
+    c = st.columns(4)
+    c[0].metric("Acceptance rate", f.pct(stats["acceptance_rate"]),
+                help="approved ÷ decided planning orders")
+    c[1].metric("Approved as suggested", f.pct(stats["as_suggested_rate"]))
+    c[2].metric("Approved after edit", f"{stats['edited']:,}")
+    c[3].metric("Rejected", f"{stats['rejected']:,}")
+    if decided.empty:
+        ui.empty_state("No decisions yet", "Approvals, edits and rejections of planning "
+                       "drafts are recorded here.")
+        return
+    decided["month"] = pd.to_datetime(decided["decided_at"]).dt.to_period("M") \
+        .dt.to_timestamp()
+    per = decided.drop_duplicates(["document_id", "action"]).groupby(
+        ["month", "action"], as_index=False).size()
+    st.altair_chart(alt.Chart(per).mark_bar().encode(
+        x=alt.X("yearmonth(month):T", title=None), y=alt.Y("size:Q", title="orders"),
+        color=alt.Color("action:N", scale=alt.Scale(domain=["approve", "edit", "reject"],
+                                                    range=["#54a24b", "#4c78a8", "#e45756"])),
+        tooltip=["action", "size"]).properties(height=200))
+    st.dataframe(decided.drop(columns=["month", "document_id"]), hide_index=True)
+
+
+def forecast_accuracy() -> None:
+    """planning.forecast_accuracy, summarised by model."""
+    if not ui.has_table("planning.forecast_accuracy"):
+        ui.empty_state("No forecast accuracy yet", NOT_RUN)
+        return
+    acc = ui.q("select * from planning.forecast_accuracy")
+    if acc.empty:
+        ui.empty_state("No forecast accuracy yet", "The backtest has no scored series.")
+        return
+    model = next((c for c in ("model", "model_name", "selected_model") if c in acc), None)
+    metrics = [c for c in ("wape", "mase", "bias", "mae", "rmse") if c in acc]
+    if model and metrics:
+        by = acc.groupby(model, as_index=False).agg(
+            series=(metrics[0], "size"), **{m: (m, "mean") for m in metrics})
+        st.dataframe(by, hide_index=True, column_config={
+            m: st.column_config.NumberColumn(m.upper(), format="%.3f") for m in metrics})
+        first = metrics[0]
+        st.altair_chart(alt.Chart(by).mark_bar().encode(
+            y=alt.Y(f"{model}:N", sort="x", title=None),
+            x=alt.X(f"{first}:Q", title=f"mean {first.upper()} (lower is better)"),
+            tooltip=[model, alt.Tooltip(f"{first}:Q", format=".3f"), "series"])
+            .properties(height=max(100, 28 * len(by))))
+    with st.expander("Every scored series"):
+        st.dataframe(acc, hide_index=True)
+
+
+def policy_simulation() -> None:
+    """planning.policy_simulation as the planning run wrote it."""
+    if not ui.has_table("planning.policy_simulation"):
+        ui.empty_state("No policy simulation yet", NOT_RUN)
+        return
+    sim = ui.q("select * from planning.policy_simulation")
+    if sim.empty:
+        ui.empty_state("No policy simulation yet", "The last planning run simulated nothing.")
+        return
+    headline = [(c, label, fn) for c, label, fn in (
+        ("fill_rate", "Simulated fill rate", f.pct),
+        ("stockout_days", "Stockout days", f.qty),
+        ("avg_inventory_value", "Average inventory value", f.money),
+        ("orders_placed", "Orders placed", f.qty)) if c in sim]
+    if headline and len(sim) <= 4:
+        for _, row in sim.iterrows():
+            cols = st.columns(len(headline))
+            for col, (c, label, fn) in zip(cols, headline):
+                col.metric(label, fn(row[c]))
+    st.dataframe(sim, hide_index=True)

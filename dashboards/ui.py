@@ -1,0 +1,242 @@
+"""What every page shares: cached warehouse queries keyed on the publish run, the signed-in
+user and the page guard, the freshness banner, the persistent filters, empty states and
+download buttons."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from dashboards import access, dims, exports, warehouse
+from dashboards import fmt as f
+
+
+# --------------------------------------------------------------------- warehouse reads
+@st.cache_data(show_spinner=False, max_entries=64)
+def _publish(path: str, stamp: tuple | None) -> dict | None:
+    return warehouse.latest_publish(path)
+
+
+def publish_info() -> dict | None:
+    """Latest meta.publish_log row of the published file (re-read when the file changes)."""
+    path = str(warehouse.path_of())
+    return _publish(path, warehouse.file_stamp(path))
+
+
+def run_key() -> str:
+    """Cache key of the current warehouse: the publish run id (file stamp as fallback)."""
+    info = publish_info()
+    if info and info.get("run_id"):
+        return str(info["run_id"])
+    return str(warehouse.file_stamp())
+
+
+@st.cache_data(show_spinner=False, max_entries=4000)
+def _cached(path: str, run: str, sql: str, params: tuple) -> pd.DataFrame:
+    return warehouse.query(sql, list(params), path)
+
+
+def q(sql: str, params: list | tuple | None = None) -> pd.DataFrame:
+    """A warehouse query, cached until the next publish. Returns a copy (safe to edit)."""
+    return _cached(str(warehouse.path_of()), run_key(), sql, tuple(params or ())).copy()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _tables(path: str, run: str) -> frozenset[str]:
+    return warehouse.tables(path)
+
+
+def has_table(name: str) -> bool:
+    """True when 'schema.table' exists in the published warehouse."""
+    if warehouse.file_stamp() is None:
+        return False
+    return name in _tables(str(warehouse.path_of()), run_key())
+
+
+def warehouse_ready() -> bool:
+    """A published warehouse with the marts exists."""
+    return has_table("marts.fct_stock_daily")
+
+
+def as_of() -> dt.date:
+    """The newest day in the warehouse: 'today' for the data (the demo runs on its own
+    clock, so the wall clock would be wrong)."""
+    frame = q("select max(date) as d from marts.fct_stock_daily")
+    value = frame["d"].iloc[0]
+    return pd.Timestamp(value).date() if pd.notna(value) else dt.date.today()
+
+
+def first_day() -> dt.date:
+    frame = q("select min(date) as d from marts.fct_stock_daily")
+    value = frame["d"].iloc[0]
+    return pd.Timestamp(value).date() if pd.notna(value) else as_of()
+
+
+# --------------------------------------------------------------------------- the user
+def current_user() -> dict | None:
+    return st.session_state.get("user")
+
+
+def require_page(page_key: str) -> dict:
+    """Stop the page unless someone is signed in whose role may open it."""
+    user = current_user()
+    spec = access.BY_KEY[page_key]
+    if user is None:
+        st.warning("Sign in to see this page.")
+        st.stop()
+    if not spec.may_see(user["role"]):
+        st.error(f"The {user['role']} role may not open {spec.title} (it is for "
+                 f"{spec.audience}).")
+        st.stop()
+    if not warehouse_ready():
+        st.title(spec.title)
+        empty_state("No warehouse published yet",
+                    f"Nothing has been published at `{warehouse.path_of()}`. Run "
+                    "`qm refresh --full` (or `make demo`) to build the warehouse; this page "
+                    "fills in as soon as a refresh publishes.")
+        st.stop()
+    return user
+
+
+# -------------------------------------------------------------------------- freshness
+def freshness_banner() -> None:
+    """When the warehouse was published, by which run, and whether its checks passed."""
+    info = publish_info()
+    if info is None:
+        st.caption(":material/database: No published warehouse yet — run `qm refresh`.")
+        return
+    when = pd.Timestamp(info["published_at"]).strftime("%Y-%m-%d %H:%M")
+    tests = ""
+    if info.get("tests_passed") is not None:
+        tests = f", {int(info['tests_passed'])} tests passed"
+        if info.get("tests_failed"):
+            tests += f", {int(info['tests_failed'])} failed"
+    text = (f"Data published {when} by run `{info['run_id']}` ({info.get('mode')} refresh "
+            f"from {info.get('oltp_url_kind')}){tests}")
+    if info.get("checks_passed"):
+        st.caption(f":material/verified: {text} · checks passed")
+    else:
+        st.warning(f"{text} · **checks FAILED**: figures may be wrong until the next "
+                   "good refresh.", icon=":material/warning:")
+
+
+# ---------------------------------------------------------------------------- filters
+@dataclass(frozen=True)
+class Filters:
+    start: dt.date
+    end: dt.date
+    warehouses: tuple[int, ...]
+    categories: tuple[str, ...]
+
+    def where(self, date_col: str | None = None, wh_col: str | None = None,
+              cat_col: str | None = None, item_col: str | None = None
+              ) -> tuple[str, list]:
+        """' and …' conditions and their parameters for the chosen columns. Category can
+        be filtered on a category column or through the item id (dim_item)."""
+        sql, params = "", []
+        if date_col:
+            sql += f" and {date_col} between ? and ?"
+            params += [self.start, self.end]
+        if wh_col and self.warehouses:
+            sql += f" and {wh_col} in ({','.join('?' * len(self.warehouses))})"
+            params += list(self.warehouses)
+        if self.categories and (cat_col or item_col):
+            marks = ",".join("?" * len(self.categories))
+            if cat_col:
+                sql += f" and {cat_col} in ({marks})"
+                params += list(self.categories)
+            else:
+                ids = item_ids_in(self.categories)
+                sql += f" and {item_col} in ({','.join('?' * len(ids)) or 'null'})"
+                params += ids
+        return sql, params
+
+    def describe(self) -> str:
+        parts = [f"{self.start:%-d %b %Y} – {self.end:%-d %b %Y}"]
+        if self.warehouses:
+            parts.append(f"{len(self.warehouses)} warehouse(s)")
+        if self.categories:
+            parts.append(", ".join(self.categories))
+        return " · ".join(parts)
+
+
+def item_ids_in(categories: tuple[str, ...]) -> list[int]:
+    items = dims.lookup(q, "item")
+    return [int(i) for i in items[items["category"].isin(categories)]["id"]]
+
+
+def sidebar_filters() -> None:
+    """Date range, warehouses and categories in the sidebar; kept in st.session_state so
+    they carry over from page to page."""
+    last, first = as_of(), first_day()
+    default_start = max(first, (last.replace(day=1) - pd.DateOffset(months=11)).date())
+    state = st.session_state
+    if "flt_period" not in state or not isinstance(state["flt_period"], tuple):
+        state["flt_period"] = (default_start, last)
+    whs = dims.lookup(q, "warehouse")
+    cats = sorted(dims.lookup(q, "item")["category"].unique())
+    # a refresh may drop an option: keep only what still exists
+    state["flt_wh"] = [w for w in state.get("flt_wh", []) if w in set(whs["id"])]
+    state["flt_cat"] = [c for c in state.get("flt_cat", []) if c in cats]
+    with st.sidebar:
+        st.subheader("Filters")
+        st.date_input("Period", key="flt_period", min_value=first, max_value=last,
+                      format="YYYY-MM-DD")
+        labels = dict(zip(whs["id"], whs["label"]))
+        st.multiselect("Warehouses", list(whs["id"]), key="flt_wh",
+                       format_func=lambda i: labels.get(i, str(i)), placeholder="All")
+        st.multiselect("Categories", cats, key="flt_cat", placeholder="All")
+
+
+def filters() -> Filters:
+    """The current filters (the whole history and everything when none are set)."""
+    period = st.session_state.get("flt_period")
+    if isinstance(period, (tuple, list)) and len(period) == 2:
+        start, end = period
+    elif isinstance(period, (tuple, list)) and len(period) == 1:
+        start, end = period[0], as_of()
+    else:
+        start, end = first_day(), as_of()
+    return Filters(start, end, tuple(int(w) for w in st.session_state.get("flt_wh", [])),
+                   tuple(st.session_state.get("flt_cat", [])))
+
+
+# ---------------------------------------------------------------------- presentation
+def empty_state(title: str, explanation: str) -> None:
+    """An empty state that says why it is empty and what to do about it."""
+    st.info(f"**{title}**  \n{explanation}", icon=":material/info:")
+
+
+def downloads(report: exports.Report, key: str, pdf: bool = False) -> None:
+    """CSV and XLSX (and PDF) buttons; files are built only when clicked."""
+    cols = st.columns(3 if pdf else 2, width=420 if pdf else 280)
+    stem = report.title.lower().replace(" ", "_").replace("—", "").replace("__", "_")
+    cols[0].download_button("CSV", lambda: exports.to_csv(report), f"{stem}.csv",
+                            "text/csv", key=f"{key}_csv", icon=":material/download:",
+                            on_click="ignore")
+    cols[1].download_button(
+        "XLSX", lambda: exports.to_xlsx(report), f"{stem}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{key}_xlsx", icon=":material/download:", on_click="ignore")
+    if pdf:
+        cols[2].download_button("PDF", lambda: exports.to_pdf(report), f"{stem}.pdf",
+                                "application/pdf", key=f"{key}_pdf",
+                                icon=":material/download:", on_click="ignore")
+
+
+def number_config(columns, style: str = "localized") -> dict:
+    """st.dataframe column configs: thousands separators ('localized'), or 'accounting'
+    (2 decimals, negatives in brackets) for statements, or 'percent'."""
+    return {c: st.column_config.NumberColumn(str(c), format=style) for c in columns}
+
+
+def month_label(value) -> str:
+    return pd.Timestamp(value).strftime("%b %Y")
+
+
+__all__ = ["Filters", "as_of", "current_user", "downloads", "empty_state", "f", "filters",
+           "freshness_banner", "has_table", "number_config", "q", "require_page",
+           "run_key", "sidebar_filters", "warehouse_ready"]
