@@ -1,0 +1,324 @@
+"""Planning run: published warehouse → forecasts → replenishment plan → draft purchase orders.
+
+`run_planning()` reads the published warehouse read-only (one short-lived DuckDB
+connection), forecasts with `forecasting.forecast_demand`, sizes orders with
+`forecasting.plan_replenishment`, writes suggestions back to the OLTP as draft purchase
+orders (one per supplier × warehouse, through the service layer, `origin='planning'`) and
+writes its outputs to the separate `planning.duckdb` file (docs/marts.md) atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+
+from transactional.config import database_url
+from transactional.config import warehouse_path as default_warehouse
+from transactional.db import session_factory
+from transactional.models import Document, PlannerDecision
+from transactional.services import Context, create_draft, delete_draft
+from transactional.services.documents import lock_document
+
+REVIEW_PERIOD_DAYS = 7
+KEYS = ["item_id", "warehouse_id"]
+
+
+def planning_path(warehouse: str | Path | None = None) -> Path:
+    """`QM_PLANNING_PATH`, else `planning.duckdb` next to the published warehouse."""
+    env = os.environ.get("QM_PLANNING_PATH")
+    if env:
+        return Path(env)
+    return Path(warehouse or default_warehouse()).resolve().parent / "planning.duckdb"
+
+
+def new_run_id() -> str:
+    """A sortable, unique planning run id (fits Document.planning_run_id, 40 chars)."""
+    return f"plan-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def _floats(frame: pd.DataFrame, cols) -> pd.DataFrame:
+    for c in cols:
+        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
+    return frame
+
+
+def load_inputs(warehouse: str | Path, as_of=None) -> dict:
+    """Everything planning reads from the published warehouse, as DataFrames.
+
+    history (marts.demand_daily of active items, up to `as_of`), positions
+    (marts.stock_position), abc (marts.abc_xyz), terms (raw.supplier_item with the
+    lead-time mean/std of marts.supplier_item_performance where ≥ 2 receipts were seen),
+    cost (moving-average unit cost per item-warehouse from stock_position), snapshot_seq
+    (highest document change_seq extracted: later OLTP changes are not in the positions).
+    """
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        q = lambda sql, p=(): con.execute(sql, list(p)).df()  # noqa: E731
+        cond, params = ("and d.date <= ?", [pd.Timestamp(as_of).date()]) if as_of else ("", [])
+        history = q("select d.date, d.item_id, d.warehouse_id, d.demand_qty, d.shipped_qty, "
+                    "d.lost_qty, d.is_stockout, d.promo from marts.demand_daily d "
+                    "join marts.dim_item i on i.item_id = d.item_id where i.active "
+                    f"{cond} order by 2, 3, 1", params)
+        positions = q("select item_id, warehouse_id, on_hand, on_order, committed, "
+                      "stock_value from marts.stock_position")
+        abc = q("select item_id, warehouse_id, abc_class from marts.abc_xyz")
+        has_perf = q("select count(*) n from information_schema.tables where table_schema = "
+                     "'marts' and table_name = 'supplier_item_performance'")["n"][0] > 0
+        perf = ("left join marts.supplier_item_performance p on p.supplier_id = "
+                "si.supplier_id and p.item_id = si.item_id and p.receipts >= 2") if has_perf \
+            else "left join (select null lead_time_mean_days, null lead_time_std_days) p on false"
+        terms = q("select si.item_id, si.supplier_id, si.price unit_price, "
+                  "coalesce(p.lead_time_mean_days, si.lead_time_days) lead_time_days, "
+                  "coalesce(p.lead_time_std_days, 0) lead_time_std_days, si.moq, "
+                  f"si.pack_size from raw.supplier_item si {perf} "
+                  "join raw.supplier s on s.id = si.supplier_id order by 1, 2")
+        seq = q("select max(change_seq) s from raw.document")["s"][0]
+    finally:
+        con.close()
+    history["date"] = pd.to_datetime(history["date"])
+    history = _floats(history, ["demand_qty", "shipped_qty", "lost_qty"])
+    terms = _floats(terms, ["lead_time_days", "lead_time_std_days"])
+    on_hand = pd.to_numeric(positions["on_hand"]).astype(float)
+    value = pd.to_numeric(positions["stock_value"]).astype(float)
+    cost = positions[KEYS].copy()
+    cost["unit_cost"] = np.where(on_hand > 0, value / on_hand.where(on_hand > 0, 1), np.nan)
+    return {"history": history, "positions": positions, "abc": abc, "terms": terms,
+            "cost": cost, "snapshot_seq": None if pd.isna(seq) else int(seq)}
+
+
+def plan(inputs: dict, as_of=None, horizon: int | None = None):
+    """Forecast every series and size the orders: (ForecastResult, plan DataFrame)."""
+    from forecasting import forecast_demand, plan_replenishment
+
+    terms = inputs["terms"]
+    if horizon is None:
+        longest = float((terms["lead_time_days"] + 2 * terms["lead_time_std_days"]).max()
+                        ) if len(terms) else 0.0
+        horizon = max(28, int(math.ceil(longest)) + REVIEW_PERIOD_DAYS)
+    result = forecast_demand(inputs["history"], horizon=horizon, as_of=as_of)
+    table = plan_replenishment(result.series, result.forecasts, inputs["positions"], terms,
+                               inputs["abc"], review_period_days=REVIEW_PERIOD_DAYS)
+    return result, table
+
+
+def _touched_keys(session, snapshot_seq: int | None) -> set[tuple[int, int]]:
+    """Item-warehouses a planner has in hand: lines of edited planning drafts, and of
+    planning orders approved or rejected after the warehouse snapshot (not yet in the
+    positions, so re-suggesting them would duplicate the planner's decision)."""
+    rows = session.execute(select(Document).where(
+        Document.doc_type == "purchase_order", Document.origin == "planning",
+        Document.planner_touched.is_(True))).scalars()
+    keys = set()
+    for doc in rows:
+        fresh = snapshot_seq is None or (doc.change_seq or 0) > snapshot_seq
+        if doc.status == "draft" or (doc.status in ("approved", "rejected") and fresh):
+            keys |= {(ln.item_id, doc.warehouse_id) for ln in doc.lines}
+    return keys
+
+
+def write_back(suggestions: pd.DataFrame, oltp_url: str | None, run_id: str,
+               snapshot_seq: int | None = None, today: dt.date | None = None) -> dict:
+    """Replace planning's own untouched drafts with one draft PO per supplier × warehouse.
+
+    `suggestions`: item_id, warehouse_id, supplier_id, suggested_qty (rows ≤ 0 ignored),
+    optional unit_price. One transaction: untouched planning drafts are deleted (each
+    re-checked under its row lock), items a planner holds (see `_touched_keys`) skipped,
+    new drafts created as user 'planning' / role 'planner'. Returns created, replaced,
+    kept (touched planning drafts), skipped_lines, documents (new PO numbers).
+    """
+    session = session_factory(oltp_url or database_url())()
+    clock = (lambda: dt.datetime.combine(today, dt.time(12))) if today else None
+    ctx = Context(session, username="planning", role="planner",
+                  **({"clock": clock} if clock else {}))
+    out = {"created": 0, "replaced": 0, "kept": 0, "skipped_lines": 0, "documents": []}
+    try:
+        drafts = session.execute(select(Document.id).where(
+            Document.doc_type == "purchase_order", Document.origin == "planning",
+            Document.status == "draft")).scalars().all()
+        for doc_id in drafts:
+            doc = lock_document(ctx, doc_id, "purchase_order")
+            if doc.planner_touched:
+                out["kept"] += 1
+            else:
+                delete_draft(ctx, doc_id, "purchase_order")
+                out["replaced"] += 1
+        held = _touched_keys(session, snapshot_seq)
+        todo = suggestions[pd.to_numeric(suggestions["suggested_qty"]) > 0]
+        todo = todo[todo["supplier_id"].notna()]
+        for (sup, wh), group in todo.groupby(["supplier_id", "warehouse_id"], sort=True):
+            lines = []
+            for r in group.sort_values("item_id").to_dict("records"):
+                if (int(r["item_id"]), int(wh)) in held:
+                    out["skipped_lines"] += 1
+                    continue
+                line = {"item_id": int(r["item_id"]), "qty": Decimal(str(r["suggested_qty"]))}
+                if r.get("unit_price") is not None and r["unit_price"] == r["unit_price"]:
+                    line["unit_price"] = Decimal(str(r["unit_price"]))
+                lines.append(line)
+            if not lines:
+                continue
+            doc = create_draft(ctx, "purchase_order", {
+                "supplier_id": int(sup), "warehouse_id": int(wh), "origin": "planning",
+                "planning_run_id": run_id, "memo": f"planning run {run_id}", "lines": lines})
+            out["created"] += 1
+            out["documents"].append(doc.number)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    return out
+
+
+def planner_decisions(oltp_url: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """OLTP planner_decision rows, and per planning run the acceptance rate (documents
+    approved ÷ documents decided by approve or reject; an edit is not a final decision)."""
+    session = session_factory(oltp_url or database_url())()
+    try:
+        rows = session.execute(select(PlannerDecision)).scalars().all()
+        cols = ["id", "document_id", "document_line_id", "planning_run_id", "action",
+                "suggested_qty", "final_qty", "reason", "decided_by", "decided_at"]
+        frame = pd.DataFrame([{c: getattr(r, c) for c in cols} for r in rows], columns=cols)
+    finally:
+        session.close()
+    final = frame[frame["action"].isin(["approve", "reject"])].drop_duplicates("document_id")
+    if final.empty:
+        runs = pd.DataFrame(columns=["planning_run_id", "documents_decided", "approved",
+                                     "rejected", "edited", "acceptance_rate"])
+    else:
+        edited = frame[frame["action"] == "edit"].groupby("planning_run_id")[
+            "document_id"].nunique()
+        runs = final.groupby("planning_run_id", dropna=False).agg(
+            documents_decided=("document_id", "nunique"),
+            approved=("action", lambda a: int((a == "approve").sum())),
+            rejected=("action", lambda a: int((a == "reject").sum()))).reset_index()
+        runs["edited"] = runs["planning_run_id"].map(edited).fillna(0).astype(int)
+        runs["acceptance_rate"] = runs["approved"] / runs["documents_decided"]
+    return frame, runs
+
+
+def accuracy_by_model(series: pd.DataFrame) -> pd.DataFrame:
+    """forecast_accuracy: per chosen model the series count and mean MASE, WAPE, bias."""
+    if series.empty:
+        return pd.DataFrame(columns=["model", "series", "mean_mase", "mean_wape", "mean_bias"])
+    return (series.groupby("chosen_model").agg(series=("item_id", "size"),
+                                               mean_mase=("mase", "mean"),
+                                               mean_wape=("wape", "mean"),
+                                               mean_bias=("bias", "mean"))
+            .reset_index().rename(columns={"chosen_model": "model"}))
+
+
+def write_outputs(path: str | Path, tables: dict[str, pd.DataFrame]) -> Path:
+    """Write `tables` into a new DuckDB file and swap it in with os.replace; tables of the
+    previous file that are not in `tables` (e.g. policy_simulation) are carried over."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:6]}.tmp")
+    con = duckdb.connect(str(tmp))
+    try:
+        if path.exists():
+            con.execute(f"attach '{path}' as old (read_only)")
+            old = con.execute("select table_name from information_schema.tables where "
+                              "table_catalog = 'old' and table_schema = 'main'").fetchall()
+            for (name,) in old:
+                if name not in tables:
+                    con.execute(f'create table main."{name}" as select * from old."{name}"')
+            con.execute("detach old")
+        for name, frame in tables.items():
+            frame, casts = _decimal_free(frame)
+            con.register("frame_in", frame)
+            sel = ", ".join(f'cast("{c}" as decimal(18,{s})) as "{c}"' for c, s in casts)
+            star = f"* replace ({sel})" if casts else "*"
+            con.execute(f'create table main."{name}" as select {star} from frame_in')
+            con.unregister("frame_in")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    os.replace(tmp, path)
+    return path
+
+
+def _decimal_free(frame: pd.DataFrame):
+    """Decimal object columns → float (to load) plus the DECIMAL scale to cast back to."""
+    frame = frame.copy()
+    casts = []
+    for c in frame.columns:
+        if frame[c].dtype == object:
+            vals = frame[c].dropna()
+            if len(vals) and all(isinstance(v, Decimal) for v in vals):
+                scale = max(min(-v.as_tuple().exponent, 6) for v in vals if v.is_finite())
+                frame[c] = [float(v) if v is not None else None for v in frame[c]]
+                casts.append((c, max(scale, 2)))
+    return frame, casts
+
+
+def run_planning(oltp_url: str | None = None, warehouse_path: str | Path | None = None,
+                 as_of=None, horizon: int | None = None, progress=None,
+                 output_path: str | Path | None = None) -> dict:
+    """One planning run (see the module docstring); prints progress through `progress`.
+
+    Returns a summary: run_id, series, model_mix {model: series}, suggestions (lines with
+    qty > 0), total_value, drafts created / replaced / kept, skipped_lines, output path,
+    seconds. `as_of` cuts the demand history (positions are always the published ones).
+    """
+    say = progress or (lambda _msg: None)
+    t0 = time.perf_counter()
+    warehouse = Path(warehouse_path or default_warehouse())
+    if not warehouse.exists():
+        raise FileNotFoundError(f"no published warehouse at {warehouse}: run `qm refresh`")
+    run_id = new_run_id()
+    say(f"plan: reading {warehouse}")
+    inputs = load_inputs(warehouse, as_of)
+    say(f"plan: {len(inputs['history'])} demand rows, {len(inputs['terms'])} supplier terms;"
+        f" forecasting + backtest")
+    result, table = plan(inputs, as_of, horizon)
+    table.insert(0, "planning_run_id", run_id)
+    sugg = table[pd.to_numeric(table["suggested_qty"]) > 0]
+    say(f"plan: {len(result.series)} series, {len(sugg)} suggestions; writing drafts")
+    wb = write_back(sugg, oltp_url, run_id, inputs["snapshot_seq"])
+    decisions, acceptance = planner_decisions(oltp_url)
+    forecasts = result.forecasts.copy()
+    forecasts.insert(0, "planning_run_id", run_id)
+    series = result.series.copy()
+    series.insert(0, "planning_run_id", run_id)
+    accuracy = accuracy_by_model(result.series)
+    accuracy.insert(0, "planning_run_id", run_id)
+    total_value = sum((v for v in sugg["line_value"]), Decimal("0.00"))
+    summary = {"run_id": run_id, "series": len(result.series),
+               "model_mix": result.series["chosen_model"].value_counts().to_dict(),
+               "suggestions": len(sugg), "total_value": total_value,
+               "drafts_created": wb["created"], "drafts_replaced": wb["replaced"],
+               "drafts_kept": wb["kept"], "skipped_lines": wb["skipped_lines"],
+               "as_of": str(pd.Timestamp(as_of).date()) if as_of else None}
+    runs = pd.DataFrame([{**{k: v for k, v in summary.items() if k != "model_mix"},
+                          "total_value": total_value, "model_mix": str(summary["model_mix"]),
+                          "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)}])
+    out = output_path or planning_path(warehouse)
+    say(f"plan: writing {out}")
+    write_outputs(out, {"demand_forecast": forecasts, "replenishment_plan": table,
+                        "forecast_series": series, "forecast_accuracy": accuracy,
+                        "planner_decisions": decisions, "planner_acceptance": acceptance,
+                        "planning_runs": runs})
+    summary.update(output=str(out), seconds=round(time.perf_counter() - t0, 1))
+    return summary
+
+
+def summary_line(s: dict) -> str:
+    """The one-line summary `qm plan` prints."""
+    mix = ", ".join(f"{m} {n}" for m, n in sorted(s["model_mix"].items(), key=lambda x: -x[1]))
+    return (f"plan {s['run_id']}: {s['series']} series ({mix or 'none'}), "
+            f"{s['suggestions']} suggestions worth {s['total_value']:,.2f}; drafts "
+            f"{s['drafts_created']} created, {s['drafts_replaced']} replaced, "
+            f"{s['drafts_kept']} kept (planner-touched), {s['skipped_lines']} lines skipped; "
+            f"{s['seconds']} s → {s['output']}")
