@@ -74,3 +74,10 @@ class CreditLimitExceeded(DomainError):
 class PermissionDenied(DomainError):
     status = 403
     title = "Forbidden"
+
+
+class Unauthenticated(DomainError):
+    """Credentials were missing or wrong (HTTP 401)."""
+
+    status = 401
+    title = "Unauthorized"

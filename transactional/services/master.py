@@ -197,3 +197,9 @@ def seed_reference_data(session) -> None:
     if session.get(ChangeCounter, 1) is None:
         session.add(ChangeCounter(id=1, value=0))
     session.flush()
+
+
+def check_field(ctx: Context, kind: str, name: str, value: Any) -> None:
+    """Validate one field of a master-data row on its own (raises the DomainError the
+    full row would), so an import can report every bad cell, not only the first."""
+    _clean(ctx, kind, {name: value}, partial=True)

@@ -1,0 +1,235 @@
+"""What every request shares: one database transaction, the caller, the permission check
+and the Idempotency-Key.
+
+`ServiceRoute` wraps each route in a unit of work: the transaction commits only when the
+route answered 2xx/3xx — and before the response leaves — otherwise it rolls back.
+`Authorize(resource, action)` is the one dependency a route declares: it authenticates
+the bearer token, checks permissions.allowed(role, resource, action) and hands the route
+a service-layer Context. Its (resource, action) is what the route × role test reads.
+
+Idempotency (unsafe methods with an `Idempotency-Key` header): the key row is inserted
+first, in the same transaction as the work, and the response is stored in it before the
+commit. A concurrent request with the same key blocks on that insert (PostgreSQL's unique
+index; SQLite serialises writers) until the first commits — then it replays the stored
+response — or rolls back — then it runs itself. So exactly one request executes, a
+refused request (4xx) remembers nothing, and keys survive restarts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from transactional.errors import PermissionDenied, ValidationError
+from transactional.models import IdempotencyKey
+from transactional.permissions import allowed
+from transactional.services.base import Context
+from transactional.services.users import user_for_token
+
+API_PREFIX = "/api/v1"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+bearer = HTTPBearer(auto_error=False, description="a token from `qm user create` or "
+                                                  "POST /api/v1/auth/token")
+
+
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+class UnitOfWork:
+    """The request's session, opened lazily, and what it claimed."""
+
+    def __init__(self, factory: Callable[[], Session]):
+        self._factory = factory
+        self._session: Session | None = None
+        self.request_hash: str | None = None
+        self.claim: IdempotencyKey | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = self._factory()
+        return self._session
+
+    def finish(self, response: Response | None) -> None:
+        """Commit when the route succeeded (storing the idempotent response first),
+        otherwise roll back; always close."""
+        if self._session is None:
+            return
+        try:
+            if response is not None and response.status_code < 400:
+                if self.claim is not None:
+                    self.claim.status_code = response.status_code
+                    self.claim.response_body = bytes(response.body).decode()
+                self._session.commit()
+            else:
+                self._session.rollback()
+        finally:
+            self._session.close()
+
+    def abort(self) -> None:
+        if self._session is not None:
+            try:
+                self._session.rollback()
+            finally:
+                self._session.close()
+
+
+class Replay(Exception):
+    """The key was used before with the same request: answer what was answered then."""
+
+    def __init__(self, response: Response):
+        self.response = response
+
+
+class ServiceRoute(APIRoute):
+    """An APIRoute whose handler runs inside a UnitOfWork (see module docstring)."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+        uses_idempotency = bool(set(self.methods) & UNSAFE) and permission_of(self) is not None
+
+        async def run(request: Request) -> Response:
+            uow = UnitOfWork(request.app.state.session_factory)
+            request.state.uow = uow
+            if uses_idempotency and request.headers.get(IDEMPOTENCY_HEADER) is not None:
+                uow.request_hash = await request_fingerprint(request)
+            try:
+                response = await handler(request)
+            except Replay as replay:
+                await run_in_threadpool(uow.abort)
+                return replay.response
+            except BaseException:
+                await run_in_threadpool(uow.abort)
+                raise
+            await run_in_threadpool(uow.finish, response)
+            return response
+
+        return run
+
+
+async def request_fingerprint(request: Request) -> str:
+    """SHA-256 of what the request asks for: method, path, query and body. JSON bodies
+    are canonicalised (key order, spacing) and multipart uploads reduced to their fields
+    and file contents, so a retry that re-encodes the same request still matches."""
+    digest = hashlib.sha256(f"{request.method} {request.url.path}?{request.url.query}\n"
+                            .encode())
+    content_type = request.headers.get("content-type", "")
+    body = await request.body()
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        for name, value in sorted(form.multi_items(), key=lambda kv: kv[0]):
+            digest.update(name.encode() + b"\0")
+            if isinstance(value, str):
+                digest.update(value.encode())
+            else:
+                digest.update((value.filename or "").encode() + b"\0" + await value.read())
+                await value.seek(0)
+            digest.update(b"\0")
+    else:
+        try:
+            body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+        except ValueError:
+            pass  # not JSON: the raw bytes are the request
+        digest.update(body)
+    return digest.hexdigest()
+
+
+class Authorize:
+    """Dependency: authenticate the bearer token, check (resource, action) against the
+    permission table, claim the Idempotency-Key; returns the service-layer Context."""
+
+    def __init__(self, resource: str, action: str):
+        self.resource, self.action = resource, action
+
+    def __repr__(self) -> str:
+        return f"Authorize({self.resource!r}, {self.action!r})"
+
+    def __call__(self, request: Request, credentials: Credentials) -> Context:
+        uow: UnitOfWork = request.state.uow
+        session = uow.session
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise HTTPException(401, "a bearer token is required (Authorization: Bearer …)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        token = credentials.credentials
+        user = user_for_token(session, token) if 0 < len(token) <= 200 and \
+            token.isascii() else None
+        if user is None:
+            raise HTTPException(401, "the bearer token is unknown or revoked",
+                                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        if not allowed(user.role, self.resource, self.action):
+            raise PermissionDenied(f"role {user.role!r} may not {self.action} {self.resource}",
+                                   field="role", value=user.role,
+                                   rule=f"{self.resource}:{self.action}")
+        if uow.request_hash is not None:
+            claim_idempotency_key(request, uow, user.username)
+        return Context(session, username=user.username, role=user.role,
+                       clock=request.app.state.clock)
+
+
+def claim_idempotency_key(request: Request, uow: UnitOfWork, username: str) -> None:
+    """Insert the key row in the request's transaction, or raise Replay / a 422."""
+    key = request.headers[IDEMPOTENCY_HEADER]
+    if not 1 <= len(key) <= 200 or not key.isprintable():
+        raise ValidationError("Idempotency-Key must be 1–200 printable characters",
+                              field="header.Idempotency-Key", value=key[:40],
+                              rule="idempotency_key_format")
+    session = uow.session
+    stored = _stored(session, key, username)
+    if stored is None:
+        claim = IdempotencyKey(key=key, username=username, method=request.method,
+                               path=request.url.path[:300], request_hash=uow.request_hash,
+                               created_at=request.app.state.clock())
+        session.add(claim)
+        try:
+            session.flush()  # blocks while a concurrent holder of the key is in flight
+            uow.claim = claim
+            return
+        except IntegrityError:
+            session.rollback()  # the other request committed first: replay its answer
+            stored = _stored(session, key, username)
+    if stored is None or stored.request_hash != uow.request_hash:
+        raise ValidationError(
+            "this Idempotency-Key was already used with a different request; use a new key "
+            "for a new request", field="header.Idempotency-Key", value=key[:40],
+            rule="idempotency_key_reused")
+    headers = {"Idempotent-Replayed": "true"}
+    raise Replay(Response(stored.response_body or b"", status_code=stored.status_code or 200,
+                          media_type="application/json" if stored.response_body else None,
+                          headers=headers))
+
+
+def _stored(session: Session, key: str, username: str) -> IdempotencyKey | None:
+    return session.execute(select(IdempotencyKey).where(
+        IdempotencyKey.key == key, IdempotencyKey.username == username)
+        .execution_options(populate_existing=True)).scalar_one_or_none()
+
+
+def Allowed(resource: str, action: str):
+    """The annotation a route gives its Context parameter to declare its permission."""
+    return Annotated[Context, Depends(Authorize(resource, action))]
+
+
+def permission_of(route: APIRoute) -> tuple[str, str] | None:
+    """The (resource, action) a route declares through its Authorize dependency."""
+    for dep in route.dependant.dependencies:
+        if isinstance(dep.call, Authorize):
+            return dep.call.resource, dep.call.action
+    return None
+
+
+def session_of(request: Request) -> Session:
+    """Dependency for the few public routes (health, token) that need the session."""
+    return request.state.uow.session
+

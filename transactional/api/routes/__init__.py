@@ -1,0 +1,1 @@
+"""Routers, one module per area; each route is one service call."""
