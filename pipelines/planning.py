@@ -63,11 +63,11 @@ def load_inputs(warehouse: str | Path, as_of=None) -> dict:
     """
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        q = lambda sql, p=(): con.execute(sql, list(p)).df()  # noqa: E731
+        q = lambda sql, p=(): con.execute(sql, list(p)).df()
         cond, params = ("and d.date <= ?", [pd.Timestamp(as_of).date()]) if as_of else ("", [])
         history = q("select d.date, d.item_id, d.warehouse_id, d.demand_qty, d.shipped_qty, "
                     "d.lost_qty, d.is_stockout, d.promo from marts.demand_daily d "
-                    "join marts.dim_item i on i.item_id = d.item_id where i.active "
+                    "join raw.item i on i.id = d.item_id where i.active "
                     f"{cond} order by 2, 3, 1", params)
         positions = q("select item_id, warehouse_id, on_hand, on_order, committed, "
                       "stock_value from marts.stock_position")
@@ -96,19 +96,26 @@ def load_inputs(warehouse: str | Path, as_of=None) -> dict:
             "cost": cost, "snapshot_seq": None if pd.isna(seq) else int(seq)}
 
 
-def plan(inputs: dict, as_of=None, horizon: int | None = None):
-    """Forecast every series and size the orders: (ForecastResult, plan DataFrame)."""
-    from forecasting import forecast_demand, plan_replenishment
+def forecast(inputs: dict, as_of=None, horizon: int | None = None):
+    """forecasting.forecast_demand over the history; horizon defaults to the longest
+    lead time (+ 2 std) + review period, at least 28 days."""
+    from forecasting import forecast_demand
 
     terms = inputs["terms"]
     if horizon is None:
-        longest = float((terms["lead_time_days"] + 2 * terms["lead_time_std_days"]).max()
-                        ) if len(terms) else 0.0
-        horizon = max(28, int(math.ceil(longest)) + REVIEW_PERIOD_DAYS)
-    result = forecast_demand(inputs["history"], horizon=horizon, as_of=as_of)
-    table = plan_replenishment(result.series, result.forecasts, inputs["positions"], terms,
-                               inputs["abc"], review_period_days=REVIEW_PERIOD_DAYS)
-    return result, table
+        longest = (terms["lead_time_days"] + 2 * terms["lead_time_std_days"]).max()
+        longest = 0.0 if pd.isna(longest) else float(longest)
+        horizon = max(28, math.ceil(longest) + REVIEW_PERIOD_DAYS)
+    return forecast_demand(inputs["history"], horizon=horizon, as_of=as_of)
+
+
+def replenish(inputs: dict, result) -> pd.DataFrame:
+    """forecasting.plan_replenishment: one row per item-warehouse with its why."""
+    from forecasting import plan_replenishment
+
+    return plan_replenishment(result.series, result.forecasts, inputs["positions"],
+                              inputs["terms"], inputs["abc"],
+                              review_period_days=REVIEW_PERIOD_DAYS)
 
 
 def _touched_keys(session, snapshot_seq: int | None) -> set[tuple[int, int]]:
@@ -282,10 +289,22 @@ def run_planning(oltp_url: str | None = None, warehouse_path: str | Path | None 
     inputs = load_inputs(warehouse, as_of)
     say(f"plan: {len(inputs['history'])} demand rows, {len(inputs['terms'])} supplier terms;"
         f" forecasting + backtest")
-    result, table = plan(inputs, as_of, horizon)
+    result = forecast(inputs, as_of, horizon)
+    table = replenish(inputs, result)
+    say(f"plan: {len(result.series)} series, "
+        f"{int((pd.to_numeric(table['suggested_qty']) > 0).sum())} suggestions; writing drafts")
+    summary = finish_run(run_id, inputs, result, table, oltp_url,
+                         output_path or planning_path(warehouse), as_of)
+    summary["seconds"] = round(time.perf_counter() - t0, 1)
+    return summary
+
+
+def finish_run(run_id: str, inputs: dict, result, table: pd.DataFrame,
+               oltp_url: str | None, out: str | Path, as_of=None) -> dict:
+    """Write the drafts (write_back) and the planning.duckdb tables; the run's summary."""
+    table = table.copy()
     table.insert(0, "planning_run_id", run_id)
     sugg = table[pd.to_numeric(table["suggested_qty"]) > 0]
-    say(f"plan: {len(result.series)} series, {len(sugg)} suggestions; writing drafts")
     wb = write_back(sugg, oltp_url, run_id, inputs["snapshot_seq"])
     decisions, acceptance = planner_decisions(oltp_url)
     forecasts = result.forecasts.copy()
@@ -302,15 +321,13 @@ def run_planning(oltp_url: str | None = None, warehouse_path: str | Path | None 
                "drafts_kept": wb["kept"], "skipped_lines": wb["skipped_lines"],
                "as_of": str(pd.Timestamp(as_of).date()) if as_of else None}
     runs = pd.DataFrame([{**{k: v for k, v in summary.items() if k != "model_mix"},
-                          "total_value": total_value, "model_mix": str(summary["model_mix"]),
+                          "model_mix": str(summary["model_mix"]),
                           "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)}])
-    out = output_path or planning_path(warehouse)
-    say(f"plan: writing {out}")
     write_outputs(out, {"demand_forecast": forecasts, "replenishment_plan": table,
                         "forecast_series": series, "forecast_accuracy": accuracy,
                         "planner_decisions": decisions, "planner_acceptance": acceptance,
                         "planning_runs": runs})
-    summary.update(output=str(out), seconds=round(time.perf_counter() - t0, 1))
+    summary["output"] = str(out)
     return summary
 
 

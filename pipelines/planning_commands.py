@@ -15,8 +15,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines.planning import (REVIEW_PERIOD_DAYS, load_inputs, planning_path, run_planning,
-                                summary_line, write_outputs)
+from pipelines.planning import (
+    REVIEW_PERIOD_DAYS,
+    load_inputs,
+    planning_path,
+    run_planning,
+    summary_line,
+    write_outputs,
+)
 from transactional.config import warehouse_path as default_warehouse
 
 WINDOW_DAYS = 182

@@ -13,9 +13,11 @@ from tests.core.company import DAY0, build_company
 from transactional.db import session_factory
 from transactional.models import Document, PlannerDecision
 from transactional.services import create_master
-from transactional.services.workflow import (approve_purchase_order,
-                                             edit_purchase_order_quantities,
-                                             reject_purchase_order)
+from transactional.services.workflow import (
+    approve_purchase_order,
+    edit_purchase_order_quantities,
+    reject_purchase_order,
+)
 
 D = Decimal
 
