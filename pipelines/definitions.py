@@ -21,6 +21,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 
 from pipelines.assets import (PUBLISHED_KEY, freshness_checks, make_dbt_assets,
                               make_publish_asset, oltp_extract)
+from pipelines.planning_assets import make_planning_defs
 from pipelines.publish import dbt_project_dir
 from pipelines.resources import OltpResource, WarehouseResource
 from transactional.config import database_url, warehouse_path
@@ -86,9 +87,11 @@ def make_definitions(oltp_url: str | None = None,
     dbt_defs = make_dbt_assets(project)
     publish_def = make_publish_asset(dbt_defs)
     fresh = freshness_checks()
+    planning_assets, planning_job, planning_schedule = make_planning_defs(dbt_defs)
     refresh_job = dg.define_asset_job(
         "refresh",
-        selection=dg.AssetSelection.all() - dg.AssetSelection.checks(*fresh),
+        selection=(dg.AssetSelection.all() - dg.AssetSelection.checks(*fresh)
+                   - dg.AssetSelection.assets(*planning_assets)),
         description="Extract the OLTP, build and test the dbt models, publish atomically.",
         executor_def=dg.in_process_executor,  # three sequential steps: no process spawns
         tags=WRITER_TAG,
@@ -105,10 +108,10 @@ def make_definitions(oltp_url: str | None = None,
                               tags={**WRITER_TAG, "quartermaster/mode": "incremental"}),
     ]
     return dg.Definitions(
-        assets=[oltp_extract, dbt_defs, publish_def],
+        assets=[oltp_extract, dbt_defs, publish_def, *planning_assets],
         asset_checks=fresh,
-        jobs=[refresh_job],
-        schedules=schedules,
+        jobs=[refresh_job, planning_job],
+        schedules=[*schedules, planning_schedule],
         sensors=[_freshness_sensor(fresh)],
         resources={
             "oltp": OltpResource(url=oltp_url or database_url()),

@@ -5,7 +5,6 @@ They read the *published* warehouse (so they depend on the dbt marts they read a
 `warehouse/published`) and are not part of the `refresh` job (group `planning`).
 """
 
-from __future__ import annotations
 
 import dagster as dg
 
