@@ -15,9 +15,11 @@ from tests.planning.history import build_history
 from transactional.db import session_factory
 from transactional.migrate import upgrade
 from transactional.models import Document
-from transactional.services.workflow import (approve_purchase_order,
-                                             edit_purchase_order_quantities,
-                                             reject_purchase_order)
+from transactional.services.workflow import (
+    approve_purchase_order,
+    edit_purchase_order_quantities,
+    reject_purchase_order,
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +56,7 @@ def _live_keys(pos):
 
 def test_planning_twice_then_planner_decisions(world):
     url, co = world["url"], world["co"]
-    run = lambda: run_planning(url, world["warehouse"], output_path=world["out"])  # noqa: E731
+    run = lambda: run_planning(url, world["warehouse"], output_path=world["out"])
     first = run()
     # four series, each 5 units from empty: S1×MAIN (widget, gadget), S1×NORTH, S2×MAIN
     assert first["series"] == 4 and first["suggestions"] == 4
@@ -68,7 +70,7 @@ def test_planning_twice_then_planner_decisions(world):
     by = {(p[4], p[5]): p for p in pos}
     s1_main, s1_north, s2_main = (by[(co.supplier, co.wh)], by[(co.supplier, co.wh2)],
                                   by[(world["s2"], co.wh)])
-    co.run(edit_purchase_order_quantities, s1_main[0], {s1_main[6][0][0]: Decimal("77")},
+    co.run(edit_purchase_order_quantities, s1_main[0], {s1_main[6][0][0]: Decimal(77)},
            role="planner")
     co.run(approve_purchase_order, s1_north[0], role="planner")
     co.run(reject_purchase_order, s2_main[0], "bolts come from stock", role="planner")
