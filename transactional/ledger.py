@@ -86,7 +86,7 @@ class ManualLine:
 
 def post_journal(session: Session, doc: Document, posting_date: dt.date, now: dt.datetime,
                  amounts: list[Amount] = (), manual: list[ManualLine] = (),
-                 memo: str | None = None) -> JournalEntry | None:
+                 memo: str | None = None) -> int | None:
     """The one posting function: turn rule amounts (and manual lines) into a balanced entry.
 
     Lines with the same account and dimensions are merged; zero amounts are dropped.
@@ -113,25 +113,40 @@ def post_journal(session: Session, doc: Document, posting_date: dt.date, now: dt
         key = (m.account_code, m.customer_id, m.supplier_id, None, None)
         buckets[key] += money(m.debit) - money(m.credit)
         kinds[key] = ["manual"]
-    lines = [JournalLine(account_code=k[0], rule="+".join(kinds[k])[:40], customer_id=k[1],
-                         supplier_id=k[2], item_id=k[3], warehouse_id=k[4],
-                         debit=v if v > 0 else ZERO, credit=-v if v < 0 else ZERO)
+    lines = [dict(account_code=k[0], rule="+".join(kinds[k])[:40], customer_id=k[1],
+                  supplier_id=k[2], item_id=k[3], warehouse_id=k[4],
+                  debit=v if v > 0 else ZERO, credit=-v if v < 0 else ZERO)
              for k, v in buckets.items() if v != 0]
     if not lines:
         return None
-    total_debit = sum((ln.debit for ln in lines), ZERO)
-    total_credit = sum((ln.credit for ln in lines), ZERO)
+    total_debit = sum((ln["debit"] for ln in lines), ZERO)
+    total_credit = sum((ln["credit"] for ln in lines), ZERO)
     if total_debit != total_credit:
         raise ValidationError(
             f"journal entry does not balance: debit {total_debit} ≠ credit {total_credit}",
             field="lines", value=f"{total_debit}/{total_credit}", rule="balanced_entry")
-    entry = JournalEntry(document_id=doc.id, doc_type=doc.doc_type, posting_date=posting_date,
-                         memo=memo or doc.number, created_at=now, lines=lines)
-    session.add(entry)
-    return entry
+    # plain Core inserts: rows are written at once in this transaction, without the ORM
+    # unit-of-work cost (a delivery writes a dozen journal and ledger rows)
+    conn = session.connection()
+    entry_id = conn.execute(
+        JournalEntry.__table__.insert().returning(JournalEntry.__table__.c.id),
+        {"document_id": doc.id, "doc_type": doc.doc_type, "posting_date": posting_date,
+         "memo": memo or doc.number, "is_reversal": False, "reverses_id": None,
+         "created_at": now}).scalar_one()
+    conn.execute(JournalLine.__table__.insert(), [{**ln, "entry_id": entry_id} for ln in lines])
+    return entry_id
 
 
 # ---------------------------------------------------------------- stock
+@dataclass(frozen=True)
+class LedgerRow:
+    """What a stock movement wrote: signed quantity and value, and the unit cost."""
+
+    qty: Decimal
+    value: Decimal
+    unit_cost: Decimal
+
+
 @dataclass
 class StockMove:
     """A quantity in (+) or out (−) of an item-warehouse. `unit_cost` only for incoming
@@ -158,24 +173,24 @@ class StockBook:
         ordered = sorted(keys)
         if not ordered:
             return
-        self._ensure_rows(ordered)
+        self.balances = self._lock(ordered)
+        missing = [k for k in ordered if k not in self.balances]
+        if missing:  # first movement of an item-warehouse: create its row, then lock again
+            self._create_rows(missing)
+            self.balances = self._lock(ordered)
+
+    def _lock(self, ordered: list[tuple[int, int]]) -> dict[tuple[int, int], StockBalance]:
         # one statement, rows locked in (item, warehouse) order: concurrent posters
         # touching overlapping items queue instead of deadlocking
-        rows = session.execute(
+        rows = self.session.execute(
             select(StockBalance).where(tuple_(StockBalance.item_id, StockBalance.warehouse_id)
                                        .in_(ordered))
             .order_by(StockBalance.item_id, StockBalance.warehouse_id)
             .with_for_update().execution_options(populate_existing=True)).scalars().all()
-        self.balances = {(b.item_id, b.warehouse_id): b for b in rows}
+        return {(b.item_id, b.warehouse_id): b for b in rows}
 
-    def _ensure_rows(self, keys: list[tuple[int, int]]) -> None:
+    def _create_rows(self, missing: list[tuple[int, int]]) -> None:
         session = self.session
-        existing = {(r[0], r[1]) for r in session.execute(
-            select(StockBalance.item_id, StockBalance.warehouse_id).where(
-                tuple_(StockBalance.item_id, StockBalance.warehouse_id).in_(keys)))}
-        missing = [k for k in keys if k not in existing]
-        if not missing:
-            return
         if session.get_bind().dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
             session.execute(insert(StockBalance).values(
@@ -193,7 +208,7 @@ class StockBook:
         return bal.value / bal.qty
 
     def move(self, doc: Document, move: StockMove, posting_date: dt.date, now: dt.datetime,
-             *, is_reversal: bool = False) -> StockLedgerEntry:
+             *, is_reversal: bool = False) -> LedgerRow:
         """Append one ledger row, updating the running balance; returns the row (its
         `value` is what the journal must carry)."""
         key = (move.item_id, move.warehouse_id)
@@ -245,13 +260,13 @@ class StockBook:
                 f"posting would take item {move.item_id} in warehouse {move.warehouse_id} to "
                 f"{new_qty} units worth {new_value} ({unit_cost} each), beyond what the "
                 "ledger stores", field="qty", value=qty, rule="within_ledger_limits")
-        entry = StockLedgerEntry(
-            document_id=doc.id, document_line_id=move.line_id, doc_type=doc.doc_type,
-            item_id=move.item_id, warehouse_id=move.warehouse_id, posting_date=posting_date,
-            qty=qty, unit_cost=unit_cost, value=value, running_qty=new_qty,
-            running_value=new_value, is_reversal=is_reversal, created_at=now)
+        row = dict(document_id=doc.id, document_line_id=move.line_id, doc_type=doc.doc_type,
+                   item_id=move.item_id, warehouse_id=move.warehouse_id,
+                   posting_date=posting_date, qty=qty, unit_cost=unit_cost, value=value,
+                   running_qty=new_qty, running_value=new_value, is_reversal=is_reversal,
+                   created_at=now)
+        self.session.connection().execute(StockLedgerEntry.__table__.insert(), row)
         bal.qty = new_qty
         bal.value = new_value
         bal.last_posting_date = posting_date
-        self.session.add(entry)
-        return entry
+        return LedgerRow(qty=qty, value=value, unit_cost=unit_cost)
