@@ -5,6 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
+import pandas as pd
+
+
+def as_bool(values) -> np.ndarray:
+    """Boolean numpy array from a Series / array that may hold None or NaN (-> False)."""
+    s = pd.Series(values, copy=False)
+    return np.asarray(s.where(s.notna(), False), dtype=bool)
 
 
 def prepare(y, censored=None) -> tuple[np.ndarray, bool]:

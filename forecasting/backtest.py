@@ -8,10 +8,14 @@ Metrics per series, model and origin (``e = forecast - actual`` on scored days):
 * MASE = mean|e| / in-sample MAE of the weekly seasonal naive (``|y_t - y_{t-7}|`` on
   days before the origin, both days observed). If that MAE is 0 (e.g. a perfectly
   repeating series) the in-sample mean |y| is used instead, and 1 if that is 0 too.
+* RMSSE = sqrt(mean e^2 / in-sample mean (y_t - y_{t-7})^2), same fallbacks.
 * WAPE = sum|e| / sum(actual); bias = sum(e) / sum(actual) (NaN when sum(actual) = 0).
 
-Selection: among the candidates of the series' demand class, lowest mean MASE over the
-origins; ties (within 1e-9 relative) go to the simpler model in :data:`MODEL_ORDER`.
+Selection: among the candidates of the series' demand class, the lowest mean over the
+origins of the selection metric - by default ('auto') MASE for smooth / erratic series
+and RMSSE for intermittent / lumpy ones (MAE is minimised by forecasting zero there, so
+MASE rewards under-forecasting); 'mase' / 'rmsse' force one metric. Ties (within 1e-9
+relative) go to the simpler model in :data:`MODEL_ORDER`.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._arrays import nanmean, prepare
+from .intermittent import croston_sba
 from .models import MODELS
 
 BACKTEST_HORIZON = 28
@@ -28,6 +33,7 @@ ORIGIN_STEP = 28
 MODEL_ORDER = tuple(MODELS)  # simplest first
 _FREQUENT = ("seasonal_naive", "moving_average", "ses", "holt_winters", "global")
 _SPARSE = ("croston", "sba", "tsb", "moving_average", "global")
+DEFAULT_SELECTION = "auto"
 CANDIDATES = {"smooth": _FREQUENT, "erratic": _FREQUENT,
               "intermittent": _SPARSE, "lumpy": _SPARSE}
 
@@ -40,9 +46,12 @@ def make_origins(n_days: int, n_origins: int = 3, horizon: int = BACKTEST_HORIZO
     return np.array([o for o in orig if o >= min_train], dtype=int)
 
 
-def naive_scale(Y: np.ndarray, origins: np.ndarray, season: int = 7) -> np.ndarray:
-    """MASE denominators, shape (origins, series) - see module docstring for fallbacks."""
-    diff = np.abs(Y[:, season:] - Y[:, :-season])
+def naive_scale(Y: np.ndarray, origins: np.ndarray, season: int = 7,
+                power: int = 1) -> np.ndarray:
+    """Scale denominators, shape (origins, series): in-sample mean of
+    ``|y_t - y_{t-7}| ** power`` (power 1: MASE, 2: RMSSE before the square root).
+    Fallbacks when it is 0: mean ``|y| ** power``, then 1."""
+    diff = np.abs(Y[:, season:] - Y[:, :-season]) ** power
     ok = ~np.isnan(diff)
     cs = np.concatenate([np.zeros((Y.shape[0], 1)), np.cumsum(np.where(ok, diff, 0), 1)], 1)
     cn = np.concatenate([np.zeros((Y.shape[0], 1)), np.cumsum(ok, 1)], 1)
@@ -51,24 +60,30 @@ def naive_scale(Y: np.ndarray, origins: np.ndarray, season: int = 7) -> np.ndarr
         k = max(o - season, 0)
         with np.errstate(invalid="ignore", divide="ignore"):
             mae = np.where(cn[:, k] > 0, cs[:, k] / np.maximum(cn[:, k], 1), np.nan)
-        level = nanmean(np.abs(Y[:, :o]), axis=1)
+        level = nanmean(np.abs(Y[:, :o]) ** power, axis=1)
         mae = np.where(np.isfinite(mae) & (mae > 0), mae, level)
         out[i] = np.where(np.isfinite(mae) & (mae > 0), mae, 1.0)
     return out
 
 
-def score(fc: np.ndarray, actual: np.ndarray, scale: np.ndarray) -> dict[str, np.ndarray]:
-    """MASE, WAPE and bias of forecasts (origins x series x horizon); NaN actual = skip."""
+def score(fc: np.ndarray, actual: np.ndarray, scale: np.ndarray,
+          scale_sq: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """MASE, WAPE, bias (and RMSSE when ``scale_sq`` is given) of forecasts shaped
+    (origins x series x horizon); NaN actual = not scored."""
     err = fc - actual
     ok = ~np.isnan(err)
     abs_sum = np.where(ok, np.abs(err), 0).sum(axis=2)
+    sq_sum = np.where(ok, err * err, 0).sum(axis=2)
     n = ok.sum(axis=2)
     act = np.where(ok, actual, 0).sum(axis=2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mase = np.where(n > 0, abs_sum / np.maximum(n, 1) / scale, np.nan)
-        wape = np.where(act > 0, abs_sum / act, np.nan)
-        bias = np.where(act > 0, np.where(ok, err, 0).sum(axis=2) / act, np.nan)
-    return {"mase": mase, "wape": wape, "bias": bias}
+        out = {"mase": np.where(n > 0, abs_sum / np.maximum(n, 1) / scale, np.nan),
+               "wape": np.where(act > 0, abs_sum / act, np.nan),
+               "bias": np.where(act > 0, np.where(ok, err, 0).sum(axis=2) / act, np.nan)}
+        if scale_sq is not None:
+            out["rmsse"] = np.where(n > 0, np.sqrt(sq_sum / np.maximum(n, 1) / scale_sq),
+                                    np.nan)
+    return out
 
 
 def select_models(mean_mase: np.ndarray, names, classes) -> np.ndarray:
@@ -95,7 +110,10 @@ def select_models(mean_mase: np.ndarray, names, classes) -> np.ndarray:
 
 @dataclass
 class BacktestResult:
-    """Arrays from :func:`run_backtest` (origins x series [x horizon]) keyed by model."""
+    """Arrays from :func:`run_backtest` (origins x series [x horizon]) keyed by model.
+
+    ``mean_mase`` holds the (series x models) mean of the *selection* metric.
+    """
 
     origins: np.ndarray
     names: tuple
@@ -110,15 +128,39 @@ class BacktestResult:
         """(series, origins * horizon) of actual - forecast for each series' model."""
         n_s = self.actual.shape[1]
         out = np.full((n_s, self.actual.shape[0] * self.actual.shape[2]), np.nan)
-        for name in set(c for c in chosen if c in self.forecasts):
+        for name in {c for c in chosen if c in self.forecasts}:
             rows = np.asarray(chosen) == name
             res = self.actual[:, rows] - self.forecasts[name][:, rows]
             out[rows] = res.transpose(1, 0, 2).reshape(rows.sum(), -1)
         return out
 
 
+def _mean_metric(metrics, names, n_s, classes, selection_metric) -> np.ndarray:
+    """(series, models) mean over origins of the selection metric of each series.
+
+    'mase' or 'rmsse' for every series; 'auto' = MASE for smooth/erratic series and RMSSE
+    for intermittent/lumpy ones (MAE is minimised by forecasting the median, 0, there).
+    """
+    if selection_metric not in ("mase", "rmsse", "auto"):
+        raise ValueError(f"unknown selection_metric {selection_metric!r}")
+    sparse = np.isin(np.asarray(classes, dtype=object), ("intermittent", "lumpy"))
+    cols = []
+    for n in names:
+        if n not in metrics:
+            cols.append(np.full(n_s, np.nan))
+            continue
+        mase = nanmean(metrics[n]["mase"], axis=0)
+        rmsse = nanmean(metrics[n]["rmsse"], axis=0)
+        if selection_metric == "auto":
+            cols.append(np.where(sparse, rmsse, mase))
+        else:
+            cols.append(mase if selection_metric == "mase" else rmsse)
+    return np.column_stack(cols) if cols else np.empty((n_s, 0))
+
+
 def run_backtest(y, censored, classes, *, n_origins=3, horizon=BACKTEST_HORIZON,
-                 start_date=None, promo=None, final_horizon=None, models=None):
+                 start_date=None, promo=None, final_horizon=None, models=None,
+                 selection_metric=DEFAULT_SELECTION):
     """Backtest every model at ``n_origins`` rolling origins and pick one per series.
 
     With ``final_horizon``, the non-global models also forecast from the end of history
@@ -136,21 +178,23 @@ def run_backtest(y, censored, classes, *, n_origins=3, horizon=BACKTEST_HORIZON,
     for i, o in enumerate(orig.tolist()):
         actual[i] = Y[:, o:o + horizon]
     fcs, final, metrics = {}, {}, {}
-    scale = naive_scale(Y, orig)
+    scale, scale_sq = naive_scale(Y, orig), naive_scale(Y, orig, power=2)
+    shared = {}
+    if {"croston", "sba"} <= set(names) and run_orig:
+        shared = dict(zip(("croston", "sba"), croston_sba(Y, None, fh, origins=run_orig)))
     for name in names:
         if name == "global":
             if len(orig):
                 fcs[name] = MODELS[name](Y, None, horizon, origins=orig, **extra)
         elif run_orig:
-            out = MODELS[name](Y, None, fh, origins=run_orig)
+            out = shared[name] if name in shared else MODELS[name](Y, None, fh,
+                                                                   origins=run_orig)
             fcs[name] = out[:len(orig), :, :horizon]
             if final_horizon:
                 final[name] = out[-1, :, :final_horizon]
         if name in fcs:
-            metrics[name] = score(fcs[name], actual, scale)
-    mean_mase = np.column_stack(
-        [nanmean(metrics[n]["mase"], axis=0) if n in metrics else np.full(n_s, np.nan)
-         for n in names]) if names else np.empty((n_s, 0))
+            metrics[name] = score(fcs[name], actual, scale, scale_sq)
+    mean_mase = _mean_metric(metrics, names, n_s, classes, selection_metric)
     chosen = select_models(mean_mase, names, classes)
     if final_horizon and "global" in names and np.any(chosen == "global"):
         final["global"] = MODELS["global"](Y, None, final_horizon, **extra)

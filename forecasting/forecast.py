@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
-from ._arrays import nanmean
-from .backtest import BACKTEST_HORIZON, run_backtest
+from ._arrays import as_bool, nanmean
+from .backtest import DEFAULT_SELECTION, run_backtest
 from .classify import INTERMITTENT_CLASSES, classify_demand
 
 KEYS = ["item_id", "warehouse_id"]
@@ -16,6 +17,10 @@ REQUIRED = KEYS + ["date", "demand_qty", "is_stockout"]
 MIN_HISTORY_DAYS = 56
 RECENT_DAYS = 91
 QUANTILES = (0.1, 0.5, 0.9)
+FORECAST_COLUMNS = KEYS + ["date", "forecast_qty", "p10", "p50", "p90"]
+SERIES_COLUMNS = KEYS + ["demand_class", "adi", "cv2", "chosen_model", "mase", "wape", "bias",
+                         "mean_daily_demand", "sigma_daily_demand", "n_days", "rmsse"]
+BACKTEST_COLUMNS = KEYS + ["model", "origin", "mase", "wape", "bias", "rmsse"]
 
 
 @dataclass
@@ -29,6 +34,8 @@ class ForecastResult:
 
 @dataclass
 class _Panel:
+    """Dense series x days view of a long history (see :func:`to_panel`)."""
+
     keys: pd.DataFrame
     start: pd.Timestamp
     as_of: pd.Timestamp
@@ -63,7 +70,7 @@ def to_panel(history: pd.DataFrame, as_of=None, horizon: int = 0) -> _Panel:
     flat = code[past] * n_d + day[past]
     qty = np.clip(pd.to_numeric(history["demand_qty"]).to_numpy(float)[past], 0, None)
     Y = np.bincount(flat, weights=np.nan_to_num(qty), minlength=n_s * n_d).reshape(n_s, n_d)
-    so = history["is_stockout"].fillna(False).astype(bool).to_numpy()[past]
+    so = as_bool(history["is_stockout"])[past]
     cen = np.bincount(flat, weights=so, minlength=n_s * n_d).reshape(n_s, n_d) > 0
     first = pd.Series(day[past]).groupby(code[past]).min()
     s0 = np.full(n_s, n_d)
@@ -81,15 +88,17 @@ def to_panel(history: pd.DataFrame, as_of=None, horizon: int = 0) -> _Panel:
     return _Panel(keys, start, as_of, Y, cen, promo, n_d - s0)
 
 
-def forecast_demand(history: pd.DataFrame, horizon: int, as_of=None,
-                    n_origins: int = 3) -> ForecastResult:
+def forecast_demand(history: pd.DataFrame, horizon: int, as_of=None, n_origins: int = 3,
+                    selection_metric: str = DEFAULT_SELECTION) -> ForecastResult:
     """Forecast daily demand for every (item_id, warehouse_id) series.
 
     ``history`` columns: item_id, warehouse_id, date, demand_qty, is_stockout, optional
     promo. Stockout days are censored (excluded from fitting and scoring). Steps:
     classify (Syntetos-Boylan), rolling-origin backtest of the class's candidates at
-    ``n_origins`` origins (28-day horizon, 28 days apart), choose the lowest mean MASE
-    model per series, forecast ``horizon`` days after ``as_of`` (default: last date).
+    ``n_origins`` origins (28-day horizon, 28 days apart), choose per series the candidate
+    with the lowest mean error - ``selection_metric`` 'auto' (default: MASE for smooth /
+    erratic, RMSSE for intermittent / lumpy, where MAE rewards forecasting zero), 'mase'
+    or 'rmsse' - and forecast ``horizon`` days after ``as_of`` (default: last date).
 
     Series with fewer than 56 days of history skip selection: moving average (smooth /
     erratic) or Croston (intermittent / lumpy); likewise when no candidate could be scored.
@@ -101,19 +110,24 @@ def forecast_demand(history: pd.DataFrame, horizon: int, as_of=None,
       backtest residuals (actual - forecast), clipped at 0; without residuals, a normal
       band with the std of recent observed demand;
     * ``series``: item_id, warehouse_id, demand_class, adi, cv2, chosen_model, mase, wape,
-      bias, mean_daily_demand (observed mean of the last 91 days), sigma_daily_demand
-      (RMS of the chosen model's daily backtest errors; std of recent demand as fallback),
-      n_days (days since the series' first row);
+      bias (means over origins), mean_daily_demand (observed mean of the last 91 days),
+      sigma_daily_demand (RMS of the chosen model's daily backtest errors; std of recent
+      demand as fallback), n_days (days since the series' first row), rmsse;
     * ``backtest``: item_id, warehouse_id, model, origin (last training date), mase, wape,
-      bias - one row per candidate model and origin.
+      bias, rmsse - one row per candidate model and origin.
     """
     if horizon < 1:
         raise ValueError("horizon must be >= 1")
+    if len(history) == 0:
+        return ForecastResult(pd.DataFrame(columns=FORECAST_COLUMNS),
+                              pd.DataFrame(columns=SERIES_COLUMNS),
+                              pd.DataFrame(columns=BACKTEST_COLUMNS))
     panel = to_panel(history, as_of, horizon)
     Y = np.where(panel.censored, np.nan, panel.Y)
     cls = classify_demand(Y)
     bt = run_backtest(Y, None, cls.demand_class, n_origins=n_origins, start_date=panel.start,
-                      promo=panel.promo, final_horizon=horizon)
+                      promo=panel.promo, final_horizon=horizon,
+                      selection_metric=selection_metric)
     sparse = np.isin(cls.demand_class, INTERMITTENT_CLASSES)
     fallback = np.where(sparse, "croston", "moving_average").astype(object)
     chosen = bt.chosen.copy()
@@ -138,8 +152,6 @@ def forecast_demand(history: pd.DataFrame, horizon: int, as_of=None,
 
 def _bands(point, resid, sigma):
     """p10/p50/p90 from empirical residual quantiles (normal fallback), clipped at 0."""
-    from scipy.stats import norm
-
     has = (~np.isnan(resid)).sum(axis=1) >= 10
     out = []
     for q in QUANTILES:
@@ -170,7 +182,7 @@ def _series_frame(panel, cls, bt, chosen, sigma, mean_recent):
     frame["adi"] = cls.adi
     frame["cv2"] = cls.cv2
     frame["chosen_model"] = chosen
-    for metric in ("mase", "wape", "bias"):
+    for metric in ("mase", "wape", "bias", "rmsse"):
         vals = np.full(len(chosen), np.nan)
         for name in set(chosen):
             rows = chosen == name
@@ -180,7 +192,7 @@ def _series_frame(panel, cls, bt, chosen, sigma, mean_recent):
     frame["mean_daily_demand"] = np.nan_to_num(mean_recent)
     frame["sigma_daily_demand"] = sigma
     frame["n_days"] = panel.n_days.astype(int)
-    return frame
+    return frame[SERIES_COLUMNS]
 
 
 def _backtest_frame(panel, bt, classes):
@@ -195,10 +207,9 @@ def _backtest_frame(panel, bt, classes):
             part = panel.keys[rows].copy()
             part["model"] = name
             part["origin"] = panel.start + pd.Timedelta(days=o - 1)
-            for metric in ("mase", "wape", "bias"):
+            for metric in ("mase", "wape", "bias", "rmsse"):
                 part[metric] = met[metric][i][rows]
             parts.append(part)
     if not parts or n_s == 0:
-        cols = KEYS + ["model", "origin", "mase", "wape", "bias"]
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=BACKTEST_COLUMNS)
     return pd.concat(parts, ignore_index=True)

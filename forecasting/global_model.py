@@ -19,9 +19,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
-from ._arrays import finish, first_observed, prefix_sums, prepare, resolve_origins
-from ._arrays import window_mean
+from ._arrays import finish, first_observed, prefix_sums, prepare, resolve_origins, window_mean
 
 BLOCK = 7
 WARMUP = 28
@@ -34,15 +34,17 @@ def _calendar(start_date, n_days: int) -> np.ndarray:
     return np.column_stack([idx.dayofweek, idx.month, idx.dayofyear]).astype(float)
 
 
-def _features(W, cs, cn, ii, tt, scale, cal, promo):
-    """Feature matrix for rows (series ``ii``, day ``tt``) from working history ``W``."""
+def _features(W, cs, cn, ii, tt, scale, cal, promo, offset=0):
+    """Feature matrix for rows (series ``ii``, absolute day ``tt``) from working history
+    ``W`` whose column 0 is absolute day ``offset`` (``cs``/``cn``: its prefix sums)."""
     sc = scale[ii]
     cols = []
+    loc = tt - offset
     for k in (7, 14, 28):
-        j = tt - k
+        j = loc - k
         cols.append(np.where(j >= 0, W[ii, np.clip(j, 0, None)], np.nan) / sc)
     for width in (7, 28):
-        lo, hi = np.clip(tt - 6 - width, 0, None), np.clip(tt - 6, 0, None)
+        lo, hi = np.clip(loc - 6 - width, 0, None), np.clip(loc - 6, 0, None)
         tot = cs[ii, hi] - cs[ii, lo]
         cnt = cn[ii, hi] - cn[ii, lo]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -83,12 +85,15 @@ def _pad_promo(promo, n_s: int, n_days: int):
 
 
 def global_gbm(y, censored=None, horizon=28, *, origins=None, start_date=None, promo=None,
-               max_rows=300_000, max_iter=100, random_state=0, train_window=None):
+               max_rows=300_000, max_iter=100, random_state=0, train_window=None,
+               n_threads=1):
     """Global HistGradientBoostingRegressor trained across all series once per origin.
 
     ``start_date`` is the date of day 0 (for calendar features). ``promo`` is an optional
     (series x days) 0/1 array that may extend past the history to flag planned promos.
     Origins with no usable training rows fall back to the 28-day moving average.
+    ``n_threads`` caps OpenMP threads: 1 by default, because on a busy 2-core machine
+    OpenMP spin-waiting made fits 10-40x slower, and 1 thread is nearly as fast idle.
     """
     Y, was_1d = prepare(y, censored)
     n_s, n_d = Y.shape
@@ -100,33 +105,44 @@ def global_gbm(y, censored=None, horizon=28, *, origins=None, start_date=None, p
     first = first_observed(Y)
     rng = np.random.default_rng(random_state)
     out = np.empty((len(orig), n_s, horizon))
-    for i, o in enumerate(orig.tolist()):
-        scale = window_mean(cs, cn, 0, o)
-        scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
-        ii, tt = _sample_rows(Y, first, o, max_rows, rng, train_window)
-        if ii.size < 50:
-            level = np.nan_to_num(window_mean(cs, cn, o - 28, o))
-            out[i] = level[:, None]
-            continue
-        X = _features(Y, cs, cn, ii, tt, scale, cal, P)
-        model = HistGradientBoostingRegressor(
-            max_iter=max_iter, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=40,
-            early_stopping=False, random_state=random_state)
-        model.fit(X, Y[ii, tt] / scale[ii])
-        out[i] = _predict(model, Y[:, :o], o, horizon, scale, cal, P)
+    with threadpool_limits(limits=n_threads, user_api="openmp"):
+        for i, o in enumerate(orig.tolist()):
+            out[i] = _fit_predict(Y, cs, cn, first, o, horizon, cal, P, rng, max_rows,
+                                  max_iter, random_state, train_window)
     return finish(out, was_1d, multi)
 
 
+def _fit_predict(Y, cs, cn, first, o, horizon, cal, P, rng, max_rows, max_iter,
+                 random_state, train_window) -> np.ndarray:
+    """Train on days before origin ``o`` and forecast ``horizon`` days (series x horizon)."""
+    scale = window_mean(cs, cn, 0, o)
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    ii, tt = _sample_rows(Y, first, o, max_rows, rng, train_window)
+    if ii.size < 50:
+        return np.repeat(np.nan_to_num(window_mean(cs, cn, o - 28, o))[:, None], horizon, 1)
+    X = _features(Y, cs, cn, ii, tt, scale, cal, P)
+    model = HistGradientBoostingRegressor(
+        max_iter=max_iter, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=40,
+        early_stopping=False, random_state=random_state)
+    model.fit(X, Y[ii, tt] / scale[ii])
+    return _predict(model, Y[:, :o], o, horizon, scale, cal, P)
+
+
 def _predict(model, hist, origin, horizon, scale, cal, P):
-    """Recursive prediction in 7-day blocks; predictions become lags of later blocks."""
+    """Recursive prediction in 7-day blocks; predictions become lags of later blocks.
+
+    Works on the last 35 days of history only (the oldest feature is the lag-34 end of
+    the 28-day rolling mean), so each block costs O(series x 35 + horizon)."""
     n_s = hist.shape[0]
-    W = np.concatenate([hist, np.full((n_s, horizon), np.nan)], axis=1)
+    keep = min(origin, 35)
+    offset = origin - keep
+    W = np.concatenate([hist[:, offset:], np.full((n_s, horizon), np.nan)], axis=1)
     rows = np.arange(n_s)
     for start in range(0, horizon, BLOCK):
         days = np.arange(origin + start, origin + min(start + BLOCK, horizon))
-        cs, cn = prefix_sums(W[:, :days[-1] + 1])
+        cs, cn = prefix_sums(W[:, :days[-1] + 1 - offset])
         ii = np.repeat(rows, days.size)
         tt = np.tile(days, n_s)
-        pred = model.predict(_features(W, cs, cn, ii, tt, scale, cal, P))
-        W[ii, tt] = np.clip(pred, 0.0, None) * scale[ii]
-    return W[:, origin:origin + horizon]
+        pred = model.predict(_features(W, cs, cn, ii, tt, scale, cal, P, offset))
+        W[ii, tt - offset] = np.clip(pred, 0.0, None) * scale[ii]
+    return W[:, keep:keep + horizon]

@@ -16,27 +16,31 @@ TSB_ALPHAS = (0.05, 0.1, 0.2, 0.3)
 TSB_BETAS = (0.05, 0.1, 0.2, 0.3)
 
 
-def _croston_pass(y, censored, horizon, origins, alphas, debias: bool):
-    """Shared Croston/SBA recursion; ``debias`` applies the SBA factor ``1 - alpha/2``."""
+def croston_sba(y, censored=None, horizon=28, *, origins=None, alphas=CROSTON_ALPHAS):
+    """Croston and SBA from one shared recursion: returns ``(croston, sba)`` forecasts.
+
+    Each variant picks its own alpha on its own in-sample one-step squared error.
+    """
     Y, was_1d = prepare(y, censored)
     orig, multi = resolve_origins(origins, Y.shape[1])
     a = np.asarray(alphas, dtype=float)[None, :]
-    factor = (1.0 - a / 2.0) if debias else np.ones_like(a)
+    factors = (np.ones_like(a), 1.0 - a / 2.0)      # Croston, SBA
     n_s = Y.shape[0]
     size = np.full((n_s, a.shape[1]), np.nan)      # smoothed non-zero demand size z
     interval = np.full_like(size, np.nan)          # smoothed inter-demand interval p
     since = np.zeros((n_s, 1))                     # observed days since the last demand
-    sse = np.zeros_like(size)
-    out = np.empty((len(orig), n_s, horizon))
+    sse = [np.zeros_like(size), np.zeros_like(size)]
+    out = [np.empty((len(orig), n_s, horizon)) for _ in factors]
     snaps = snapshots(orig)
     obs = ~np.isnan(Y)
     for t in range(int(orig.max())):
         yt, ok = Y[:, t:t + 1], obs[:, t:t + 1]
         if ok.any():
             with np.errstate(invalid="ignore"):
-                fc = factor * size / interval
-            err = yt - fc
-            sse += np.where(ok & ~np.isnan(fc), err * err, 0.0)
+                base = size / interval
+            for f, acc in zip(factors, sse):
+                err = yt - f * base
+                acc += np.where(ok & ~np.isnan(base), err * err, 0.0)
             since = since + ok
             dem = ok & (yt > 0)
             size = np.where(dem, np.where(np.isnan(size), yt, size + a * (yt - size)), size)
@@ -46,8 +50,10 @@ def _croston_pass(y, censored, horizon, origins, alphas, debias: bool):
             since = np.where(dem, 0.0, since)
         for i in snaps.get(t + 1, ()):
             with np.errstate(invalid="ignore"):
-                out[i] = pick(factor * size / interval, sse)[:, None]
-    return finish(out, was_1d, multi)
+                base = size / interval
+            for f, acc, o in zip(factors, sse, out):
+                o[i] = pick(f * base, acc)[:, None]
+    return tuple(finish(o, was_1d, multi) for o in out)
 
 
 def croston(y, censored=None, horizon=28, *, origins=None, alphas=CROSTON_ALPHAS):
@@ -57,7 +63,7 @@ def croston(y, censored=None, horizon=28, *, origins=None, alphas=CROSTON_ALPHAS
     observed days) between demands, both updated only on demand days with the same alpha.
     Initialisation: ``z`` = first demand, ``p`` = observed days up to and including it.
     """
-    return _croston_pass(y, censored, horizon, origins, alphas, debias=False)
+    return croston_sba(y, censored, horizon, origins=origins, alphas=alphas)[0]
 
 
 def sba(y, censored=None, horizon=28, *, origins=None, alphas=CROSTON_ALPHAS):
@@ -65,7 +71,7 @@ def sba(y, censored=None, horizon=28, *, origins=None, alphas=CROSTON_ALPHAS):
 
     Alpha is grid-searched on SBA's own in-sample one-step error.
     """
-    return _croston_pass(y, censored, horizon, origins, alphas, debias=True)
+    return croston_sba(y, censored, horizon, origins=origins, alphas=alphas)[1]
 
 
 def tsb(y, censored=None, horizon=28, *, origins=None, alphas=TSB_ALPHAS, betas=TSB_BETAS):

@@ -23,8 +23,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arrays import finish, first_observed, nanmean, pick, prefix_sums, prepare
-from ._arrays import resolve_origins, snapshots, window_mean
+from ._arrays import (
+    finish,
+    first_observed,
+    nanmean,
+    pick,
+    prefix_sums,
+    prepare,
+    resolve_origins,
+    snapshots,
+    window_mean,
+)
 from .global_model import global_gbm
 from .intermittent import croston, sba, tsb
 
@@ -35,8 +44,15 @@ HW_ALPHAS = (0.05, 0.1, 0.2, 0.3)
 HW_GAMMAS = (0.05, 0.1, 0.2)
 
 __all__ = [
-    "MODELS", "seasonal_naive", "moving_average", "ses", "holt_winters",
-    "croston", "sba", "tsb", "global_gbm",
+    "MODELS",
+    "croston",
+    "global_gbm",
+    "holt_winters",
+    "moving_average",
+    "sba",
+    "seasonal_naive",
+    "ses",
+    "tsb",
 ]
 
 
