@@ -263,6 +263,9 @@ def _decimal_free(frame: pd.DataFrame):
     for c in frame.columns:
         if frame[c].dtype == object:
             vals = frame[c].dropna()
+            if not len(vals):  # all null: a typed-less column would load as INTEGER
+                frame[c] = frame[c].astype("string")
+                continue
             if len(vals) and all(isinstance(v, Decimal) for v in vals):
                 scale = max(min(-v.as_tuple().exponent, 6) for v in vals if v.is_finite())
                 frame[c] = [float(v) if v is not None else None for v in frame[c]]
@@ -272,8 +275,9 @@ def _decimal_free(frame: pd.DataFrame):
 
 def run_planning(oltp_url: str | None = None, warehouse_path: str | Path | None = None,
                  as_of=None, horizon: int | None = None, progress=None,
-                 output_path: str | Path | None = None) -> dict:
+                 output_path: str | Path | None = None, simulate: bool = True) -> dict:
     """One planning run (see the module docstring); prints progress through `progress`.
+    `simulate` also refreshes policy_simulation (the `qm plan simulate` replay).
 
     Returns a summary: run_id, series, model_mix {model: series}, suggestions (lines with
     qty > 0), total_value, drafts created / replaced / kept, skipped_lines, output path,
@@ -294,21 +298,26 @@ def run_planning(oltp_url: str | None = None, warehouse_path: str | Path | None 
     say(f"plan: {len(result.series)} series, "
         f"{int((pd.to_numeric(table['suggested_qty']) > 0).sum())} suggestions; writing drafts")
     summary = finish_run(run_id, inputs, result, table, oltp_url,
-                         output_path or planning_path(warehouse), as_of)
+                         output_path or planning_path(warehouse), as_of,
+                         simulate_on=warehouse if simulate else None)
     summary["seconds"] = round(time.perf_counter() - t0, 1)
     return summary
 
 
 def finish_run(run_id: str, inputs: dict, result, table: pd.DataFrame,
-               oltp_url: str | None, out: str | Path, as_of=None) -> dict:
-    """Write the drafts (write_back) and the planning.duckdb tables; the run's summary."""
+               oltp_url: str | None, out: str | Path, as_of=None,
+               simulate_on: str | Path | None = None) -> dict:
+    """Write the drafts (write_back) and the planning.duckdb tables; the run's summary.
+    With `simulate_on` (the warehouse) the policy replay is refreshed too."""
     table = table.copy()
     table.insert(0, "planning_run_id", run_id)
+    table["supplier_id"] = table["supplier_id"].astype("Int64")
     sugg = table[pd.to_numeric(table["suggested_qty"]) > 0]
     wb = write_back(sugg, oltp_url, run_id, inputs["snapshot_seq"])
     decisions, acceptance = planner_decisions(oltp_url)
     forecasts = result.forecasts.copy()
     forecasts.insert(0, "planning_run_id", run_id)
+    forecasts["date"] = pd.to_datetime(forecasts["date"]).dt.date
     series = result.series.copy()
     series.insert(0, "planning_run_id", run_id)
     accuracy = accuracy_by_model(result.series)
@@ -323,10 +332,17 @@ def finish_run(run_id: str, inputs: dict, result, table: pd.DataFrame,
     runs = pd.DataFrame([{**{k: v for k, v in summary.items() if k != "model_mix"},
                           "model_mix": str(summary["model_mix"]),
                           "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)}])
-    write_outputs(out, {"demand_forecast": forecasts, "replenishment_plan": table,
-                        "forecast_series": series, "forecast_accuracy": accuracy,
-                        "planner_decisions": decisions, "planner_acceptance": acceptance,
-                        "planning_runs": runs})
+    tables = {"demand_forecast": forecasts, "replenishment_plan": table,
+              "forecast_series": series, "forecast_accuracy": accuracy,
+              "planner_decisions": decisions, "planner_acceptance": acceptance,
+              "planning_runs": runs}
+    if simulate_on is not None:
+        from pipelines.planning_commands import simulate
+        try:
+            tables["policy_simulation"] = simulate(simulate_on).assign(planning_run_id=run_id)
+        except ValueError as exc:  # e.g. too little history: planning still publishes
+            summary["simulation_error"] = str(exc)
+    write_outputs(out, tables)
     summary["output"] = str(out)
     return summary
 

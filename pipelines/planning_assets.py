@@ -50,7 +50,7 @@ def make_planning_defs(dbt_defs: dg.AssetsDefinition):
 
         p = replenishment_plan
         s = finish_run(p["run_id"], p["inputs"], p["result"], p["table"], oltp.url,
-                       planning_path(warehouse.published))
+                       planning_path(warehouse.published), simulate_on=warehouse.published)
         context.log.info(f"qm plan: {s['drafts_created']} drafts created, "
                          f"{s['drafts_replaced']} replaced, {s['drafts_kept']} kept")
         context.add_output_metadata({k: str(v) for k, v in s.items()})

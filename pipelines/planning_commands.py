@@ -126,6 +126,7 @@ def _cmd_plan(args) -> int:
     if getattr(args, "plan_cmd", None) == "simulate":
         t0 = time.perf_counter()
         frame = simulate(args.warehouse, progress=print)
+        frame["planning_run_id"] = None
         frame["created_at"] = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         out = planning_path(args.warehouse)
         write_outputs(out, {"policy_simulation": frame})
