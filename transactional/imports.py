@@ -25,6 +25,7 @@ from transactional.errors import DomainError, ValidationError
 from transactional.models import Item, Supplier, Warehouse
 from transactional.services.base import Context
 from transactional.services.documents import create_draft, post_document
+from transactional.services.handler import price_field, qty_field
 from transactional.services.master import check_field, create_master
 
 MAX_ROWS = 100_000
@@ -309,10 +310,13 @@ def _import_opening_stock(ctx: Context, report: ImportReport, rows: list[tuple[i
                                  "warehouse_id", "warehouse")
         except DomainError as exc:
             report.errors.extend(_row_errors("opening-stock", line, exc))
-        for column in ("quantity", "unit_cost"):
-            if row.get(column) is None:
-                report.errors.append(RowError(line, column, "required",
-                                              f"{column} is required"))
+        for column, check in (("quantity", lambda v: qty_field(v, "quantity",
+                                                                allow_zero=True)),
+                              ("unit_cost", lambda v: price_field(v, "unit_cost"))):
+            try:
+                check(row.get(column))
+            except DomainError as exc:
+                report.errors.extend(_row_errors("opening-stock", line, exc))
         if item and warehouse and (item.id, warehouse.id) in seen:
             report.errors.append(RowError(
                 line, "item_sku", "unique_item_per_warehouse",
