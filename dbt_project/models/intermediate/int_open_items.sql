@@ -44,9 +44,8 @@ items as (
                 then coalesce(documents.due_date, documents.doc_date)
             else documents.doc_date
         end as due_date,
-        documents.party_balance_effect
-            - documents.paid_amount
-            + coalesce(allocations.allocated_amount, 0) as open_amount
+        {{ as_money('documents.party_balance_effect - documents.paid_amount'
+                    ' + coalesce(allocations.allocated_amount, 0)') }} as open_amount
     from documents
     left join allocations on documents.document_id = allocations.document_id
 )

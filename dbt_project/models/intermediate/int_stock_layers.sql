@@ -64,11 +64,9 @@ select
     newest_first.posting_date as layer_date,
     {{ days_between('newest_first.posting_date', 'period.as_of_date') }} as age_days,
     -- the part of this layer still on hand under FIFO
-    greatest(
-        least(newest_first.qty,
-              on_hand.qty_on_hand - (newest_first.qty_through_layer - newest_first.qty)),
-        0
-    ) as qty_remaining
+    {{ as_qty('greatest(least(newest_first.qty, on_hand.qty_on_hand'
+              ' - (newest_first.qty_through_layer - newest_first.qty)), 0)') }}
+        as qty_remaining
 from newest_first
 inner join on_hand
     on newest_first.item_id = on_hand.item_id

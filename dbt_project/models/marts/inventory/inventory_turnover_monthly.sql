@@ -85,6 +85,7 @@ select
         when combined.cogs > 0
             then cast({{ safe_divide('combined.value_days', 'combined.cogs') }} as numeric(18,2))
     end as days_of_inventory,
+    {{ as_money('combined.value_days') }} as inventory_value_days,
     {{ as_money('combined.closing_stock_value') }} as closing_stock_value,
     {{ as_qty('combined.closing_qty_on_hand') }} as closing_qty_on_hand
 from combined
