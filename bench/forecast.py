@@ -21,9 +21,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from forecasting import forecast_demand, plan_replenishment  # noqa: E402
-from pipelines.planning import REVIEW_PERIOD_DAYS, load_inputs  # noqa: E402
-from pipelines.planning_commands import sim_line, simulate  # noqa: E402
+from forecasting import forecast_demand, plan_replenishment
+from pipelines.planning import REVIEW_PERIOD_DAYS, load_inputs
+from pipelines.planning_commands import sim_line, simulate
 
 HOLDOUT = 56
 SEASON = 7
