@@ -10,6 +10,7 @@ share the `warehouse_writer` pool (limit 1 in dagster_home/dagster.yaml).
 import datetime as dt
 import json
 import os
+import shutil
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -19,8 +20,9 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.extract import TABLES, extract
-from pipelines.publish import (DbtSummary, dbt_env, discard, extract_mode, prepare_build,
-                               publish, summarize_run_results)
+from pipelines.publish import (DbtSummary, dbt_env, discard, extract_mode, link_build,
+                               prepare_build, publish, save_partial_parse,
+                               summarize_run_results, unlink_build)
 from pipelines.resources import OltpResource, WarehouseResource
 
 WRITER_POOL = "warehouse_writer"
@@ -83,16 +85,23 @@ def make_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         """`dbt build` (models, seeds and tests) against this run's build file."""
         build = warehouse.build_path(context.run.run_id)
         context.log.info(f"qm dbt build: against {build}")
-        with _environ(dbt_env(build, dbt.target or "duckdb")):
-            invocation = dbt.cli(["build"], context=context, raise_on_error=False)
-            done = 0
-            for event in invocation.stream():
-                done += 1
-                if done % 25 == 0:
-                    context.log.info(f"qm dbt build: {done} results")
-                yield event
+        link = link_build(build, warehouse.published)
+        try:
+            with _environ(dbt_env(link, dbt.target or "duckdb")):
+                invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+                done = 0
+                for event in invocation.stream():
+                    done += 1
+                    if done % 50 == 0:
+                        context.log.info(f"qm dbt build: {done} results")
+                    yield event
+        finally:
+            unlink_build(warehouse.published)
         results = invocation.get_artifact("run_results.json")
         summary = summarize_run_results(results, invocation.is_successful())
+        if invocation.is_successful():
+            save_partial_parse(invocation.target_path, project.project_dir)
+        shutil.rmtree(invocation.target_path, ignore_errors=True)  # one dir per invocation
         summary_path(build).write_text(json.dumps(summary.__dict__))
         context.log.info(f"qm dbt build: {summary.models} models, {summary.tests_passed} "
                          f"tests passed, {summary.tests_failed} failed")

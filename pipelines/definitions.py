@@ -19,10 +19,10 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 
-from pipelines.assets import (PUBLISHED_KEY, freshness_checks, make_dbt_assets,
+from pipelines.assets import (PUBLISHED_KEY, _environ, freshness_checks, make_dbt_assets,
                               make_publish_asset, oltp_extract)
 from pipelines.planning_assets import make_planning_defs
-from pipelines.publish import dbt_project_dir
+from pipelines.publish import dbt_env, dbt_link_path, dbt_project_dir
 from pipelines.resources import OltpResource, WarehouseResource
 from transactional.config import database_url, warehouse_path
 
@@ -49,8 +49,12 @@ def _manifest_stale(project: DbtProject) -> bool:
     return False
 
 
-def prepare_dbt_project(project_dir: str | Path | None = None) -> DbtProject:
-    """The dbt project with a current manifest (runs `dbt deps`/`dbt parse` if needed)."""
+def prepare_dbt_project(project_dir: str | Path | None = None,
+                        warehouse: str | Path | None = None) -> DbtProject:
+    """The dbt project with a current manifest (runs `dbt deps`/`dbt parse` if needed).
+
+    Parsing sees the same DuckDB path as the builds of `warehouse` will (its dbt link),
+    so the partial-parse cache it leaves stays valid for them."""
     project = DbtProject(project_dir=Path(project_dir or dbt_project_dir()),
                          target=dbt_target())
     # dagster-dbt's preparer calls plain `dbt`: make the venv's one findable
@@ -59,9 +63,9 @@ def prepare_dbt_project(project_dir: str | Path | None = None) -> DbtProject:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
     project.prepare_if_dev()
     if _manifest_stale(project):
-        # parse needs the profile's env vars, not a database: any path will do
-        os.environ.setdefault("QM_DBT_DUCKDB_PATH", str(warehouse_path()))
-        project.preparer.prepare(project)
+        link = dbt_link_path(Path(warehouse or warehouse_path()).resolve())
+        with _environ(dbt_env(link, dbt_target())):
+            project.preparer.prepare(project)
     return project
 
 
@@ -83,7 +87,7 @@ def make_definitions(oltp_url: str | None = None,
                      warehouse: str | Path | None = None) -> dg.Definitions:
     """The code location; `oltp_url` / `warehouse` default to QM_DATABASE_URL /
     QM_WAREHOUSE_PATH (transactional/config.py)."""
-    project = prepare_dbt_project()
+    project = prepare_dbt_project(warehouse=warehouse)
     dbt_defs = make_dbt_assets(project)
     publish_def = make_publish_asset(dbt_defs)
     fresh = freshness_checks()

@@ -153,28 +153,76 @@ def summarize_run_results(run_results: dict, success: bool | None = None) -> Dbt
     return s
 
 
-def dbt_env(build_path: str | Path, target: str = "duckdb") -> dict[str, str]:
+def dbt_link_path(published: str | Path) -> Path:
+    """The one path dbt always sees, `<stem>.build<suffix>`: a symlink to the current
+    run's build file. A constant profile keeps dbt's partial parsing valid between runs
+    (the profile hash includes the DuckDB path); the catalog name DuckDB derives from it
+    (`<stem>`) is the published file's too, so views resolve after the rename."""
+    published = Path(published)
+    return published.with_name(f"{published.stem}.build{published.suffix}")
+
+
+def link_build(build_path: str | Path, published: str | Path) -> Path:
+    """Point the dbt path at `build_path` (runs are serialized: one link at a time)."""
+    link = dbt_link_path(published)
+    tmp = link.with_name(link.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    Path(f"{link}.wal").unlink(missing_ok=True)
+    os.symlink(Path(build_path).resolve(), tmp)
+    os.replace(tmp, link)
+    return link
+
+
+def unlink_build(published: str | Path) -> None:
+    """Remove the dbt path's symlink once dbt is done with it."""
+    dbt_link_path(published).unlink(missing_ok=True)
+
+
+def dbt_env(duckdb_path: str | Path, target: str = "duckdb") -> dict[str, str]:
     """Environment variables the dbt profile reads (see dbt_project/profiles.yml)."""
-    return {"QM_DBT_DUCKDB_PATH": str(Path(build_path).resolve()), "QM_DBT_TARGET": target}
+    return {"QM_DBT_DUCKDB_PATH": str(Path(duckdb_path).absolute()), "QM_DBT_TARGET": target}
+
+
+def save_partial_parse(invocation_target: str | Path, project_dir: str | Path) -> None:
+    """Keep the partial-parse cache a build wrote in its own target dir for the next run
+    (dagster-dbt copies the project's one into each invocation's target dir)."""
+    src = Path(invocation_target) / "partial_parse.msgpack"
+    if src.exists():
+        dest = Path(project_dir) / "target" / "partial_parse.msgpack"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f"partial_parse.{os.getpid()}.tmp")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)
 
 
 def run_dbt(command: Sequence[str], build_path: str | Path | None = None,
-            target: str = "duckdb", extra_env: dict[str, str] | None = None,
-            quiet: bool = True) -> DbtSummary:
-    """Run `dbt <command>` in a subprocess against `build_path` and summarize it."""
+            published: str | Path | None = None, target: str = "duckdb",
+            extra_env: dict[str, str] | None = None, quiet: bool = True) -> DbtSummary:
+    """Run `dbt <command>` in a subprocess against `build_path` (through the dbt link of
+    `published` when given) and summarize it."""
     project = dbt_project_dir()
     env = {**os.environ, **(extra_env or {})}
     if build_path is not None:
-        env.update(dbt_env(build_path, target))
+        path = link_build(build_path, published) if published else build_path
+        env.update(dbt_env(path, target))
     env["QM_DBT_TARGET"] = target
     dbt = Path(sys.executable).with_name("dbt")
     with tempfile.TemporaryDirectory(prefix="qm-dbt-") as tmp:
+        cache = project / "target" / "partial_parse.msgpack"
+        if cache.exists():
+            shutil.copyfile(cache, Path(tmp) / cache.name)
         args = [str(dbt) if dbt.exists() else "dbt", *command, "--project-dir", str(project),
                 "--profiles-dir", str(project), "--target-path", tmp, "--target", target]
         t0 = time.perf_counter()
-        proc = subprocess.run(args, env=env, capture_output=quiet, text=True, check=False)
+        try:
+            proc = subprocess.run(args, env=env, capture_output=quiet, text=True, check=False)
+        finally:
+            if build_path is not None and published:
+                unlink_build(published)
         results_file = Path(tmp) / "run_results.json"
         results = json.loads(results_file.read_text()) if results_file.exists() else {}
+        if proc.returncode == 0:
+            save_partial_parse(tmp, project)
     summary = summarize_run_results(results, proc.returncode == 0)
     summary.seconds = time.perf_counter() - t0
     if proc.returncode != 0 and not summary.failures:

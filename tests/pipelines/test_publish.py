@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -75,6 +76,7 @@ def test_reader_sees_only_complete_builds_during_refresh(mini, tmp_path):
         second = refresh(oltp_url=mini.url, warehouse_path=mini.warehouse)
         batch_3(mini.company)
         third = refresh(oltp_url=mini.url, warehouse_path=mini.warehouse)
+        time.sleep(2)  # let the reader open the newest file at least once
     finally:
         stop.touch()
         out, _ = reader.communicate(timeout=60)
