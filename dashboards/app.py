@@ -26,12 +26,7 @@ if user is None:
     nav = st.navigation([st.Page(auth.sign_in_page, title="Sign in", icon=":material/login:",
                                  url_path="sign-in")])
 else:
+    # each page draws the shared parts itself (ui.page_setup: sidebar, filters, freshness)
     nav = st.navigation([st.Page(p.file, title=p.title, icon=p.icon, url_path=p.key)
                          for p in access.pages_for(user["role"])])
-    with st.sidebar:
-        st.caption(f"Signed in as **{user['username']}** ({user['role']})")
-        st.button("Sign out", on_click=auth.sign_out, icon=":material/logout:")
-    if ui.warehouse_ready():
-        ui.sidebar_filters()
-    ui.freshness_banner()
 nav.run()

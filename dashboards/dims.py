@@ -41,6 +41,9 @@ def lookup(q: Query, kind: str) -> pd.DataFrame:
     if kind == "item":
         cat = _pick(cols, "category", "item_category")
         out["category"] = raw[cat].astype(str) if cat else "(none)"
+    if kind == "warehouse":
+        out["is_transit"] = raw["is_transit"].fillna(False).astype(bool) \
+            if "is_transit" in cols else False
     if kind == "customer":
         reg = _pick(cols, "region", "customer_region")
         out["region"] = raw[reg].fillna("").astype(str) if reg else ""

@@ -45,7 +45,9 @@ class Report:
             total = {c: None for c in frame.columns}
             total[frame.columns[0]] = total_label
             for c in numeric:
-                total[c] = round(sum((_num(v) for v in frame[c] if not _missing(v)), 0.0), 2)
+                # + 0.0 turns a rounded -0.0 into 0.0
+                total[c] = round(sum((_num(v) for v in frame[c] if not _missing(v)), 0.0),
+                                 2) + 0.0
             frame = pd.DataFrame([*frame.to_dict("records"), total], columns=frame.columns)
             kinds.append(TOTAL)
         return cls(title, frame, subtitle, kinds)

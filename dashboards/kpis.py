@@ -48,13 +48,12 @@ def monthly_kpis(q, flt, anchor: dt.date, as_of: dt.date, n_months: int = 25
     stock = q(f"select date_trunc('month', date) as m, sum(stock_value) as v "
               f"from marts.fct_stock_daily where date in ({marks}) {w} group by 1",
               [*ends, *p])
-    w, p = flt.where(wh_col="warehouse_id", cat_col="category")
-    turn = q("select month as m, sum(cogs) as cogs, sum(avg_inventory_value) as inv "
-             f"from marts.inventory_turnover_monthly where month between ? and ? {w} "
-             "group by 1", [first, last, *p])
+    turn = turnover_by(q, flt, first, last, [])
+    turn = turn.rename(columns={"month": "m"})
     cogs, inv = _by_month(turn, months, "cogs"), _by_month(turn, months, "inv")
-    turnover = (cogs * 12 / inv.where(inv > 0))
-    dio = 365 / turnover.where(turnover > 0)
+    period_days = _by_month(turn, months, "days")
+    turnover = cogs * 365 / period_days / inv.where(inv > 0)
+    dio = period_days * inv / cogs.where(cogs > 0)
     w, p = flt.where(wh_col="warehouse_id", item_col="item_id")
     fill = q("select date_trunc('month', date) as m, sum(demand_qty) as d, "
              f"sum(lost_qty) as l from marts.demand_daily where date between ? and ? {w} "
@@ -71,11 +70,34 @@ def monthly_kpis(q, flt, anchor: dt.date, as_of: dt.date, n_months: int = 25
     }
 
 
+def turnover_by(q, flt, first: dt.date, last: dt.date, keys: list[str]) -> pd.DataFrame:
+    """Σ COGS, Σ average inventory value and the days of each month's period (the first
+    and current months are partial) per month and `keys`, from inventory_turnover_monthly;
+    turnover = cogs ÷ inv per period, annualised × 365 ÷ days (the mart's definition)."""
+    has_days = "days_in_period" in q("select * from marts.inventory_turnover_monthly "
+                                     "limit 0").columns
+    days = "max(days_in_period)" if has_days else \
+        "max(date_diff('day', month, month + interval 1 month))"
+    w, p = flt.where(wh_col="warehouse_id", cat_col="category")
+    group = ", ".join(["month", *keys])
+    frame = q(f"select {group}, sum(cogs) as cogs, sum(avg_inventory_value) as inv, "
+              f"{days} as days from marts.inventory_turnover_monthly "
+              f"where month between ? and ? {w} group by {group}", [first, last, *p])
+    for c in ("cogs", "inv", "days"):
+        frame[c] = frame[c].astype(float)
+    frame["turnover"] = frame["cogs"] * 365 / frame["days"] / frame["inv"].where(
+        frame["inv"] > 0)
+    frame["days_of_inventory"] = frame["days"] * frame["inv"] / frame["cogs"].where(
+        frame["cogs"] > 0)
+    return frame
+
+
 def overdue_receivables(q) -> dict[str, float]:
-    """Open receivables past due now: amount, customers, and the part over 90 days."""
+    """Invoices past due now (credit notes are not 'overdue'): amount, customers, and the
+    part more than 90 days late."""
     frame = q("select coalesce(sum(open_amount), 0) as amount, count(distinct customer_id) "
               "as customers, coalesce(sum(open_amount) filter (where days_overdue > 90), 0) "
-              "as over_90 from marts.ar_ageing where days_overdue > 0")
+              "as over_90 from marts.ar_ageing where days_overdue > 0 and open_amount > 0")
     return {k: float(v) for k, v in frame.iloc[0].items()}
 
 

@@ -108,49 +108,78 @@ def decision_history() -> None:
     st.dataframe(decided.drop(columns=["month", "document_id"]), hide_index=True)
 
 
+def _latest_run(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the newest planning run when the table keeps several."""
+    if "planning_run_id" in frame and frame["planning_run_id"].notna().any():
+        return frame[frame["planning_run_id"] == frame["planning_run_id"].max()]
+    return frame
+
+
 def forecast_accuracy() -> None:
-    """planning.forecast_accuracy, summarised by model."""
+    """planning.forecast_accuracy (per model: series and mean MASE, WAPE, bias) of the
+    newest planning run, with every series' scores from planning.forecast_series."""
     if not ui.has_table("planning.forecast_accuracy"):
         ui.empty_state("No forecast accuracy yet", NOT_RUN)
         return
-    acc = ui.q("select * from planning.forecast_accuracy")
+    acc = _latest_run(ui.q("select * from planning.forecast_accuracy"))
     if acc.empty:
         ui.empty_state("No forecast accuracy yet", "The backtest has no scored series.")
         return
-    model = next((c for c in ("model", "model_name", "selected_model") if c in acc), None)
-    metrics = [c for c in ("wape", "mase", "bias", "mae", "rmse") if c in acc]
+    model = next((c for c in ("model", "model_name", "chosen_model") if c in acc), None)
+    metrics = [c for c in ("mean_wape", "mean_mase", "mean_bias", "wape", "mase", "bias")
+               if c in acc]
+    if "planning_run_id" in acc:
+        st.caption(f"Rolling-origin backtest of planning run `{acc['planning_run_id'].iloc[0]}`"
+                   " · WAPE and MASE: lower is better; bias: + over-forecast, − under.")
     if model and metrics:
-        by = acc.groupby(model, as_index=False).agg(
+        by = acc if "series" in acc else acc.groupby(model, as_index=False).agg(
             series=(metrics[0], "size"), **{m: (m, "mean") for m in metrics})
-        st.dataframe(by, hide_index=True, column_config={
-            m: st.column_config.NumberColumn(m.upper(), format="%.3f") for m in metrics})
+        by = by.sort_values("series", ascending=False)
+        st.dataframe(by[[model, "series", *metrics]], hide_index=True, column_config={
+            m: st.column_config.NumberColumn(m.replace("mean_", "mean ").upper(),
+                                             format="%.3f") for m in metrics})
         first = metrics[0]
         st.altair_chart(alt.Chart(by).mark_bar().encode(
             y=alt.Y(f"{model}:N", sort="x", title=None),
-            x=alt.X(f"{first}:Q", title=f"mean {first.upper()} (lower is better)"),
+            x=alt.X(f"{first}:Q", title=f"{first.replace('_', ' ')} (lower is better)"),
             tooltip=[model, alt.Tooltip(f"{first}:Q", format=".3f"), "series"])
             .properties(height=max(100, 28 * len(by))))
-    with st.expander("Every scored series"):
-        st.dataframe(acc, hide_index=True)
+    if ui.has_table("planning.forecast_series"):
+        with st.expander("Every series"):
+            series = _latest_run(ui.q("select * from planning.forecast_series"))
+            st.dataframe(series, hide_index=True)
 
 
 def policy_simulation() -> None:
-    """planning.policy_simulation as the planning run wrote it."""
+    """planning.policy_simulation: the planning policy replayed over recent history
+    against what actually happened (`qm plan simulate`)."""
     if not ui.has_table("planning.policy_simulation"):
-        ui.empty_state("No policy simulation yet", NOT_RUN)
+        ui.empty_state("No policy simulation yet",
+                       "Run `qm plan simulate` to replay the planning policy over the last "
+                       "six months and compare it with what actually happened.")
         return
     sim = ui.q("select * from planning.policy_simulation")
     if sim.empty:
-        ui.empty_state("No policy simulation yet", "The last planning run simulated nothing.")
+        ui.empty_state("No policy simulation yet", "The last simulation produced no rows.")
         return
-    headline = [(c, label, fn) for c, label, fn in (
-        ("fill_rate", "Simulated fill rate", f.pct),
-        ("stockout_days", "Stockout days", f.qty),
+    measures = [(c, label, fn) for c, label, fn in (
+        ("fill_rate", "Fill rate", f.pct), ("stockout_days", "Stockout days", f.qty),
         ("avg_inventory_value", "Average inventory value", f.money),
-        ("orders_placed", "Orders placed", f.qty)) if c in sim]
-    if headline and len(sim) <= 4:
-        for _, row in sim.iterrows():
-            cols = st.columns(len(headline))
-            for col, (c, label, fn) in zip(cols, headline):
-                col.metric(label, fn(row[c]))
+        ("lost_units", "Lost units", f.qty), ("orders_placed", "Orders placed", f.qty))
+        if c in sim]
+    if "policy" in sim and {"planning", "actual"} <= set(sim["policy"]):
+        by = sim.set_index("policy")
+        plan, actual = by.loc["planning"], by.loc["actual"]
+        if "window_start" in sim:
+            st.caption(f"{plan['window_start']} → {plan['window_end']}, "
+                       f"{f.qty(plan.get('n_series'))} series: the planning policy against "
+                       "what the business actually did")
+        cols = st.columns(len(measures))
+        for col, (c, label, fn) in zip(cols, measures):
+            better = "inverse" if c in ("stockout_days", "avg_inventory_value",
+                                        "lost_units") else "normal"
+            delta = (f.delta_points(plan[c], actual[c]) if c == "fill_rate"
+                     else f.delta_pct(plan[c], actual[c]))
+            col.metric(f"{label} (planning)", fn(plan[c]), delta, delta_color=better,
+                       help=f"actual: {fn(actual[c])}")
     st.dataframe(sim, hide_index=True)

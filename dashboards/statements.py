@@ -16,8 +16,8 @@ from dashboards.exports import HEADING, LINE, TOTAL, Report
 
 Query = Callable[..., pd.DataFrame]
 VIEWS = ("month", "quarter", "ytd")
-_TOTAL_LINE = re.compile(r"^(total|net |net_|gross (profit|margin)|operating (profit|result))",
-                         re.IGNORECASE)
+_TOTAL_LINE = re.compile(r"^(total|net[ _]|gross[ _](profit|margin)|operating[ _]profit|"
+                         r"opening[ _]|closing[ _])", re.IGNORECASE)
 BUCKETS = ("0-30", "31-60", "61-90", "90+")
 
 
@@ -39,8 +39,31 @@ def month_end(d: dt.date) -> dt.date:
 
 
 def is_total_line(name: str) -> bool:
-    """Subtotal lines of the marts (net income, gross profit, totals) are drawn bold."""
+    """Subtotal lines (net income, gross profit, totals) by name, when the mart does not
+    flag them."""
     return bool(_TOTAL_LINE.match(str(name).strip()))
+
+
+def humanize(key: str) -> str:
+    """'receipts_from_customers' -> 'Receipts from customers'."""
+    text = str(key).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _labelled(data: pd.DataFrame, key: str, flag: str) -> pd.DataFrame:
+    """Add `label` (the mart's line_label, else the humanised key) and `bold` (the mart's
+    subtotal flag, else guessed from the name)."""
+    data = data.copy()
+    if "line_label" in data and data["line_label"].notna().all():
+        data["label"] = data["line_label"].astype(str)
+    else:
+        data["label"] = data[key].map(humanize)
+    if flag in data:
+        data["bold"] = data[flag].fillna(False).astype(bool)
+    else:
+        data["bold"] = data[key].map(is_total_line) | data["label"].map(is_total_line)
+    data["amount"] = data["amount"].astype(float)
+    return data
 
 
 def available_months(q: Query) -> list[dt.date]:
@@ -90,20 +113,20 @@ def income_statement(q: Query, month: str | dt.date, view: str = "month") -> Rep
     month = month_start(month)
     cols = periods(month, view)
     first = min(min(ms) for _, ms in cols)
-    data = q("select month, line_order, statement_line, sum(amount) as amount "
-             "from marts.income_statement_monthly where month between ? and ? group by all",
+    data = q("select * from marts.income_statement_monthly where month between ? and ?",
              [first, month])
+    data = _labelled(data, "statement_line", "is_subtotal")
     data["month"] = pd.to_datetime(data["month"]).dt.date
-    lines = (data[["line_order", "statement_line"]].drop_duplicates()
-             .sort_values(["line_order", "statement_line"]))
-    out = pd.DataFrame({"Line": lines["statement_line"].to_numpy()})
+    lines = (data[["line_order", "label", "bold"]].drop_duplicates("label")
+             .sort_values(["line_order", "label"]))
+    out = pd.DataFrame({"Line": lines["label"].to_numpy()})
     for label, months in cols:
-        part = data[data["month"].isin(months)].groupby("statement_line")["amount"].sum()
+        part = data[data["month"].isin(months)].groupby("label")["amount"].sum()
         out[label] = [round(float(part.get(name, 0.0)), 2) for name in out["Line"]]
     out[f"Change vs {cols[1][0]}"] = (out[cols[0][0]] - out[cols[1][0]]).round(2)
-    kinds = [TOTAL if is_total_line(n) else LINE for n in out["Line"]]
-    title = {"month": "Income statement", "quarter": "Income statement — quarter",
-             "ytd": "Income statement — year to date"}[view]
+    kinds = [TOTAL if b else LINE for b in lines["bold"]]
+    title = {"month": "Income statement", "quarter": "Income statement (quarter)",
+             "ytd": "Income statement (YTD)"}[view]
     return Report(title, out, f"{cols[0][0]}; amounts: income positive, expenses negative",
                   kinds)
 
@@ -116,10 +139,12 @@ def balance_sheet(q: Query, at: str | dt.date) -> Report:
     year_end = dt.date(end.year - 1, 12, 31)
     ends = [end, prior] if prior == year_end else [end, prior, year_end]
     marks = ",".join("?" * len(ends))
-    data = q("select month_end, section, line_order, statement_line, amount "
-             f"from marts.balance_sheet_monthly where month_end in ({marks})", ends)
+    data = q(f"select * from marts.balance_sheet_monthly where month_end in ({marks})", ends)
+    data = _labelled(data, "statement_line", "is_total")
     data["month_end"] = pd.to_datetime(data["month_end"]).dt.date
-    data = data[~data["statement_line"].str.strip().str.lower().str.startswith("total")]
+    # totals are computed here, so the mart's own total lines are left out
+    data = data[~data["bold"] & ~data["statement_line"].astype(str).str.lower()
+                .str.startswith("total")]
     labels = [e.strftime("%-d %b %Y") for e in ends]
     rows, kinds = [], []
     totals = {}
@@ -127,12 +152,12 @@ def balance_sheet(q: Query, at: str | dt.date) -> Report:
         part = data[data["section"] == section]
         rows.append({"Line": section.capitalize(), **{lab: None for lab in labels}})
         kinds.append(HEADING)
-        lines = (part[["line_order", "statement_line"]].drop_duplicates()
-                 .sort_values(["line_order", "statement_line"]))
-        for name in lines["statement_line"]:
+        lines = (part[["line_order", "label"]].drop_duplicates("label")
+                 .sort_values(["line_order", "label"]))
+        for name in lines["label"]:
             row = {"Line": name}
             for e, lab in zip(ends, labels):
-                hit = part[(part["month_end"] == e) & (part["statement_line"] == name)]
+                hit = part[(part["month_end"] == e) & (part["label"] == name)]
                 row[lab] = round(float(hit["amount"].sum()), 2)
             rows.append(row)
             kinds.append(LINE)
@@ -154,19 +179,32 @@ def cash_flow(q: Query, month: str | dt.date, method: str | None = None) -> Repo
     methods = list(q("select distinct method from marts.cash_flow_monthly")["method"])
     method = method if method in methods else ("direct" if "direct" in methods or not methods
                                                else methods[0])
-    data = q("select month, line_order, line, amount from marts.cash_flow_monthly "
-             "where method = ? and month between ? and ?",
-             [method, month.replace(month=1), month])
+    data = q("select * from marts.cash_flow_monthly where method = ? and month between ? "
+             "and ?", [method, month.replace(month=1), month])
+    data = _labelled(data, "line", "is_subtotal")
     data["month"] = pd.to_datetime(data["month"]).dt.date
-    lines = data[["line_order", "line"]].drop_duplicates().sort_values(["line_order", "line"])
-    cur = data[data["month"] == month].groupby("line")["amount"].sum()
-    ytd = data.groupby("line")["amount"].sum()
+    lines = (data[["line_order", "line", "label", "bold"]].drop_duplicates("line")
+             .sort_values(["line_order", "line"]))
     label = month.strftime("%b %Y")
-    out = pd.DataFrame({"Line": lines["line"].to_numpy()})
-    out[label] = [round(float(cur.get(n, 0.0)), 2) for n in out["Line"]]
-    out[f"YTD {label}"] = [round(float(ytd.get(n, 0.0)), 2) for n in out["Line"]]
-    kinds = [TOTAL if is_total_line(n) else LINE for n in out["Line"]]
+    out = pd.DataFrame({"Line": lines["label"].to_numpy()})
+    out[label] = [_cash_value(data, key, [month]) for key in lines["line"]]
+    months = sorted(data["month"].unique())
+    out[f"YTD {label}"] = [_cash_value(data, key, months) for key in lines["line"]]
+    kinds = [TOTAL if b else LINE for b in lines["bold"]]
     return Report("Cash flow statement", out, f"{label}, {method} method", kinds)
+
+
+def _cash_value(data: pd.DataFrame, key: str, months: list) -> float:
+    """A line over several months: flows add up; opening cash is the first month's,
+    closing cash the last month's."""
+    rows = data[(data["line"] == key) & data["month"].isin(months)].sort_values("month")
+    if rows.empty:
+        return 0.0
+    if str(key).lower().startswith("opening"):
+        return round(float(rows["amount"].iloc[0]), 2)
+    if str(key).lower().startswith("closing"):
+        return round(float(rows["amount"].iloc[-1]), 2)
+    return round(float(rows["amount"].sum()), 2)
 
 
 def trial_balance(q: Query, at: str | dt.date) -> Report:

@@ -27,11 +27,11 @@ def publish_info() -> dict | None:
 
 
 def run_key() -> str:
-    """Cache key of the current warehouse: the publish run id (file stamp as fallback)."""
+    """Cache key of the data: the publish run id (file stamp as fallback) plus the stamp
+    of planning's file, which a planning run replaces between refreshes."""
     info = publish_info()
-    if info and info.get("run_id"):
-        return str(info["run_id"])
-    return str(warehouse.file_stamp())
+    run = str(info["run_id"]) if info and info.get("run_id") else str(warehouse.file_stamp())
+    return f"{run}|{warehouse.planning_stamp()}"
 
 
 @st.cache_data(show_spinner=False, max_entries=4000)
@@ -80,8 +80,9 @@ def current_user() -> dict | None:
     return st.session_state.get("user")
 
 
-def require_page(page_key: str) -> dict:
-    """Stop the page unless someone is signed in whose role may open it."""
+def require_page(page_key: str, check_warehouse: bool = True) -> dict:
+    """Stop the page unless someone is signed in whose role may open it (and, unless told
+    otherwise, a warehouse has been published)."""
     user = current_user()
     spec = access.BY_KEY[page_key]
     if user is None:
@@ -91,12 +92,11 @@ def require_page(page_key: str) -> dict:
         st.error(f"The {user['role']} role may not open {spec.title} (it is for "
                  f"{spec.audience}).")
         st.stop()
-    if not warehouse_ready():
+    if check_warehouse and not warehouse_ready():
         st.title(spec.title)
         empty_state("No warehouse published yet",
                     f"Nothing has been published at `{warehouse.path_of()}`. Run "
-                    "`qm refresh --full` (or `make demo`) to build the warehouse; this page "
-                    "fills in as soon as a refresh publishes.")
+                    "`qm refresh --full` (or `make demo`) to build the warehouse.")
         st.stop()
     return user
 
@@ -168,27 +168,62 @@ def item_ids_in(categories: tuple[str, ...]) -> list[int]:
     return [int(i) for i in items[items["category"].isin(categories)]["id"]]
 
 
+def _keep(key: str) -> None:
+    """Copy a filter widget's value to its permanent key: Streamlit forgets a widget's
+    state when a page without it runs, the permanent key survives page switches."""
+    st.session_state[key] = st.session_state[f"w_{key}"]
+
+
 def sidebar_filters() -> None:
-    """Date range, warehouses and categories in the sidebar; kept in st.session_state so
-    they carry over from page to page."""
+    """Date range, warehouses and categories in the sidebar, the same on every page; the
+    values live under permanent keys (flt_period, flt_wh, flt_cat) so they carry over."""
     last, first = as_of(), first_day()
     default_start = max(first, (last.replace(day=1) - pd.DateOffset(months=11)).date())
     state = st.session_state
-    if "flt_period" not in state or not isinstance(state["flt_period"], tuple):
+    period = state.get("flt_period")
+    if not (isinstance(period, (tuple, list)) and len(period) == 2
+            and first <= period[0] <= period[1] <= last):
         state["flt_period"] = (default_start, last)
     whs = dims.lookup(q, "warehouse")
+    whs = whs[~whs["is_transit"]]  # goods in transit are not a place to filter on
     cats = sorted(dims.lookup(q, "item")["category"].unique())
     # a refresh may drop an option: keep only what still exists
     state["flt_wh"] = [w for w in state.get("flt_wh", []) if w in set(whs["id"])]
     state["flt_cat"] = [c for c in state.get("flt_cat", []) if c in cats]
+    for key in ("flt_period", "flt_wh", "flt_cat"):
+        state[f"w_{key}"] = state[key]
     with st.sidebar:
         st.subheader("Filters")
-        st.date_input("Period", key="flt_period", min_value=first, max_value=last,
-                      format="YYYY-MM-DD")
+        st.date_input("Period", key="w_flt_period", min_value=first, max_value=last,
+                      format="YYYY-MM-DD", on_change=_keep, args=("flt_period",))
         labels = dict(zip(whs["id"], whs["label"]))
-        st.multiselect("Warehouses", list(whs["id"]), key="flt_wh",
-                       format_func=lambda i: labels.get(i, str(i)), placeholder="All")
-        st.multiselect("Categories", cats, key="flt_cat", placeholder="All")
+        st.multiselect("Warehouses", list(whs["id"]), key="w_flt_wh",
+                       format_func=lambda i: labels.get(i, str(i)), placeholder="All",
+                       on_change=_keep, args=("flt_wh",))
+        st.multiselect("Categories", cats, key="w_flt_cat", placeholder="All",
+                       on_change=_keep, args=("flt_cat",))
+
+
+def page_setup(page_key: str) -> dict:
+    """What every page starts with: the role check, the sidebar (who is signed in, sign
+    out, filters) and the freshness banner. Returns the user."""
+    from dashboards import auth
+    user = require_page(page_key, check_warehouse=False)
+    with st.sidebar:
+        st.caption(f"Signed in as **{user['username']}** ({user['role']})")
+        st.button("Sign out", on_click=auth.sign_out, icon=":material/logout:",
+                  key="sign_out")
+    freshness_banner()
+    if not warehouse_ready():
+        spec = access.BY_KEY[page_key]
+        st.title(spec.title)
+        empty_state("No warehouse published yet",
+                    f"Nothing has been published at `{warehouse.path_of()}`. Run "
+                    "`qm refresh --full` (or `make demo`) to build the warehouse; this page "
+                    "fills in as soon as a refresh publishes.")
+        st.stop()
+    sidebar_filters()
+    return user
 
 
 def filters() -> Filters:
@@ -212,17 +247,17 @@ def empty_state(title: str, explanation: str) -> None:
 
 def downloads(report: exports.Report, key: str, pdf: bool = False) -> None:
     """CSV and XLSX (and PDF) buttons; files are built only when clicked."""
-    cols = st.columns(3 if pdf else 2, width=420 if pdf else 280)
+    row = st.container(horizontal=True)
     stem = report.title.lower().replace(" ", "_").replace("—", "").replace("__", "_")
-    cols[0].download_button("CSV", lambda: exports.to_csv(report), f"{stem}.csv",
+    row.download_button("CSV", lambda: exports.to_csv(report), f"{stem}.csv",
                             "text/csv", key=f"{key}_csv", icon=":material/download:",
                             on_click="ignore")
-    cols[1].download_button(
+    row.download_button(
         "XLSX", lambda: exports.to_xlsx(report), f"{stem}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx", icon=":material/download:", on_click="ignore")
     if pdf:
-        cols[2].download_button("PDF", lambda: exports.to_pdf(report), f"{stem}.pdf",
+        row.download_button("PDF", lambda: exports.to_pdf(report), f"{stem}.pdf",
                                 "application/pdf", key=f"{key}_pdf",
                                 icon=":material/download:", on_click="ignore")
 

@@ -23,10 +23,31 @@ def path_of(path: str | Path | None = None) -> Path:
     return Path(path) if path else warehouse_path()
 
 
+def planning_path(path: str | Path | None = None) -> Path:
+    """Planning's output file: QM_PLANNING_PATH, else planning.duckdb beside the warehouse
+    (planning writes it on its own schedule, so it is not inside the published file)."""
+    env = os.environ.get("QM_PLANNING_PATH")
+    return Path(env) if env else path_of(path).resolve().parent / "planning.duckdb"
+
+
+def _connect(path: str | Path | None, with_planning: bool) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(path_of(path)), read_only=True)
+    plan = planning_path(path)
+    if with_planning and plan.exists():
+        inside = con.execute("select count(*) from information_schema.schemata where "
+                             "schema_name = 'planning' and catalog_name = current_database()"
+                             ).fetchone()[0]
+        if not inside:  # `planning.<table>` then names the attached file's tables
+            quoted = str(plan).replace("'", "''")
+            con.execute(f"attach '{quoted}' as planning (read_only)")
+    return con
+
+
 def query(sql: str, params: list | tuple | None = None,
           path: str | Path | None = None) -> pd.DataFrame:
-    """Run one query on the published warehouse and return a DataFrame."""
-    con = duckdb.connect(str(path_of(path)), read_only=True)
+    """Run one query on the published warehouse (planning's file attached as `planning`
+    when the query names it) and return a DataFrame."""
+    con = _connect(path, "planning." in sql or "information_schema" in sql)
     try:
         return con.execute(sql, list(params or [])).df()
     finally:
@@ -36,8 +57,17 @@ def query(sql: str, params: list | tuple | None = None,
 def file_stamp(path: str | Path | None = None) -> tuple[int, int] | None:
     """(inode, mtime_ns) of the published file, or None when there is none yet; a publish
     (rename) always changes it, so it is a cheap 'has a refresh landed?' probe."""
+    return _stamp(path_of(path))
+
+
+def planning_stamp(path: str | Path | None = None) -> tuple[int, int] | None:
+    """The same probe for planning's file (a planning run replaces it)."""
+    return _stamp(planning_path(path))
+
+
+def _stamp(file: Path) -> tuple[int, int] | None:
     try:
-        st = os.stat(path_of(path))
+        st = os.stat(file)
     except FileNotFoundError:
         return None
     return (st.st_ino, st.st_mtime_ns)
@@ -60,15 +90,8 @@ def latest_publish(path: str | Path | None = None) -> dict[str, Any] | None:
 
 def tables(path: str | Path | None = None) -> frozenset[str]:
     """Every 'schema.table' in the published file (to tell 'planning has not run')."""
-    frame = query("select table_schema || '.' || table_name as t "
-                  "from information_schema.tables", path=path)
+    frame = query("select case when table_catalog = 'planning' then 'planning' else "
+                  "table_schema end || '.' || table_name as t from information_schema.tables "
+                  "where table_catalog = current_database() or table_catalog = 'planning'",
+                  path=path)
     return frozenset(frame["t"])
-
-
-def columns(table: str, path: str | Path | None = None) -> tuple[str, ...]:
-    """Column names of 'schema.table' in order (empty when the table is missing)."""
-    schema, name = table.split(".", 1)
-    frame = query("select column_name from information_schema.columns where "
-                  "table_schema = ? and table_name = ? order by ordinal_position",
-                  [schema, name], path=path)
-    return tuple(frame["column_name"])

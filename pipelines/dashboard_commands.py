@@ -19,7 +19,7 @@ def streamlit_command(port: int, address: str = "localhost") -> list[str]:
     return [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
             "--server.address", address, "--server.headless", "true",
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-            "--global.developmentMode", "false"]
+            "--global.developmentMode", "false", "--client.toolbarMode", "viewer"]
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:

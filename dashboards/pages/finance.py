@@ -10,7 +10,7 @@ import streamlit as st
 from dashboards import exports, statements, ui
 from dashboards import fmt as f
 
-ui.require_page("finance")
+ui.page_setup("finance")
 flt = ui.filters()
 st.title("Finance")
 

@@ -11,7 +11,7 @@ import streamlit as st
 from dashboards import dims, exports, kpis, ui
 from dashboards import fmt as f
 
-ui.require_page("inventory")
+ui.page_setup("inventory")
 flt = ui.filters()
 st.title("Inventory")
 st.caption(ui.Filters.describe(flt))
@@ -23,20 +23,15 @@ tab_turn, tab_age, tab_abc, tab_slow, tab_out, tab_drill = st.tabs(
 with tab_turn:
     by = st.segmented_control("Group by", ["Category", "Warehouse"], default="Category",
                               key="inv_turn_by") or "Category"
-    w, p = flt.where(date_col="month", wh_col="warehouse_id", cat_col="category")
-    turn = ui.q("select month, category, warehouse_id, sum(cogs) as cogs, "
-                "sum(avg_inventory_value) as inv from marts.inventory_turnover_monthly "
-                f"where true {w} group by all", p)
-    if turn.empty:
+    key = "category" if by == "Category" else "warehouse_id"
+    g = kpis.turnover_by(ui.q, flt, flt.start.replace(day=1), flt.end, [key])
+    if g.empty:
         ui.empty_state("No turnover yet", "Turnover needs stock and cost of goods sold in the "
                        "chosen period; widen the period or refresh the warehouse.")
     else:
         if by == "Warehouse":
-            turn = dims.attach(turn, ui.q, "warehouse")
-        key = "category" if by == "Category" else "warehouse"
-        g = turn.groupby(["month", key], as_index=False)[["cogs", "inv"]].sum()
-        g["turnover"] = g["cogs"].astype(float) * 12 / g["inv"].astype(float).where(g["inv"] > 0)
-        g["days_of_inventory"] = 365 / g["turnover"].where(g["turnover"] > 0)
+            g = dims.attach(g, ui.q, "warehouse")
+            key = "warehouse"
         g["month"] = pd.to_datetime(g["month"])
         base = alt.Chart(g).encode(x=alt.X("yearmonth(month):T", title=None),
                                    color=alt.Color(f"{key}:N", title=by))

@@ -11,7 +11,7 @@ from dashboards import dims, kpis, ui
 from dashboards import fmt as f
 from dashboards.statements import add_months
 
-ui.require_page("overview")
+ui.page_setup("overview")
 flt = ui.filters()
 as_of = ui.as_of()
 anchor = min(flt.end, as_of).replace(day=1)
@@ -36,7 +36,7 @@ def _show(col, key: str, better: str = "normal") -> None:
                chart_data=spark, chart_type="line",
                help=f"{prev:%b %Y}: {FORMAT[k.kind](before)} · {last_year:%b %Y}: "
                     f"{FORMAT[k.kind](ly)} ({yoy or 'n/a'} vs last year)",
-               delta_description=f"vs {prev:%b} · {yoy or 'n/a'} vs {last_year:%b %Y}")
+               delta_description=f"m/m · {yoy or 'n/a'} y/y")
 
 
 row1 = st.columns(4)
@@ -51,6 +51,7 @@ _show(row2[2], "days_of_inventory", "inverse")
 overdue = kpis.overdue_receivables(ui.q)
 row2[3].metric("Overdue receivables", f.money(overdue["amount"]),
                f"{overdue['customers']:.0f} customer(s)", delta_color="off", border=True,
+               delta_arrow="off",
                help=f"Past due today; {f.money(overdue['over_90'])} more than 90 days")
 
 # ------------------------------------------------------------------------- alerts
@@ -68,7 +69,7 @@ with a1.container(border=True):
         if len(plan):
             plan = dims.attach(plan, ui.q, "item")
             st.dataframe(plan[["item", "position", "reorder_point"]].head(20),
-                         hide_index=True, height=180)
+                         hide_index=True, height=min(180, 38 + 35 * min(len(plan), 20)))
     else:
         st.markdown("### –")
         st.caption("Planning has not run yet, so there are no reorder points: run "
@@ -93,25 +94,27 @@ with a3.container(border=True):
     if len(late):
         late = dims.attach(late, ui.q, "supplier")
         st.dataframe(late[["number", "supplier", "days_late"]].head(20), hide_index=True,
-                     height=180)
+                     height=min(180, 38 + 35 * min(len(late), 20)))
 
 with a4.container(border=True):
     st.markdown("**Overdue customers**")
     ar = ui.q("select customer_id, sum(open_amount) as overdue, max(days_overdue) as "
-              "max_days from marts.ar_ageing where days_overdue > 0 group by 1 "
-              "order by overdue desc")
+              "max_days from marts.ar_ageing where days_overdue > 0 and open_amount > 0 "
+              "group by 1 order by overdue desc")
     st.markdown(f"### {len(ar):,}")
     st.caption(f"customers with invoices past due, {f.money(overdue['amount'])} in total")
     if len(ar):
         ar = dims.attach(ar, ui.q, "customer")
         st.dataframe(ar[["customer", "overdue", "max_days"]].head(20), hide_index=True,
-                     height=180, column_config=ui.number_config(["overdue"]))
+                     height=min(180, 38 + 35 * min(len(ar), 20)),
+                     column_config=ui.number_config(["overdue"]))
 
 # --------------------------------------------------------------------------- trend
 st.subheader("Revenue and gross margin")
 trend = pd.DataFrame({"month": pd.to_datetime(list(figures["revenue"].series.index)),
                       "Revenue": figures["revenue"].series.to_numpy(),
-                      "Gross margin": figures["gross_margin"].series.to_numpy()}).dropna()
+                      "Gross margin": figures["gross_margin"].series.to_numpy()}
+                     ).iloc[-13:].dropna()
 if trend.empty:
     ui.empty_state("No sales yet", "Revenue appears here once invoices are posted and the "
                    "warehouse is refreshed.")

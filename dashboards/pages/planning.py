@@ -12,7 +12,7 @@ import streamlit as st
 from dashboards import access, planning_actions, planning_views, ui
 from dashboards import fmt as f
 
-user = ui.require_page("planning")
+user = ui.page_setup("planning")
 can_decide = access.may_decide_purchase_orders(user["role"])
 can_edit = access.may_edit_purchase_orders(user["role"])
 as_of = ui.as_of()

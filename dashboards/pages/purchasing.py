@@ -10,7 +10,7 @@ import streamlit as st
 from dashboards import dims, exports, kpis, ui
 from dashboards import fmt as f
 
-ui.require_page("purchasing")
+ui.page_setup("purchasing")
 flt = ui.filters()
 as_of = ui.as_of()
 st.title("Purchasing & suppliers")

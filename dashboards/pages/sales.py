@@ -10,7 +10,7 @@ import streamlit as st
 from dashboards import dims, exports, ui
 from dashboards import fmt as f
 
-ui.require_page("sales")
+ui.page_setup("sales")
 flt = ui.filters()
 st.title("Sales & margin")
 st.caption(f"{ui.Filters.describe(flt)} · sales are not split by warehouse, so the "

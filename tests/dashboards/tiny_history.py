@@ -15,8 +15,12 @@ from transactional.services.users import create_user
 
 FIRST_MONTH = dt.date(2025, 1, 1)
 MONTHS = 15  # Jan 2025 .. Mar 2026, so March 2026 has a same-month-last-year
-PASSWORD = "secret-pass"
 ROLES = ("admin", "manager", "sales", "purchasing", "warehouse", "finance", "planner")
+
+
+def password(role: str) -> str:
+    """The same convention as the demo's users: the role name + '-demo'."""
+    return f"{role}-demo"
 
 
 def _month(i: int) -> dt.date:
@@ -25,10 +29,10 @@ def _month(i: int) -> dt.date:
 
 
 def create_users(url: str) -> None:
-    """One user per role, named after it, password PASSWORD."""
+    """One user per role, named after it (password: see `password`)."""
     with session_scope(url) as session:
         for role in ROLES:
-            create_user(session, role, role, PASSWORD)
+            create_user(session, role, role, password(role))
 
 
 def build_tiny_history(url: str) -> Company:

@@ -1,0 +1,95 @@
+"""A real browser against `qm dashboard`: headless Debian Chromium signs in and opens every
+page; no page shows an exception. Screenshots go to artifacts/screenshots/.
+
+Skipped when chromium is absent; QM_REQUIRE_BROWSER=1 (CI) turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from dashboards import access
+from tests.dashboards.browser import Browser, chromium, serve_dashboard
+from tests.dashboards.helpers import APP, PAGES
+from tests.dashboards.tiny_history import password
+
+SCREENSHOTS = APP.parents[1] / "artifacts" / "screenshots"
+ERROR_MARKERS = ("stException", "Traceback (most recent call last)")
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def chromium_exe() -> str:
+    exe = chromium()
+    if exe is None:
+        reason = ("chromium not found (/usr/bin/chromium): install it with "
+                  "`apt-get install -y chromium` to run the browser tests")
+        if os.environ.get("QM_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"QM_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    return exe
+
+
+@pytest.fixture(scope="module")
+def dashboard(world, chromium_exe, tmp_path_factory):
+    """`qm dashboard` on a free localhost port, reading the test world."""
+    logs = tmp_path_factory.mktemp("dashboard")
+    env = {**os.environ, "QM_DATABASE_URL": world.oltp_url,
+           "QM_WAREHOUSE_PATH": str(world.warehouse),
+           "QM_PLANNING_PATH": str(logs / "planning.duckdb")}
+    proc, base = serve_dashboard(env, logs / "dashboard.log")
+    yield base
+    proc.stop()
+
+
+def test_sign_in_page_loads_in_chromium(dashboard, chromium_exe, tmp_path):
+    """The plain command line: --dump-dom and --screenshot of the sign-in page."""
+    flags = [chromium_exe, "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+             "--virtual-time-budget=15000", "--window-size=1280,900"]
+    dom = subprocess.run([*flags, "--dump-dom", dashboard], capture_output=True, text=True,
+                         timeout=120, check=False).stdout
+    assert "<html" in dom and "stApp" in dom
+    assert not [m for m in ERROR_MARKERS if m in dom]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOTS / "sign-in.png"
+    shot.unlink(missing_ok=True)
+    subprocess.run([*flags, f"--screenshot={shot}", dashboard], capture_output=True,
+                   timeout=120, check=False)
+    assert shot.exists() and shot.stat().st_size > 5000
+
+
+def test_every_page_loads_without_an_error(dashboard, chromium_exe, tmp_path):
+    browser = Browser(chromium_exe, tmp_path / "profile", tmp_path / "chromium.log")
+    try:
+        browser.call("Page.enable")
+        browser.goto(dashboard)
+        browser.wait("!!document.querySelector('input[aria-label=\"Username\"]')",
+                     what="the sign-in form")
+        browser.type_into('input[aria-label="Username"]', "admin")
+        browser.type_into('input[aria-label="Password"]', password("admin"))
+        browser.js("[...document.querySelectorAll('button')]"
+                   ".find(b => b.innerText.trim() === 'Sign in').click()")
+        browser.wait("document.querySelectorAll('[data-testid=\"stSidebarNav\"] a').length "
+                     f">= {len(PAGES)}", what="the page menu after signing in")
+        seen = {}
+        for page in PAGES:
+            title = access.BY_KEY[page].title
+            browser.js("[...document.querySelectorAll('[data-testid=\"stSidebarNav\"] a')]"
+                       f".find(a => a.innerText.trim().endsWith({json.dumps(title)})).click()")
+            browser.wait(f"[...document.querySelectorAll('h1')].some(h => h.innerText.trim()"
+                         f" === {json.dumps(title)})", what=f"the {title} page")
+            browser.idle()
+            html = browser.js("document.documentElement.outerHTML")
+            seen[page] = [m for m in ERROR_MARKERS if m in html]
+            assert "Data published" in html, f"{page}: no freshness line"
+            browser.screenshot(SCREENSHOTS / f"{page}.png")
+        assert seen == {page: [] for page in PAGES}
+    finally:
+        browser.close()

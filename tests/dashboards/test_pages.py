@@ -1,0 +1,208 @@
+"""Every page renders on a warehouse built by the real refresh, its headline numbers equal
+the marts (queried here), and each role sees only its pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboards import access
+from tests.dashboards.helpers import APP, PAGES, metrics, money, problems, signed_in
+
+
+def test_sign_in_refuses_a_wrong_password(env):
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.text_input(key="login_username").input("finance")
+    at.text_input(key="login_password").input("not-the-password")
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == ["Unknown user or wrong password."]
+    assert "user" not in at.session_state
+    assert not at.metric
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_with_freshness(env, page):
+    at = signed_in("admin", page)
+    assert problems(at) == []
+    assert at.title[0].value == access.BY_KEY[page].title
+    banner = " ".join(c.value for c in at.caption)
+    assert f"run `{env.run_id}`" in banner and "checks passed" in banner
+
+
+def test_overview_headlines_equal_the_marts(env):
+    at = signed_in("manager", "overview")
+    shown = metrics(at)
+    month = env.as_of.replace(day=1)
+    sales = env.mart("select sum(revenue), sum(gross_margin) from marts.sales_margin_monthly "
+                     "where month = ?", [month]).iloc[0]
+    assert shown["Revenue"] == money(sales.iloc[0])
+    assert shown["Gross margin"] == money(sales.iloc[1])
+    assert shown["Gross margin %"] == f"{sales.iloc[1] / sales.iloc[0] * 100:.1f} %"
+    stock = env.scalar("select sum(stock_value) from marts.fct_stock_daily where date = ?",
+                       [env.as_of])
+    assert shown["Stock value"] == money(stock)
+    t = env.mart("select sum(cogs), sum(avg_inventory_value), max(days_in_period) from "
+                 "marts.inventory_turnover_monthly where month = ?", [month]).iloc[0]
+    cogs, inv, days = (float(v) for v in t)
+    assert shown["Turnover (annualised)"] == f"{cogs * 365 / days / inv:.1f}×"
+    assert shown["Days of inventory"] == f"{days * inv / cogs:,.0f} d"
+    d = env.mart("select sum(demand_qty), sum(lost_qty) from marts.demand_daily where "
+                 "date >= ?", [month]).iloc[0]
+    assert shown["Fill rate"] == f"{(1 - float(d.iloc[1]) / float(d.iloc[0])) * 100:.1f} %"
+    overdue = env.scalar("select sum(open_amount) from marts.ar_ageing where days_overdue > 0 "
+                         "and open_amount > 0")
+    assert shown["Overdue receivables"] == money(overdue)
+    if env.source == "tiny":  # March 2026 by hand: Widgets (24+26+28)×20 + Gadgets 15×50
+        assert shown["Revenue"] == "2,310"
+
+
+def test_inventory_headlines_equal_the_marts(env):
+    shown = metrics(signed_in("warehouse", "inventory"))
+    dead = env.scalar("select sum(stock_value) from marts.stock_ageing where movement_class "
+                      "= 'dead' and qty_on_hand > 0")
+    assert shown["Dead stock value"] == money(dead)
+    for bucket, label in (("bucket_0_30", "0–30 d"), ("bucket_181_plus", "181+ d")):
+        assert shown[f"Stock aged {label}"] == money(
+            env.scalar(f"select sum({bucket}) from marts.stock_ageing"))
+    start = _default_start(env)
+    out = env.mart("select sum(stockout_days), sum(lost_revenue) from marts.stockout_days "
+                   "where month between ? and ?", [start, env.as_of]).iloc[0]
+    if float(out.iloc[0] or 0):
+        assert shown["Stockout days"] == f"{int(out.iloc[0]):,}"
+        assert shown["Lost sales"] == money(float(out.iloc[1]))
+
+
+def test_sales_headlines_equal_the_marts(env):
+    shown = metrics(signed_in("sales", "sales"))
+    row = env.mart("select sum(revenue), sum(gross_margin), sum(qty) from "
+                   "marts.sales_margin_monthly where month between ? and ?",
+                   [_default_start(env), env.as_of]).iloc[0]
+    assert shown["Revenue (period)"] == money(row.iloc[0])
+    assert shown["Gross margin (period)"] == money(row.iloc[1])
+    assert shown["Units sold (period)"] == f"{float(row.iloc[2]):,.0f}"
+
+
+def test_purchasing_headlines_equal_the_marts(env):
+    shown = metrics(signed_in("purchasing", "purchasing"))
+    perf = env.mart("select sum(on_time_rate * receipts) / sum(receipts) from "
+                    "marts.supplier_performance").iloc[0, 0]
+    assert shown["On time (all receipts)"] == f"{perf * 100:.1f} %"
+    ppv = env.scalar("select sum(ppv) from marts.purchase_price_variance where month "
+                     "between ? and ?", [_default_start(env), env.as_of])
+    if ppv:
+        assert shown["Purchase price variance (period)"] == money(ppv)
+    if env.source == "tiny":  # Slow Parts bills 10.00 against 9.80 ordered: 30 × 0.20
+        assert ppv == pytest.approx(18.0)  # three slow orders in the last twelve months
+
+
+def test_finance_headlines_equal_the_marts(env):
+    shown = metrics(signed_in("finance", "finance"))
+    month = env.as_of.replace(day=1)
+    net = env.scalar("select amount from marts.income_statement_monthly where month = ? and "
+                     "statement_line = 'net_income'", [month])
+    assert shown[f"Net income, {month:%b %Y}"] == money(net, 2)
+    end = _month_end(month)
+    assets = env.scalar("select sum(amount) from marts.balance_sheet_monthly where "
+                        "month_end = ? and section = 'assets' and not is_total", [end])
+    assert shown["Total assets"] == money(assets, 2)
+    assert shown["Assets − (liabilities + equity)"] == "0.00"
+    tb = env.mart("select sum(debit), sum(credit) from marts.trial_balance where "
+                  "month_end = ?", [end]).iloc[0]
+    assert shown["Total debit"] == money(float(tb.iloc[0]), 2)
+    assert shown["Total credit"] == money(float(tb.iloc[1]), 2)
+    assert shown["Open total"] == money(env.scalar("select sum(open_amount) from "
+                                                   "marts.ar_ageing"), 2)
+
+
+EXPECTED_PAGES = {  # DESIGN.md §8 read through transactional/permissions.py
+    "admin": {"overview", "inventory", "sales", "purchasing", "planning", "finance"},
+    "manager": {"overview", "inventory", "sales", "purchasing", "planning", "finance"},
+    "finance": {"overview", "inventory", "sales", "purchasing", "finance"},
+    "sales": {"inventory", "sales"},
+    "purchasing": {"inventory", "purchasing", "planning"},
+    "planner": {"inventory", "purchasing", "planning"},
+    "warehouse": {"inventory"},
+}
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED_PAGES))
+def test_each_role_is_offered_its_pages(role):
+    assert {p.key for p in access.pages_for(role)} == EXPECTED_PAGES[role]
+
+
+def test_a_sales_user_cannot_see_finance(env):
+    at = signed_in("sales")
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/finance.py")
+    # even run directly, the page refuses the role and shows no figures
+    page = AppTest.from_file(str(APP.parent / "pages" / "finance.py"), default_timeout=60)
+    page.session_state["user"] = {"username": "sales", "role": "sales"}
+    page.run()
+    assert [e.value for e in page.error] == [
+        "The sales role may not open Finance (it is for finance, managers)."]
+    assert not page.metric and not page.dataframe
+
+
+def test_filters_carry_over_between_pages(env):
+    at = signed_in("manager", "overview")
+    at.multiselect(key="w_flt_cat").set_value(["Widgets"]).run()
+    at.switch_page("pages/sales.py").run()
+    assert at.multiselect(key="w_flt_cat").value == ["Widgets"]
+    revenue = env.scalar("select sum(revenue) from marts.sales_margin_monthly where "
+                         "category = 'Widgets' and month between ? and ?",
+                         [_default_start(env), env.as_of])
+    assert metrics(at)["Revenue (period)"] == money(revenue)
+
+
+def test_planning_explains_that_it_has_not_run(env):
+    at = signed_in("planner", "planning")
+    assert problems(at) == []
+    texts = " ".join(i.value for i in at.info)
+    assert "Planning has not run yet" in texts and "qm plan" in texts
+
+
+def test_no_warehouse_is_an_explained_empty_state(env, monkeypatch, tmp_path):
+    monkeypatch.setenv("QM_WAREHOUSE_PATH", str(tmp_path / "nothing.duckdb"))
+    at = signed_in("manager", "inventory")
+    assert problems(at) == []
+    assert "No warehouse published yet" in at.info[0].value
+    assert "qm refresh" in at.info[0].value
+
+
+def test_a_new_publish_is_read_and_no_connection_is_held(env, tmp_path, monkeypatch):
+    """The app reads a file swapped in by rename (a refresh) on its next run, and keeps
+    no DuckDB connection open in between (the writer is never blocked)."""
+    import shutil
+
+    import duckdb
+    live = tmp_path / "warehouse.duckdb"
+    shutil.copy(env.warehouse, live)
+    monkeypatch.setenv("QM_WAREHOUSE_PATH", str(live))
+    at = signed_in("manager", "overview")
+    assert f"run `{env.run_id}`" in " ".join(c.value for c in at.caption)
+    staged = tmp_path / "staged.duckdb"
+    shutil.copy(env.warehouse, staged)
+    con = duckdb.connect(str(staged))
+    con.execute("update meta.publish_log set run_id = 'swapped-in-run'")
+    con.close()
+    os.replace(staged, live)
+    duckdb.connect(str(live)).close()  # read-write open: nobody holds the file
+    at.run()
+    assert "run `swapped-in-run`" in " ".join(c.value for c in at.caption)
+
+
+def _default_start(env) -> dt.date:
+    """The default period of the filters: the last twelve months (from day 1)."""
+    first = env.mart("select min(date) from marts.fct_stock_daily").iloc[0, 0]
+    month = env.as_of.replace(day=1)
+    y, m = divmod(month.month - 1 - 11, 12)
+    return max(first.date() if hasattr(first, "date") else first,
+               dt.date(month.year + y, m + 1, 1))
+
+
+def _month_end(month: dt.date) -> dt.date:
+    nxt = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
