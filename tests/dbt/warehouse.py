@@ -85,5 +85,6 @@ def load_raw_postgres(url: str) -> dict[str, int]:
             cols = ", ".join(f'"{c.name}"' for c in columns_of(table))
             conn.execute(text(f'CREATE TABLE raw."{table}" AS SELECT {cols} FROM public."{table}"'))
             counts[table] = conn.execute(text(f'SELECT count(*) FROM raw."{table}"')).scalar_one()
+        conn.execute(text("ANALYZE"))  # fresh tables have no statistics: plans go wrong
     engine.dispose()
     return counts
