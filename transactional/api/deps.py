@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, APIRouter
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -219,6 +219,13 @@ def _stored(session: Session, key: str, username: str) -> IdempotencyKey | None:
 def Allowed(resource: str, action: str):
     """The annotation a route gives its Context parameter to declare its permission."""
     return Annotated[Context, Depends(Authorize(resource, action))]
+
+
+def service_router() -> APIRouter:
+    """A router whose routes run in a UnitOfWork under /api/v1 and document their errors
+    as problem+json (its routes are added to the app directly, see app.create_app)."""
+    from transactional.api.problems import ERROR_RESPONSES
+    return APIRouter(prefix=API_PREFIX, route_class=ServiceRoute, responses=ERROR_RESPONSES)
 
 
 def permission_of(route: APIRoute) -> tuple[str, str] | None:

@@ -12,7 +12,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints,
+                      create_model)
 
 from transactional.services.base import MAX_ID
 
@@ -21,6 +22,9 @@ T = TypeVar("T")
 Id = Annotated[int, Field(ge=1, le=MAX_ID, description="id of a stored row")]
 Num = Annotated[Decimal, Field(description="a decimal number; send it as a string to keep "
                                            "every digit")]
+# stored naive, in UTC (services.base.utcnow): said so on the wire, as RFC 3339 wants
+UtcDateTime = Annotated[dt.datetime, AfterValidator(
+    lambda v: v if v.tzinfo else v.replace(tzinfo=dt.UTC))]
 NO_NUL = r"^[^\x00]*$"
 Text = Annotated[str, StringConstraints(max_length=10_000, pattern=NO_NUL)]
 
@@ -253,15 +257,15 @@ class DocumentOut(Output):
     reject_reason: str | None = None
     credit_override_by: str | None = None
     created_by: str
-    created_at: dt.datetime
+    created_at: UtcDateTime
     posted_by: str | None = None
-    posted_at: dt.datetime | None = None
+    posted_at: UtcDateTime | None = None
     approved_by: str | None = None
-    approved_at: dt.datetime | None = None
+    approved_at: UtcDateTime | None = None
     cancelled_by: str | None = None
-    cancelled_at: dt.datetime | None = None
+    cancelled_at: UtcDateTime | None = None
     cancel_date: dt.date | None = None
-    updated_at: dt.datetime
+    updated_at: UtcDateTime
     lines: list[DocumentLineOut]
 
 
@@ -431,7 +435,7 @@ class StockLedgerOut(Output):
     running_qty: Decimal
     running_value: Decimal
     is_reversal: bool
-    created_at: dt.datetime
+    created_at: UtcDateTime
 
 
 class JournalLineOut(Output):
@@ -454,7 +458,7 @@ class JournalEntryOut(Output):
     memo: str | None = None
     is_reversal: bool
     reverses_id: int | None = None
-    created_at: dt.datetime
+    created_at: UtcDateTime
     lines: list[JournalLineOut]
 
 
@@ -477,7 +481,7 @@ class TrialBalanceOut(Output):
 
 class AuditOut(Output):
     id: int
-    at: dt.datetime
+    at: UtcDateTime
     username: str
     action: str
     entity: str

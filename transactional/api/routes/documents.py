@@ -9,10 +9,10 @@ and FastAPI must see their real parameter types.)
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 
 from transactional.api import schemas as s
-from transactional.api.deps import API_PREFIX, Allowed, ServiceRoute
+from transactional.api.deps import Allowed, service_router
 from transactional.services import (
     approve_credit_override,
     approve_purchase_order,
@@ -49,7 +49,7 @@ Status = Literal["draft", "posted", "approved", "rejected", "cancelled"]
 PathId = Annotated[int, Path(ge=1, le=s.MAX_ID, description="document id")]
 OptionalId = Annotated[int | None, Query(ge=1, le=s.MAX_ID)]
 
-router = APIRouter(prefix=API_PREFIX, route_class=ServiceRoute)
+router = service_router()
 
 
 def _wire(data: s.Input, *, partial: bool) -> dict:

@@ -6,10 +6,10 @@ accounts — list, get, create, patch. Every change is audited by the service la
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 
 from transactional.api import schemas as s
-from transactional.api.deps import API_PREFIX, Allowed, ServiceRoute
+from transactional.api.deps import Allowed, service_router
 from transactional.services import create_master, update_master
 from transactional.services.queries import get_master, list_master
 
@@ -25,7 +25,7 @@ MASTER: dict[str, tuple[str, type[s.Input], type[s.Output], dict[str, Any]]] = {
     "account": ("accounts", s.AccountIn, s.AccountOut, {}),
 }
 
-router = APIRouter(prefix=API_PREFIX, route_class=ServiceRoute)
+router = service_router()
 
 
 def _add_master_routes(kind: str, path: str, model: type[s.Input], out: type[s.Output],

@@ -3,13 +3,13 @@
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from transactional.api import schemas as s
-from transactional.api.deps import API_PREFIX, Allowed, ServiceRoute
+from transactional.api.deps import Allowed, service_router
 from transactional.services import queries
 
-router = APIRouter(prefix=API_PREFIX, route_class=ServiceRoute)
+router = service_router()
 Ref = Annotated[int | None, Query(ge=1, le=s.MAX_ID)]
 Cursor = Annotated[str | None, Query(max_length=40, pattern=s.NO_NUL,
                                      description="next_cursor of the previous page")]

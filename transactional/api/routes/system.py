@@ -3,16 +3,16 @@
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import Depends, File, Form, Request, UploadFile
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from transactional.api import schemas as s
-from transactional.api.deps import API_PREFIX, Allowed, ServiceRoute, session_of
+from transactional.api.deps import Allowed, service_router, session_of
 from transactional.imports import MAX_BYTES, import_file
 from transactional.services.users import login
 
-router = APIRouter(prefix=API_PREFIX, route_class=ServiceRoute)
+router = service_router()
 
 
 @router.get("/health", response_model=s.HealthOut, tags=["System"],
