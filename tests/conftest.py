@@ -99,3 +99,20 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def pg_url(request) -> str:
     return _fresh_pg(request.getfixturevalue("pg_database_url"))
+
+
+# ---------------------------------------------------------------- the demo company
+# The `small` demo (seed 42, six months from 2024-09-01: a December peak, the Christmas
+# closure and a few period closes included), generated once per session.
+SMALL_DEMO = {"scale": "small", "seed": 42, "start": "2024-09-01"}
+
+
+@pytest.fixture(scope="session")
+def small_demo_db(tmp_path_factory) -> str:
+    """URL of a SQLite file holding the generated `small` demo company (SMALL_DEMO).
+    Shared by the whole session: tests must treat it as read-only."""
+    from transactional.demo import generate
+    url = f"sqlite:///{tmp_path_factory.mktemp('small_demo') / 'small.sqlite'}"
+    upgrade(url)
+    generate(url, **SMALL_DEMO)
+    return url

@@ -40,8 +40,9 @@ def open_order_value(ctx: Context, customer_id: int) -> Decimal:
         select(DocumentLine.qty, DocumentLine.invoiced_qty, DocumentLine.unit_price,
                DocumentLine.vat_rate).join(Document, DocumentLine.document_id == Document.id)
         .where(Document.doc_type == "sales_order", Document.customer_id == customer_id,
-               Document.status == "posted", Document.fulfilment_status != "closed")).all()
-    return money(sum(((q - inv) * p * (1 + v) for q, inv, p, v in rows if q > inv), ZERO))
+               Document.status == "posted", Document.fulfilment_status != "closed",
+               DocumentLine.qty > DocumentLine.invoiced_qty)).all()  # only what is open
+    return money(sum(((q - inv) * p * (1 + v) for q, inv, p, v in rows), ZERO))
 
 
 class SalesOrder(Handler):
@@ -62,11 +63,13 @@ class SalesOrder(Handler):
         lines = []
         for i, ln in enumerate(lines_of(data, self.line_fields)):
             item = active_item(ctx, ln.get("item_id"), f"lines[{i}].item_id")
-            qty = qty_field(ln.get("qty"), f"lines[{i}].qty")
-            price = price_field(ln.get("unit_price"), f"lines[{i}].unit_price",
-                                default=item.list_price)
             lost = decimal_field(ln.get("lost_qty"), f"lines[{i}].lost_qty", non_negative=True,
                                  default=ZERO, places=QTY_PLACES)
+            # a line may record demand lost to a stockout only (qty 0, lost_qty > 0), so
+            # analysts see demand = qty + lost_qty even when nothing could be promised
+            qty = qty_field(ln.get("qty"), f"lines[{i}].qty", allow_zero=lost > 0)
+            price = price_field(ln.get("unit_price"), f"lines[{i}].unit_price",
+                                default=item.list_price)
             net = money(qty * price)
             lines.append(DocumentLine(line_no=i + 1, item_id=item.id, qty=qty, unit_price=price,
                                       vat_rate=item.vat_rate, net_amount=net,

@@ -1,0 +1,71 @@
+"""The demo company: two years of believable history, posted through the service layer.
+
+    from transactional.demo import generate
+    result = generate("sqlite:///demo.sqlite", scale="small", seed=42)
+
+See docs/demo.md for what the history contains and the knobs in `config.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from transactional.db import session_scope
+from transactional.demo.config import ROLES, SCALES, DemoConfig, Scale, make_config
+from transactional.demo.setup import demo_password
+from transactional.models import Document
+
+__all__ = [
+    "ROLES",
+    "SCALES",
+    "DemoConfig",
+    "DemoNotEmpty",
+    "Scale",
+    "demo_logins",
+    "demo_password",
+    "document_count",
+    "generate",
+    "make_config",
+]
+
+
+class DemoNotEmpty(RuntimeError):
+    """The target database already holds documents."""
+
+
+def document_count(url: str) -> int:
+    """How many documents the database holds (0 for a fresh one)."""
+    with session_scope(url) as session:
+        return session.execute(select(func.count()).select_from(Document)).scalar_one()
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    """(username, password) of the demo user of every role."""
+    return [(role, demo_password(role)) for role in ROLES]
+
+
+def generate(url: str, scale: str | Scale = "small", seed: int = 42,
+             start: dt.date | str | None = None,
+             months: int | None = None, progress: bool = False, **knobs) -> dict:
+    """Build the demo company into the (migrated, empty) database at `url`.
+
+    Returns the summary (see `summary.summarize`) plus `seconds` and the config used.
+    Raises DemoNotEmpty when the database already has documents.
+    """
+    from transactional.demo.engine import Sim
+    from transactional.demo.summary import summarize
+    existing = document_count(url)
+    if existing:
+        raise DemoNotEmpty(f"the database already has {existing:,} documents")
+    cfg = make_config(scale, seed, start, months, **knobs)
+    sim = Sim(cfg, url, progress=progress)
+    try:
+        stats = sim.run()
+        result = summarize(sim.session)
+    finally:
+        sim.session.close()
+    result.update(seconds=stats["seconds"], config=cfg, stats=dict(stats),
+                  cancelled=dict(sim.cancelled))
+    return result

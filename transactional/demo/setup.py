@@ -1,0 +1,139 @@
+"""The first morning: demo users (one per role), master data through create_master, the
+naive reorder policy, and the dates on which a few documents will be cancelled."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from transactional.demo.config import ROLES
+from transactional.models import User
+from transactional.services import create_master, create_user
+
+if TYPE_CHECKING:
+    from transactional.demo.engine import Sim
+
+CANCELLABLE = ("sales_order", "delivery", "sales_invoice", "customer_payment",
+               "purchase_order", "goods_receipt", "supplier_bill", "journal_entry",
+               "stock_transfer")
+LAUNCH_LEAD_DAYS = 60   # a new item's master data exists this long before its launch
+SAFETY_DAYS = 10        # the naive reorder level's cushion, in days of average demand
+
+
+def demo_password(role: str) -> str:
+    """The demo password of a role's user: the role name + "-demo"."""
+    return f"{role}-demo"
+
+
+def create_users(sim: Sim) -> None:
+    """One user per role, named after the role; existing users are left alone."""
+    existing = set(sim.session.execute(select(User.username)).scalars())
+    for role in ROLES:
+        if role in existing:
+            continue
+        # a salt derived from the seed keeps the database identical run to run; these
+        # passwords are published in the docs anyway
+        salt = hashlib.sha256(f"qm-demo/{sim.cfg.seed}/{role}".encode()).digest()[:16]
+        create_user(sim.session, role, role, demo_password(role), now=sim.clock(), salt=salt)
+
+
+def create_master_data(sim: Sim) -> None:
+    """Warehouses, carriers, suppliers, customers, the items already on sale at the start
+    and their supplier terms; then the reorder policy."""
+    w, ctx = sim.world, sim.ctx["admin"]
+    sim.orm = {"warehouse": {}, "carrier": {}, "supplier": {}, "customer": {}, "item": {},
+               "supplier_item": {}}
+    for wh in w.warehouses:
+        _keep(sim, "warehouse", wh, create_master(ctx, "warehouse",
+                                                  {"code": wh.code, "name": wh.name}))
+    for ca in w.carriers:
+        _keep(sim, "carrier", ca, create_master(ctx, "carrier",
+                                                {"code": ca.code, "name": ca.name}))
+    for su in w.suppliers:
+        _keep(sim, "supplier", su, create_master(ctx, "supplier", {
+            "code": su.code, "name": su.name, "payment_terms_days": su.terms,
+            "default_lead_time_days": su.quoted_lead}))
+    from transactional.demo.finance_flow import monthly_revenue_estimate
+    sim.revenue_estimate = monthly_revenue_estimate(sim)
+    total_weight = sum(cu.weight for cu in w.customers)
+    for cu in w.customers:
+        if cu.credit_limit:  # months of expected purchases (with VAT), rounded to 1,000
+            monthly = float(sim.revenue_estimate) * cu.weight / total_weight * 1.2
+            cu.credit_limit = Decimal(max(1, math.ceil(monthly * float(cu.credit_limit)
+                                                       / 1000)) * 1000)
+        _keep(sim, "customer", cu, create_master(ctx, "customer", {
+            "code": cu.code, "name": cu.name, "region": cu.region,
+            "credit_limit": cu.credit_limit, "payment_terms_days": cu.terms}))
+    for it in w.items:
+        if it.launched_on is None or it.launched_on - dt.timedelta(
+                days=LAUNCH_LEAD_DAYS) <= sim.cfg.start:
+            create_item(sim, it)
+    set_reorder_policy(sim)
+
+
+def create_item(sim: Sim, it) -> None:
+    """An item and its supplier terms (primary, and an alternative for some items)."""
+    ctx, rng = sim.ctx["admin"], sim.rng_world
+    launched = it.launched_on or sim.cfg.start - dt.timedelta(days=int(rng.integers(200, 2500)))
+    row = create_master(ctx, "item", {
+        "sku": it.sku, "name": it.name, "category": it.category.name,
+        "unit": "pcs", "pack_size": it.pack, "moq": it.moq, "vat_rate": it.vat,
+        "list_price": it.list_price, "launched_on": launched})
+    _keep(sim, "item", it, row)
+    for s, markup in ((it.supplier, 1.0), (it.alt_supplier, float(rng.uniform(1.03, 1.10)))):
+        if s is None:
+            continue
+        su = sim.world.suppliers[s]
+        price = (it.cost * Decimal(f"{markup:.4f}")).quantize(Decimal("0.01"))
+        lead = max(1, su.quoted_lead + int(rng.integers(-2, 3)))
+        terms = create_master(ctx, "supplier_item", {
+            "supplier_id": su.id, "item_id": row.id, "price": price, "lead_time_days": lead,
+            "moq": it.moq, "pack_size": it.pack})
+        sim.orm["supplier_item"][(s, it.idx)] = terms
+        sim.price[(s, it.idx)] = price
+
+
+def _keep(sim: Sim, kind: str, plan, row) -> None:
+    plan.id = row.id
+    sim.orm[kind][plan.idx] = row  # a strong reference keeps it in the identity map
+    if kind == "item":
+        sim.item_index[row.id] = plan.idx
+
+
+def set_reorder_policy(sim: Sim) -> None:
+    """Fixed reorder level and quantity per item-warehouse, set once from the average
+    demand of a year — deliberately naive (blind to trend, season and promotions), so
+    planning has something to beat. Reviewed weekly: the level covers the quoted lead
+    time, the week to the next review and a few days of safety."""
+    d = sim.demand
+    n_days = len(d.days)
+    for it in sim.world.items:
+        k0 = d.days.index(it.launched_on) if it.launched_on else 0
+        window = d.factor[it.idx, k0:k0 + min(365, n_days)]
+        daily = d.rate[it.idx] * (window.mean() if len(window) else 0) * d.mean_packs[it.idx] \
+            * it.pack * d.wh_share[it.idx]
+        lead = sim.world.suppliers[it.supplier].quoted_lead
+        for w, units in enumerate(daily):
+            rop = math.ceil(units * (lead + 7 + SAFETY_DAYS))
+            if it.intermittent:  # hold about one and a half typical orders of a slow mover
+                rop = max(rop, it.pack * round(1.5 * it.mean_packs))
+            qty = max(it.moq, it.pack, math.ceil(units * 28 / it.pack) * it.pack)
+            sim.rop[it.idx, w], sim.order_qty[it.idx, w] = rop, qty
+
+
+def plan_cancellations(sim: Sim) -> None:
+    """A few documents of several types get cancelled (wrong entries, a bounced payment,
+    a customer changing their mind): at least one of each, about one per type and year."""
+    cfg, rng = sim.cfg, sim.rng_misc
+    span = (cfg.end - cfg.start).days
+    for doc_type in CANCELLABLE:
+        n = 1 + int(rng.poisson(cfg.months / 12))
+        days = sorted(int(x) for x in rng.integers(min(20, span // 3), max(span - 10,
+                                                                           span // 2 + 1),
+                                                     size=n))
+        sim.cancel_plan[doc_type] = [cfg.start + dt.timedelta(days=x) for x in days]
