@@ -28,16 +28,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+import httpx
+from sqlalchemy import create_engine, func, select, text
 
-from transactional.check import run_checks  # noqa: E402
-from transactional.db import session_factory, session_scope  # noqa: E402
-from transactional.migrate import upgrade  # noqa: E402
-from transactional.models import Document  # noqa: E402
-from transactional.services import (Context, create_draft, create_master,  # noqa: E402
-                                    post_document)
-from transactional.services.users import create_user, issue_token  # noqa: E402
+from transactional.check import run_checks
+from transactional.db import session_factory, session_scope
+from transactional.migrate import upgrade
+from transactional.models import Document
+from transactional.services import Context, create_draft, create_master, post_document
+from transactional.services.users import create_user, issue_token
 
 DAY = dt.date.today()
 RETRIES = 8
