@@ -8,10 +8,10 @@ the bearer token, checks permissions.allowed(role, resource, action) and hands t
 a service-layer Context. Its (resource, action) is what the route × role test reads.
 
 Idempotency (unsafe methods with an `Idempotency-Key` header): the key row is inserted
-first, in the same transaction as the work, and the response is stored in it before the
-commit. A concurrent request with the same key blocks on that insert (PostgreSQL's unique
-index; SQLite serialises writers) until the first commits — then it replays the stored
-response — or rolls back — then it runs itself. So exactly one request executes, a
+first (INSERT … ON CONFLICT DO NOTHING), in the same transaction as the work, and the
+response is stored in it before the commit. A concurrent request with the same key waits
+on that insert (PostgreSQL's unique index; SQLite serialises writers) until the first
+commits — then it replays the stored response — or rolls back — then it runs itself. So exactly one request executes, a
 refused request (4xx) remembers nothing, and keys survive restarts.
 """
 
@@ -25,8 +25,9 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute, APIRouter
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -54,7 +55,7 @@ class UnitOfWork:
         self._factory = factory
         self._session: Session | None = None
         self.request_hash: str | None = None
-        self.claim: IdempotencyKey | None = None
+        self.claim: tuple[str, str] | None = None  # (key, username) inserted by us
 
     @property
     def session(self) -> Session:
@@ -70,8 +71,11 @@ class UnitOfWork:
         try:
             if response is not None and response.status_code < 400:
                 if self.claim is not None:
-                    self.claim.status_code = response.status_code
-                    self.claim.response_body = bytes(response.body).decode()
+                    key, username = self.claim
+                    self._session.execute(update(IdempotencyKey).where(
+                        IdempotencyKey.key == key, IdempotencyKey.username == username)
+                        .values(status_code=response.status_code,
+                                response_body=bytes(response.body).decode()))
                 self._session.commit()
             else:
                 self._session.rollback()
@@ -186,34 +190,27 @@ def claim_idempotency_key(request: Request, uow: UnitOfWork, username: str) -> N
                               field="header.Idempotency-Key", value=key[:40],
                               rule="idempotency_key_format")
     session = uow.session
-    stored = _stored(session, key, username)
-    if stored is None:
-        claim = IdempotencyKey(key=key, username=username, method=request.method,
-                               path=request.url.path[:300], request_hash=uow.request_hash,
-                               created_at=request.app.state.clock())
-        session.add(claim)
-        try:
-            session.flush()  # blocks while a concurrent holder of the key is in flight
-            uow.claim = claim
-            return
-        except IntegrityError:
-            session.rollback()  # the other request committed first: replay its answer
-            stored = _stored(session, key, username)
-    if stored is None or stored.request_hash != uow.request_hash:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    # waits while a concurrent holder of the key is in flight, then inserts (it rolled
+    # back) or does nothing (it committed: its answer is stored)
+    claimed = session.execute(insert(IdempotencyKey).values(
+        key=key, username=username, method=request.method, path=request.url.path[:300],
+        request_hash=uow.request_hash, created_at=request.app.state.clock())
+        .on_conflict_do_nothing().returning(IdempotencyKey.key)).scalar_one_or_none()
+    if claimed is not None:
+        uow.claim = (key, username)
+        return
+    stored = session.execute(select(IdempotencyKey).where(
+        IdempotencyKey.key == key, IdempotencyKey.username == username)).scalar_one()
+    if stored.request_hash != uow.request_hash:
         raise ValidationError(
             "this Idempotency-Key was already used with a different request; use a new key "
             "for a new request", field="header.Idempotency-Key", value=key[:40],
             rule="idempotency_key_reused")
-    headers = {"Idempotent-Replayed": "true"}
     raise Replay(Response(stored.response_body or b"", status_code=stored.status_code or 200,
                           media_type="application/json" if stored.response_body else None,
-                          headers=headers))
-
-
-def _stored(session: Session, key: str, username: str) -> IdempotencyKey | None:
-    return session.execute(select(IdempotencyKey).where(
-        IdempotencyKey.key == key, IdempotencyKey.username == username)
-        .execution_options(populate_existing=True)).scalar_one_or_none()
+                          headers={"Idempotent-Replayed": "true"}))
 
 
 def Allowed(resource: str, action: str):
