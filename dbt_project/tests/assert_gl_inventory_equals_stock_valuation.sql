@@ -5,19 +5,30 @@ with months as (
     select month_end, period_end from {{ ref('int_months') }}
 ),
 
+monthly_gl as (
+    select
+        {{ month_end('entries.posting_date') }} as month_end,
+        sum(case when lines.account_code = '1200' then lines.debit - lines.credit else 0 end)
+            as inventory_change,
+        sum(case when lines.account_code = '1210' then lines.debit - lines.credit else 0 end)
+            as in_transit_change
+    from {{ source('oltp', 'journal_line') }} as lines
+    inner join {{ source('oltp', 'journal_entry') }} as entries on lines.entry_id = entries.id
+    where lines.account_code in ('1200', '1210')
+    group by {{ month_end('entries.posting_date') }}
+),
+
 gl as (
     select
         months.month_end,
-        sum(case when lines.account_code = '1200' then lines.debit - lines.credit else 0 end)
-            as gl_inventory,
-        sum(case when lines.account_code = '1210' then lines.debit - lines.credit else 0 end)
-            as gl_in_transit
+        sum(coalesce(monthly_gl.inventory_change, 0)) over (
+            order by months.month_end rows between unbounded preceding and current row
+        ) as gl_inventory,
+        sum(coalesce(monthly_gl.in_transit_change, 0)) over (
+            order by months.month_end rows between unbounded preceding and current row
+        ) as gl_in_transit
     from months
-    left join {{ source('oltp', 'journal_entry') }} as entries
-        on entries.posting_date <= months.period_end
-    left join {{ source('oltp', 'journal_line') }} as lines
-        on lines.entry_id = entries.id
-    group by months.month_end
+    left join monthly_gl on months.month_end = monthly_gl.month_end
 ),
 
 stock as (

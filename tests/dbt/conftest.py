@@ -33,6 +33,7 @@ class Warehouse:
     query: Callable[[str], list[tuple]]
     work_dir: Path
     env: dict[str, str]
+    url: str  # the OLTP (SQLite) or the PostgreSQL database holding raw and marts
 
     def one(self, sql: str) -> tuple:
         rows = self.query(sql)
@@ -56,7 +57,7 @@ def _duckdb_warehouse(tmp: Path) -> Warehouse:
         finally:
             con.close()
 
-    return Warehouse("duckdb", golden, build, query, tmp, env)
+    return Warehouse("duckdb", golden, build, query, tmp, env, url)
 
 
 @pytest.fixture(scope="module", params=["duckdb", pytest.param(
@@ -87,7 +88,7 @@ def warehouse(request, tmp_path_factory) -> Iterator[Warehouse]:
             with engine.connect() as conn:
                 return [tuple(r) for r in conn.execute(text(sql))]
 
-        yield Warehouse("postgres", golden, build, query, tmp, env)
+        yield Warehouse("postgres", golden, build, query, tmp, env, url)
     finally:
         if engine is not None:
             engine.dispose()
