@@ -17,8 +17,7 @@ from sqlalchemy import create_engine, text
 from pipelines.extract import extract
 from tests.conftest import PG_ADMIN_URL, pg_skip_or_fail
 from tests.dbt.golden import Golden, build_golden
-from tests.dbt.warehouse import (DbtRun, duckdb_env, load_raw_postgres, postgres_env,
-                                 run_dbt)
+from tests.dbt.warehouse import DbtRun, duckdb_env, load_raw_postgres, postgres_env, run_dbt
 from transactional.migrate import upgrade
 
 

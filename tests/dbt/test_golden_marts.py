@@ -17,9 +17,10 @@ JAN, FEB = dt.date(2026, 1, 1), dt.date(2026, 2, 1)
 JAN_END, FEB_END = dt.date(2026, 1, 31), dt.date(2026, 2, 28)
 
 
-def ids(w):
-    c = w.golden.company
-    return c.item, c.item2, c.wh, c.wh2, c.customer, c.supplier, w.golden.supplier2
+def ids(w, *names: str) -> tuple[int, ...]:
+    """Ids of the golden company's records by name (supplier2 = the gadget supplier)."""
+    return tuple(w.golden.supplier2 if n == "supplier2" else getattr(w.golden.company, n)
+                 for n in names)
 
 
 def test_dbt_build_runs_every_model_and_test(warehouse):
@@ -31,7 +32,7 @@ def test_dbt_build_runs_every_model_and_test(warehouse):
 
 
 def test_daily_stock_carries_balances_and_ties_to_the_gl(warehouse):
-    item, item2, wh, *_ = ids(warehouse)
+    item, wh = ids(warehouse, 'item', 'wh')
     rows = warehouse.query(
         f"select \"date\", qty_on_hand, stock_value from marts.fct_stock_daily "
         f"where item_id = {item} and warehouse_id = {wh} and \"date\" in "
@@ -59,7 +60,7 @@ def test_daily_stock_carries_balances_and_ties_to_the_gl(warehouse):
 
 
 def test_turnover_and_days_of_inventory(warehouse):
-    item, item2, wh, *_ = ids(warehouse)
+    item, item2, wh = ids(warehouse, 'item', 'item2', 'wh')
     rows = warehouse.query(
         "select \"month\", item_id, days_in_period, cogs, avg_inventory_value, turnover, "
         f"days_of_inventory from marts.inventory_turnover_monthly where warehouse_id = {wh} "
@@ -87,7 +88,7 @@ def test_turnover_and_days_of_inventory(warehouse):
 
 
 def test_stock_ageing_fifo_layers_and_movement_class(warehouse):
-    item, item2, wh, *_ = ids(warehouse)
+    item, item2, wh = ids(warehouse, 'item', 'item2', 'wh')
     assert warehouse.query(
         "select item_id, qty_on_hand, stock_value, bucket_0_30, bucket_31_90, bucket_91_180, "
         "bucket_181_plus, qty_0_30, qty_31_90, days_since_last_sale, movement_class "
@@ -104,7 +105,7 @@ def test_stock_ageing_fifo_layers_and_movement_class(warehouse):
 
 
 def test_abc_xyz(warehouse):
-    item, item2, wh, *_ = ids(warehouse)
+    item, item2, wh = ids(warehouse, 'item', 'item2', 'wh')
     # COGS 12 m: widgets 1,650 − 110 = 1,540, gadgets 60; total 1,600. Widgets rank first
     # (0 above them → A); gadgets have 1,540 / 1,600 = 0.9625 ≥ 0.95 above them → C.
     # Weekly demand: 8 weeks back from Feb 28, one week with demand (155 widgets, 2
@@ -117,7 +118,7 @@ def test_abc_xyz(warehouse):
 
 
 def test_demand_history_and_stockouts(warehouse):
-    item, item2, wh, *_ = ids(warehouse)
+    item, wh = ids(warehouse, 'item', 'wh')
     # widgets: one row per day Jan 5 … Feb 28 = 55 days, zero days filled
     assert warehouse.one(
         f"select count(*), sum(demand_qty), sum(shipped_qty), sum(lost_qty) "
@@ -137,7 +138,7 @@ def test_demand_history_and_stockouts(warehouse):
 
 
 def test_stock_position(warehouse):
-    item, item2, wh, wh2, *_ = ids(warehouse)
+    item, item2, wh, wh2 = ids(warehouse, 'item', 'item2', 'wh', 'wh2')
     assert warehouse.query(
         "select item_id, warehouse_id, on_hand, on_order, \"committed\", in_transit, "
         "available, projected_available, stock_value from marts.stock_position "
@@ -154,7 +155,7 @@ def test_stock_position(warehouse):
 
 
 def test_sales_margin(warehouse):
-    item, item2, wh, wh2, customer, *_ = ids(warehouse)
+    item, item2, customer = ids(warehouse, 'item', 'item2', 'customer')
     assert warehouse.query(
         "select \"month\", item_id, customer_id, region, revenue, cogs, gross_margin, "
         "gross_margin_pct, qty from marts.sales_margin_monthly order by 1, 2") == [
@@ -286,7 +287,7 @@ def test_trial_balance_nets_to_zero(warehouse):
 
 
 def test_receivables_and_payables_ageing(warehouse):
-    *_, customer, supplier, _s2 = ids(warehouse)
+    customer, supplier = ids(warehouse, 'customer', 'supplier')
     d = warehouse.golden.docs
     assert warehouse.query(
         "select document_id, item_kind, open_amount, days_overdue, bucket "
@@ -325,7 +326,7 @@ def test_delivery_performance(warehouse):
 
 
 def test_supplier_performance_and_price_variance(warehouse):
-    item, item2, wh, wh2, customer, s1, s2 = ids(warehouse)
+    item, s1, s2 = ids(warehouse, 'item', 'supplier', 'supplier2')
     assert warehouse.query(
         "select supplier_id, receipts, on_time_rate, lead_time_mean_days, "
         "lead_time_std_days, fill_rate, qc_reject_rate from marts.supplier_performance "
@@ -344,7 +345,7 @@ def test_supplier_performance_and_price_variance(warehouse):
 
 
 def test_customer_rfm(warehouse):
-    *_, customer, _s1, _s2 = ids(warehouse)
+    (customer,) = ids(warehouse, 'customer')
     # last invoice Feb 5 → 23 days; 2 invoices; 3,000 + 100 − 200 = 2,900. One buyer:
     # every quintile is 1, so the segment is hibernating
     assert warehouse.query(

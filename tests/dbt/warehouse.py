@@ -50,8 +50,8 @@ def run_dbt(args: list[str], env: dict[str, str], work_dir: Path,
            str(DBT_PROJECT), "--target-path", str(work_dir / "target"), "--log-path",
            str(work_dir / "logs")]
     started = time.perf_counter()
-    proc = subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=600,
-                          cwd=ROOT)
+    proc = subprocess.run(cmd, check=False, env=full_env, capture_output=True, text=True,
+                          timeout=600, cwd=ROOT)
     seconds = time.perf_counter() - started
     log = proc.stdout + proc.stderr
     if check and proc.returncode != 0:
