@@ -1,6 +1,7 @@
-"""The golden warehouse, built once per engine: the golden company posted through the
-service layer, extracted into `raw`, `dbt build` (models, seeds, data and unit tests,
-reconciliations) on DuckDB and on PostgreSQL."""
+"""The golden warehouse, built once per engine and session (every module shares it):
+the golden company posted through the service layer, extracted into `raw`, then
+`dbt build` (models, seeds, data and unit tests, reconciliations) on DuckDB and on
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ def _duckdb_warehouse(tmp: Path) -> Warehouse:
     return Warehouse("duckdb", golden, build, query, tmp, env, url)
 
 
-@pytest.fixture(scope="module", params=["duckdb", pytest.param(
+@pytest.fixture(scope="session", params=["duckdb", pytest.param(
     "postgres", marks=pytest.mark.postgres)])
 def warehouse(request, tmp_path_factory) -> Iterator[Warehouse]:
     """The golden warehouse on DuckDB, then on PostgreSQL (a throwaway database whose

@@ -111,3 +111,9 @@ def build_golden(url: str) -> Golden:
         {"account_code": "6110", "debit": "500"},
         {"account_code": "1000", "credit": "500"}]}, D(2026, 2, 28))
     return Golden(c, s2, docs)
+
+
+def ids(warehouse, *names: str) -> tuple[int, ...]:
+    """Ids of the golden company's records by name (supplier2 = the gadget supplier)."""
+    g = warehouse.golden
+    return tuple(g.supplier2 if n == "supplier2" else getattr(g.company, n) for n in names)
