@@ -7,15 +7,15 @@ At the end every intended document must exist exactly once, posted, and `qm chec
 invariants must hold. Prints documents/s and p50/p99 per request and per document.
 
     .venv/bin/python bench/api_load.py [--clients 16] [--docs 800] [--workers 1]
-                                       [--lines 3] [--pg-url postgresql+psycopg://…/test]
+        [--lines 3] [--chaos 0.1] [--pg-url postgresql+psycopg://…/test]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import os
+import random
 import signal
 import socket
 import statistics
@@ -38,7 +38,6 @@ from transactional.models import Document
 from transactional.services import Context, create_draft, create_master, post_document
 from transactional.services.users import create_user, issue_token
 
-DAY = dt.date.today()
 RETRIES = 8
 
 
@@ -123,20 +122,26 @@ class Stats:
         self.request_latency: list[float] = []
         self.document_latency: list[float] = []
         self.retries = 0
+        self.replays = 0
         self.failures: list[str] = []
 
 
 async def send(client: httpx.AsyncClient, stats: Stats, path: str, body: dict | None,
-               key: str) -> dict:
-    """POST with an Idempotency-Key, retrying what may be transient with the same key."""
+               key: str, chaos: float) -> dict:
+    """POST with an Idempotency-Key, retrying what may be transient with the same key.
+    With `chaos`, that share of first attempts gets a 5 ms timeout: the server still does
+    the work, the client never sees the answer and must retry."""
     for attempt in range(RETRIES):
         started = time.perf_counter()
+        timeout = 0.005 if attempt == 0 and random.random() < chaos else 30
         try:
-            r = await client.post(path, json=body, headers={"Idempotency-Key": key})
+            r = await client.post(path, json=body, headers={"Idempotency-Key": key},
+                                  timeout=timeout)
         except httpx.TransportError:
             r = None
         stats.request_latency.append(time.perf_counter() - started)
         if r is not None and r.status_code < 500:
+            stats.replays += r.headers.get("idempotent-replayed") == "true"
             if r.status_code >= 300:
                 raise RuntimeError(f"POST {path} → {r.status_code}: {r.text[:300]}")
             return r.json()
@@ -146,7 +151,7 @@ async def send(client: httpx.AsyncClient, stats: Stats, path: str, body: dict | 
 
 
 async def run_client(base: str, token: str, plan: dict, n_docs: int, tag: str, index: int,
-                     stats: Stats) -> None:
+                     stats: Stats, chaos: float) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
         for n in range(n_docs):
@@ -162,8 +167,9 @@ async def run_client(base: str, token: str, plan: dict, n_docs: int, tag: str, i
                     {"source_line_id": ln, "qty": "1"} for ln in plan["so_lines"]]}
             started = time.perf_counter()
             try:
-                doc = await send(client, stats, path, body, f"{memo}:create")
-                await send(client, stats, f"{path}/{doc['id']}/post", None, f"{memo}:post")
+                doc = await send(client, stats, path, body, f"{memo}:create", chaos)
+                await send(client, stats, f"{path}/{doc['id']}/post", None, f"{memo}:post",
+                           chaos)
             except RuntimeError as exc:
                 stats.failures.append(str(exc))
                 continue
@@ -171,10 +177,10 @@ async def run_client(base: str, token: str, plan: dict, n_docs: int, tag: str, i
 
 
 async def load(base: str, token: str, plans: list[dict], docs: int, tag: str,
-               stats: Stats) -> float:
+               stats: Stats, chaos: float) -> float:
     per_client = [docs // len(plans) + (i < docs % len(plans)) for i in range(len(plans))]
     started = time.perf_counter()
-    await asyncio.gather(*(run_client(base, token, plan, per_client[i], tag, i, stats)
+    await asyncio.gather(*(run_client(base, token, plan, per_client[i], tag, i, stats, chaos)
                            for i, plan in enumerate(plans)))
     return time.perf_counter() - started
 
@@ -210,6 +216,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="`qm serve --workers`")
     parser.add_argument("--pg-url", default=os.environ.get(
         "QM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--chaos", type=float, default=0.0,
+                        help="share of requests cut off client-side and retried (0–1)")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
 
@@ -225,7 +233,7 @@ def main() -> int:
               f"database {name}", flush=True)
         tag, stats = uuid.uuid4().hex[:8], Stats()
         seconds = asyncio.run(load(f"http://127.0.0.1:{port}", token, plans, args.docs, tag,
-                                   stats))
+                                   stats, args.chaos))
         server.send_signal(signal.SIGINT)
         out, _ = server.communicate(timeout=30)
         server = None
@@ -234,7 +242,8 @@ def main() -> int:
         done = len(stats.document_latency)
         req = stats.request_latency
         print(f"  documents posted : {done} in {seconds:.1f} s = {done / seconds:.0f} docs/s "
-              f"({len(req) / seconds:.0f} requests/s, {stats.retries} retries)")
+              f"({len(req) / seconds:.0f} requests/s, {stats.retries} retries, "
+              f"{stats.replays} answered by replay)")
         print(f"  per request      : p50 {pct(req, .5) * 1000:.0f} ms, "
               f"p99 {pct(req, .99) * 1000:.0f} ms, mean "
               f"{statistics.fmean(req) * 1000 if req else 0:.0f} ms")
