@@ -19,6 +19,7 @@ VIEWS = ("month", "quarter", "ytd")
 _TOTAL_LINE = re.compile(r"^(total|net[ _]|gross[ _](profit|margin)|operating[ _]profit|"
                          r"opening[ _]|closing[ _])", re.IGNORECASE)
 BUCKETS = ("0-30", "31-60", "61-90", "90+")
+NAN = float("nan")
 
 
 def month_start(value: str | dt.date) -> dt.date:
@@ -121,8 +122,11 @@ def income_statement(q: Query, month: str | dt.date, view: str = "month") -> Rep
              .sort_values(["line_order", "label"]))
     out = pd.DataFrame({"Line": lines["label"].to_numpy()})
     for label, months in cols:
-        part = data[data["month"].isin(months)].groupby("label")["amount"].sum()
-        out[label] = [round(float(part.get(name, 0.0)), 2) for name in out["Line"]]
+        rows = data[data["month"].isin(months)]
+        part = rows.groupby("label")["amount"].sum()
+        # a period with no books at all is blank, not zero
+        out[label] = [round(float(part.get(name, 0.0)), 2) if len(rows) else float("nan")
+                      for name in out["Line"]]
     out[f"Change vs {cols[1][0]}"] = (out[cols[0][0]] - out[cols[1][0]]).round(2)
     kinds = [TOTAL if b else LINE for b in lines["bold"]]
     title = {"month": "Income statement", "quarter": "Income statement (quarter)",
@@ -146,6 +150,7 @@ def balance_sheet(q: Query, at: str | dt.date) -> Report:
     data = data[~data["bold"] & ~data["statement_line"].astype(str).str.lower()
                 .str.startswith("total")]
     labels = [e.strftime("%-d %b %Y") for e in ends]
+    booked = set(data["month_end"])  # month ends without rows stay blank
     rows, kinds = [], []
     totals = {}
     for section in ("assets", "liabilities", "equity"):
@@ -158,11 +163,11 @@ def balance_sheet(q: Query, at: str | dt.date) -> Report:
             row = {"Line": name}
             for e, lab in zip(ends, labels):
                 hit = part[(part["month_end"] == e) & (part["label"] == name)]
-                row[lab] = round(float(hit["amount"].sum()), 2)
+                row[lab] = round(float(hit["amount"].sum()), 2) if e in booked else NAN
             rows.append(row)
             kinds.append(LINE)
         totals[section] = {lab: round(float(part[part["month_end"] == e]["amount"].sum()), 2)
-                           for e, lab in zip(ends, labels)}
+                           if e in booked else NAN for e, lab in zip(ends, labels)}
         rows.append({"Line": f"Total {section}", **totals[section]})
         kinds.append(TOTAL)
     rows.append({"Line": "Total liabilities and equity",

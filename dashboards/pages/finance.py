@@ -92,9 +92,11 @@ def ageing(kind: str, key: str) -> None:
         ui.empty_state("Nothing open", "No open documents: everything is paid.")
         return
     total = summary.total_row("Total")
+    what = "receivables" if kind == "ar" else "payables"
     cols = st.columns(5)
     for col, b in zip(cols, (*statements.BUCKETS, "Total")):
-        col.metric(f"{b} days" if b != "Total" else "Open total", f.money(total[b], 2))
+        col.metric(f"Open {what}" if b == "Total" else f"{what.capitalize()} {b} days",
+                   f.money(total[b], 2))
     show(summary, key, pdf=True)
     docs = statements.ageing_documents(ui.q, kind)
     party = "customer" if kind == "ar" else "supplier"

@@ -41,8 +41,8 @@ with tab_drafts:
     if lines.empty:
         ui.empty_state("No planning drafts waiting",
                        planning_views.NOT_RUN if not ui.has_table(planning_views.PLAN) else
-                       "Every suggestion of the last planning run has been decided; the next "
-                       "`qm plan` run will propose new orders.")
+                       "The last planning run suggested no orders, or every suggestion has "
+                       "been decided; the next `qm plan` run proposes new ones.")
     else:
         lines["net_amount"] = lines["net_amount"].astype(float)
         docs = (lines.groupby(["document_id", "number", "supplier", "warehouse",

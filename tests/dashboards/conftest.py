@@ -1,38 +1,36 @@
-"""The dashboards' test world: an OLTP database with history and one user per role, and a
-warehouse published from it by the real refresh (pipelines.commands.refresh: extract,
-dbt build + tests, atomic publish). The pages are driven with Streamlit's AppTest."""
+"""The dashboards' test world: the `small` demo company (tests/conftest.py small_demo_db,
+shared and read-only) and a warehouse published from it by the real refresh
+(pipelines.commands.refresh: extract, dbt build + tests, atomic publish). Tests that write
+(planner decisions, planning runs) get their own copy of the OLTP database."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from tests.dashboards.helpers import World
-from tests.dashboards.tiny_history import build_tiny_history
-from transactional.migrate import upgrade
 
 
 @pytest.fixture(scope="session")
-def world(tmp_path_factory) -> World:
-    """Tiny company with fifteen months of history, published by the real refresh.
+def world(request, tmp_path_factory) -> World:
+    """The small demo, published by the real refresh into a private warehouse file.
 
     QM_TEST_DASHBOARD_WORLD=<dir> reuses a world built before (oltp.sqlite and
-    warehouse.duckdb in <dir>, e.g. by a previous run) — only to iterate on the pages
-    without waiting for a refresh; CI never sets it."""
+    warehouse.duckdb in <dir>) — only to iterate on the pages without waiting for the
+    demo and a refresh; CI never sets it."""
     reuse = os.environ.get("QM_TEST_DASHBOARD_WORLD")
     if reuse:
         return _reused(Path(reuse))
     from pipelines.commands import refresh
-    root = tmp_path_factory.mktemp("dashboards")
-    url = f"sqlite:///{root / 'oltp.sqlite'}"
-    upgrade(url)
-    build_tiny_history(url)
-    summary = refresh(full=True, oltp_url=url, warehouse_path=root / "warehouse.duckdb")
+    url = request.getfixturevalue("small_demo_db")
+    path = tmp_path_factory.mktemp("dashboards") / "warehouse.duckdb"
+    summary = refresh(full=True, oltp_url=url, warehouse_path=path)
     assert summary["success"], "refresh failed: " + "\n".join(summary["failures"][:5])
-    return World(url, root / "warehouse.duckdb", summary["run_id"], "tiny")
+    return World(url, path, summary["run_id"])
 
 
 def _reused(root: Path) -> World:
@@ -42,8 +40,7 @@ def _reused(root: Path) -> World:
                              "desc limit 1").fetchone()[0]
     finally:
         con.close()
-    return World(f"sqlite:///{root / 'oltp.sqlite'}", root / "warehouse.duckdb", run_id,
-                 "tiny")
+    return World(f"sqlite:///{root / 'oltp.sqlite'}", root / "warehouse.duckdb", run_id)
 
 
 @pytest.fixture
@@ -55,3 +52,18 @@ def env(world: World, monkeypatch, tmp_path) -> World:
     return world
 
 
+@pytest.fixture
+def writable(env: World, monkeypatch, tmp_path) -> World:
+    """The world with a private copy of the OLTP database (the demo stays untouched); the
+    published warehouse is the same, so the copy matches it."""
+    source = env.oltp_url.removeprefix("sqlite:///")
+    copy = tmp_path / "oltp.sqlite"
+    src, dst = sqlite3.connect(source), sqlite3.connect(copy)
+    try:
+        src.backup(dst)  # consistent even with a WAL file beside the source
+    finally:
+        dst.close()
+        src.close()
+    url = f"sqlite:///{copy}"
+    monkeypatch.setenv("QM_DATABASE_URL", url)
+    return World(url, env.warehouse, env.run_id)

@@ -11,8 +11,6 @@ import duckdb
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboards.tiny_history import password
-
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 PAGES = ("overview", "inventory", "sales", "purchasing", "planning", "finance")
 
@@ -22,7 +20,6 @@ class World:
     oltp_url: str
     warehouse: Path
     run_id: str
-    source: str  # 'tiny' (tests/dashboards/tiny_history.py) or 'demo'
 
     def mart(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """Query the published warehouse directly (the tests' own figures)."""
@@ -40,6 +37,11 @@ class World:
     def as_of(self) -> dt.date:
         return pd.Timestamp(self.mart("select max(date) from marts.fct_stock_daily")
                             .iloc[0, 0]).date()
+
+
+def password(role: str) -> str:
+    """The demo users' convention (transactional/demo/setup.py): the role + '-demo'."""
+    return f"{role}-demo"
 
 
 def signed_in(role: str, page: str | None = None) -> AppTest:

@@ -14,8 +14,7 @@ import pytest
 
 from dashboards import access
 from tests.dashboards.browser import Browser, chromium, serve_dashboard
-from tests.dashboards.helpers import APP, PAGES
-from tests.dashboards.tiny_history import password
+from tests.dashboards.helpers import APP, PAGES, password
 
 SCREENSHOTS = APP.parents[1] / "artifacts" / "screenshots"
 ERROR_MARKERS = ("stException", "Traceback (most recent call last)")

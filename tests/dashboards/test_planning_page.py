@@ -3,50 +3,52 @@ database and are recorded as planner_decision rows (through the service layer)."
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
+from dashboards import fmt
 from tests.dashboards.helpers import metrics, problems, signed_in
 from transactional.db import session_scope
-from transactional.models import Document, Item, PlannerDecision, Supplier, User, Warehouse
-from transactional.services import Context, create_draft, delete_draft
+from transactional.models import Document, Item, PlannerDecision, SupplierItem, User, Warehouse
+from transactional.services import Context, create_draft
 
 
-def _ids(url: str) -> dict[str, int]:
+def _terms(url: str) -> dict:
+    """Two suppliers with supplier-item terms (so the order price defaults), three of
+    their active items and the first real warehouse."""
     with session_scope(url) as s:
-        by = lambda model, col, value: s.execute(select(model.id).where(col == value)).scalar_one()
-        return {"widget": by(Item, Item.sku, "WID-1"), "gadget": by(Item, Item.sku, "GAD-1"),
-                "s1": by(Supplier, Supplier.code, "S1"), "s2": by(Supplier, Supplier.code, "S2"),
-                "main": by(Warehouse, Warehouse.code, "MAIN")}
+        terms = s.execute(select(SupplierItem.supplier_id, SupplierItem.item_id)
+                          .join(Item, Item.id == SupplierItem.item_id)
+                          .where(Item.active.is_(True))
+                          .order_by(SupplierItem.supplier_id, SupplierItem.item_id)).all()
+        wh = s.execute(select(Warehouse.id).where(Warehouse.is_transit.is_(False))
+                       .order_by(Warehouse.id)).scalars().first()
+    by_supplier: dict[int, list[int]] = {}
+    for sup, item in terms:
+        by_supplier.setdefault(sup, []).append(item)
+    s1, items1 = next((k, v) for k, v in by_supplier.items() if len(v) >= 2)
+    s2, items2 = next((k, v) for k, v in by_supplier.items() if k != s1)
+    return {"s1": s1, "s1_items": items1[:2], "s2": s2, "s2_item": items2[0], "wh": wh}
 
 
 @pytest.fixture
-def drafts(env):
-    """Two planning drafts made as planning makes them: PO for S1 (widget 120, gadget 24)
-    and PO for S2 (widget 60), both for MAIN, run 'test-run'."""
-    ids = _ids(env.oltp_url)
+def drafts(writable):
+    """Two planning drafts made as planning makes them, run 'test-run': one for the first
+    supplier (two lines: 120 and 24) and one for the second (one line: 60)."""
+    t = _terms(writable.oltp_url)
     made = {}
-    with session_scope(env.oltp_url) as s:
+    with session_scope(writable.oltp_url) as s:
         ctx = Context(s, username="planning", role="planner")
-        for name, sup, lines in (("s1", ids["s1"], [(ids["widget"], "120"),
-                                                    (ids["gadget"], "24")]),
-                                 ("s2", ids["s2"], [(ids["widget"], "60")])):
+        for name, sup, lines in (("s1", t["s1"], list(zip(t["s1_items"], ("120", "24")))),
+                                 ("s2", t["s2"], [(t["s2_item"], "60")])):
             doc = create_draft(ctx, "purchase_order", {
-                "doc_date": dt.date(2026, 3, 28), "supplier_id": sup,
-                "warehouse_id": ids["main"], "origin": "planning",
-                "planning_run_id": "test-run",
-                "lines": [{"item_id": i, "qty": q, "unit_price": "10.00"}
-                          for i, q in lines]})
+                "doc_date": writable.as_of, "supplier_id": sup, "warehouse_id": t["wh"],
+                "origin": "planning", "planning_run_id": "test-run",
+                "lines": [{"item_id": i, "qty": q} for i, q in lines]})
             made[name] = doc.id
-    yield made
-    with session_scope(env.oltp_url) as s:  # leave no drafts for the next test
-        ctx = Context(s, username="planning", role="planner")
-        for doc_id in s.execute(select(Document.id).where(
-                Document.origin == "planning", Document.status == "draft")).scalars().all():
-            delete_draft(ctx, doc_id)
+    return made
 
 
 def _doc(url: str, doc_id: int) -> tuple[str, str | None, list[Decimal]]:
@@ -69,54 +71,54 @@ def _open(doc_id: int, role: str = "planner"):
     return at
 
 
-def test_approve_one_draft(env, drafts):
+def test_approve_one_draft(writable, drafts):
     at = _open(drafts["s1"])
     assert metrics(at)["Draft orders"] == "2"
     at.button(key="plan_one_approve").click().run()
     assert problems(at) == []
-    assert _doc(env.oltp_url, drafts["s1"])[0] == "approved"
-    assert _decisions(env.oltp_url, drafts["s1"]) == [
+    assert _doc(writable.oltp_url, drafts["s1"])[0] == "approved"
+    assert _decisions(writable.oltp_url, drafts["s1"]) == [
         ("approve", Decimal(120), Decimal(120), None, "planner", "test-run"),
         ("approve", Decimal(24), Decimal(24), None, "planner", "test-run")]
     assert any("Approved PO-" in s.value for s in at.success)
     assert metrics(at)["Draft orders"] == "1"  # the list reloads without it
-    with session_scope(env.oltp_url) as s:
+    with session_scope(writable.oltp_url) as s:
         doc = s.get(Document, drafts["s1"])
         assert (doc.approved_by, doc.planner_touched) == ("planner", True)
 
 
-def test_edit_a_quantity_then_reject_with_a_reason(env, drafts):
+def test_edit_a_quantity_then_reject_with_a_reason(writable, drafts):
     at = _open(drafts["s2"])
     line = at.selectbox(key="plan_edit_line").value
     at.number_input(key=f"plan_qty_{line}").set_value(36.0).run()
     at.button(key="plan_edit_save").click().run()
     assert problems(at) == []
-    assert _doc(env.oltp_url, drafts["s2"]) == ("draft", None, [Decimal(36)])
-    assert _decisions(env.oltp_url, drafts["s2"]) == [
+    assert _doc(writable.oltp_url, drafts["s2"]) == ("draft", None, [Decimal(36)])
+    assert _decisions(writable.oltp_url, drafts["s2"]) == [
         ("edit", Decimal(60), Decimal(36), None, "planner", "test-run")]
     at.selectbox(key="plan_doc").set_value(drafts["s2"]).run()
     at.button(key="plan_one_reject").click().run()  # no reason: refused, nothing changes
     assert "Give a reason to reject." in [e.value for e in at.error]
-    assert _doc(env.oltp_url, drafts["s2"])[0] == "draft"
+    assert _doc(writable.oltp_url, drafts["s2"])[0] == "draft"
     at.text_input(key="plan_one_reason").input("supplier on hold").run()
     at.button(key="plan_one_reject").click().run()
-    assert _doc(env.oltp_url, drafts["s2"]) == ("rejected", "supplier on hold",
+    assert _doc(writable.oltp_url, drafts["s2"]) == ("rejected", "supplier on hold",
                                                 [Decimal(36)])
-    assert _decisions(env.oltp_url, drafts["s2"])[-1] == (
+    assert _decisions(writable.oltp_url, drafts["s2"])[-1] == (
         "reject", Decimal(36), Decimal(0), "supplier on hold", "planner", "test-run")
 
 
-def test_bulk_approve_and_the_acceptance_rate(env, drafts):
+def test_bulk_approve_and_the_acceptance_rate(writable, drafts):
     at = signed_in("manager", "planning")  # managers approve but do not edit
     assert not [w for w in at.number_input if w.key and w.key.startswith("plan_qty_")]
     at.multiselect(key="plan_bulk_docs").set_value([drafts["s1"], drafts["s2"]]).run()
     at.button(key="plan_bulk_approve").click().run()
     assert problems(at) == []
-    assert _doc(env.oltp_url, drafts["s1"])[0] == _doc(env.oltp_url, drafts["s2"])[0] \
+    assert _doc(writable.oltp_url, drafts["s1"])[0] == _doc(writable.oltp_url, drafts["s2"])[0] \
         == "approved"
-    assert [d[0] for d in _decisions(env.oltp_url, drafts["s2"])] == ["approve"]
+    assert [d[0] for d in _decisions(writable.oltp_url, drafts["s2"])] == ["approve"]
     # acceptance over every planning document decided so far in this database
-    with session_scope(env.oltp_url) as s:
+    with session_scope(writable.oltp_url) as s:
         per_doc = {}
         for r in s.execute(select(PlannerDecision)).scalars():
             per_doc.setdefault(r.document_id, set()).add(r.action)
@@ -126,11 +128,51 @@ def test_bulk_approve_and_the_acceptance_rate(env, drafts):
     assert shown["Acceptance rate"] == f"{approved / decided * 100:.1f} %"
 
 
-def test_purchasing_may_edit_but_not_decide(env, drafts):
+def test_purchasing_may_edit_but_not_decide(writable, drafts):
     at = _open(drafts["s1"], "purchasing")
     keys = {b.key for b in at.button}
     assert "plan_one_approve" not in keys and "plan_bulk_approve" not in keys
     assert "plan_edit_save" in keys
-    with session_scope(env.oltp_url) as s:
+    with session_scope(writable.oltp_url) as s:
         assert s.execute(select(User.role).where(User.username == "purchasing")
                          ).scalar_one() == "purchasing"
+
+
+def test_a_real_planning_run_is_explained(writable, tmp_path):
+    """`run_planning` on the demo: its drafts are listed, each line with its why (the
+    replenishment_plan row) and a forecast; accuracy by model and the policy simulation
+    are shown; the overview counts the item-warehouses below their reorder point."""
+    import os
+
+    import duckdb
+
+    from pipelines.planning import run_planning
+    planning = os.environ["QM_PLANNING_PATH"]
+    summary = run_planning(oltp_url=writable.oltp_url, warehouse_path=writable.warehouse,
+                           output_path=planning)
+    assert summary["drafts_created"] > 0
+    at = signed_in("planner", "planning")
+    assert problems(at) == []
+    shown = metrics(at)
+    assert shown["Draft orders"] == f"{summary['drafts_created']:,}"
+    doc_id = at.selectbox(key="plan_doc").value
+    item_id = at.selectbox(key="plan_explain").value
+    con = duckdb.connect(planning, read_only=True)
+    plan = con.execute("select p.* from replenishment_plan p where p.item_id = ? and "
+                       "p.warehouse_id = (select warehouse_id from replenishment_plan where "
+                       "item_id = ? and suggested_qty > 0 limit 1)", [item_id, item_id]).df()
+    sim = con.execute("select fill_rate from policy_simulation where policy = 'planning'"
+                      ).fetchone()[0]
+    below = con.execute("select count(*) from replenishment_plan where reorder_point is not "
+                        "null and position <= reorder_point").fetchone()[0]
+    con.close()
+    assert doc_id is not None and len(plan) == 1
+    row = plan.iloc[0]
+    assert shown["Safety stock"] == fmt.qty(row["safety_stock"])
+    assert shown["Reorder point"] == fmt.qty(row["reorder_point"])
+    assert shown["Suggested"] == fmt.qty(row["suggested_qty"])
+    assert row["why"] in [c.value for c in at.code]
+    assert shown["Fill rate (planning)"] == f"{sim * 100:.1f} %"
+    assert any("model" in df.value.columns for df in at.dataframe)
+    overview = signed_in("manager", "overview")
+    assert f"### {below:,}" in [m.value for m in overview.markdown]
