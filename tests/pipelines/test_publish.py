@@ -1,6 +1,7 @@
 """Publishing: atomic swaps readers never notice, failed builds never published.
 
-Runs the real Dagster `refresh` job (pipelines/definitions.py) in-process against the
+Runs the real Dagster `refresh` job (pipelines/definitions.py) — first through `qm
+refresh` from a fresh copy, then in-process — against the
 small dbt project in dbt_mini/ (same sources and profile as dbt_project/, seconds per
 build); test_refresh_real.py covers the real models.
 """
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import dagster as dg
 import duckdb
 import pytest
 from sqlalchemy import text
@@ -31,7 +33,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def mini(tmp_path_factory):
-    """A published warehouse (full refresh) of the scenario's first batch."""
+    """A fresh clone's first refresh: `qm refresh --full` in a subprocess, with no dbt
+    manifest yet (loading the definitions must run dbt parse) and a DAGSTER_HOME."""
     root = tmp_path_factory.mktemp("publish")
     shutil.copytree(MINI, root / "dbt")  # dbt writes target/ inside the project
     old = os.environ.get("QM_DBT_PROJECT_DIR")
@@ -40,8 +43,15 @@ def mini(tmp_path_factory):
     upgrade(url)
     company = batch_1(url)
     warehouse = root / "warehouse.duckdb"
-    first = refresh(full=True, oltp_url=url, warehouse_path=warehouse)
-    yield SimpleNamespace(url=url, company=company, warehouse=warehouse, first=first)
+    home = root / "dagster_home"
+    home.mkdir()
+    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home)
+    cli = subprocess.run([sys.executable, "-m", "pipelines", "refresh", "--full",
+                          "--oltp-url", url, "--warehouse", str(warehouse)], cwd=ROOT,
+                         env={**os.environ, "DAGSTER_HOME": str(home)},
+                         capture_output=True, text=True, timeout=600)
+    yield SimpleNamespace(url=url, company=company, warehouse=warehouse, cli=cli,
+                          project=root / "dbt", home=home)
     if old is None:
         os.environ.pop("QM_DBT_PROJECT_DIR", None)
     else:
@@ -55,44 +65,23 @@ def publish_log(path) -> list[tuple]:
                            ).fetchall()
 
 
-def test_full_refresh_publishes_and_logs(mini):
-    s = mini.first
-    assert s["success"], s["failures"]
-    assert s["published"] == str(mini.warehouse.resolve())
+def test_fresh_clone_full_refresh_from_the_command_line(mini):
+    cli = mini.cli
+    assert cli.returncode == 0, cli.stdout[-3000:] + cli.stderr[-3000:]
+    assert "extract:" in cli.stdout and "dbt build:" in cli.stdout
+    last = cli.stdout.strip().splitlines()[-1]
     # 2 staging views + 2 marts; 2 not_null + 2 reconciliation tests
-    assert (s["mode"], s["models"], s["tests_passed"], s["tests_failed"]) == ("full", 4, 4, 0)
-    assert publish_log(mini.warehouse) == [(s["run_id"], "full", True, 4, 0, "sqlite")]
-    assert not list(mini.warehouse.parent.glob("warehouse.build-*"))
-    assert summary_line(s).startswith("refresh: published (full):")
-
-
-def test_reader_sees_only_complete_builds_during_refresh(mini, tmp_path):
-    batch_2(mini.company)
-    stop = tmp_path / "stop"
-    reader = subprocess.Popen([sys.executable, "-m", "tests.pipelines.reader",
-                               str(mini.warehouse), str(stop)], cwd=ROOT,
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        second = refresh(oltp_url=mini.url, warehouse_path=mini.warehouse)
-        batch_3(mini.company)
-        third = refresh(oltp_url=mini.url, warehouse_path=mini.warehouse)
-        time.sleep(2)  # let the reader open the newest file at least once
-    finally:
-        stop.touch()
-        out, _ = reader.communicate(timeout=60)
-    assert second["success"] and third["success"], (second, third)
-    assert (second["mode"], third["mode"]) == ("incremental", "incremental")
-    reads = [json.loads(line) for line in out.splitlines()]
-    errors = [r for r in reads if "error" in r]
-    assert not errors, errors[:3]
-    assert len(reads) > 20
-    # every read saw one complete build: its run and counts belong together
-    assert all(r["movements"] == r["ledger"] for r in reads)
-    seen = {r["run_id"] for r in reads}
-    runs = {mini.first["run_id"], second["run_id"], third["run_id"]}
-    assert seen <= runs and third["run_id"] in seen
-    log = publish_log(mini.warehouse)
-    assert [row[0] for row in log] == [mini.first["run_id"], second["run_id"], third["run_id"]]
+    assert last.startswith("refresh: published (full):")
+    assert "4 models built, 4 tests passed, 0 failed" in last
+    assert last.endswith(f"→ {mini.warehouse.resolve()}")
+    assert (mini.project / "target" / "manifest.json").exists()
+    [(run_id, *rest)] = publish_log(mini.warehouse)
+    assert rest == ["full", True, 4, 0, "sqlite"]
+    assert not list(mini.warehouse.parent.glob("warehouse.build*"))
+    # the run is in the instance of DAGSTER_HOME (the UI's run history)
+    instance = dg.DagsterInstance.from_config(str(mini.home))
+    assert instance.get_run_by_id(run_id).is_success
+    instance.dispose()
 
 
 def test_failed_build_is_not_published(mini):
@@ -116,6 +105,36 @@ def test_failed_build_is_not_published(mini):
     assert mini.warehouse.stat().st_ino == inode and publish_log(mini.warehouse) == before
     leftover = mini.warehouse.with_name(f"warehouse.build-{failed['run_id']}.duckdb")
     assert leftover.exists()
-    again = refresh(oltp_url=mini.url, warehouse_path=mini.warehouse)
-    assert again["success"] and not leftover.exists()
-    assert len(publish_log(mini.warehouse)) == len(before) + 1
+    mini.leftover = leftover  # the next refresh removes it
+
+
+def test_reader_sees_only_complete_builds_during_refresh(mini, tmp_path):
+    """A dashboard-like process reads while an incremental refresh publishes."""
+    batch_2(mini.company)
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen([sys.executable, "-m", "tests.pipelines.reader",
+                               str(mini.warehouse), str(stop)], cwd=ROOT,
+                              stdout=subprocess.PIPE, text=True)
+    batch_3(mini.company)
+    try:
+        done = refresh(oltp_url=mini.url, warehouse_path=mini.warehouse)
+        time.sleep(2)  # let the reader open the newest file at least once
+    finally:
+        stop.touch()
+        out, _ = reader.communicate(timeout=60)
+    assert done["success"] and done["mode"] == "incremental", done
+    reads = [json.loads(line) for line in out.splitlines()]
+    errors = [r for r in reads if "error" in r]
+    assert not errors, errors[:3]
+    assert len(reads) > 20
+    # every read saw one complete build: its run and counts belong together
+    assert all(r["movements"] == r["ledger"] for r in reads)
+    seen = {r["run_id"] for r in reads}
+    log = [row[0] for row in publish_log(mini.warehouse)]
+    assert len(log) == 2 and log[1] == done["run_id"]  # the failed build never published
+    assert seen == set(log)  # the old build, then (after the swap) the new one
+    with duckdb.connect(str(mini.warehouse), read_only=True) as con:
+        # views were built in the build file; they resolve in the published one
+        assert con.execute("SELECT count(*) FROM staging.stg_oltp__stock_ledger").fetchone() \
+            == con.execute("SELECT count(*) FROM raw.stock_ledger").fetchone()
+    assert not mini.leftover.exists()  # the failed build of the previous test is gone
