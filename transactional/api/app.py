@@ -58,8 +58,7 @@ def create_app(database_url: str | None = None,
                clock: Callable[[], dt.datetime] = utcnow) -> FastAPI:
     """The API bound to `database_url` (default: QM_DATABASE_URL or the SQLite file)."""
     app = FastAPI(title="Quartermaster API", version="1.0", description=DESCRIPTION,
-                  docs_url="/docs", openapi_url="/openapi.json",
-                  responses=problems.ERROR_RESPONSES)
+                  docs_url="/docs", openapi_url="/openapi.json")
     app.state.session_factory = session_factory(database_url)
     app.state.clock = clock
     app.state.stats = RequestStats()

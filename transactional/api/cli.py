@@ -9,12 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from transactional.cli import _redact
 from transactional.config import database_url
-
-
-def _redact(url: str) -> str:
-    from transactional.cli import _redact as redact
-    return redact(url)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -61,10 +61,14 @@ def _page(rows: list[Any], limit: int, key) -> Page:
     return Page(rows, None)
 
 
-def _date_range(column, date_from: dt.date | None, date_to: dt.date | None) -> list:
+def _check_order(date_from: dt.date | None, date_to: dt.date | None) -> None:
     if date_from and date_to and date_from > date_to:
         raise ValidationError(f"date_from {date_from} is after date_to {date_to}",
                               field="date_from", value=date_from, rule="from_not_after_to")
+
+
+def _date_range(column, date_from: dt.date | None, date_to: dt.date | None) -> list:
+    _check_order(date_from, date_to)
     out = []
     if date_from:
         out.append(column >= date_from)
@@ -247,9 +251,8 @@ def audit_log(ctx: Context, *, entity: str | None = None, entity_id: str | None 
     ctx.authorize("audit", "read")
     limit, after = _limit(limit), _int_cursor(cursor)
     conditions = []
-    if date_from and date_to and date_from > date_to:
-        _date_range(AuditLog.at, date_from, date_to)  # raises
-    if date_from:
+    _check_order(date_from, date_to)
+    if date_from:  # `at` is a timestamp: whole days from midnight to midnight
         conditions.append(AuditLog.at >= dt.datetime.combine(date_from, dt.time()))
     if date_to:
         conditions.append(AuditLog.at < dt.datetime.combine(date_to + dt.timedelta(days=1),
