@@ -32,12 +32,12 @@ def test_document_lists_filter_and_page(api):
             break
     assert pages == [ids[:4], ids[4:]]
     assert len(api.get("/sales-orders?status=draft").json()["items"]) == 1
-    assert len(api.get("/sales-orders?status=posted&item_id=%d" % c.item).json()["items"]) == 2
+    assert len(api.get(f"/sales-orders?status=posted&item_id={c.item}").json()["items"]) == 2
     window = api.get("/sales-orders?date_from=2026-01-06&date_to=2026-01-07").json()["items"]
     assert sorted(d["doc_date"] for d in window) == ["2026-01-06", "2026-01-07"]
     assert api.get(f"/sales-orders?customer_id={c.customer}&number=SO-2026-00002"
                    ).json()["items"][0]["number"] == "SO-2026-00002"
-    assert api.get("/purchase-orders?supplier_id=%d" % c.supplier).json()["items"][0][
+    assert api.get(f"/purchase-orders?supplier_id={c.supplier}").json()["items"][0][
         "status"] == "approved"
     r = api.get("/sales-orders?date_from=2026-02-01&date_to=2026-01-01")
     assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "from_not_after_to"
