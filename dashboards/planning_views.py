@@ -16,7 +16,7 @@ PLAN = "planning.replenishment_plan"
 NOT_RUN = ("Planning has not run yet: `qm plan` forecasts demand from the warehouse, "
            "writes `planning.*` tables and leaves draft purchase orders here for you. "
            "Run it after a refresh (`make demo` does both).")
-WHY_FIELDS = [("forecast_over_horizon", "Forecast over lead time + review", f.qty),
+WHY_FIELDS = [("forecast_over_horizon", "Forecast (lead time + review)", f.qty),
               ("safety_stock", "Safety stock", f.qty), ("reorder_point", "Reorder point", f.qty),
               ("order_up_to", "Order-up-to level", f.qty), ("position", "Stock position", f.qty),
               ("raw_qty", "Raw need", f.qty), ("pack_size", "Pack size", f.qty),
@@ -59,7 +59,7 @@ def explain_line(item_id: int, warehouse_id: int, plan: pd.Series | None,
                 "and warehouse_id = ? and date > ? order by date",
                 [int(item_id), int(warehouse_id), as_of - dt.timedelta(days=180)])
     hist["series"] = "demand (history)"
-    parts = [hist]
+    parts, band = [hist], None
     if ui.has_table("planning.demand_forecast"):
         fc = ui.q("select * from planning.demand_forecast where item_id = ? and "
                   "warehouse_id = ? order by date", [int(item_id), int(warehouse_id)])
@@ -67,19 +67,28 @@ def explain_line(item_id: int, warehouse_id: int, plan: pd.Series | None,
         if col and not fc.empty:
             parts.append(pd.DataFrame({"date": fc["date"], "qty": fc[col],
                                        "series": "forecast"}))
+            if {"p10", "p90"} <= set(fc.columns):
+                band = pd.DataFrame({"date": pd.to_datetime(fc["date"]),
+                                     "p10": fc["p10"].astype(float),
+                                     "p90": fc["p90"].astype(float)})
     data = pd.concat(parts, ignore_index=True)
     if data.empty:
         st.caption("No demand history for this item in this warehouse.")
         return
     data["date"] = pd.to_datetime(data["date"])
     data["qty"] = data["qty"].astype(float)
-    st.altair_chart(alt.Chart(data).mark_line(interpolate="step-after").encode(
+    chart = alt.Chart(data).mark_line(interpolate="step-after").encode(
         x=alt.X("date:T", title=None), y=alt.Y("qty:Q", title="units per day"),
         color=alt.Color("series:N", title=None,
                         scale=alt.Scale(range=["#4c78a8", "#f58518"])),
-        strokeDash=alt.StrokeDash("series:N", legend=None),
         tooltip=["date:T", "series:N", alt.Tooltip("qty:Q", format=".2f")])
-        .properties(height=220))
+    if band is not None:  # the forecast's 10–90 % range
+        chart = alt.Chart(band).mark_area(opacity=0.2, color="#f58518",
+                                          interpolate="step-after").encode(
+            x="date:T", y="p10:Q", y2="p90:Q",
+            tooltip=["date:T", alt.Tooltip("p10:Q", format=".2f"),
+                     alt.Tooltip("p90:Q", format=".2f")]) + chart
+    st.altair_chart(chart.properties(height=220))
 
 
 def decision_history() -> None:

@@ -89,22 +89,28 @@ class Browser:
 
     def __init__(self, exe: str, profile: Path, log: Path):
         profile.mkdir(parents=True, exist_ok=True)
+        port_file = profile / "DevToolsActivePort"
+        port_file.unlink(missing_ok=True)  # a reused profile keeps the last run's port
         self.process = Process([exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
                                 "--remote-debugging-port=0", "about:blank"], os.environ.copy(),
                                log)
-        port_file = profile / "DevToolsActivePort"
+        try:
+            self.ws = self._attach(port_file, log)
+        except BaseException:
+            self.process.stop()  # never leave a browser behind
+            raise
+        self._id = 0
+
+    def _attach(self, port_file: Path, log: Path):
         deadline = time.monotonic() + 30
         while not (port_file.exists() and port_file.read_text().strip()):
             if time.monotonic() > deadline or self.process.proc.poll() is not None:
-                self.process.stop()
                 raise RuntimeError(f"chromium did not start: {log.read_text()[-2000:]}")
             time.sleep(0.1)
         port = int(port_file.read_text().split()[0])
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5) as r:
             target = next(t for t in json.load(r) if t["type"] == "page")
-        self.ws = connect(target["webSocketDebuggerUrl"], max_size=64 * 2**20,
-                          open_timeout=10)
-        self._id = 0
+        return connect(target["webSocketDebuggerUrl"], max_size=64 * 2**20, open_timeout=10)
 
     def call(self, method: str, **params):
         self._id += 1
