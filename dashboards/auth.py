@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboards import access
 from transactional.config import database_url
@@ -27,7 +28,13 @@ def sign_in_page() -> None:
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        user = sign_in(username, password) if username and password else None
+        try:
+            user = sign_in(username, password) if username and password else None
+        except SQLAlchemyError as exc:  # no database, or not migrated yet
+            st.error(f"The user database is not reachable or not set up "
+                     f"({type(exc).__name__}): run `qm db upgrade`, then create users "
+                     "(`qm user create NAME --role ROLE --password …`) or `make demo`.")
+            return
         if user is None:
             st.error("Unknown user or wrong password.")
             return

@@ -23,6 +23,16 @@ def test_sign_in_refuses_a_wrong_password(env):
     assert not at.metric
 
 
+def test_sign_in_explains_a_missing_user_database(env, monkeypatch, tmp_path):
+    monkeypatch.setenv("QM_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.text_input(key="login_username").input("admin")
+    at.text_input(key="login_password").input("admin-demo")
+    at.button[0].click().run()
+    assert not at.exception
+    assert "qm db upgrade" in at.error[0].value
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_with_freshness(env, page):
     at = signed_in("admin", page)
