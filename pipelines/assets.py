@@ -20,9 +20,18 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.extract import TABLES, extract
-from pipelines.publish import (DbtSummary, dbt_env, discard, extract_mode, link_build,
-                               prepare_build, publish, save_partial_parse,
-                               summarize_run_results, unlink_build)
+from pipelines.publish import (
+    DbtSummary,
+    dbt_env,
+    discard,
+    extract_mode,
+    link_build,
+    prepare_build,
+    publish,
+    save_partial_parse,
+    summarize_run_results,
+    unlink_build,
+)
 from pipelines.resources import OltpResource, WarehouseResource
 
 WRITER_POOL = "warehouse_writer"
@@ -89,9 +98,7 @@ def make_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         try:
             with _environ(dbt_env(link, dbt.target or "duckdb")):
                 invocation = dbt.cli(["build"], context=context, raise_on_error=False)
-                done = 0
-                for event in invocation.stream():
-                    done += 1
+                for done, event in enumerate(invocation.stream(), start=1):
                     if done % 50 == 0:
                         context.log.info(f"qm dbt build: {done} results")
                     yield event

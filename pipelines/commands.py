@@ -124,7 +124,7 @@ def _cmd_scheduler(args) -> int:
     env = {**os.environ, "DAGSTER_HOME": str(Path(args.dagster_home).resolve())}
     Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     bindir = Path(sys.executable).parent
-    exe = lambda name: str(bindir / name) if (bindir / name).exists() else name  # noqa: E731
+    exe = lambda name: str(bindir / name) if (bindir / name).exists() else name
     env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
     module = ["-m", "pipelines.definitions"]
     procs = [

@@ -19,8 +19,14 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 
-from pipelines.assets import (PUBLISHED_KEY, _environ, freshness_checks, make_dbt_assets,
-                              make_publish_asset, oltp_extract)
+from pipelines.assets import (
+    PUBLISHED_KEY,
+    _environ,
+    freshness_checks,
+    make_dbt_assets,
+    make_publish_asset,
+    oltp_extract,
+)
 from pipelines.planning_assets import make_planning_defs
 from pipelines.publish import dbt_env, dbt_link_path, dbt_project_dir
 from pipelines.resources import OltpResource, WarehouseResource
@@ -43,9 +49,9 @@ def _manifest_stale(project: DbtProject) -> bool:
     root = Path(project.project_dir)
     skip = {root / "target", root / "logs", root / "dbt_packages"}
     for path in root.rglob("*"):
-        if path.suffix in _PROJECT_SUFFIXES and not any(s in path.parents for s in skip):
-            if path.stat().st_mtime > built:
-                return True
+        if (path.suffix in _PROJECT_SUFFIXES and not any(s in path.parents for s in skip)
+                and path.stat().st_mtime > built):
+            return True
     return False
 
 
@@ -128,4 +134,4 @@ def make_definitions(oltp_url: str | None = None,
 
 defs = make_definitions()
 
-__all__ = ["defs", "make_definitions", "prepare_dbt_project", "PUBLISHED_KEY"]
+__all__ = ["PUBLISHED_KEY", "defs", "make_definitions", "prepare_dbt_project"]

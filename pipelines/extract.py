@@ -22,8 +22,17 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Integer, Numeric, Table,
-                        create_engine)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Integer,
+    Numeric,
+    Table,
+    create_engine,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import (BigInteger, Boolean, Date, DateTime, Integer, Numeric, create_engine,
-                        text)
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, Numeric, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from pipelines.extract import TABLES, _Source, columns_of, normalize_url

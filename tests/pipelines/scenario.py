@@ -11,8 +11,13 @@ from __future__ import annotations
 import datetime as dt
 
 from tests.core.company import DAY0, Company, build_company
-from transactional.services import (create_user, delete_draft, receive_transfer,
-                                    update_draft, update_master)
+from transactional.services import (
+    create_user,
+    delete_draft,
+    receive_transfer,
+    update_draft,
+    update_master,
+)
 
 
 def day(n: int) -> dt.date:
@@ -58,7 +63,7 @@ def batch_2(c: Company) -> None:
 def batch_3(c: Company) -> None:
     """A sale cancelled (reversals), a draft deleted, the transfer received, a price
     change on the item master, more purchases at another cost."""
-    so, dn = c.sell([(c.item, "2", "22.00")], day=day(20))
+    _so, dn = c.sell([(c.item, "2", "22.00")], day=day(20))
     c.cancel(dn.id, day=day(21))
     c.run(lambda ctx: delete_draft(ctx, c.extra["doomed"]), day=day(21))
     c.run(lambda ctx: receive_transfer(ctx, c.extra["transfer"], day(22)), day=day(22))
