@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from pipelines.extract import extract
+from pipelines.extract_pg import extract_pg
 from tests.conftest import PG_ADMIN_URL, pg_skip_or_fail
 from tests.dbt.golden import Golden, build_golden
-from tests.dbt.warehouse import DbtRun, duckdb_env, load_raw_postgres, postgres_env, run_dbt
+from tests.dbt.warehouse import DbtRun, duckdb_env, postgres_env, run_dbt
 from transactional.migrate import upgrade
 
 
@@ -79,7 +80,7 @@ def warehouse(request, tmp_path_factory) -> Iterator[Warehouse]:
     try:
         upgrade(url)
         golden = build_golden(url)
-        load_raw_postgres(url)
+        extract_pg(url, url)  # the OLTP's tables → schema raw of the same database
         env = postgres_env(url)
         build = run_dbt(["build"], env, tmp)
         engine = create_engine(url)

@@ -1,5 +1,4 @@
-"""Helpers of the warehouse tests: run dbt as a subprocess against a throwaway target,
-and load an OLTP on PostgreSQL into the schema `raw` of its own database."""
+"""Helpers of the warehouse tests: run dbt as a subprocess against a throwaway target."""
 
 from __future__ import annotations
 
@@ -11,10 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-
-from pipelines.extract import TABLES, columns_of
 
 ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT = ROOT / "dbt_project"
@@ -77,20 +73,3 @@ def postgres_env(url: str, schema: str = "qm") -> dict[str, str]:
             "QM_PG_PORT": str(u.port or 5432), "QM_PG_USER": u.username or "postgres",
             "QM_PG_PASSWORD": u.password or "", "QM_PG_DBNAME": u.database or "postgres",
             "QM_PG_SCHEMA": schema}
-
-
-def load_raw_postgres(url: str) -> dict[str, int]:
-    """Copy the OLTP tables of the PostgreSQL database at `url` into its schema `raw`
-    (the columns the extract copies, with the OLTP's own types); returns rows per table."""
-    engine = create_engine(url)
-    counts = {}
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS raw CASCADE"))
-        conn.execute(text("CREATE SCHEMA raw"))
-        for table in TABLES:
-            cols = ", ".join(f'"{c.name}"' for c in columns_of(table))
-            conn.execute(text(f'CREATE TABLE raw."{table}" AS SELECT {cols} FROM public."{table}"'))
-            counts[table] = conn.execute(text(f'SELECT count(*) FROM raw."{table}"')).scalar_one()
-        conn.execute(text("ANALYZE"))  # fresh tables have no statistics: plans go wrong
-    engine.dispose()
-    return counts
