@@ -37,11 +37,14 @@ Rate = Numeric(6, 4)
 class Base(DeclarativeBase):
     def __init__(self, **kwargs):
         # apply scalar column defaults at construction, so new objects compute correctly
-        # before they are flushed (Decimal(0) totals, False flags…)
-        for col in self.__table__.columns:
-            if col.key not in kwargs and col.default is not None and col.default.is_scalar:
-                kwargs[col.key] = col.default.arg
-        _declarative_constructor(self, **kwargs)
+        # before they are flushed (Decimal(0) totals, False flags…); the defaults of a class
+        # are collected once (constructors run for every document and ledger line)
+        defaults = type(self).__dict__.get("_scalar_defaults")
+        if defaults is None:
+            defaults = {col.key: col.default.arg for col in self.__table__.columns
+                        if col.default is not None and col.default.is_scalar}
+            type(self)._scalar_defaults = defaults
+        _declarative_constructor(self, **{**defaults, **kwargs})
 
 
 # ---------------------------------------------------------------- master data

@@ -3,6 +3,7 @@
 from transactional.services.base import Context, utcnow
 from transactional.services.documents import (
                                               cancel_document,
+                                              create_and_post,
                                               create_draft,
                                               delete_draft,
                                               get_document,
@@ -26,6 +27,7 @@ __all__ = [
                                               "approve_purchase_order",
                                               "cancel_document",
                                               "close_order",
+                                              "create_and_post",
                                               "create_draft",
                                               "create_master",
                                               "create_user",

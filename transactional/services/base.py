@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from transactional.errors import ClosedPeriod, NotFound, ValidationError
@@ -48,24 +48,38 @@ PREFIX = {
 }
 
 
+# statements built once: every document runs them, and building (and cache-keying) an
+# expression costs more than executing it on SQLite
+_series, _counter, _doc = NumberSeries.__table__, ChangeCounter.__table__, Document.__table__
+_NEXT_NUMBER = (update(_series)
+                .where(_series.c.doc_type == bindparam("series_type"),
+                       _series.c.year == bindparam("series_year"))
+                .values(next_value=_series.c.next_value + 1).returning(_series.c.next_value))
+_NEXT_CHANGE_SEQ = (update(_counter).where(_counter.c.id == 1)
+                    .values(value=_counter.c.value + 1).returning(_counter.c.value))
+_PG_NEXT_CHANGE_SEQ = text("SELECT nextval('qm_change_seq')")
+_AUDIT_INSERT = AuditLog.__table__.insert()
+_CLOSED_THROUGH = select(func.max(_doc.c.doc_date)).where(
+    _doc.c.doc_type == "period_close", _doc.c.status == "posted")
+
+
 def next_number(session: Session, doc_type: str, year: int) -> str:
     """Next number of the document type's yearly series, e.g. PO-2026-00042 (gap-free)."""
-    row = session.execute(select(NumberSeries).where(NumberSeries.doc_type == doc_type,
-                                                     NumberSeries.year == year)
-                          .with_for_update()
-                          .execution_options(populate_existing=True)).scalar_one_or_none()
-    if row is None:
-        if session.get_bind().dialect.name == "postgresql":
+    # one UPDATE … RETURNING on the session's connection: it takes the row lock and
+    # advances the counter in a single round trip, without loading an ORM object
+    table = NumberSeries.__table__
+    conn = session.connection()
+    value = conn.execute(_NEXT_NUMBER, {"series_type": doc_type, "series_year": year}
+                         ).scalar_one_or_none()
+    if value is None:  # the first document of its type this year starts the series
+        if conn.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
-            session.execute(insert(NumberSeries).values(doc_type=doc_type, year=year,
-                                                        next_value=1).on_conflict_do_nothing())
-            return next_number(session, doc_type, year)
-        row = NumberSeries(doc_type=doc_type, year=year, next_value=1)
-        session.add(row)
-        session.flush()
-    value = row.next_value
-    row.next_value = value + 1
-    return f"{PREFIX[doc_type]}-{year}-{value:05d}"
+            conn.execute(insert(table).values(doc_type=doc_type, year=year, next_value=1)
+                         .on_conflict_do_nothing())
+        else:
+            conn.execute(table.insert().values(doc_type=doc_type, year=year, next_value=1))
+        return next_number(session, doc_type, year)
+    return f"{PREFIX[doc_type]}-{year}-{value - 1:05d}"
 
 
 def next_change_seq(session: Session) -> int:
@@ -75,10 +89,8 @@ def next_change_seq(session: Session) -> int:
     # round trip each instead of a flush each (the demo generator posts ~100k documents).
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        return int(conn.execute(text("SELECT nextval('qm_change_seq')")).scalar_one())
-    return int(conn.execute(update(ChangeCounter).where(ChangeCounter.id == 1)
-                            .values(value=ChangeCounter.value + 1)
-                            .returning(ChangeCounter.value)).scalar_one())
+        return int(conn.execute(_PG_NEXT_CHANGE_SEQ).scalar_one())
+    return int(conn.execute(_NEXT_CHANGE_SEQ).scalar_one())
 
 
 def touch(ctx: Context, doc: Document) -> None:
@@ -93,15 +105,17 @@ def touch(ctx: Context, doc: Document) -> None:
 def audit(ctx: Context, action: str, entity: str, entity_id: Any, number: str | None = None,
           before: dict | None = None, after: dict | None = None) -> None:
     """Append to the audit log: user, time, action, entity and a before/after summary."""
-    ctx.session.add(AuditLog(at=ctx.now(), username=ctx.username, action=action,
-                             entity=entity, entity_id=str(entity_id) if entity_id else None,
-                             document_number=number, before=before, after=after))
+    # a plain insert in this transaction: the log is append-only and nothing reads the
+    # row back as an object, so it skips the ORM unit of work (two rows per document)
+    ctx.session.connection().execute(_AUDIT_INSERT, {
+        "at": ctx.now(), "username": ctx.username, "action": action, "entity": entity,
+        "entity_id": str(entity_id) if entity_id else None, "document_number": number,
+        "before": before, "after": after})
 
 
 def closed_through(session: Session) -> dt.date | None:
     """The last day of the latest closed period (posted, not cancelled, period close)."""
-    return session.execute(select(func.max(Document.doc_date)).where(
-        Document.doc_type == "period_close", Document.status == "posted")).scalar_one()
+    return session.connection().execute(_CLOSED_THROUGH).scalar_one()
 
 
 def ensure_open_period(session: Session, posting_date: dt.date, what: str) -> None:

@@ -48,6 +48,22 @@ def get_document(ctx: Context, doc_id: int, doc_type: str | None = None) -> Docu
 
 def create_draft(ctx: Context, doc_type: str, data: dict[str, Any]) -> Document:
     """Validate the input and store a draft with its number; nothing posts yet."""
+    doc = _store_draft(ctx, doc_type, data)
+    touch(ctx, doc)
+    audit(ctx, "create", doc_type, doc.id, doc.number, None, summary(doc))
+    return doc
+
+
+def create_and_post(ctx: Context, doc_type: str, data: dict[str, Any]) -> Document:
+    """Create a document and post it at once ("save and post"): the same validation,
+    rows and audit trail (create, then post) as create_draft followed by post_document,
+    without re-reading and re-locking the row this transaction has just written."""
+    doc = _store_draft(ctx, doc_type, data)
+    audit(ctx, "create", doc_type, doc.id, doc.number, None, summary(doc))
+    return _post(ctx, doc)
+
+
+def _store_draft(ctx: Context, doc_type: str, data: dict[str, Any]) -> Document:
     if doc_type not in HANDLERS:
         raise ValidationError(f"unknown document type {doc_type!r}", field="doc_type",
                               value=doc_type, rule="known_document_type")
@@ -68,8 +84,6 @@ def create_draft(ctx: Context, doc_type: str, data: dict[str, Any]) -> Document:
     doc.number = next_number(ctx.session, doc_type, doc_date.year)
     ctx.session.add(doc)
     ctx.session.flush()
-    touch(ctx, doc)
-    audit(ctx, "create", doc_type, doc.id, doc.number, None, summary(doc))
     return doc
 
 
@@ -109,7 +123,10 @@ def delete_draft(ctx: Context, doc_id: int, doc_type: str | None = None) -> None
 
 def post_document(ctx: Context, doc_id: int, doc_type: str | None = None) -> Document:
     """Validate against the current state and post stock and journal in this transaction."""
-    doc = lock_document(ctx, doc_id, doc_type)
+    return _post(ctx, lock_document(ctx, doc_id, doc_type))
+
+
+def _post(ctx: Context, doc: Document) -> Document:
     ctx.authorize(doc.doc_type, "approve" if doc.doc_type == "purchase_order" else "post")
     handler = handler_for(doc.doc_type)
     _require_status(doc, "draft", "post")
