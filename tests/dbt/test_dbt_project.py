@@ -16,7 +16,7 @@ def test_dbt_build_runs_every_model_and_test(warehouse):
     run = warehouse.build
     assert set(run.statuses) <= {"success", "pass", "no-op"}, run.statuses  # no-op: exposures
     assert run.count("model") == 60 and run.count("seed") == 9
-    assert run.count("unit_test", "pass") == 7
+    assert run.count("unit_test", "pass") == 8
     assert run.count("test", "pass") >= 550  # generic + 8 reconciliation tests
 
 
