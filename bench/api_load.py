@@ -7,7 +7,7 @@ At the end every intended document must exist exactly once, posted, and `qm chec
 invariants must hold. Prints documents/s and p50/p99 per request and per document.
 
     .venv/bin/python bench/api_load.py [--clients 16] [--docs 800] [--workers 1]
-        [--lines 3] [--chaos 0.1] [--pg-url postgresql+psycopg://…/test]
+        [--lines 3] [--chaos 0.1] [--in-process] [--pg-url postgresql+psycopg://…/test]
 """
 
 from __future__ import annotations
@@ -185,6 +185,47 @@ async def load(base: str, token: str, plans: list[dict], docs: int, tag: str,
     return time.perf_counter() - started
 
 
+def in_process(url: str, plans: list[dict], docs: int, tag: str, stats: Stats) -> float:
+    """The same documents through the service layer in threads (one per client), one
+    transaction per call as over HTTP: what the HTTP layer costs is the difference."""
+    import threading
+    factory = session_factory(url)
+
+    def call(fn):
+        started = time.perf_counter()
+        session = factory()
+        try:
+            result = fn(Context(session, "bench", "admin"))
+            session.commit()
+            return result
+        finally:
+            session.close()
+            stats.request_latency.append(time.perf_counter() - started)
+
+    def client(index: int, plan: dict, n_docs: int) -> None:
+        for n in range(n_docs):
+            receipt = n % 2 == 0
+            doc_type = "goods_receipt" if receipt else "delivery"
+            lines = plan["po_lines"] if receipt else plan["so_lines"]
+            body = {"source_document_id": plan["po" if receipt else "so"],
+                    "memo": f"{tag}:{index}:{n}",
+                    "lines": [{"source_line_id": ln, "qty": "1"} for ln in lines]}
+            started = time.perf_counter()
+            doc_id = call(lambda ctx, b=body, t=doc_type: create_draft(ctx, t, b).id)
+            call(lambda ctx, d=doc_id, t=doc_type: post_document(ctx, d, t))
+            stats.document_latency.append(time.perf_counter() - started)
+
+    per_client = [docs // len(plans) + (i < docs % len(plans)) for i in range(len(plans))]
+    threads = [threading.Thread(target=client, args=(i, plan, per_client[i]))
+               for i, plan in enumerate(plans)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started
+
+
 def verify(url: str, tag: str, docs: int) -> list[str]:
     """Every intended document exactly once and posted; the invariants hold."""
     problems = []
@@ -218,6 +259,8 @@ def main() -> int:
         "QM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--chaos", type=float, default=0.0,
                         help="share of requests cut off client-side and retried (0–1)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="baseline: the same documents through the services, no HTTP")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
 
@@ -226,18 +269,24 @@ def main() -> int:
     try:
         upgrade(url)
         token, plans = prepare(url, args.clients, args.lines, args.docs)
-        port = free_port()
-        server = start_server(url, port, args.workers)
-        print(f"api_load: {args.docs} documents ({args.lines} lines) by {args.clients} "
-              f"clients against qm serve --workers {args.workers} on 127.0.0.1:{port}, "
-              f"database {name}", flush=True)
-        tag, stats = uuid.uuid4().hex[:8], Stats()
-        seconds = asyncio.run(load(f"http://127.0.0.1:{port}", token, plans, args.docs, tag,
-                                   stats, args.chaos))
-        server.send_signal(signal.SIGINT)
-        out, _ = server.communicate(timeout=30)
-        server = None
-        summary = [ln for ln in out.splitlines() if ln.startswith("qm serve: stopped")]
+        tag, stats, summary = uuid.uuid4().hex[:8], Stats(), []
+        if args.in_process:
+            print(f"api_load: {args.docs} documents ({args.lines} lines) by {args.clients} "
+                  f"threads through the service layer in process (no HTTP), database "
+                  f"{name}", flush=True)
+            seconds = in_process(url, plans, args.docs, tag, stats)
+        else:
+            port = free_port()
+            server = start_server(url, port, args.workers)
+            print(f"api_load: {args.docs} documents ({args.lines} lines) by {args.clients} "
+                  f"clients against qm serve --workers {args.workers} on 127.0.0.1:{port}, "
+                  f"database {name}", flush=True)
+            seconds = asyncio.run(load(f"http://127.0.0.1:{port}", token, plans, args.docs,
+                                       tag, stats, args.chaos))
+            server.send_signal(signal.SIGINT)
+            out, _ = server.communicate(timeout=30)
+            server = None
+            summary = [ln for ln in out.splitlines() if ln.startswith("qm serve: stopped")]
         problems = stats.failures + verify(url, tag, args.docs)
         done = len(stats.document_latency)
         req = stats.request_latency
