@@ -152,7 +152,7 @@ def forecast_accuracy() -> None:
             y=alt.Y(f"{model}:N", sort="x", title=None),
             x=alt.X(f"{first}:Q", title=f"{first.replace('_', ' ')} (lower is better)"),
             tooltip=[model, alt.Tooltip(f"{first}:Q", format=".3f"), "series"])
-            .properties(height=max(100, 28 * len(by))))
+            .properties(height=60 + 30 * len(by)))
     if ui.has_table("planning.forecast_series"):
         with st.expander("Every series"):
             series = _latest_run(ui.q("select * from planning.forecast_series"))

@@ -44,7 +44,7 @@ with tab_score:
                                                               domain=[0.5, 1]), legend=None),
             tooltip=["supplier", alt.Tooltip("on_time_rate:Q", format=".1%"),
                      alt.Tooltip("lead_time_mean_days:Q", format=".1f"), "receipts"])
-            .properties(height=max(120, 26 * len(perf))))
+            .properties(height=60 + 34 * len(perf)))
         pct = st.column_config.NumberColumn
         st.dataframe(perf.sort_values("on_time_rate"), hide_index=True, column_config={
             "on_time_rate": pct("on time", format="percent"),

@@ -40,12 +40,16 @@ with tab_trend:
     m = sales.groupby("month", as_index=False)[["revenue", "cogs", "gross_margin"]].sum()
     m["gross_margin_pct"] = m["gross_margin"] / m["revenue"].where(m["revenue"] != 0)
     m["month"] = pd.to_datetime(m["month"])
-    bars = alt.Chart(m.melt("month", ["revenue", "cogs"], "measure", "amount")).mark_bar(
-    ).encode(x=alt.X("yearmonth(month):T", title=None), xOffset="measure:N",
-             y=alt.Y("amount:Q", title=None, axis=alt.Axis(format=",.0f")),
-             color=alt.Color("measure:N", title=None),
-             tooltip=[alt.Tooltip("yearmonth(month):T", title="month"), "measure:N",
-                      alt.Tooltip("amount:Q", format=",.0f")])
+    m["label"] = m["month"].dt.strftime("%b %Y")  # bars group under their month's label
+    bars = alt.Chart(m.melt(["month", "label"], ["revenue", "cogs"], "measure", "amount")
+                     ).mark_bar().encode(
+        x=alt.X("label:O", sort=alt.SortField("month"), title=None,
+                axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("measure:N", sort=["revenue", "cogs"]),
+        y=alt.Y("amount:Q", title=None, axis=alt.Axis(format=",.0f")),
+        color=alt.Color("measure:N", title=None, sort=["revenue", "cogs"]),
+        tooltip=[alt.Tooltip("label:O", title="month"), "measure:N",
+                 alt.Tooltip("amount:Q", format=",.0f")])
     st.altair_chart(bars.properties(height=260))
     st.altair_chart(alt.Chart(m).mark_line(point=True).encode(
         x=alt.X("yearmonth(month):T", title=None),
@@ -76,7 +80,7 @@ with tab_split:
         tooltip=[key, alt.Tooltip("revenue:Q", format=",.0f"),
                  alt.Tooltip("gross_margin:Q", format=",.0f"),
                  alt.Tooltip("gross_margin_pct:Q", format=".1%")])
-        .properties(height=max(120, 26 * len(top))))
+        .properties(height=60 + 28 * len(top)))
     st.dataframe(g, hide_index=True, column_config={
         **ui.number_config(["revenue", "cogs", "gross_margin", "qty"]),
         "gross_margin_pct": st.column_config.NumberColumn("gross margin %", format="percent")})
