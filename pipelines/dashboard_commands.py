@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -29,11 +30,27 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     print(f"qm dashboard: serving http://{args.address}:{args.port} — warehouse {warehouse}"
           f"{'' if warehouse.exists() else ' (not published yet: run qm refresh)'}, "
           f"users from {database_url().split('://')[0]}; Ctrl-C stops it", flush=True)
+    server = subprocess.Popen(streamlit_command(args.port, args.address), env=env)
+
+    def stop(signum, _frame):  # a SIGTERM to qm must not orphan the server
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    started = time.perf_counter()
     try:
-        return subprocess.call(streamlit_command(args.port, args.address), env=env)
+        code = server.wait()
     except KeyboardInterrupt:
-        print("qm dashboard: stopped")
-        return 0
+        server.terminate()
+        try:
+            code = server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            code = server.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print(f"qm dashboard: stopped after {time.perf_counter() - started:,.0f} s "
+          f"(exit {code})")
+    return 0 if code in (0, -signal.SIGTERM) else code
 
 
 def cmd_statements(args: argparse.Namespace) -> int:
