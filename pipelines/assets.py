@@ -26,8 +26,10 @@ from pipelines.publish import (
     discard,
     extract_mode,
     link_build,
+    lock_for_run,
     prepare_build,
     publish,
+    release_run_lock,
     save_partial_parse,
     summarize_run_results,
     unlink_build,
@@ -55,9 +57,15 @@ class RefreshConfig(dg.Config):
 def oltp_extract(context: dg.AssetExecutionContext, config: RefreshConfig,
                  oltp: OltpResource, warehouse: WarehouseResource):
     """Start the run's build file and copy the OLTP into its raw schema."""
-    build = prepare_build(warehouse.published, context.run.run_id, config.full)
-    context.log.info(f"qm extract: {'full' if config.full else 'incremental'} into {build}")
-    counts = extract(oltp.url, build, full=config.full, progress=context.log.debug)
+    lock_for_run(warehouse.published)  # until publish, or the end of the run's process
+    try:
+        build = prepare_build(warehouse.published, context.run.run_id, config.full)
+        context.log.info(f"qm extract: {'full' if config.full else 'incremental'} "
+                         f"into {build}")
+        counts = extract(oltp.url, build, full=config.full, progress=context.log.debug)
+    except BaseException:
+        release_run_lock(warehouse.published)
+        raise
     context.log.info(f"qm extract: {sum(counts.values())} rows copied from {oltp.kind}")
     for table in TABLES:
         yield dg.MaterializeResult(asset_key=["oltp", table],
@@ -113,6 +121,7 @@ def make_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         context.log.info(f"qm dbt build: {summary.models} models, {summary.tests_passed} "
                          f"tests passed, {summary.tests_failed} failed")
         if not summary.success:
+            release_run_lock(warehouse.published)
             raise dg.Failure(description="dbt build failed; the warehouse is not published",
                              metadata={"failures": "\n".join(summary.failures[:50])})
 
@@ -135,8 +144,11 @@ def make_publish_asset(dbt_defs: dg.AssetsDefinition) -> dg.AssetsDefinition:
             discard(build)
             raise dg.Failure("dbt build failed; not publishing")
         mode = extract_mode(build)
-        path = publish(build, warehouse.published, context.run.run_id, mode,
-                       summary.tests_passed, summary.tests_failed, oltp.kind)
+        try:
+            path = publish(build, warehouse.published, context.run.run_id, mode,
+                           summary.tests_passed, summary.tests_failed, oltp.kind)
+        finally:
+            release_run_lock(warehouse.published)
         sidecar.unlink(missing_ok=True)
         context.log.info(f"qm publish: {path} ({mode})")
         return dg.MaterializeResult(metadata={

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines.publish import PROJECT_ROOT, DbtSummary, writer_lock
+from pipelines.publish import PROJECT_ROOT, DbtSummary, release_run_lock, writer_lock
 
 DAGSTER_HOME = PROJECT_ROOT / "dagster_home"
 
@@ -73,6 +73,7 @@ def refresh(full: bool = False, oltp_url: str | None = None,
                         "loggers": {"qm_progress": {}}},
             instance=instance, raise_on_error=False,
             tags={"quartermaster/mode": "full" if full else "incremental"})
+        release_run_lock(warehouse)  # a run that stopped between its steps
     summary = {"success": result.success, "run_id": result.run_id, "published": None,
                "mode": "full" if full else "incremental", "rows_extracted": 0, "models": 0,
                "tests_passed": 0, "tests_failed": 0, "failures": []}

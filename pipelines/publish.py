@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,7 +72,8 @@ def writer_lock(published: str | Path, timeout: float = 3600) -> Iterator[None]:
             yield
         finally:
             with _HELD_GUARD:
-                _HELD[key] -= 1
+                if key in _HELD:  # the outermost holder may have let go already
+                    _HELD[key] -= 1
         return
     Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a+") as handle:
@@ -93,6 +94,30 @@ def writer_lock(published: str | Path, timeout: float = 3600) -> Iterator[None]:
             with _HELD_GUARD:
                 _HELD.pop(key, None)
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_RUN_LOCKS: dict[str, ExitStack] = {}
+
+
+def lock_for_run(published: str | Path) -> None:
+    """Hold the writer lock from a run's first step to its publish (`release_run_lock`).
+
+    The refresh job runs in one process (in-process executor), so a daemon-launched run
+    holds it until it publishes or its process ends; inside `refresh()` it re-enters the
+    lock that call already holds. Runs therefore never share build files or the dbt link.
+    """
+    key = str(Path(published).resolve())
+    if key not in _RUN_LOCKS:
+        stack = ExitStack()
+        stack.enter_context(writer_lock(published))
+        _RUN_LOCKS[key] = stack
+
+
+def release_run_lock(published: str | Path) -> None:
+    """Let go of the lock taken by `lock_for_run` (no-op when not held)."""
+    stack = _RUN_LOCKS.pop(str(Path(published).resolve()), None)
+    if stack is not None:
+        stack.close()
 
 
 def _remove(path: Path) -> None:

@@ -138,3 +138,26 @@ def test_reader_sees_only_complete_builds_during_refresh(mini, tmp_path):
         assert con.execute("SELECT count(*) FROM staging.stg_oltp__stock_ledger").fetchone() \
             == con.execute("SELECT count(*) FROM raw.stock_ledger").fetchone()
     assert not mini.leftover.exists()  # the failed build of the previous test is gone
+
+
+def test_one_writer_per_warehouse_across_processes(tmp_path):
+    """A run's lock (taken by its first step) keeps other writers out until it publishes;
+    re-entering it in the same thread (refresh() then the publish step) does not block."""
+    from pipelines.publish import lock_for_run, release_run_lock, writer_lock
+    warehouse = tmp_path / "w.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pipelines.publish import lock_for_run; "
+        f"lock_for_run({str(warehouse)!r}); print('held', flush=True); time.sleep(30)")],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(TimeoutError), writer_lock(warehouse, timeout=0.5):
+            pass
+    finally:
+        holder.kill()  # the process ends: the OS lets go of its lock
+        holder.wait()
+    with writer_lock(warehouse, timeout=5):
+        lock_for_run(warehouse)  # re-enters
+        with writer_lock(warehouse, timeout=0.5):
+            pass
+        release_run_lock(warehouse)
