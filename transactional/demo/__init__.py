@@ -67,5 +67,5 @@ def generate(url: str, scale: str | Scale = "small", seed: int = 42,
     finally:
         sim.session.close()
     result.update(seconds=stats["seconds"], config=cfg, stats=dict(stats),
-                  cancelled=dict(sim.cancelled))
+                  cancelled=dict(sim.cancelled), cpu_by_type=dict(sim.cpu_by_type))
     return result

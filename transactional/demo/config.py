@@ -72,9 +72,11 @@ class Knobs:
     """Behaviour shared by every scale (probabilities per event unless said otherwise)."""
 
     intermittent_share: float = 0.30      # items with slow, lumpy demand
+    yearly_peak_month: int = 12           # the whole trade peaks before year end…
+    yearly_amplitude: float = 0.20        # …by this much (on top of each category's season)
     launched_share: float = 0.08          # items launched during the history
     discontinued_share: float = 0.06      # items discontinued during the history
-    lines_per_order: float = 6.0          # mean sales order lines per order
+    lines_per_order: float = 9.0          # mean sales order lines per order (B2B)
     promos_per_year: int = 6
     promo_weeks: tuple[int, int] = (2, 4)
     promo_discount: tuple[float, float] = (0.10, 0.25)

@@ -85,8 +85,11 @@ class Demand:
                 lift[i, a:b] *= p.lift
                 lift[i, b:after] *= 0.85  # customers bought ahead: a dip after the promo
                 self.discount[i, a:b] = p.discount
+        kn = cfg.knobs
+        trade = 1 + kn.yearly_amplitude * np.cos(
+            2 * np.pi * (doy - (kn.yearly_peak_month - 0.5) * 365.25 / 12) / 365.25)
         cat_of = np.array([it.cat for it in items])
-        self.factor = season[cat_of] * trend[cat_of] * life * lift * weekday[None, :]
+        self.factor = season[cat_of] * trend[cat_of] * life * lift * (weekday * trade)[None, :]
         base = np.array([it.rate for it in items])
         regular = np.array([not it.intermittent for it in items])
         fixed = (self.factor[~regular].sum(axis=1) * base[~regular]).sum()

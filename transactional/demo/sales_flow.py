@@ -103,14 +103,15 @@ def place_order(sim: Sim, cu, wanted: dict[int, int]) -> None:
 def _post_order(sim: Sim, cu, data: dict):
     """Post the order; one that would take the customer over its credit limit waits for
     a manager's override first (the core would refuse it otherwise)."""
+    if cu.credit_limit <= 0:
+        return sim.post("sales", "sales_order", data)
     so = sim.draft("sales", "sales_order", data)
-    if cu.credit_limit > 0:
-        ctx = sim.ctx["sales"]
-        exposure = open_receivable(ctx, cu.id) + open_order_value(ctx, cu.id) + so.gross_total
-        if exposure > cu.credit_limit:
-            sim.clock.tick(600)
-            approve_credit_override(sim.ctx["manager"], so.id)
-            sim.stats["credit_overrides"] += 1
+    ctx = sim.ctx["sales"]
+    exposure = open_receivable(ctx, cu.id) + open_order_value(ctx, cu.id) + so.gross_total
+    if exposure > cu.credit_limit:
+        sim.clock.tick(600)
+        approve_credit_override(sim.ctx["manager"], so.id)
+        sim.stats["credit_overrides"] += 1
     post_document(sim.ctx["sales"], so.id)
     sim.counts["sales_order"] += 1
     return so
@@ -188,7 +189,7 @@ def invoice_deliveries(sim: Sim) -> None:
         if sim.wants_cancel("sales_invoice"):
             sim.cancel("finance", inv, "wrong invoice address; reissued")
             inv = sim.post("finance", "sales_invoice", data)
-        late = max(-5.0, float(rng.normal(*cu.lateness)))
+        late = max(-10.0, float(rng.normal(*cu.lateness)))
         planned = inv.due_date + DAY * round(late)
         sim.open_invoices[cu.idx].append([inv.id, inv.gross_total, planned])
     sim.todays_deliveries = []

@@ -9,6 +9,7 @@ import math
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+import numpy as np
 from sqlalchemy import select
 
 from transactional.demo.config import ROLES
@@ -106,24 +107,32 @@ def _keep(sim: Sim, kind: str, plan, row) -> None:
 
 
 def set_reorder_policy(sim: Sim) -> None:
-    """Fixed reorder level and quantity per item-warehouse, set once from the average
-    demand of a year — deliberately naive (blind to trend, season and promotions), so
-    planning has something to beat. Reviewed weekly: the level covers the quoted lead
-    time, the week to the next review and a few days of safety."""
-    d = sim.demand
-    n_days = len(d.days)
-    for it in sim.world.items:
-        k0 = d.days.index(it.launched_on) if it.launched_on else 0
-        window = d.factor[it.idx, k0:k0 + min(365, n_days)]
-        daily = d.rate[it.idx] * (window.mean() if len(window) else 0) * d.mean_packs[it.idx] \
-            * it.pack * d.wh_share[it.idx]
-        lead = sim.world.suppliers[it.supplier].quoted_lead
+    """Install the naive reorder policy (see `reorder_policy`) in the simulation."""
+    sim.rop, sim.order_qty = reorder_policy(sim.world, sim.demand)
+
+
+def reorder_policy(world, demand) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed reorder level and quantity per item-warehouse (items × warehouses), set once
+    from the average demand of a year — deliberately naive (blind to trend, season and
+    promotions), so planning has something to beat. Reviewed weekly: the level covers
+    the quoted lead time, the week to the next review and a few days of safety."""
+    n_days = len(demand.days)
+    rop = np.zeros((len(world.items), len(world.warehouses)), dtype=np.int64)
+    order_qty = np.zeros_like(rop)
+    for it in world.items:
+        k0 = demand.days.index(it.launched_on) if it.launched_on else 0
+        window = demand.factor[it.idx, k0:k0 + min(365, n_days)]
+        daily = demand.rate[it.idx] * (window.mean() if len(window) else 0) \
+            * demand.mean_packs[it.idx] * it.pack * demand.wh_share[it.idx]
+        lead = world.suppliers[it.supplier].quoted_lead
         for w, units in enumerate(daily):
-            rop = math.ceil(units * (lead + 7 + SAFETY_DAYS))
+            level = math.ceil(units * (lead + 7 + SAFETY_DAYS))
             if it.intermittent:  # hold about one and a half typical orders of a slow mover
-                rop = max(rop, it.pack * round(1.5 * it.mean_packs))
-            qty = max(it.moq, it.pack, math.ceil(units * 28 / it.pack) * it.pack)
-            sim.rop[it.idx, w], sim.order_qty[it.idx, w] = rop, qty
+                level = max(level, it.pack * round(1.5 * it.mean_packs))
+            rop[it.idx, w] = level
+            order_qty[it.idx, w] = max(it.moq, it.pack, math.ceil(units * 28 / it.pack)
+                                       * it.pack)
+    return rop, order_qty
 
 
 def plan_cancellations(sim: Sim) -> None:

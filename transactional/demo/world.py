@@ -221,15 +221,21 @@ def _customers(cfg: DemoConfig, rng: np.random.Generator, n_wh: int,
         region_wh = {r: k for k, r in enumerate(regions)}
     weekday_w = np.array([1.3, 1.15, 1.1, 1.05, 0.95, 0.35])
     weekday_w /= weekday_w.sum()
+    # payment habits by share, at least one customer of each: prompt (pays a few days
+    # before the due date), a bit late, slow, and very bad payers (still overdue at the end)
+    n = sc.customers
+    n_bad, n_slow = max(1, round(0.03 * n)), max(1, round(0.12 * n))
+    n_late = max(1, round(0.30 * n))
+    habit_of = np.empty(n, dtype=int)
+    habit_of[rng.permutation(n)] = np.repeat([3, 2, 1, 0], [n_bad, n_slow, n_late,
+                                                            n - n_bad - n_slow - n_late])
+    habits = ((-4, 2), (12, 6), (35, 12), (110, 30))
     for c in range(sc.customers):
         region = regions[c % len(regions)]
         weight = float(rng.lognormal(0.0, 0.9))
         n_days = int(np.clip(round(1 + weight), 1, 4))
         days = tuple(sorted(rng.choice(6, size=n_days, replace=False, p=weekday_w).tolist()))
-        u = rng.random()
-        # payment habit: prompt, a bit late, slow, and a few very bad payers
-        lateness = ((0, 3) if u < 0.55 else (12, 6) if u < 0.85 else (35, 12) if u < 0.97
-                    else (110, 30))
+        lateness = habits[habit_of[c]]
         word = names.COMPANY_WORDS[int(rng.integers(len(names.COMPANY_WORDS)))]
         kind = names.CUSTOMER_KINDS[int(rng.integers(len(names.CUSTOMER_KINDS)))]
         # a fifth of the customers have a credit limit: months of purchases it allows
