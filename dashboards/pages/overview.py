@@ -9,18 +9,25 @@ import streamlit as st
 
 from dashboards import dims, kpis, ui
 from dashboards import fmt as f
-from dashboards.statements import add_months
+from dashboards.statements import add_months, month_end
 
 ui.page_setup("overview")
 flt = ui.filters()
 as_of = ui.as_of()
-anchor = min(flt.end, as_of).replace(day=1)
-prev, last_year = add_months(anchor, -1), add_months(anchor, -12)
-
+end = min(flt.end, as_of)
+anchor = end.replace(day=1)
 st.title("Overview")
-st.caption(f"{anchor:%B %Y}{' (month to date)' if anchor == as_of.replace(day=1) else ''} "
-           f"against {prev:%B %Y} and {last_year:%B %Y} · data up to {as_of:%-d %b %Y} · "
-           f"{ui.Filters.describe(flt)}")
+if end != month_end(anchor):
+    # a part month against whole ones reads as a collapse: the last whole month by default
+    which = st.segmented_control("Month", ["Last complete month", "Month to date"],
+                                 default="Last complete month", key="ov_month") \
+        or "Last complete month"
+    if which == "Last complete month":
+        anchor = add_months(anchor, -1)
+prev, last_year = add_months(anchor, -1), add_months(anchor, -12)
+partial = f" (to {end:%-d %b})" if anchor == end.replace(day=1) else ""
+st.caption(f"{anchor:%B %Y}{partial} against {prev:%B %Y} and {last_year:%B %Y} · data up "
+           f"to {as_of:%-d %b %Y} · {ui.Filters.describe(flt)}")
 
 FORMAT = {"money": f.money, "pct": f.pct, "ratio": f.ratio, "days": f.days}
 figures = kpis.monthly_kpis(ui.q, flt, anchor, as_of)

@@ -45,14 +45,14 @@ def test_every_page_renders_with_freshness(env, page):
 def test_overview_headlines_equal_the_marts(env):
     at = signed_in("manager", "overview")
     shown = metrics(at)
-    month = env.as_of.replace(day=1)
+    month, day = _overview_month(env)
     sales = env.mart("select sum(revenue), sum(gross_margin) from marts.sales_margin_monthly "
                      "where month = ?", [month]).iloc[0]
     assert shown["Revenue"] == money(sales.iloc[0])
     assert shown["Gross margin"] == money(sales.iloc[1])
     assert shown["Gross margin %"] == f"{sales.iloc[1] / sales.iloc[0] * 100:.1f} %"
     stock = env.scalar("select sum(stock_value) from marts.fct_stock_daily where date = ?",
-                       [env.as_of])
+                       [day])
     assert shown["Stock value"] == money(stock)
     t = env.mart("select sum(cogs), sum(avg_inventory_value), max(days_in_period) from "
                  "marts.inventory_turnover_monthly where month = ?", [month]).iloc[0]
@@ -60,7 +60,7 @@ def test_overview_headlines_equal_the_marts(env):
     assert shown["Turnover (annualised)"] == f"{cogs * 365 / days / inv:.1f}×"
     assert shown["Days of inventory"] == f"{days * inv / cogs:,.0f} d"
     d = env.mart("select sum(demand_qty), sum(lost_qty) from marts.demand_daily where "
-                 "date >= ?", [month]).iloc[0]
+                 "date between ? and ?", [month, day]).iloc[0]
     assert shown["Fill rate"] == f"{(1 - float(d.iloc[1]) / float(d.iloc[0])) * 100:.1f} %"
     overdue = env.scalar("select sum(open_amount) from marts.ar_ageing where days_overdue > 0 "
                          "and open_amount > 0")
@@ -173,7 +173,7 @@ def test_filters_carry_over_between_pages(env):
     assert at.multiselect(key="w_flt_wh").value == [wh]
     stock = env.scalar("select sum(s.stock_value) from marts.fct_stock_daily s join "
                        "marts.dim_item i using (item_id) where s.date = ? and i.category = ? "
-                       "and s.warehouse_id = ?", [env.as_of, category, wh])
+                       "and s.warehouse_id = ?", [_overview_month(env)[1], category, wh])
     assert metrics(at)["Stock value"] == money(stock)
 
 
@@ -221,6 +221,15 @@ def _default_start(env) -> dt.date:
     y, m = divmod(month.month - 1 - 11, 12)
     return max(first.date() if hasattr(first, "date") else first,
                dt.date(month.year + y, m + 1, 1))
+
+
+def _overview_month(env) -> tuple[dt.date, dt.date]:
+    """The Overview's month by default: the newest if whole, else the last whole one; and
+    the day its stock is valued (the month's end, or the newest day)."""
+    month = env.as_of.replace(day=1)
+    if _month_end(month) != env.as_of:
+        month = (month - dt.timedelta(days=1)).replace(day=1)
+    return month, min(_month_end(month), env.as_of)
 
 
 def _month_end(month: dt.date) -> dt.date:
