@@ -11,7 +11,6 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import access, dims, exports, warehouse
-from dashboards import fmt as f
 
 
 # --------------------------------------------------------------------- warehouse reads
@@ -93,12 +92,17 @@ def require_page(page_key: str, check_warehouse: bool = True) -> dict:
                  f"{spec.audience}).")
         st.stop()
     if check_warehouse and not warehouse_ready():
-        st.title(spec.title)
-        empty_state("No warehouse published yet",
-                    f"Nothing has been published at `{warehouse.path_of()}`. Run "
-                    "`qm refresh --full` (or `make demo`) to build the warehouse.")
-        st.stop()
+        _no_warehouse(spec)
     return user
+
+
+def _no_warehouse(spec: access.PageSpec) -> None:
+    st.title(spec.title)
+    empty_state("No warehouse published yet",
+                f"Nothing has been published at `{warehouse.path_of()}`. Run "
+                "`qm refresh --full` (or `make demo`) to build the warehouse; this page "
+                "fills in as soon as a refresh publishes.")
+    st.stop()
 
 
 # -------------------------------------------------------------------------- freshness
@@ -215,13 +219,7 @@ def page_setup(page_key: str) -> dict:
                   key="sign_out")
     freshness_banner()
     if not warehouse_ready():
-        spec = access.BY_KEY[page_key]
-        st.title(spec.title)
-        empty_state("No warehouse published yet",
-                    f"Nothing has been published at `{warehouse.path_of()}`. Run "
-                    "`qm refresh --full` (or `make demo`) to build the warehouse; this page "
-                    "fills in as soon as a refresh publishes.")
-        st.stop()
+        _no_warehouse(access.BY_KEY[page_key])
     sidebar_filters()
     return user
 
@@ -268,10 +266,6 @@ def number_config(columns, style: str = "localized") -> dict:
     return {c: st.column_config.NumberColumn(str(c), format=style) for c in columns}
 
 
-def month_label(value) -> str:
-    return pd.Timestamp(value).strftime("%b %Y")
-
-
-__all__ = ["Filters", "as_of", "current_user", "downloads", "empty_state", "f", "filters",
-           "freshness_banner", "has_table", "number_config", "q", "require_page",
-           "run_key", "sidebar_filters", "warehouse_ready"]
+__all__ = ["Filters", "as_of", "current_user", "downloads", "empty_state", "filters",
+           "freshness_banner", "has_table", "number_config", "page_setup", "q",
+           "require_page", "run_key", "sidebar_filters", "warehouse_ready"]
