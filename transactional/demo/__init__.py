@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from transactional.db import session_scope
 from transactional.demo.config import ROLES, SCALES, DemoConfig, Scale, make_config
 from transactional.demo.setup import demo_password
-from transactional.models import Document
+from transactional.models import Document, Item
 
 __all__ = [
     "ROLES",
@@ -59,6 +59,10 @@ def generate(url: str, scale: str | Scale = "small", seed: int = 42,
     existing = document_count(url)
     if existing:
         raise DemoNotEmpty(f"the database already has {existing:,} documents")
+    with session_scope(url) as session:
+        items = session.execute(select(func.count()).select_from(Item)).scalar_one()
+    if items:
+        raise DemoNotEmpty(f"the database already has master data ({items:,} items)")
     cfg = make_config(scale, seed, start, months, **knobs)
     sim = Sim(cfg, url, progress=progress)
     try:

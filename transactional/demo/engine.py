@@ -23,7 +23,12 @@ from transactional.db import session_factory
 from transactional.demo import finance_flow, purchase_flow, sales_flow, stock_flow
 from transactional.demo.config import ROLES, DemoConfig
 from transactional.demo.demand import Demand, is_open
-from transactional.demo.setup import create_master_data, create_users, plan_cancellations
+from transactional.demo.setup import (
+    LAUNCH_LEAD_DAYS,
+    create_master_data,
+    create_users,
+    plan_cancellations,
+)
 from transactional.demo.world import World, plan_world
 from transactional.services import (
     Context,
@@ -96,6 +101,7 @@ class Sim:
         self.orm: dict[str, dict] = {}               # master rows kept alive in the session
         self.item_index: dict[int, int] = {}         # item id → index in the plan
         self.todays_deliveries: list = []
+        self.setup_bar = None                        # the "setup" progress bar while open
         self.revenue_estimate = Decimal(0)
 
     # ------------------------------------------------------------ posting helpers
@@ -151,10 +157,19 @@ class Sim:
     def run(self) -> dict:
         started, cpu = time.perf_counter(), time.process_time()
         cfg = self.cfg
+        w = self.world
+        on_sale = sum(1 for it in w.items if it.launched_on is None or
+                      it.launched_on - dt.timedelta(days=LAUNCH_LEAD_DAYS) <= cfg.start)
+        setup = tqdm(total=len(ROLES) + len(w.warehouses) + len(w.carriers) + len(w.suppliers)
+                     + len(w.customers) + on_sale, desc="setup", unit="row",
+                     file=sys.stderr, disable=not self.progress, dynamic_ncols=True)
+        self.setup_bar = setup
         create_users(self)
         create_master_data(self)
         plan_cancellations(self)
         self.session.commit()
+        setup.close()
+        self.setup_bar = None
         n_days = (cfg.end - cfg.start).days
         bar = tqdm(total=n_days, desc="history", unit="day", file=sys.stderr,
                    disable=not self.progress, dynamic_ncols=True)
@@ -166,7 +181,8 @@ class Sim:
                 self.agenda.pop(self.day, None)
                 bar.update(1)
                 if k % 7 == 0:
-                    bar.set_postfix(docs=sum(self.counts.values()), refresh=False)
+                    bar.set_postfix(day=str(self.day), docs=sum(self.counts.values()),
+                                    refresh=False)
         except BaseException:
             self.session.rollback()
             raise

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 CENT = Decimal("0.01")
 DAY = dt.timedelta(days=1)
-RETURN_FRACTION = (0.3, 1.0)  # a return sends back this share of the delivered line
+RETURN_FRACTION = (0.5, 1.0)  # a return sends back this share of a delivered line…
+RETURN_LINES = 2.0            # …of about this many lines of the delivery
 
 
 def _candidates(sim: Sim) -> dict:
@@ -150,17 +151,20 @@ def ship_queued(sim: Sim) -> None:
 
 
 def _maybe_return(sim: Sim, dn, cu) -> None:
-    rng, kn = sim.rng_sales, sim.cfg.knobs
-    p = kn.return_rate / (sum(RETURN_FRACTION) / 2)
+    """About one delivery in ten sees a line or two sent back, mostly in full, so that
+    about `return_rate` of the delivered quantity returns."""
+    rng, lines = sim.rng_sales, dn.lines
+    share = RETURN_LINES / len(lines) if len(lines) > RETURN_LINES else 1.0
+    p = min(1.0, sim.cfg.knobs.return_rate / (share * sum(RETURN_FRACTION) / 2))
+    if rng.random() >= p:
+        return
+    k = min(len(lines), 1 + int(rng.poisson(RETURN_LINES - 1)))
     back = []
-    for ln in dn.lines:
-        if rng.random() < p:
-            qty = int(ln.qty)
-            back.append((ln.id, ln.item_id,
-                         max(1, min(qty, round(qty * rng.uniform(*RETURN_FRACTION))))))
-    if back:
-        sim.schedule(next_open(sim.day + DAY * int(rng.integers(3, 26))), "return",
-                     (dn, cu, back))
+    for j in sorted(rng.choice(len(lines), size=k, replace=False).tolist()):
+        ln, qty = lines[j], int(lines[j].qty)
+        back.append((ln.id, ln.item_id,
+                     max(1, min(qty, round(qty * rng.uniform(*RETURN_FRACTION))))))
+    sim.schedule(next_open(sim.day + DAY * int(rng.integers(3, 26))), "return", (dn, cu, back))
 
 
 def _idx(sim: Sim, item_id: int) -> int:

@@ -24,6 +24,7 @@ CANCELLABLE = ("sales_order", "delivery", "sales_invoice", "customer_payment",
                "stock_transfer")
 LAUNCH_LEAD_DAYS = 60   # a new item's master data exists this long before its launch
 SAFETY_DAYS = 10        # the naive reorder level's cushion, in days of average demand
+ORDER_DAYS = 42         # the naive order quantity: six weeks of average demand
 
 
 def demo_password(role: str) -> str:
@@ -35,6 +36,7 @@ def create_users(sim: Sim) -> None:
     """One user per role, named after the role; existing users are left alone."""
     existing = set(sim.session.execute(select(User.username)).scalars())
     for role in ROLES:
+        sim.setup_bar.update(1)
         if role in existing:
             continue
         # a salt derived from the seed keeps the database identical run to run; these
@@ -102,6 +104,8 @@ def create_item(sim: Sim, it) -> None:
 def _keep(sim: Sim, kind: str, plan, row) -> None:
     plan.id = row.id
     sim.orm[kind][plan.idx] = row  # a strong reference keeps it in the identity map
+    if sim.setup_bar is not None:
+        sim.setup_bar.update(1)
     if kind == "item":
         sim.item_index[row.id] = plan.idx
 
@@ -115,7 +119,8 @@ def reorder_policy(world, demand) -> tuple[np.ndarray, np.ndarray]:
     """Fixed reorder level and quantity per item-warehouse (items × warehouses), set once
     from the average demand of a year — deliberately naive (blind to trend, season and
     promotions), so planning has something to beat. Reviewed weekly: the level covers
-    the quoted lead time, the week to the next review and a few days of safety."""
+    the quoted lead time, the week to the next review and ten days of safety; an order
+    brings six weeks of average demand."""
     n_days = len(demand.days)
     rop = np.zeros((len(world.items), len(world.warehouses)), dtype=np.int64)
     order_qty = np.zeros_like(rop)
@@ -130,8 +135,8 @@ def reorder_policy(world, demand) -> tuple[np.ndarray, np.ndarray]:
             if it.intermittent:  # hold about one and a half typical orders of a slow mover
                 level = max(level, it.pack * round(1.5 * it.mean_packs))
             rop[it.idx, w] = level
-            order_qty[it.idx, w] = max(it.moq, it.pack, math.ceil(units * 28 / it.pack)
-                                       * it.pack)
+            order_qty[it.idx, w] = max(it.moq, it.pack, math.ceil(units * ORDER_DAYS /
+                                                                  it.pack) * it.pack)
     return rop, order_qty
 
 

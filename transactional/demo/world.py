@@ -239,7 +239,7 @@ def _customers(cfg: DemoConfig, rng: np.random.Generator, n_wh: int,
         word = names.COMPANY_WORDS[int(rng.integers(len(names.COMPANY_WORDS)))]
         kind = names.CUSTOMER_KINDS[int(rng.integers(len(names.CUSTOMER_KINDS)))]
         # a fifth of the customers have a credit limit: months of purchases it allows
-        limit = Decimal(f"{rng.uniform(1.5, 3.0):.2f}") if rng.random() < 0.2 else Decimal(0)
+        limit = Decimal(f"{rng.uniform(2.0, 4.0):.2f}") if rng.random() < 0.2 else Decimal(0)
         out.append(CustomerPlan(
             c, f"C{c + 1:04d}", f"{word} {kind} ({region})", region, region_wh[region], weight,
             days, int(rng.integers(0, 5)), int(rng.choice([14, 30, 30, 30, 45, 60])),
