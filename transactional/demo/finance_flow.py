@@ -66,8 +66,12 @@ def month_routines(sim: Sim) -> None:
     years = (day - cfg.start).days / 365.25
     last_month_end = day.replace(day=1) - DAY
     if _on(day, 1):
-        rent = sum((wh.rent for wh in sim.world.warehouses), Decimal(0))
-        _je(sim, f"Rent {day:%B %Y}", [("6110", rent, Decimal(0)), ("1000", Decimal(0), rent)])
+        # rent: about 3 % of the expected sales, shared by floor space; one line per site
+        total = sum(wh.size for wh in sim.world.warehouses)
+        rents = [money(revenue * Decimal("0.03") * Decimal(f"{wh.size / total:.4f}"))
+                 for wh in sim.world.warehouses]
+        _je(sim, f"Rent {day:%B %Y}", [("6110", r, Decimal(0)) for r in rents]
+            + [("1000", Decimal(0), sum(rents, Decimal(0)))])
     if _on(day, 5) and last_month_end >= cfg.start:
         owed = -_gl_balance(sim, "2300", last_month_end)
         if owed > 0:
@@ -91,7 +95,7 @@ def month_routines(sim: Sim) -> None:
         _vat_return(sim, last_month_end)
     if _on(day, 25):
         raise_factor = Decimal(f"{1.03 ** math.floor(years):.4f}")  # yearly pay rise
-        salaries = money(revenue * Decimal("0.13") * raise_factor)
+        salaries = money(revenue * Decimal("0.19") * raise_factor)
         _je(sim, f"Salaries {day:%B %Y}", [("6120", salaries, Decimal(0)),
                                             ("1000", Decimal(0), salaries)])
 

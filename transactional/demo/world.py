@@ -47,7 +47,7 @@ class WarehousePlan:
     idx: int
     code: str
     name: str
-    rent: Decimal
+    size: float                     # relative floor space (shares the rent)
     id: int = 0
 
 
@@ -164,8 +164,8 @@ def plan_world(cfg: DemoConfig, rng: np.random.Generator) -> World:
             i, f"{cat.name[:3].upper()}-{i + 1:05d}", name, c, cat, pack, moq, cat.vat_rate,
             cents(cost), cents(cost * rng.uniform(1.35, 1.9)), is_int, rate, mean_packs,
             launch, disc, primary, alt))
-    warehouses = [WarehousePlan(w, code, name, cents(rng.uniform(4000, 9000) * (2 if w == 0
-                                                                               else 1)))
+    # the central distribution centre is twice a depot's size (and rent)
+    warehouses = [WarehousePlan(w, code, name, 2.0 if w == 0 else float(rng.uniform(0.8, 1.2)))
                   for w, (code, name) in enumerate(names.WAREHOUSES[:sc.warehouses])]
     carriers = [CarrierPlan(k, code, name, transit, late, Decimal(fee), Decimal(per_line),
                             Decimal(share))
