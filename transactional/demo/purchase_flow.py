@@ -134,7 +134,7 @@ def _raise_po(sim: Sim, s: int, w: int, lines: list[tuple[int, int]]) -> None:
 
 def _plan_shipments(sim: Sim, order: OpenOrder, lines) -> None:
     su, rng = sim.world.suppliers[order.supplier], sim.rng_supply
-    lead = max(1, round(rng.normal(su.quoted_lead - 1, su.lead_sd)))
+    lead = max(1, round(rng.normal(su.lead_mean, su.lead_sd)))
     if rng.random() < su.late_prob:
         lead += 1 + round(rng.exponential(su.late_extra))
     arrive = next_open(sim.day + DAY * lead)

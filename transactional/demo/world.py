@@ -76,6 +76,7 @@ class SupplierPlan:
     name: str
     terms: int
     quoted_lead: int
+    lead_mean: float                # actual lead time: mean and spread, in days
     lead_sd: float
     late_prob: float
     late_extra: float
@@ -203,8 +204,11 @@ def _suppliers(cfg: DemoConfig, rng: np.random.Generator) -> list[SupplierPlan]:
                                        -rng.uniform(0.02, 0.05))))
         out.append(SupplierPlan(
             s, f"S{s + 1:03d}", f"{word} {kind}", int(rng.choice([30, 30, 45, 60])), quoted,
-            float(rng.uniform(0.3, 1.5) + quoted * rng.uniform(0.03, 0.12) *
-                  (2.0 if often_late else 1.0)),
+            # a reliable supplier quotes with a margin and varies little; an unreliable one
+            # quotes its average and varies a lot (then is often late on top)
+            quoted * float(rng.uniform(0.95, 1.05) if often_late else rng.uniform(0.8, 0.92)),
+            float(rng.uniform(0.5, 1.5) + quoted * rng.uniform(0.06, 0.12) if often_late
+                  else rng.uniform(0.3, 1.0) + quoted * rng.uniform(0.02, 0.06)),
             float(rng.uniform(*lp)), float(rng.uniform(3, 12)),
             float(rng.uniform(*kn.partial_delivery)), float(rng.uniform(*kn.qc_reject_line)),
             often_late, s % 5, sorted(changes)))
