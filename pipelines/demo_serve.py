@@ -80,7 +80,7 @@ def _stop(procs: dict[str, subprocess.Popen]) -> None:
     # an impatient second Ctrl-C must not abandon the children half-way: ignore it while
     # stopping (each child gets SIGTERM, then SIGKILL after STOP_TIMEOUT)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for name, proc in procs.items():
+    for proc in procs.values():
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + STOP_TIMEOUT

@@ -7,8 +7,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from transactional.db import session_factory
-from transactional.services import (Context, cancel_document, create_draft, create_master,
-                                    post_document)
+from transactional.services import (
+    Context,
+    cancel_document,
+    create_draft,
+    create_master,
+    post_document,
+)
 
 D = Decimal
 DAY0 = dt.date(2026, 1, 5)

@@ -1,6 +1,7 @@
 """One test per posting rule of DESIGN.md §4, with the exact journal lines and stock rows.
 Amounts are worked out by hand in the comments."""
 
+import datetime as dt
 from decimal import Decimal as D
 
 import pytest
@@ -11,7 +12,6 @@ from transactional.check import run_checks
 from transactional.db import session_scope
 from transactional.models import JournalEntry, StockBalance, StockLedgerEntry
 from transactional.services import receive_transfer
-import datetime as dt
 
 Z = D("0")
 

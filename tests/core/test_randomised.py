@@ -15,8 +15,7 @@ from transactional.check import run_checks
 from transactional.db import session_scope
 from transactional.errors import DomainError
 from transactional.migrate import upgrade
-from transactional.services import (cancel_document, create_draft, post_document,
-                                    receive_transfer)
+from transactional.services import cancel_document, create_draft, post_document, receive_transfer
 
 OPS = st.one_of(
     st.tuples(st.just("receive"), st.integers(0, 1), st.integers(1, 20), st.integers(1, 30)),

@@ -7,11 +7,23 @@ import pytest
 
 from tests.core.company import DAY0, build_company
 from tests.core.snapshot import snapshot
-from transactional.errors import (BackdatedMovement, ClosedPeriod, Conflict,
-                                  CreditLimitExceeded, NegativeStock, NotFound,
-                                  PermissionDenied, ValidationError)
-from transactional.services import (cancel_document, create_draft, create_master,
-                                    post_document, update_master)
+from transactional.errors import (
+    BackdatedMovement,
+    ClosedPeriod,
+    Conflict,
+    CreditLimitExceeded,
+    NegativeStock,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from transactional.services import (
+    cancel_document,
+    create_draft,
+    create_master,
+    post_document,
+    update_master,
+)
 
 
 @pytest.fixture

@@ -20,8 +20,15 @@ from transactional.models import (
     SupplierItem,
     Warehouse,
 )
-from transactional.services.base import (Context, audit, date_field, decimal_field, get_or_404,
-                                         must_exist, text_field)
+from transactional.services.base import (
+    Context,
+    audit,
+    date_field,
+    decimal_field,
+    get_or_404,
+    must_exist,
+    text_field,
+)
 
 # kind -> (model, {field: (type, required)}, unique fields)
 SPECS: dict[str, tuple[type, dict[str, tuple[str, bool]], tuple[str, ...]]] = {
