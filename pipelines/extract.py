@@ -73,6 +73,12 @@ def columns_of(table: str) -> list:
 
 def duckdb_type(column) -> str:
     """DuckDB type of a model column (DECIMAL precision/scale kept)."""
+    return sql_type(column)
+
+
+def sql_type(column, *, decimal: str = "DECIMAL", text_type: str = "VARCHAR") -> str:
+    """The warehouse type of a model column; `decimal` and `text_type` name the engine's
+    spelling (DuckDB: DECIMAL/VARCHAR, PostgreSQL: NUMERIC/TEXT)."""
     typ = column.type
     if isinstance(typ, Boolean):
         return "BOOLEAN"
@@ -81,12 +87,12 @@ def duckdb_type(column) -> str:
     if isinstance(typ, Integer):
         return "INTEGER"
     if isinstance(typ, Numeric):
-        return f"DECIMAL({typ.precision or 18},{typ.scale or 0})"
+        return f"{decimal}({typ.precision or 18},{typ.scale or 0})"
     if isinstance(typ, DateTime):
         return "TIMESTAMP"
     if isinstance(typ, Date):
         return "DATE"
-    return "VARCHAR"  # String, Text, JSON (kept as its JSON text)
+    return text_type  # String, Text, JSON (kept as its JSON text)
 
 
 def _q(name: str) -> str:

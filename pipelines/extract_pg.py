@@ -10,28 +10,15 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, Numeric, create_engine, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from pipelines.extract import TABLES, _Source, columns_of, normalize_url
+from pipelines.extract import TABLES, _Source, columns_of, normalize_url, sql_type
 
 
 def pg_type(column) -> str:
     """PostgreSQL type of a model column (NUMERIC precision/scale kept)."""
-    typ = column.type
-    if isinstance(typ, Boolean):
-        return "BOOLEAN"
-    if isinstance(typ, BigInteger):
-        return "BIGINT"
-    if isinstance(typ, Integer):
-        return "INTEGER"
-    if isinstance(typ, Numeric):
-        return f"NUMERIC({typ.precision or 18},{typ.scale or 0})"
-    if isinstance(typ, DateTime):
-        return "TIMESTAMP"
-    if isinstance(typ, Date):
-        return "DATE"
-    return "TEXT"
+    return sql_type(column, decimal="NUMERIC", text_type="TEXT")
 
 
 def _cell(value, typ: str):
