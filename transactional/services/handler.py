@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +14,7 @@ from transactional.models import Document, DocumentLine, Item, Warehouse
 from transactional.services.base import Context, decimal_field, must_exist
 
 
-class Handler:
+class Handler(ABC):
     """One document type: how a draft is built and validated, what posting writes,
     what must hold before it may be cancelled and which tallies cancelling undoes."""
 
@@ -23,16 +24,18 @@ class Handler:
     posts_to_books = True
     posted_status = "posted"
 
+    @abstractmethod
     def build(self, ctx: Context, doc: Document, data: dict[str, Any]) -> None:
-        raise NotImplementedError
+        """Validate the input and set the draft's header fields, lines and totals."""
 
+    @abstractmethod
     def post(self, ctx: Context, doc: Document) -> None:
-        raise NotImplementedError
+        """Re-validate against the current state and write stock and journal rows."""
 
-    def check_cancel(self, ctx: Context, doc: Document) -> None:
+    def check_cancel(self, ctx: Context, doc: Document) -> None:  # noqa: B027 - optional hook
         """Raise Conflict when later documents depend on this one."""
 
-    def undo(self, ctx: Context, doc: Document) -> None:
+    def undo(self, ctx: Context, doc: Document) -> None:  # noqa: B027 - optional hook
         """Roll back tallies on source documents after the reversal was posted."""
 
     def dump(self, doc: Document) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from transactional.errors import Conflict, ValidationError
-from transactional.ledger import ZERO, Amount, StockBook, StockMove, post_journal
+from transactional.ledger import Amount, StockBook, StockMove, post_journal
 from transactional.models import Document, StockLedgerEntry, Warehouse
 from transactional.services.base import (
     Context,
@@ -160,5 +160,3 @@ class StockCount(Handler):
             amounts.append(Amount(kind, row.value, item_id=ln.item_id,
                                   warehouse_id=doc.warehouse_id))
         post_journal(ctx.session, doc, doc.doc_date, now, amounts)
-        if not amounts:
-            doc.net_total = ZERO

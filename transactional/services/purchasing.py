@@ -209,7 +209,7 @@ class SupplierBill(Handler):
 class SupplierPayment(CustomerPayment):
     doc_type = "supplier_payment"
     header_fields = ("supplier_id", "amount")
-    party_field, open_type = "supplier_id", "supplier_bill"
+    party_field, party_model, open_type = "supplier_id", Supplier, "supplier_bill"
 
 
 class PurchaseReturn(Handler):

@@ -223,13 +223,10 @@ class CustomerPayment(Handler):
     doc_type = "customer_payment"
     header_fields = ("customer_id", "amount")
     line_fields = ("allocated_document_id", "amount")
-    party_field, open_type = "customer_id", "sales_invoice"
+    party_field, party_model, open_type = "customer_id", Customer, "sales_invoice"
 
     def build(self, ctx, doc, data):
-        party_model = Customer if self.party_field == "customer_id" else None
-        from transactional.models import Supplier
-        party_model = party_model or Supplier
-        party = must_exist(ctx.session, party_model, data.get(self.party_field),
+        party = must_exist(ctx.session, self.party_model, data.get(self.party_field),
                            self.party_field)
         setattr(doc, self.party_field, party.id)
         doc.amount = money(decimal_field(data.get("amount"), "amount", positive=True))
