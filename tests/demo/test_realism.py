@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
-from tests.demo.conftest import MEDIUM_LIKE_RUN
+from tests.demo.conftest import STATS_RUN
 from transactional.db import make_engine
 from transactional.demo.config import make_config
 from transactional.demo.engine import plan
 from transactional.demo.setup import reorder_policy
 
-CFG = make_config(**MEDIUM_LIKE_RUN)
+CFG = make_config(**STATS_RUN)
 
 
 @pytest.fixture(scope="module")

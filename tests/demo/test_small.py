@@ -111,6 +111,19 @@ def test_receivables_partly_overdue_at_the_end(s):
     assert overdue > 0 and paid_late > 0
 
 
+def test_credit_notes_are_deducted_from_later_payments(s):
+    """Customers take their credit notes off the next payment, so credits do not pile up
+    as open items (AR ageing would show them as a negative 90+ bucket)."""
+    notes = s.execute(select(Document.gross_total, Document.paid_amount).where(
+        Document.doc_type == "sales_return", Document.status == "posted")).all()
+    applied = [g for g, p in notes if p == -g]
+    assert len(notes) > 10
+    assert all(p in (0, -g) for g, p in notes)  # the demo applies a note whole
+    assert len(applied) / len(notes) > 0.8
+    still_open = sum(g for g, p in notes if p == 0)
+    assert still_open < Decimal("0.1") * sum(g for g, _ in notes)
+
+
 def test_periods_older_than_two_months_are_closed(s):
     end = s.execute(select(func.max(Document.doc_date)).where(
         Document.doc_type != "period_close")).scalar_one()

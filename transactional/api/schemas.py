@@ -89,8 +89,11 @@ class SalesInvoiceIn(DocumentIn):
 
 
 class Allocation(Input):
-    allocated_document_id: Id = Field(description="the invoice or bill this pays")
-    amount: Num
+    allocated_document_id: Id = Field(
+        description="the invoice or bill this pays, or the credit note (sales return) or "
+                    "debit note (purchase return) it applies")
+    amount: Num = Field(description="positive for an invoice or bill, negative (the credit "
+                                    "used) for a credit or debit note")
 
 
 class CustomerPaymentIn(DocumentIn):

@@ -173,11 +173,12 @@ def _idx(sim: Sim, item_id: int) -> int:
 
 def receive_returns(sim: Sim) -> None:
     """Customers send goods back (damaged, wrong size): stock in at the shipped cost and a
-    credit note."""
+    credit note, which the customer deducts from its next payment."""
     for dn, cu, back in sim.due("return"):
-        sim.post("warehouse", "sales_return", {
+        ret = sim.post("warehouse", "sales_return", {
             "source_document_id": dn.id,
             "lines": [{"source_line_id": line_id, "qty": qty} for line_id, _, qty in back]})
+        sim.open_invoices[cu.idx].append([ret.id, -ret.gross_total, sim.day])
         for _, item_id, qty in back:
             sim.on_hand[_idx(sim, item_id), cu.warehouse] += qty
             sim.stats["returned_qty"] += qty
@@ -200,8 +201,9 @@ def invoice_deliveries(sim: Sim) -> None:
 
 
 def collect_payments(sim: Sim) -> None:
-    """Each customer pays on its weekly payment day every invoice it has decided to pay;
-    a few payments bounce and are cancelled."""
+    """Each customer pays on its weekly payment day every invoice it has decided to pay,
+    less the credit notes it holds (applied in the same payment); a few payments bounce
+    and are cancelled."""
     for pay, cu, paid in sim.due("bounce"):
         sim.cancel("finance", pay, "payment returned by the bank")
         sim.open_invoices[cu.idx].extend([e[0], e[1], sim.day] for e in paid)
@@ -214,6 +216,8 @@ def collect_payments(sim: Sim) -> None:
         if not due:
             continue
         amount = sum((e[1] for e in due), Decimal(0))
+        if amount <= 0:  # only credits (or more credit than due): they wait for invoices
+            continue
         pay = sim.post("finance", "customer_payment", {
             "customer_id": cu.id, "amount": amount,
             "lines": [{"allocated_document_id": e[0], "amount": e[1]} for e in due]})

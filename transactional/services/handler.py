@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from transactional.errors import ValidationError
+from transactional.errors import Conflict, ValidationError
 from transactional.ledger import ZERO, money
 from transactional.models import Document, DocumentLine, Item, Warehouse
 from transactional.services.base import Context, decimal_field, must_exist
@@ -151,6 +151,15 @@ def set_totals(doc: Document) -> None:
         raise ValidationError(f"document total {doc.gross_total} is too large (limit "
                               f"{MAX_AMOUNT:,.0f})", field="lines", value=str(doc.gross_total),
                               rule="amount_below_1e15")
+
+
+def refuse_if_allocated(doc: Document) -> None:
+    """An invoice, bill, credit or debit note that payments settle or use cannot be
+    cancelled before those payments are."""
+    if doc.paid_amount:
+        raise Conflict(f"{doc.number} has payments allocated ({doc.paid_amount}); cancel "
+                       "them first", field="paid_amount", value=doc.paid_amount,
+                       rule="no_dependent_documents")
 
 
 def fulfilment(lines: list[DocumentLine], done_attr: str) -> str:

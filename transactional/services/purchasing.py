@@ -17,6 +17,7 @@ from transactional.services.handler import (
     posted_source,
     price_field,
     qty_field,
+    refuse_if_allocated,
     set_totals,
     source_line,
     source_lines,
@@ -193,10 +194,7 @@ class SupplierBill(Handler):
         post_journal(ctx.session, doc, doc.doc_date, ctx.now(), amounts)
 
     def check_cancel(self, ctx, doc):
-        if doc.paid_amount:
-            raise Conflict(f"{doc.number} has payments allocated ({doc.paid_amount}); cancel "
-                           "them first", field="paid_amount", value=doc.paid_amount,
-                           rule="no_dependent_documents")
+        refuse_if_allocated(doc)
 
     def undo(self, ctx, doc):
         src = source_lines(ctx, [ln.source_line_id for ln in doc.lines], lock=True)
@@ -209,7 +207,8 @@ class SupplierBill(Handler):
 class SupplierPayment(CustomerPayment):
     doc_type = "supplier_payment"
     header_fields = ("supplier_id", "amount")
-    party_field, party_model, open_type = "supplier_id", Supplier, "supplier_bill"
+    party_field, party_model = "supplier_id", Supplier
+    open_type, credit_type = "supplier_bill", "purchase_return"
 
 
 class PurchaseReturn(Handler):
@@ -238,6 +237,9 @@ class PurchaseReturn(Handler):
                                       net_amount=money(qty * src.unit_price)))
         doc.lines = lines
         set_totals(doc)
+
+    def check_cancel(self, ctx, doc):
+        refuse_if_allocated(doc)
 
     def post(self, ctx, doc):
         src = source_lines(ctx, [ln.source_line_id for ln in doc.lines], lock=True)

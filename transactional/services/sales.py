@@ -20,6 +20,7 @@ from transactional.services.handler import (
     posted_source,
     price_field,
     qty_field,
+    refuse_if_allocated,
     set_totals,
     source_line,
     source_lines,
@@ -208,10 +209,7 @@ class SalesInvoice(Handler):
                       Amount("vat", doc.vat_total, customer_id=c)])
 
     def check_cancel(self, ctx, doc):
-        if doc.paid_amount:
-            raise Conflict(f"{doc.number} has payments allocated ({doc.paid_amount}); cancel "
-                           "them first", field="paid_amount", value=doc.paid_amount,
-                           rule="no_dependent_documents")
+        refuse_if_allocated(doc)
 
     def undo(self, ctx, doc):
         src = source_lines(ctx, [ln.source_line_id for ln in doc.lines], lock=True)
@@ -220,30 +218,42 @@ class SalesInvoice(Handler):
 
 
 class CustomerPayment(Handler):
+    """Money in, allocated to open invoices; credit notes (sales returns) of the same
+    customer may be applied in the same payment as negative allocations, so the payment
+    is what the customer actually transfers: invoices less credits."""
+
     doc_type = "customer_payment"
     header_fields = ("customer_id", "amount")
     line_fields = ("allocated_document_id", "amount")
-    party_field, party_model, open_type = "customer_id", Customer, "sales_invoice"
+    party_field, party_model = "customer_id", Customer
+    open_type, credit_type = "sales_invoice", "sales_return"
 
     def build(self, ctx, doc, data):
         party = must_exist(ctx.session, self.party_model, data.get(self.party_field),
                            self.party_field)
         setattr(doc, self.party_field, party.id)
         doc.amount = money(decimal_field(data.get("amount"), "amount", positive=True))
-        lines, allocated = [], ZERO
+        lines, allocated, credits = [], ZERO, ZERO
         for i, ln in enumerate(data.get("lines") or []):
             f = f"lines[{i}].allocated_document_id"
             target = must_exist(ctx.session, Document, ln.get("allocated_document_id"), f)
-            if target.doc_type != self.open_type or target.status != "posted" or \
+            if target.doc_type not in (self.open_type, self.credit_type) or \
+                    target.status != "posted" or \
                     getattr(target, self.party_field) != party.id:
                 raise ValidationError(f"{f}: {target.number} is not a posted {self.open_type} "
-                                      f"of this party", field=f, value=target.id,
-                                      rule="open_document_of_party")
-            amount = money(decimal_field(ln.get("amount"), f"lines[{i}].amount", positive=True))
+                                      f"or {self.credit_type} of this party", field=f,
+                                      value=target.id, rule="open_document_of_party")
+            amount = money(decimal_field(ln.get("amount"), f"lines[{i}].amount"))
+            _check_sign(amount, target, self.credit_type, f"lines[{i}].amount")
             _check_open(amount, target, f"lines[{i}].amount")
             allocated += amount
+            credits += min(amount, ZERO)
             lines.append(DocumentLine(line_no=i + 1, allocated_document_id=target.id,
                                       net_amount=amount))
+        if allocated < 0:
+            raise ValidationError(f"credits applied ({-credits}) exceed the invoices they "
+                                  f"settle ({allocated - credits})", field="lines",
+                                  value=str(allocated), rule="credits_within_allocations")
         if allocated > doc.amount:
             raise ValidationError(f"allocations {allocated} exceed the payment {doc.amount}",
                                   field="lines", value=str(allocated),
@@ -298,6 +308,9 @@ class SalesReturn(Handler):
         set_totals(doc)
         doc.party_balance_effect = -doc.gross_total
 
+    def check_cancel(self, ctx, doc):
+        refuse_if_allocated(doc)
+
     def post(self, ctx, doc):
         src = source_lines(ctx, [ln.source_line_id for ln in doc.lines], lock=True)
         book = StockBook(ctx.session, {(ln.item_id, doc.warehouse_id) for ln in doc.lines})
@@ -335,9 +348,23 @@ def _check_remaining(qty: Decimal, remaining: Decimal, field: str, done: str,
                               field=field, value=qty, rule=f"{done}_within_{basis}")
 
 
+def _check_sign(amount: Decimal, target: Document, credit_type: str, field: str) -> None:
+    """Invoices and bills take positive allocations; credit and debit notes negative ones
+    (the credit the payment uses up)."""
+    credit = target.doc_type == credit_type
+    if amount == 0 or (amount < 0) != credit:
+        raise ValidationError(
+            f"{field}: an allocation to {target.number} must be "
+            f"{'negative (the credit applied)' if credit else 'positive'}, got {amount}",
+            field=field, value=amount,
+            rule="negative_for_credit_note" if credit else "positive_for_invoice")
+
+
 def _check_open(amount: Decimal, target: Document, field: str) -> None:
-    open_amount = target.gross_total - target.paid_amount
-    if amount > open_amount:
+    """An allocation may settle at most what is open: the document's effect on the party
+    balance less what is allocated to it already (both negative for credit notes)."""
+    open_amount = target.party_balance_effect - target.paid_amount
+    if abs(amount) > abs(open_amount) or (amount < 0) != (open_amount < 0):
         raise ValidationError(f"{field}: {amount} exceeds the open amount {open_amount} of "
                               f"{target.number}", field=field, value=amount,
                               rule="allocation_within_open_amount")
