@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from tests.demo.conftest import STATS_RUN
 from transactional.db import make_engine
-from transactional.demo.config import make_config
+from transactional.demo.config import add_months, make_config
 from transactional.demo.engine import plan
 from transactional.demo.setup import reorder_policy
 
@@ -57,13 +57,19 @@ def expected_units(demand, days_filter, items=None) -> float:
     return float((demand.factor[rows][:, keep].sum(axis=1) * per_item[rows]).sum())
 
 
+def months_of(demand, month: int) -> int:
+    """How many of that calendar month the run covers (two Decembers in medium-like)."""
+    return len({(d.year, d.month) for d in demand.days if d.month == month})
+
+
 def test_yearly_seasonality_december_above_march(db, model):
     _, demand = model
     rows = demand_rows(db, regular_only=True)
-    dec = sum(q for d, *_, q in rows if d.month == 12) / 2  # two Decembers in the run
-    mar = sum(q for d, *_, q in rows if d.month == 3)
-    expected = expected_units(demand, lambda d: d.month == 12) / 2 / \
-        expected_units(demand, lambda d: d.month == 3)
+    n_dec, n_mar = months_of(demand, 12), months_of(demand, 3)
+    dec = sum(q for d, *_, q in rows if d.month == 12) / n_dec  # per December
+    mar = sum(q for d, *_, q in rows if d.month == 3) / n_mar
+    expected = expected_units(demand, lambda d: d.month == 12) / n_dec / \
+        (expected_units(demand, lambda d: d.month == 3) / n_mar)
     assert expected > 1.15  # the configured seasonality makes December the peak
     assert dec / mar == pytest.approx(expected, rel=0.2)
 
@@ -82,14 +88,19 @@ def test_category_trends_up_and_down(db, model):
                    if it.category.name == name and not it.intermittent}
             for name in ("Power tools", "Heating")}
     rows = demand_rows(db, regular_only=True)
+    # the first three months of the run against the same months a year later (Q4 2023
+    # against Q4 2024 in medium-like): the season cancels out, the trend remains
+    first = (CFG.start, add_months(CFG.start, 3))
+    later = (add_months(CFG.start, 12), add_months(CFG.start, 15))
     for name, trend_sign in (("Power tools", 1), ("Heating", -1)):
-        q4 = {y: sum(q for d, _, c, q in rows if c == name and d.year == y and d.month >= 10)
-              for y in (2023, 2024)}
-        measured = q4[2024] / q4[2023]
-        expected = expected_units(demand, lambda d: d.year == 2024 and d.month >= 10,
-                                  cats[name]) / expected_units(
-            demand, lambda d: d.year == 2023 and d.month >= 10, cats[name])
-        assert (expected - 1) * trend_sign > 0.1
+        units = [sum(q for d, _, c, q in rows if c == name and lo <= d < hi)
+                 for lo, hi in (first, later)]
+        measured = units[1] / units[0]
+        expected = expected_units(demand, lambda d: later[0] <= d < later[1], cats[name]) / \
+            expected_units(demand, lambda d: first[0] <= d < first[1], cats[name])
+        # the model's own expectation is clearly signed (launches and discontinuations
+        # in the category blur the configured yearly trend over a three-month window)
+        assert (expected - 1) * trend_sign > 0.05
         assert (measured - 1) * trend_sign > 0.05, (name, measured, expected)
         assert measured == pytest.approx(expected, rel=0.25)
 
