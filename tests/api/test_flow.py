@@ -63,10 +63,21 @@ def test_purchase_to_pay_and_order_to_cash(api):
         "lines": [{"source_line_id": so["lines"][0]["id"], "qty": "40"}]}, role="finance")
     inv = api.ok("POST", f"/sales-invoices/{inv['id']}/post", role="finance")
     assert inv["gross_total"] == "960.00"  # 800 + 20 % VAT
+    # 4 come back damaged: a credit note of 4 × 20.00 + 20 % VAT = 96.00, which the
+    # customer deducts from its payment: 960.00 − 96.00 = 864.00 (allocations +960, −96)
+    ret = api.ok("POST", "/sales-returns", {
+        "source_document_id": dn["id"],
+        "lines": [{"source_line_id": dn["lines"][0]["id"], "qty": "4"}]}, role="warehouse")
+    ret = api.ok("POST", f"/sales-returns/{ret['id']}/post", role="warehouse")
+    assert ret["gross_total"] == "96.00"
     cp = api.ok("POST", "/customer-payments", {
-        "customer_id": c.customer, "amount": "960.00",
-        "lines": [{"allocated_document_id": inv["id"], "amount": "960.00"}]}, role="finance")
+        "customer_id": c.customer, "amount": "864.00",
+        "lines": [{"allocated_document_id": inv["id"], "amount": "960.00"},
+                  {"allocated_document_id": ret["id"], "amount": "-96.00"}]},
+        role="finance")
     api.ok("POST", f"/customer-payments/{cp['id']}/post", role="finance")
+    assert api.ok("GET", f"/sales-returns/{ret['id']}", role="finance")["paid_amount"] == \
+        "-96.00"
 
     # read models: the stock ledger, the journal of the delivery, the trial balance
     ledger = api.ok("GET", f"/stock/ledger?document_id={dn['id']}", role="warehouse")["items"]
@@ -79,9 +90,10 @@ def test_purchase_to_pay_and_order_to_cash(api):
     tb = api.ok("GET", "/reports/trial-balance?as_of=2026-12-31", role="manager")
     assert tb["balanced"] and tb["total_debit"] == tb["total_credit"]
     by_code = {a["code"]: D(a["balance"]) for a in tb["accounts"]}
-    # 1200 holds what was received (2,120) less what left (400); AR and AP are settled
-    assert by_code["1200"] == D("1720.00")
+    # 1200 holds what was received (2,120) less what left (400) plus the 4 back at 10.00;
+    # AR (invoice less credit note less payment) and AP are settled
+    assert by_code["1200"] == D("1760.00")
     assert by_code.get("1100", D(0)) == 0 and by_code.get("2000", D(0)) == 0
-    assert by_code["1000"] == D("960.00") - D("1260.00")
+    assert by_code["1000"] == D("864.00") - D("1260.00")
     with session_scope(api.url) as s:
         assert {k: v for k, v in run_checks(s).items() if v} == {}
