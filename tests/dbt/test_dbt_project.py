@@ -15,7 +15,7 @@ FEB_END = dt.date(2026, 2, 28)
 def test_dbt_build_runs_every_model_and_test(warehouse):
     run = warehouse.build
     assert set(run.statuses) <= {"success", "pass", "no-op"}, run.statuses  # no-op: exposures
-    assert run.count("model") == 60 and run.count("seed") == 9
+    assert run.count("model") == 61 and run.count("seed") == 9
     assert run.count("unit_test", "pass") == 8
     assert run.count("test", "pass") >= 550  # generic + 8 reconciliation tests
 

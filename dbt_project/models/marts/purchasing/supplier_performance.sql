@@ -44,17 +44,11 @@ quality as (
 
 fill as (
     select
-        orders.supplier_id,
-        sum(lines.qty) as ordered_qty,
-        sum(lines.received_qty) as received_qty
-    from {{ ref('stg_oltp__document') }} as orders
-    inner join {{ ref('stg_oltp__document_line') }} as lines
-        on orders.document_id = lines.document_id
-    cross join {{ ref('int_reporting_period') }} as period
-    where orders.doc_type = 'purchase_order'
-      and orders.status = 'approved'
-      and coalesce(orders.expected_date, orders.doc_date) <= period.as_of_date
-    group by orders.supplier_id
+        supplier_id,
+        sum(ordered_qty) as ordered_qty,
+        sum(received_qty) as received_qty
+    from {{ ref('int_purchase_order_lines_due') }}
+    group by supplier_id
 )
 
 select
