@@ -53,14 +53,15 @@ def decisions(url: str | None = None, limit: int = 5000) -> pd.DataFrame:
     with session_scope(url or database_url()) as session:
         rows = session.execute(
             select(PlannerDecision.decided_at, PlannerDecision.decided_by, Document.number,
-                   PlannerDecision.document_id, PlannerDecision.document_line_id,
+                   Item.sku, PlannerDecision.document_id, PlannerDecision.document_line_id,
                    PlannerDecision.planning_run_id, PlannerDecision.action,
                    PlannerDecision.suggested_qty, PlannerDecision.final_qty,
                    PlannerDecision.reason)
             .join(Document, Document.id == PlannerDecision.document_id)
+            .outerjoin(Item, Item.id == PlannerDecision.item_id)
             .order_by(PlannerDecision.id.desc()).limit(limit)).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=[
-        "decided_at", "decided_by", "number", "document_id", "document_line_id",
+        "decided_at", "decided_by", "number", "sku", "document_id", "document_line_id",
         "planning_run_id", "action", "suggested_qty", "final_qty", "reason"])
 
 

@@ -194,8 +194,8 @@ def planner_decisions(oltp_url: str | None) -> tuple[pd.DataFrame, pd.DataFrame]
     session = session_factory(oltp_url or database_url())()
     try:
         rows = session.execute(select(PlannerDecision)).scalars().all()
-        cols = ["id", "document_id", "document_line_id", "planning_run_id", "action",
-                "suggested_qty", "final_qty", "reason", "decided_by", "decided_at"]
+        cols = ["id", "document_id", "document_line_id", "item_id", "planning_run_id",
+                "action", "suggested_qty", "final_qty", "reason", "decided_by", "decided_at"]
         frame = pd.DataFrame([{c: getattr(r, c) for c in cols} for r in rows], columns=cols)
     finally:
         session.close()

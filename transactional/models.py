@@ -254,6 +254,8 @@ class PlannerDecision(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
     document_line_id: Mapped[int | None] = mapped_column(ForeignKey("document_line.id"))
+    # the item decided on: an edit rewrites the draft's lines, and a dropped line is gone
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
     planning_run_id: Mapped[str | None] = mapped_column(String(40))
     action: Mapped[str] = mapped_column(String(20))
     suggested_qty: Mapped[Decimal | None] = mapped_column(Qty)

@@ -35,3 +35,32 @@ def test_models_and_migrations_agree(sqlite_url):
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_0002_names_the_item_of_earlier_decisions(db_url):
+    """A database at 0001 with a planner decision on a line: upgrading gives the decision
+    that line's item; downgrading drops the column again."""
+    from sqlalchemy import text
+
+    from tests.core.company import build_company
+    command.downgrade(alembic_config(db_url), "0001")
+    co = build_company(db_url)
+    po = co.draft("purchase_order", {"supplier_id": co.supplier, "warehouse_id": co.wh,
+                                     "lines": [{"item_id": co.item2, "qty": "12",
+                                                "unit_price": "30.00"}]})
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO planner_decision (document_id, document_line_id, action, "
+            "suggested_qty, final_qty, decided_by, decided_at) VALUES "
+            "(:d, :l, 'approve', 12, 12, 'planner', '2026-01-05 12:00:00'), "
+            "(:d, NULL, 'edit', 12, 10, 'planner', '2026-01-05 12:00:00')"),
+            {"d": po.id, "l": po.lines[0].id})
+    upgrade(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT document_line_id, item_id FROM planner_decision "
+                                 "ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [(po.lines[0].id, co.item2), (None, None)]
+    command.downgrade(alembic_config(db_url), "0001")
+    assert "item_id" not in {c["name"] for c in inspect(engine).get_columns("planner_decision")}
+    engine.dispose()

@@ -103,9 +103,45 @@ def test_planner_edit_approve_reject_are_kept(db_url):
     write_back(sugg, db_url, "run-3", today=DAY0)
     assert _planning_pos(db_url) == touched
     session = session_factory(db_url)()
-    actions = sorted(session.execute(select(PlannerDecision.action)).scalars())
+    decisions = session.execute(select(
+        PlannerDecision.action, PlannerDecision.document_id, PlannerDecision.item_id,
+        PlannerDecision.suggested_qty, PlannerDecision.final_qty)
+        .order_by(PlannerDecision.action)).all()
+    edited_line = session.get(Document, s1_main).lines[0]
+    edit_line_id = session.execute(select(PlannerDecision.document_line_id).where(
+        PlannerDecision.action == "edit")).scalar_one()
     session.close()
-    assert actions == ["approve", "edit", "reject"]
+    # one row per line decided on, naming the item: S1 × MAIN's first line 40 → 55,
+    # S2 × MAIN's only line approved as suggested, S1 × NORTH's rejected (0)
+    assert [(a, d, i, q0, q1) for a, d, i, q0, q1 in decisions] == [
+        ("approve", s2_main, item3, D("100"), D("100")),
+        ("edit", s1_main, co.item, D("40"), D("55")),
+        ("reject", s1_north, co.item, D("8"), D("0"))]
+    assert edit_line_id == edited_line.id  # the rewritten line, not the one it replaced
+
+
+def test_planner_drops_a_line_and_the_decision_names_its_item(db_url):
+    co, item3, sup2 = _company(db_url)
+    write_back(_suggestions(co, item3, sup2), db_url, "run-1", today=DAY0)
+    s1_main = _planning_pos(db_url)[0][0]
+    session = session_factory(db_url)()
+    first, second = [ln.id for ln in session.get(Document, s1_main).lines]
+    session.close()
+    co.run(edit_purchase_order_quantities, s1_main, {first: D("45"), second: D("0")},
+           role="planner")
+    session = session_factory(db_url)()
+    doc = session.get(Document, s1_main)
+    kept = [(ln.item_id, ln.qty) for ln in doc.lines]
+    rows = session.execute(select(
+        PlannerDecision.document_line_id, PlannerDecision.item_id,
+        PlannerDecision.suggested_qty, PlannerDecision.final_qty)
+        .order_by(PlannerDecision.id)).all()
+    new_first = doc.lines[0].id
+    session.close()
+    assert kept == [(co.item, D("45"))]
+    # the kept line points at its new id; the dropped line has no line any more
+    assert [tuple(r) for r in rows] == [(new_first, co.item, D("40"), D("45")),
+                                        (None, co.item2, D("12"), D("0"))]
 
 
 def test_decisions_before_the_snapshot_no_longer_block(db_url):

@@ -6,29 +6,28 @@ from __future__ import annotations
 from decimal import Decimal
 
 from transactional.errors import Conflict, ValidationError
-from transactional.models import Document, PlannerDecision
+from transactional.models import Document, DocumentLine, PlannerDecision
 from transactional.services.base import Context, audit, summary, touch
 from transactional.services.documents import lock_document, post_document, update_draft
+from transactional.services.handler import qty_field
 
 
 def _decide(ctx: Context, doc: Document, action: str, reason: str | None = None,
-            line_changes: dict[int, tuple[Decimal, Decimal]] | None = None) -> None:
+            changes: list[tuple[int | None, int, Decimal, Decimal]] | None = None) -> None:
+    """Record a planner's decision on a planning draft: one row per line (approve,
+    reject) or per changed line (edit: line id or None when dropped, item, old and new
+    quantity)."""
     if doc.origin != "planning":
         return
     now = ctx.now()
-    if line_changes:
-        for line_id, (old, new) in line_changes.items():
-            ctx.session.add(PlannerDecision(
-                document_id=doc.id, document_line_id=line_id,
-                planning_run_id=doc.planning_run_id, action=action, suggested_qty=old,
-                final_qty=new, reason=reason, decided_by=ctx.username, decided_at=now))
-    else:
-        for ln in doc.lines:
-            ctx.session.add(PlannerDecision(
-                document_id=doc.id, document_line_id=ln.id,
-                planning_run_id=doc.planning_run_id, action=action, suggested_qty=ln.qty,
-                final_qty=Decimal(0) if action == "reject" else ln.qty, reason=reason,
-                decided_by=ctx.username, decided_at=now))
+    if changes is None:
+        changes = [(ln.id, ln.item_id, ln.qty, Decimal(0) if action == "reject" else ln.qty)
+                   for ln in doc.lines]
+    for line_id, item_id, suggested, final in changes:
+        ctx.session.add(PlannerDecision(
+            document_id=doc.id, document_line_id=line_id, item_id=item_id,
+            planning_run_id=doc.planning_run_id, action=action, suggested_qty=suggested,
+            final_qty=final, reason=reason, decided_by=ctx.username, decided_at=now))
 
 
 def approve_purchase_order(ctx: Context, doc_id: int) -> Document:
@@ -64,21 +63,27 @@ def edit_purchase_order_quantities(ctx: Context, doc_id: int,
     if doc.status != "draft":
         raise Conflict(f"cannot edit {doc.number}: it is {doc.status}, must be draft",
                        field="status", value=doc.status, rule="draft_to_update")
-    old = {ln.id: ln.qty for ln in doc.lines}
-    unknown = [k for k in quantities if k not in old]
+    known = {ln.id for ln in doc.lines}
+    unknown = [k for k in quantities if k not in known]
     if unknown:
         raise ValidationError(f"line {unknown[0]} is not a line of {doc.number}",
                               field="quantities", value=unknown[0], rule="line_of_document")
-    lines = [{"item_id": ln.item_id, "unit_price": ln.unit_price,
-              "qty": quantities.get(ln.id, ln.qty)} for ln in doc.lines
-             if Decimal(str(quantities.get(ln.id, ln.qty))) != 0]
-    changes = {lid: (old[lid], Decimal(str(q))) for lid, q in quantities.items()
-               if Decimal(str(q)) != old[lid]}
-    doc = update_draft(ctx, doc.id, {"lines": lines}, "purchase_order")
-    if changes:
-        # line ids change on rewrite: record the decision against the document
-        _decide(ctx, doc, "edit", None, {None: (sum(o for o, _ in changes.values()),
-                                                sum(n for _, n in changes.values()))})
+    new_qty = {ln.id: qty_field(quantities.get(ln.id, ln.qty), f"quantities[{ln.id}]",
+                                allow_zero=True) for ln in doc.lines}
+    # (old line id, item, suggested, final) of every line, in line order
+    before = [(ln.id, ln.item_id, ln.qty, new_qty[ln.id]) for ln in doc.lines]
+    kept = [b for b in before if b[3] != 0]
+    doc = update_draft(ctx, doc.id, {"lines": [
+        {"item_id": item, "unit_price": old_line.unit_price, "qty": final}
+        for (line_id, item, _, final), old_line in
+        zip(kept, [ctx.session.get(DocumentLine, b[0]) for b in kept], strict=True)]},
+        "purchase_order")
+    edited = [b for b in before if b[3] != b[2]]
+    if edited:
+        # the rewrite gives the kept lines new ids, in the same order
+        new_id = {b[0]: ln.id for b, ln in zip(kept, doc.lines, strict=True)}
+        _decide(ctx, doc, "edit", None, [(new_id.get(line_id), item, suggested, final)
+                                          for line_id, item, suggested, final in edited])
     return doc
 
 

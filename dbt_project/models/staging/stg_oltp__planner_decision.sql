@@ -7,6 +7,7 @@ renamed as (
         cast(id as integer) as planner_decision_id,
         cast(document_id as integer) as document_id,
         cast(document_line_id as integer) as document_line_id,
+        cast(item_id as integer) as item_id,
         cast(planning_run_id as text) as planning_run_id,
         cast(action as text) as action,
         {{ as_qty('suggested_qty') }} as suggested_qty,
