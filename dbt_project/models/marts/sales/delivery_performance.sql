@@ -36,29 +36,60 @@ delivered_lines as (
     inner join lines on deliveries.document_id = lines.document_id
 ),
 
-order_line_progress as (
-    -- for each delivery × line of its order: how much of the line was delivered by then
+delivery_seq as (
+    -- the deliveries of each order in shipping order (the same day: by id)
     select
-        deliveries.document_id as delivery_id,
-        order_lines.document_line_id as order_line_id,
-        order_lines.qty as ordered_qty,
-        coalesce(sum(earlier.qty), 0) as delivered_to_date
+        document_id as delivery_id,
+        source_document_id as order_id,
+        row_number() over (partition by source_document_id
+                           order by doc_date, document_id) as seq
     from deliveries
-    inner join order_lines on deliveries.source_document_id = order_lines.document_id
-    left join delivered_lines as earlier
-        on order_lines.document_line_id = earlier.order_line_id
-        and (earlier.ship_date < deliveries.doc_date
-             or (earlier.ship_date = deliveries.doc_date
-                 and earlier.delivery_id <= deliveries.document_id))
-    group by deliveries.document_id, order_lines.document_line_id, order_lines.qty
+),
+
+line_progress as (
+    -- running delivered quantity of each order line, delivery by delivery
+    select
+        delivered_lines.order_line_id,
+        delivery_seq.seq,
+        sum(delivered_lines.qty) over (
+            partition by delivered_lines.order_line_id order by delivery_seq.seq
+            rows between unbounded preceding and current row) as delivered_to_date
+    from delivered_lines
+    inner join delivery_seq on delivered_lines.delivery_id = delivery_seq.delivery_id
+),
+
+line_done as (
+    -- each order line: the delivery that completed it (0 when nothing was ordered, only
+    -- lost demand; none while it is short)
+    select
+        order_lines.document_id as order_id,
+        case
+            when order_lines.qty <= 0 then 0
+            else min(case when line_progress.delivered_to_date >= order_lines.qty
+                          then line_progress.seq end)
+        end as done_seq
+    from order_lines
+    left join line_progress on order_lines.document_line_id = line_progress.order_line_id
+    group by order_lines.document_id, order_lines.document_line_id, order_lines.qty
+),
+
+order_done as (
+    -- the delivery after which every line of the order was in full
+    select
+        order_id,
+        case when count(*) = count(done_seq) then max(done_seq) end as done_seq
+    from line_done
+    group by order_id
 ),
 
 in_full as (
+    -- linear in the deliveries: an as-of join of every delivery with every earlier one
+    -- of the same order line took minutes on the large demo
     select
-        delivery_id,
-        min(case when delivered_to_date >= ordered_qty then 1 else 0 end) = 1 as in_full
-    from order_line_progress
-    group by delivery_id
+        delivery_seq.delivery_id,
+        coalesce(delivery_seq.seq >= order_done.done_seq, false) as in_full
+    from delivery_seq
+    left join order_done on delivery_seq.order_id = order_done.order_id
 ),
 
 totals as (
