@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from transactional.errors import Conflict, ValidationError
-from transactional.models import Document, DocumentLine, PlannerDecision
+from transactional.models import Document, PlannerDecision
 from transactional.services.base import Context, audit, summary, touch
 from transactional.services.documents import lock_document, post_document, update_draft
 from transactional.services.handler import qty_field
@@ -70,20 +70,18 @@ def edit_purchase_order_quantities(ctx: Context, doc_id: int,
                               field="quantities", value=unknown[0], rule="line_of_document")
     new_qty = {ln.id: qty_field(quantities.get(ln.id, ln.qty), f"quantities[{ln.id}]",
                                 allow_zero=True) for ln in doc.lines}
-    # (old line id, item, suggested, final) of every line, in line order
-    before = [(ln.id, ln.item_id, ln.qty, new_qty[ln.id]) for ln in doc.lines]
-    kept = [b for b in before if b[3] != 0]
+    # (old line id, item, unit price, suggested, final) of every line, in line order
+    before = [(ln.id, ln.item_id, ln.unit_price, ln.qty, new_qty[ln.id]) for ln in doc.lines]
+    kept = [b for b in before if b[4] != 0]
     doc = update_draft(ctx, doc.id, {"lines": [
-        {"item_id": item, "unit_price": old_line.unit_price, "qty": final}
-        for (line_id, item, _, final), old_line in
-        zip(kept, [ctx.session.get(DocumentLine, b[0]) for b in kept], strict=True)]},
-        "purchase_order")
-    edited = [b for b in before if b[3] != b[2]]
+        {"item_id": item, "unit_price": price, "qty": final}
+        for _, item, price, _, final in kept]}, "purchase_order")
+    edited = [b for b in before if b[4] != b[3]]
     if edited:
         # the rewrite gives the kept lines new ids, in the same order
         new_id = {b[0]: ln.id for b, ln in zip(kept, doc.lines, strict=True)}
         _decide(ctx, doc, "edit", None, [(new_id.get(line_id), item, suggested, final)
-                                          for line_id, item, suggested, final in edited])
+                                          for line_id, item, _, suggested, final in edited])
     return doc
 
 
