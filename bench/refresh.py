@@ -1,7 +1,6 @@
 """Benchmark the warehouse refresh: full and incremental, step by step, beside the floor.
 
     .venv/bin/python bench/refresh.py [--oltp-url URL] [--scale small|medium|large]
-        [--no-dagster] [--keep-warehouse PATH]
 
 Without --oltp-url it uses data/demo-<scale>.sqlite (large if present, else medium,
 else it generates the scale asked for, default small). A SQLite OLTP is copied to a
@@ -161,9 +160,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--oltp-url")
     ap.add_argument("--scale", default="small", choices=["small", "medium", "large"])
     ap.add_argument("--no-dagster", action="store_true", help="skip the Dagster job timings")
-    ap.add_argument("--keep-warehouse", type=Path,
-                    help="copy the last published warehouse here (for bench/forecast.py and "
-                         "bench/dashboard.py on the same data)")
     args = ap.parse_args(argv)
     scratch = Path(tempfile.mkdtemp(prefix="qm-bench-"))
     try:
@@ -195,10 +191,6 @@ def main(argv: list[str] | None = None) -> int:
         say(f"extract: {full['rows']:.0f} rows in {full['extract']:.1f} s = "
             f"{full['rows'] / full['extract']:,.0f} rows/s (full); "
             f"{inc['rows']:.0f} rows in {inc['extract']:.1f} s (incremental)")
-        if args.keep_warehouse:
-            args.keep_warehouse.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(warehouse, args.keep_warehouse)
-            say(f"bench: warehouse kept at {args.keep_warehouse}")
         say(f"bench refresh: full {tot_f:.1f} s, incremental {tot_i:.1f} s "
             f"({full['models']:.0f} models, {full['tests']:.0f} tests) vs floor "
             f"{floor_s:.2f} s")
