@@ -39,7 +39,7 @@ from sqlalchemy.pool import NullPool
 from transactional.models import Base
 
 MASTER_TABLES = ("account", "item", "warehouse", "customer", "supplier", "supplier_item",
-                 "carrier", "app_user", "stock_balance")
+                 "reorder_rule", "carrier", "app_user", "stock_balance")
 APPEND_ONLY_TABLES = ("stock_ledger", "journal_entry", "journal_line", "audit_log",
                       "planner_decision")
 CHANGED_TABLES = ("document", "document_line")

@@ -35,7 +35,7 @@ MAX_BYTES = 20 * 1024 * 1024
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "items": (("sku", "name", "category"),
               ("unit", "pack_size", "moq", "vat_rate", "list_price", "active", "launched_on",
-               "discontinued_on")),
+               "discontinued_on", "supply_mode")),
     "customers": (("code", "name"), ("region", "credit_limit", "payment_terms_days", "active")),
     "suppliers": (("code", "name"), ("payment_terms_days", "default_lead_time_days", "active")),
     "supplier-items": (("supplier_code", "item_sku", "price", "lead_time_days"),

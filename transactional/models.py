@@ -72,6 +72,13 @@ class Item(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     launched_on: Mapped[dt.date | None] = mapped_column(Date)
     discontinued_on: Mapped[dt.date | None] = mapped_column(Date)
+    # make_to_stock: kept in stock and replenished; make_to_order: bought or made against
+    # a customer order, no stock target (SUPPLY_MODES)
+    supply_mode: Mapped[str] = mapped_column(String(20), default="make_to_stock",
+                                             server_default="make_to_stock")
+
+
+SUPPLY_MODES = ("make_to_stock", "make_to_order")
 
 
 class Warehouse(Base):
@@ -115,6 +122,21 @@ class SupplierItem(Base):
     lead_time_days: Mapped[int] = mapped_column(Integer)
     moq: Mapped[Decimal] = mapped_column(Qty, default=Decimal(0))
     pack_size: Mapped[Decimal] = mapped_column(Qty, default=Decimal(1))
+
+
+class ReorderRule(Base):
+    """The reorder rule of an item in a warehouse (a min/max-style order point): when the
+    position (on hand + on order + in transit − committed) is at or below reorder_level,
+    order multiples of reorder_qty until it rises above the level."""
+
+    __tablename__ = "reorder_rule"
+    __table_args__ = (UniqueConstraint("item_id", "warehouse_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id"))
+    reorder_level: Mapped[Decimal] = mapped_column(Qty)
+    reorder_qty: Mapped[Decimal] = mapped_column(Qty)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Carrier(Base):

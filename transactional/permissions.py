@@ -11,8 +11,8 @@ DOCUMENT_TYPES = ("sales_order", "delivery", "sales_invoice", "customer_payment"
                   "sales_return", "purchase_order", "goods_receipt", "supplier_bill",
                   "supplier_payment", "purchase_return", "stock_transfer", "stock_count",
                   "journal_entry", "period_close")
-MASTER_DATA = ("item", "warehouse", "customer", "supplier", "supplier_item", "carrier",
-               "account", "user")
+MASTER_DATA = ("item", "warehouse", "customer", "supplier", "supplier_item", "reorder_rule",
+               "carrier", "account", "user")
 # imports need what entering the rows by hand needs (item:create, stock_count:post…):
 # there is no separate import right
 REPORTS = ("stock", "journal", "audit", "planning")
@@ -39,6 +39,7 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "purchase_return": {"create", "update", "delete"},
         "supplier": {"create", "update"},
         "supplier_item": {"create", "update"},
+        "reorder_rule": {"create", "update"},
         "item": {"create", "update"},
         "stock": {"read"}, "planning": {"read"},
     },

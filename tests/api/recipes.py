@@ -25,6 +25,7 @@ class Recipes:
         # plenty of stock of both items in the main warehouse
         c.purchase([(c.item, "100000", "10.00"), (c.item2, "100000", "20.00")])
         self.supplier_item = self.master_row("supplier_item")
+        self.reorder_rule = self.master_row("reorder_rule")
 
     def unique(self) -> int:
         self.n += 1
@@ -103,6 +104,10 @@ class Recipes:
             item = self.master_row("item")
             return {"supplier_id": self.c.supplier, "item_id": item, "price": "4.20",
                     "lead_time_days": 5}
+        if kind == "reorder_rule":  # one rule per item and warehouse: a new item each time
+            item = self.master_row("item")
+            return {"item_id": item, "warehouse_id": self.c.wh, "reorder_level": "20",
+                    "reorder_qty": "48"}
         if kind == "account":
             return {"code": f"69{n:02d}", "name": f"Expense {n}", "account_type": "expense"}
         return {"code": f"{kind[:3].upper()}-{n}", "name": f"{kind} {n}"}
@@ -115,6 +120,7 @@ class Recipes:
         c = self.c
         return {"item": c.item, "warehouse": c.wh, "customer": c.customer,
                 "supplier": c.supplier, "supplier_item": self.supplier_item,
+                "reorder_rule": self.reorder_rule,
                 "carrier": c.carrier, "account": "6130"}[kind]
 
     # ------------------------------------------------------------ imports
@@ -160,8 +166,9 @@ class Recipes:
             concrete = f"/{resource}/{self.master_key(kind)}"
             if method == "GET":
                 return {"path": concrete}
-            change = {"price": "4.30"} if kind == "supplier_item" else \
-                {"name": f"renamed {self.unique()}"}
+            change = {"supplier_item": {"price": "4.30"},
+                      "reorder_rule": {"reorder_level": str(self.unique())}}.get(
+                kind, {"name": f"renamed {self.unique()}"})
             return {"path": concrete, "json": change}
         doc_type = DOC_BY_PATH[resource]
         if len(parts) == 1:

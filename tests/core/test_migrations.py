@@ -43,11 +43,11 @@ def test_0002_names_the_item_of_earlier_decisions(db_url):
     from sqlalchemy import text
 
     from tests.core.company import build_company
-    command.downgrade(alembic_config(db_url), "0001")
-    co = build_company(db_url)
+    co = build_company(db_url)  # with today's models, then back to 0001 (rows kept)
     po = co.draft("purchase_order", {"supplier_id": co.supplier, "warehouse_id": co.wh,
                                      "lines": [{"item_id": co.item2, "qty": "12",
                                                 "unit_price": "30.00"}]})
+    command.downgrade(alembic_config(db_url), "0001")
     engine = make_engine(db_url)
     with engine.begin() as conn:
         conn.execute(text(
@@ -63,4 +63,29 @@ def test_0002_names_the_item_of_earlier_decisions(db_url):
     assert [tuple(r) for r in rows] == [(po.lines[0].id, co.item2), (None, None)]
     command.downgrade(alembic_config(db_url), "0001")
     assert "item_id" not in {c["name"] for c in inspect(engine).get_columns("planner_decision")}
+    engine.dispose()
+
+
+def test_0003_reorder_rules_and_supply_mode_on_a_database_with_history(db_url):
+    """Items and documents at 0002: upgrading gives every item make_to_stock and an empty
+    reorder_rule table; downgrading (with rules stored) removes both and keeps the rest."""
+    from sqlalchemy import text
+
+    from tests.core.company import build_company
+    from transactional.services import create_master
+    co = build_company(db_url)
+    co.purchase([(co.item, "10", "5.00")])
+    co.run(lambda ctx: create_master(ctx, "reorder_rule", {
+        "item_id": co.item, "warehouse_id": co.wh, "reorder_level": "5",
+        "reorder_qty": "10"}))
+    command.downgrade(alembic_config(db_url), "0002")
+    engine = make_engine(db_url)
+    assert "reorder_rule" not in inspect(engine).get_table_names()
+    assert "supply_mode" not in {c["name"] for c in inspect(engine).get_columns("item")}
+    upgrade(db_url)
+    with engine.connect() as conn:
+        modes = conn.execute(text("SELECT supply_mode, count(*) FROM item GROUP BY 1")).all()
+        rules = conn.execute(text("SELECT count(*) FROM reorder_rule")).scalar_one()
+        lines = conn.execute(text("SELECT count(*) FROM document_line")).scalar_one()
+    assert [tuple(r) for r in modes] == [("make_to_stock", 2)] and rules == 0 and lines == 2
     engine.dispose()

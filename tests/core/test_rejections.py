@@ -2,8 +2,10 @@
 and the database is unchanged, row for row, in every table."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from tests.core.company import DAY0, build_company
 from tests.core.snapshot import snapshot
@@ -194,3 +196,51 @@ def test_master_data_validation(c):
     rejected(c, ValidationError, lambda ctx: create_master(ctx, "supplier_item", {
         "supplier_id": c.supplier, "item_id": 999, "price": "1", "lead_time_days": 3}),
         field="item_id", rule="must_exist")
+
+
+def test_reorder_rule_and_supply_mode_validation(c):
+    rule = {"item_id": c.item, "warehouse_id": c.wh, "reorder_level": "10",
+            "reorder_qty": "24"}
+    err = rejected(c, ValidationError, lambda ctx: create_master(ctx, "reorder_rule", {
+        **rule, "reorder_level": "-1"}), field="reorder_level", rule="not_negative")
+    assert "-1" in err.message
+    rejected(c, ValidationError, lambda ctx: create_master(ctx, "reorder_rule", {
+        **rule, "reorder_qty": "0"}), field="reorder_qty", rule="greater_than_zero")
+    rejected(c, ValidationError, lambda ctx: create_master(ctx, "reorder_rule", {
+        **rule, "item_id": 999}), field="item_id", rule="must_exist")
+    rejected(c, ValidationError, lambda ctx: create_master(ctx, "reorder_rule", {
+        **rule, "warehouse_id": 999}), field="warehouse_id", rule="must_exist")
+    rejected(c, ValidationError, lambda ctx: create_master(ctx, "reorder_rule", {
+        k: v for k, v in rule.items() if k != "reorder_qty"}), field="reorder_qty",
+        rule="required")
+    transit = c.run(lambda ctx: ctx.session.execute(text(
+        "select id from warehouse where is_transit")).scalar_one())
+    rejected(c, ValidationError, lambda ctx: create_master(ctx, "reorder_rule", {
+        **rule, "warehouse_id": transit}), field="warehouse_id", rule="not_transit")
+    # purchasing keeps reorder rules (as items and supplier terms); sales may not
+    rejected(c, PermissionDenied, lambda ctx: create_master(ctx, "reorder_rule", rule),
+             role="sales")
+    created = c.run(lambda ctx: create_master(ctx, "reorder_rule", rule), role="purchasing")
+    err = rejected(c, Conflict, lambda ctx: create_master(ctx, "reorder_rule", {
+        **rule, "reorder_level": "5"}), field="warehouse_id", rule="unique_item_warehouse")
+    assert str(created.id) in err.message
+    rejected(c, ValidationError, lambda ctx: update_master(ctx, "reorder_rule", created.id, {
+        "reorder_qty": "-2"}), field="reorder_qty", rule="greater_than_zero")
+    # another warehouse is another rule; a change keeps the item and warehouse
+    c.run(lambda ctx: create_master(ctx, "reorder_rule", {**rule, "warehouse_id": c.wh2}))
+    changed = c.run(lambda ctx: update_master(ctx, "reorder_rule", created.id, {
+        "reorder_level": "0", "reorder_qty": "12.5", "active": False, "warehouse_id": c.wh2}))
+    assert (changed.warehouse_id, changed.reorder_level, changed.reorder_qty,
+            changed.active) == (c.wh, 0, Decimal("12.5"), False)
+
+    err = rejected(c, ValidationError, lambda ctx: create_master(ctx, "item", {
+        "sku": "N-2", "name": "n", "category": "x", "supply_mode": "just_in_time"}),
+        field="supply_mode", rule="one_of")
+    assert "just_in_time" in err.message and "make_to_order" in err.message
+    rejected(c, ValidationError, lambda ctx: update_master(ctx, "item", c.item, {
+        "supply_mode": "MTO"}), field="supply_mode", rule="one_of")
+    item = c.run(lambda ctx: create_master(ctx, "item", {
+        "sku": "N-3", "name": "n", "category": "x", "supply_mode": "make_to_order"}))
+    assert item.supply_mode == "make_to_order"
+    assert c.run(lambda ctx: create_master(ctx, "item", {
+        "sku": "N-4", "name": "n", "category": "x"})).supply_mode == "make_to_stock"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from tests.core.company import Company, build_company
 from transactional.db import session_scope
-from transactional.services import create_master
+from transactional.services import create_master, update_master
 from transactional.services.base import Context
 
 D = dt.date
@@ -43,6 +43,13 @@ def build_golden(url: str) -> Golden:
         s2 = create_master(ctx, "supplier", {"code": "S2", "name": "Gadget Works",
                                              "payment_terms_days": 30,
                                              "default_lead_time_days": 7}).id
+        # widgets are kept in stock at MAIN by a reorder rule; gadgets are made to order
+        create_master(ctx, "reorder_rule", {"item_id": c.item, "warehouse_id": c.wh,
+                                            "reorder_level": "40", "reorder_qty": "100"})
+        create_master(ctx, "reorder_rule", {"item_id": c.item, "warehouse_id": c.wh2,
+                                            "reorder_level": "0", "reorder_qty": "10",
+                                            "active": False})
+        update_master(ctx, "item", c.item2, {"supply_mode": "make_to_order"})
     docs: dict[str, int] = {}
 
     def post(key, doc_type, data, day):

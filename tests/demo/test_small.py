@@ -146,3 +146,36 @@ def test_demo_users_one_per_role(s):
         assert users[username] == username
         assert authenticate(s, username, password) is not None
     assert authenticate(s, "planner", "planner") is None
+
+
+def test_the_naive_reorder_rule_is_stored_as_data(s):
+    """Every item the demo created has a reorder rule per real warehouse with exactly the
+    level and quantity of the generator's naive policy, and every purchase order line is
+    a whole number of its stored rule's quantity (the review read the stored rules)."""
+    from tests.conftest import SMALL_DEMO
+    from transactional.demo.config import make_config
+    from transactional.demo.engine import plan
+    from transactional.demo.setup import reorder_policy
+    from transactional.models import Item, ReorderRule, Warehouse
+    world, demand, _ = plan(make_config(**SMALL_DEMO))
+    level, qty = reorder_policy(world, demand)
+    item = {it.sku: it.idx for it in world.items}
+    wh = {w.code: w.idx for w in world.warehouses}
+    rules = s.execute(select(Item.sku, Warehouse.code, ReorderRule.reorder_level,
+                             ReorderRule.reorder_qty, ReorderRule.active)
+                      .join(Item, Item.id == ReorderRule.item_id)
+                      .join(Warehouse, Warehouse.id == ReorderRule.warehouse_id)).all()
+    created = set(s.execute(select(Item.sku)).scalars())
+    assert {(sku, code) for sku, code, *_ in rules} == {
+        (sku, code) for sku in created for code in wh}
+    assert all((Decimal(lv), Decimal(q), active) == (
+        int(level[item[sku], wh[code]]), int(qty[item[sku], wh[code]]), True)
+        for sku, code, lv, q, active in rules)
+    stored = {(sku, code): Decimal(q) for sku, code, _, q, _ in rules}
+    lines = s.execute(select(Item.sku, Warehouse.code, DocumentLine.qty)
+                      .join(Document, Document.id == DocumentLine.document_id)
+                      .join(Item, Item.id == DocumentLine.item_id)
+                      .join(Warehouse, Warehouse.id == Document.warehouse_id)
+                      .where(Document.doc_type == "purchase_order")).all()
+    assert lines and all(Decimal(q) % stored[(sku, code)] == 0 for sku, code, q in lines)
+    assert set(s.execute(select(Item.supply_mode)).scalars()) == {"make_to_stock"}

@@ -25,6 +25,7 @@ Num = Annotated[Decimal, Field(description="a decimal number; send it as a strin
 UtcDateTime = Annotated[dt.datetime, AfterValidator(
     lambda v: v if v.tzinfo else v.replace(tzinfo=dt.UTC))]
 NO_NUL = r"^[^\x00]*$"
+SupplyMode = Literal["make_to_stock", "make_to_order"]  # models.SUPPLY_MODES
 Text = Annotated[str, StringConstraints(max_length=10_000, pattern=NO_NUL)]
 
 
@@ -298,6 +299,9 @@ class ItemIn(Input):
     active: bool | None = None
     launched_on: dt.date | None = None
     discontinued_on: dt.date | None = None
+    supply_mode: SupplyMode | None = Field(
+        None, description="make_to_stock (default: kept in stock, replenished by its "
+                          "reorder rules) or make_to_order (bought against customer orders)")
 
 
 class ItemOut(Output):
@@ -313,6 +317,7 @@ class ItemOut(Output):
     active: bool
     launched_on: dt.date | None = None
     discontinued_on: dt.date | None = None
+    supply_mode: str = "make_to_stock"
 
 
 class WarehouseIn(Input):
@@ -382,6 +387,25 @@ class SupplierItemOut(Output):
     lead_time_days: int
     moq: Decimal
     pack_size: Decimal
+
+
+class ReorderRuleIn(Input):
+    item_id: Id
+    warehouse_id: Id = Field(description="a real warehouse (not the in-transit one)")
+    reorder_level: Num = Field(description="order when the position (on hand + on order + "
+                                           "in transit − committed) is at or below this; ≥ 0")
+    reorder_qty: Num = Field(description="order multiples of this quantity until the "
+                                         "position rises above the level; > 0")
+    active: bool | None = None
+
+
+class ReorderRuleOut(Output):
+    id: int
+    item_id: int
+    warehouse_id: int
+    reorder_level: Decimal
+    reorder_qty: Decimal
+    active: bool
 
 
 class CarrierIn(Input):

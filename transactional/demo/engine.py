@@ -85,8 +85,11 @@ class Sim:
         self.committed = np.zeros_like(self.on_hand)  # ordered, not yet shipped
         self.on_order = np.zeros_like(self.on_hand)   # approved PO qty not yet received
         self.in_transit = np.zeros_like(self.on_hand)  # transfers on the way in
-        self.rop = np.zeros_like(self.on_hand)        # the naive reorder policy
+        # the naive reorder policy as stored in reorder_rule (read back by setup.py
+        # load_reorder_rules when an item is created); reorder_plan: the figures written
+        self.rop = np.zeros_like(self.on_hand)
         self.order_qty = np.zeros_like(self.on_hand)
+        self.reorder_plan: tuple[np.ndarray, np.ndarray] | None = None
         self.list_price = [it.list_price for it in self.world.items]
         self.primary_supplier = np.array([it.supplier for it in self.world.items])
         self.price: dict[tuple[int, int], Decimal] = {}  # (supplier, item) → current price

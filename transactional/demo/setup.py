@@ -1,5 +1,6 @@
 """The first morning: demo users (one per role), master data through create_master, the
-naive reorder policy, and the dates on which a few documents will be cancelled."""
+naive reorder policy — written as reorder_rule master data and read back from there —
+and the dates on which a few documents will be cancelled."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 from sqlalchemy import select
 
 from transactional.demo.config import ROLES
-from transactional.models import User
+from transactional.models import ReorderRule, User
 from transactional.services import create_master, create_user
 
 if TYPE_CHECKING:
@@ -46,8 +47,8 @@ def create_users(sim: Sim) -> None:
 
 
 def create_master_data(sim: Sim) -> None:
-    """Warehouses, carriers, suppliers, customers, the items already on sale at the start
-    and their supplier terms; then the reorder policy."""
+    """Warehouses, carriers, suppliers, customers, the reorder policy, and the items
+    already on sale at the start with their supplier terms and reorder rules."""
     w, ctx = sim.world, sim.ctx["admin"]
     sim.orm = {"warehouse": {}, "carrier": {}, "supplier": {}, "customer": {}, "item": {},
                "supplier_item": {}}
@@ -72,15 +73,16 @@ def create_master_data(sim: Sim) -> None:
         _keep(sim, "customer", cu, create_master(ctx, "customer", {
             "code": cu.code, "name": cu.name, "region": cu.region,
             "credit_limit": cu.credit_limit, "payment_terms_days": cu.terms}))
+    set_reorder_policy(sim)
     for it in w.items:
         if it.launched_on is None or it.launched_on - dt.timedelta(
                 days=LAUNCH_LEAD_DAYS) <= sim.cfg.start:
             create_item(sim, it)
-    set_reorder_policy(sim)
 
 
 def create_item(sim: Sim, it) -> None:
-    """An item and its supplier terms (primary, and an alternative for some items)."""
+    """An item, its supplier terms (primary, and an alternative for some items) and its
+    reorder rule in every warehouse."""
     ctx, rng = sim.ctx["admin"], sim.rng_world
     launched = it.launched_on or sim.cfg.start - dt.timedelta(days=int(rng.integers(200, 2500)))
     row = create_master(ctx, "item", {
@@ -99,6 +101,35 @@ def create_item(sim: Sim, it) -> None:
             "moq": it.moq, "pack_size": it.pack})
         sim.orm["supplier_item"][(s, it.idx)] = terms
         sim.price[(s, it.idx)] = price
+    create_reorder_rules(sim, it)
+
+
+def create_reorder_rules(sim: Sim, it) -> None:
+    """The item's reorder rule per warehouse, as master data, with the level and quantity
+    of the naive policy; then the simulation's copy is read back from the stored rules,
+    so what the history was generated with is exactly what the database says."""
+    ctx = sim.ctx["admin"]
+    level, qty = sim.reorder_plan
+    for w, wh in enumerate(sim.world.warehouses):
+        create_master(ctx, "reorder_rule", {
+            "item_id": it.id, "warehouse_id": wh.id,
+            "reorder_level": int(level[it.idx, w]), "reorder_qty": int(qty[it.idx, w])})
+    load_reorder_rules(sim, it)
+
+
+def load_reorder_rules(sim: Sim, it) -> None:
+    """Fill sim.rop / sim.order_qty of one item from its stored reorder rules (whole units:
+    a level of 12.5 reorders at a position of 12 or less, as 12 does)."""
+    column = {wh.id: w for w, wh in enumerate(sim.world.warehouses)}
+    # columns, not ORM objects: the figures as the database holds them
+    rules = sim.session.execute(select(ReorderRule.warehouse_id, ReorderRule.reorder_level,
+                                       ReorderRule.reorder_qty)
+                                .where(ReorderRule.item_id == it.id)).all()
+    for warehouse_id, level, qty in rules:
+        w = column.get(warehouse_id)
+        if w is not None:
+            sim.rop[it.idx, w] = int(level)
+            sim.order_qty[it.idx, w] = int(qty)
 
 
 def _keep(sim: Sim, kind: str, plan, row) -> None:
@@ -111,8 +142,10 @@ def _keep(sim: Sim, kind: str, plan, row) -> None:
 
 
 def set_reorder_policy(sim: Sim) -> None:
-    """Install the naive reorder policy (see `reorder_policy`) in the simulation."""
-    sim.rop, sim.order_qty = reorder_policy(sim.world, sim.demand)
+    """Work out the naive reorder policy (see `reorder_policy`) of every item, those
+    launched later too. It takes effect item by item: create_item writes the item's
+    reorder rules with these figures and fills sim.rop / sim.order_qty from them."""
+    sim.reorder_plan = reorder_policy(sim.world, sim.demand)
 
 
 def reorder_policy(world, demand) -> tuple[np.ndarray, np.ndarray]:

@@ -1,5 +1,6 @@
 """Master data with validation: items, warehouses, customers, suppliers, supplier-item
-terms, carriers, accounts; and the one-time setup (chart of accounts, counters)."""
+terms, reorder rules, carriers, accounts; and the one-time setup (chart of accounts,
+counters)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from sqlalchemy import select
 from transactional.chart import DEFAULT_ACCOUNTS, SUB_ACCOUNT_PARENT
 from transactional.errors import Conflict, ValidationError
 from transactional.models import (
+    SUPPLY_MODES,
     Account,
     Carrier,
     ChangeCounter,
     Customer,
     Item,
+    ReorderRule,
     Supplier,
     SupplierItem,
     Warehouse,
@@ -36,7 +39,8 @@ SPECS: dict[str, tuple[type, dict[str, tuple[str, bool]], tuple[str, ...]]] = {
                     "unit": ("str", False), "pack_size": ("pos", False),
                     "moq": ("nonneg", False), "vat_rate": ("rate", False),
                     "list_price": ("nonneg", False), "active": ("bool", False),
-                    "launched_on": ("date", False), "discontinued_on": ("date", False)},
+                    "launched_on": ("date", False), "discontinued_on": ("date", False),
+                    "supply_mode": ("supply_mode", False)},
              ("sku",)),
     "warehouse": (Warehouse, {"code": ("str", True), "name": ("str", True),
                               "active": ("bool", False)}, ("code",)),
@@ -52,13 +56,21 @@ SPECS: dict[str, tuple[type, dict[str, tuple[str, bool]], tuple[str, ...]]] = {
                                      "item_id": ("ref:item", True), "price": ("nonneg", True),
                                      "lead_time_days": ("days", True), "moq": ("nonneg", False),
                                      "pack_size": ("pos", False)}, ()),
+    "reorder_rule": (ReorderRule, {"item_id": ("ref:item", True),
+                                   "warehouse_id": ("ref:warehouse", True),
+                                   "reorder_level": ("nonneg", True),
+                                   "reorder_qty": ("pos", True),
+                                   "active": ("bool", False)}, ()),
     "carrier": (Carrier, {"code": ("str", True), "name": ("str", True)}, ("code",)),
     "account": (Account, {"code": ("str", True), "name": ("str", True),
                           "account_type": ("acctype", True), "parent_code": ("str", False),
                           "active": ("bool", False)}, ("code",)),
 }
 TRANSIT_CODE = "IN-TRANSIT"
-REFS = {"supplier": Supplier, "item": Item}
+REFS = {"supplier": Supplier, "item": Item, "warehouse": Warehouse}
+# kind -> the reference fields that name the row and cannot change once it exists
+KEYS = {"supplier_item": ("supplier_id", "item_id"),
+        "reorder_rule": ("item_id", "warehouse_id"), "account": ("code",)}
 
 
 def _clean(ctx: Context, kind: str, data: dict[str, Any], partial: bool) -> dict[str, Any]:
@@ -108,13 +120,23 @@ def _clean(ctx: Context, kind: str, data: dict[str, Any], partial: bool) -> dict
                                       rule="boolean")
         elif typ == "date":
             value = date_field(value, name)
+        elif typ == "supply_mode":
+            if value not in SUPPLY_MODES:
+                raise ValidationError(f"{name} must be one of {', '.join(SUPPLY_MODES)}, "
+                                      f"got {value!r}", field=name, value=value,
+                                      rule="one_of")
         elif typ == "acctype":
             if value not in ("asset", "liability", "equity", "income", "expense"):
                 raise ValidationError(f"{name} must be asset, liability, equity, income or "
                                       f"expense, got {value!r}", field=name, value=value,
                                       rule="one_of")
         elif typ.startswith("ref:"):
-            value = must_exist(ctx.session, REFS[typ[4:]], value, name).id
+            row = must_exist(ctx.session, REFS[typ[4:]], value, name)
+            if isinstance(row, Warehouse) and row.is_transit:
+                raise ValidationError(f"{name}: warehouse {row.code!r} is the virtual "
+                                      f"in-transit warehouse; no {kind} applies to it",
+                                      field=name, value=value, rule="not_transit")
+            value = row.id
         out[name] = value
     return out
 
@@ -136,6 +158,15 @@ def _check_unique(ctx: Context, kind: str, values: dict[str, Any], exclude_id=No
             raise Conflict(f"terms for supplier {values['supplier_id']} and item "
                            f"{values['item_id']} already exist", field="item_id",
                            value=values["item_id"], rule="unique_supplier_item")
+    if kind == "reorder_rule" and "item_id" in values:
+        existing = ctx.session.execute(select(ReorderRule).where(
+            ReorderRule.item_id == values["item_id"],
+            ReorderRule.warehouse_id == values["warehouse_id"])).scalar_one_or_none()
+        if existing is not None and existing.id != exclude_id:
+            raise Conflict(f"a reorder rule for item {values['item_id']} in warehouse "
+                           f"{values['warehouse_id']} already exists (id {existing.id}): "
+                           f"change that one", field="warehouse_id",
+                           value=values["warehouse_id"], rule="unique_item_warehouse")
 
 
 def _pk(obj) -> Any:
@@ -177,11 +208,8 @@ def update_master(ctx: Context, kind: str, key: Any, data: dict[str, Any]):
     model = SPECS[kind][0]
     obj = get_or_404(ctx.session, model, key, f"{kind}")
     values = _clean(ctx, kind, data, partial=True)
-    if kind == "supplier_item":
-        values.pop("supplier_id", None)
-        values.pop("item_id", None)
-    if kind == "account":
-        values.pop("code", None)
+    for name in KEYS.get(kind, ()):
+        values.pop(name, None)
     _check_unique(ctx, kind, values, exclude_id=_pk(obj))
     before = as_dict(obj)
     for k, v in values.items():

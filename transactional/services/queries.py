@@ -269,7 +269,9 @@ def audit_log(ctx: Context, *, entity: str | None = None, entity_id: str | None 
 
 
 # ---------------------------------------------------------------- master data
-MASTER_FILTERS = {"item": ("category",), "supplier_item": ("supplier_id", "item_id")}
+MASTER_FILTERS = {"item": ("category", "supply_mode"),
+                  "supplier_item": ("supplier_id", "item_id"),
+                  "reorder_rule": ("item_id", "warehouse_id")}
 
 
 def list_master(ctx: Context, kind: str, *, active: bool | None = None,

@@ -15,7 +15,8 @@ renamed as (
         {{ as_money('list_price') }} as list_price,
         cast(active as boolean) as is_active,
         cast(launched_on as date) as launched_on,
-        cast(discontinued_on as date) as discontinued_on
+        cast(discontinued_on as date) as discontinued_on,
+        cast(supply_mode as text) as supply_mode
     from source
 )
 

@@ -1,5 +1,5 @@
-"""Master data: items, warehouses, customers, suppliers, supplier-item terms, carriers and
-accounts — list, get, create, patch. Every change is audited by the service layer.
+"""Master data: items, warehouses, customers, suppliers, supplier-item terms, reorder rules,
+carriers and accounts — list, get, create, patch. Every change is audited by the service layer.
 
 (No `from __future__ import annotations`: routes are built in a loop.)
 """
@@ -15,15 +15,19 @@ from transactional.services.queries import get_master, list_master
 
 # kind -> (path, input, output, extra list filters: name -> type)
 MASTER: dict[str, tuple[str, type[s.Input], type[s.Output], dict[str, Any]]] = {
-    "item": ("items", s.ItemIn, s.ItemOut, {"category": str}),
+    "item": ("items", s.ItemIn, s.ItemOut, {"category": str, "supply_mode": str}),
     "warehouse": ("warehouses", s.WarehouseIn, s.WarehouseOut, {}),
     "customer": ("customers", s.CustomerIn, s.CustomerOut, {}),
     "supplier": ("suppliers", s.SupplierIn, s.SupplierOut, {}),
     "supplier_item": ("supplier-items", s.SupplierItemIn, s.SupplierItemOut,
                       {"supplier_id": int, "item_id": int}),
+    "reorder_rule": ("reorder-rules", s.ReorderRuleIn, s.ReorderRuleOut,
+                     {"item_id": int, "warehouse_id": int}),
     "carrier": ("carriers", s.CarrierIn, s.CarrierOut, {}),
     "account": ("accounts", s.AccountIn, s.AccountOut, {}),
 }
+
+FILTERS = ("category", "supply_mode", "supplier_id", "item_id", "warehouse_id")
 
 router = service_router()
 
@@ -37,6 +41,7 @@ def _add_master_routes(kind: str, path: str, model: type[s.Input], out: type[s.O
                 else Annotated[int, Path(ge=1, le=s.MAX_ID)])
     category = Annotated[str | None, Query(max_length=80, pattern=s.NO_NUL)]
     ref = Annotated[int | None, Query(ge=1, le=s.MAX_ID)]
+    mode = Annotated[s.SupplyMode | None, Query()]
 
     def create(body: model, *, ctx: Allowed(kind, "create")):
         return create_master(ctx, kind, body.model_dump(exclude_none=True))
@@ -50,13 +55,16 @@ def _add_master_routes(kind: str, path: str, model: type[s.Input], out: type[s.O
     def list_(*, ctx: Allowed(kind, "read"), active: bool | None = None,
               cursor: Annotated[str | None, Query(max_length=40, pattern=s.NO_NUL)] = None,
               limit: Annotated[int, Query(ge=1, le=500)] = 100,
-              category: category = None, supplier_id: ref = None, item_id: ref = None):
-        chosen = {"category": category, "supplier_id": supplier_id, "item_id": item_id}
+              category: category = None, supply_mode: mode = None, supplier_id: ref = None,
+              item_id: ref = None, warehouse_id: ref = None):
+        chosen = {"category": category, "supply_mode": supply_mode,
+                  "supplier_id": supplier_id, "item_id": item_id,
+                  "warehouse_id": warehouse_id}
         return list_master(ctx, kind, active=active, cursor=cursor, limit=limit,
                            filters={k: chosen[k] for k in filters})
 
     # only the filters this kind has appear in its signature (and so in /docs)
-    list_.__signature__ = _without(list_, {"category", "supplier_id", "item_id"} - set(filters))
+    list_.__signature__ = _without(list_, set(FILTERS) - set(filters))
     base, one = f"/{path}", f"/{path}/{{key}}"
     router.add_api_route(base, list_, methods=["GET"], response_model=s.Page[out], tags=[tag],
                          summary=f"List {label}s", operation_id=f"list_{kind}")

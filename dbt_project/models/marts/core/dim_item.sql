@@ -10,5 +10,6 @@ select
     list_price,
     is_active,
     launched_on,
-    discontinued_on
+    discontinued_on,
+    supply_mode
 from {{ ref('stg_oltp__item') }}
