@@ -160,35 +160,66 @@ def forecast_accuracy() -> None:
 
 
 def policy_simulation() -> None:
-    """planning.policy_simulation: the planning policy replayed over recent history
-    against what actually happened (`qm plan simulate`)."""
+    """planning.policy_simulation: the business's reorder rules and the planning policy
+    replayed in one simulator (`qm plan simulate --sweep`): the inventory-versus-fill
+    frontier with the reorder rules' point, the reduction at equal fill, and the stock a
+    chosen aggregate fill target costs."""
     if not ui.has_table("planning.policy_simulation"):
         ui.empty_state("No policy simulation yet",
-                       "Run `qm plan simulate` to replay the planning policy over the last "
-                       "six months and compare it with what actually happened.")
+                       "Run `qm plan simulate --sweep` to replay the reorder rules and the "
+                       "planning policy over the last six months in one simulator.")
         return
     sim = ui.q("select * from planning.policy_simulation")
-    if sim.empty:
+    if sim.empty or "policy" not in sim or "naive" not in set(sim["policy"]):
         ui.empty_state("No policy simulation yet", "The last simulation produced no rows.")
         return
-    measures = [(c, label, fn) for c, label, fn in (
-        ("fill_rate", "Fill rate", f.pct), ("stockout_days", "Stockout days", f.qty),
-        ("avg_inventory_value", "Average inventory value", f.money),
-        ("lost_units", "Lost units", f.qty), ("orders_placed", "Orders placed", f.qty))
-        if c in sim]
-    if "policy" in sim and {"planning", "actual"} <= set(sim["policy"]):
-        by = sim.set_index("policy")
-        plan, actual = by.loc["planning"], by.loc["actual"]
-        if "window_start" in sim:
-            st.caption(f"{plan['window_start']} → {plan['window_end']}, "
-                       f"{f.qty(plan.get('n_series'))} series: the planning policy against "
-                       "what the business actually did")
-        cols = st.columns(len(measures))
-        for col, (c, label, fn) in zip(cols, measures):
-            better = "inverse" if c in ("stockout_days", "avg_inventory_value",
-                                        "lost_units") else "normal"
-            delta = (f.delta_points(plan[c], actual[c]) if c == "fill_rate"
-                     else f.delta_pct(plan[c], actual[c]))
-            col.metric(f"{label} (planning)", fn(plan[c]), delta, delta_color=better,
-                       help=f"actual: {fn(actual[c])}")
-    st.dataframe(sim, hide_index=True)
+    for c in ("fill_rate", "avg_inventory_value", "target"):
+        sim[c] = pd.to_numeric(sim[c], errors="coerce").astype(float)
+    naive = sim[sim["policy"] == "naive"].iloc[0]
+    plan = sim[sim["policy"] == "planning"].sort_values("target")
+    st.caption(f"{naive['window_start']} → {naive['window_end']} ({naive['window_days']} days), "
+               f"{f.qty(naive['series'])} item-warehouses; the same demand, opening stock, "
+               f"open orders and supplier delays for both. Reorder rules: "
+               f"{naive['naive_rule']}.")
+    red = naive.get("inventory_reduction_at_equal_fill")
+    cols = st.columns(3)
+    cols[0].metric("Reorder rules: fill rate", f.pct(naive["fill_rate"]))
+    cols[1].metric("Reorder rules: average stock value", f.money(naive["avg_inventory_value"]))
+    cols[2].metric("Stock saved at the same fill rate",
+                   f.pct(red) if red is not None and red == red else "n/a",
+                   help="1 − planning's stock interpolated on its frontier at the reorder "
+                        "rules' fill rate ÷ the reorder rules' stock")
+    if plan.empty:
+        return
+    points = pd.concat([plan.assign(label=[f"plan {t:.1%}" for t in plan["target"]]),
+                        naive.to_frame().T.assign(label="reorder rules")], ignore_index=True)
+    points["fill_rate"] = points["fill_rate"].astype(float)
+    points["avg_inventory_value"] = points["avg_inventory_value"].astype(float)
+    line = alt.Chart(points[points["policy"] == "planning"]).mark_line(point=True).encode(
+        x=alt.X("fill_rate:Q", title="Fill rate", axis=alt.Axis(format="%"),
+                scale=alt.Scale(zero=False)),
+        y=alt.Y("avg_inventory_value:Q", title="Average stock value"),
+        tooltip=["label", alt.Tooltip("fill_rate:Q", format=".1%"),
+                 alt.Tooltip("avg_inventory_value:Q", format=",.0f")])
+    dot = alt.Chart(points[points["policy"] == "naive"]).mark_point(
+        shape="diamond", size=160, filled=True, color="#d62728").encode(
+        x="fill_rate:Q", y="avg_inventory_value:Q",
+        tooltip=["label", alt.Tooltip("fill_rate:Q", format=".1%"),
+                 alt.Tooltip("avg_inventory_value:Q", format=",.0f")])
+    st.altair_chart((line + dot).properties(height=320), width="stretch")
+    targets = [float(t) for t in plan["target"]]
+    pick = st.select_slider("Aggregate fill-rate target", options=targets,
+                            value=min(targets, key=lambda t: abs(t - 0.97)),
+                            format_func=lambda t: f"{t:.1%}", key="plan_fill_target")
+    row = plan[plan["target"] == pick].iloc[0]
+    cols = st.columns(4)
+    cols[0].metric("Fill rate reached", f.pct(row["fill_rate"]),
+                   f.delta_points(row["fill_rate"], naive["fill_rate"]))
+    cols[1].metric("Average stock value", f.money(row["avg_inventory_value"]),
+                   f.delta_pct(row["avg_inventory_value"], naive["avg_inventory_value"]),
+                   delta_color="inverse")
+    cols[2].metric("Stockout days", f.qty(row["stockout_days"]),
+                   f.delta_pct(row["stockout_days"], naive["stockout_days"]),
+                   delta_color="inverse")
+    cols[3].metric("Order lines", f.qty(row["orders"]))
+    st.caption(f"To plan with this target: `qm plan --fill-target {pick:g}`.")

@@ -4,10 +4,12 @@ No database, no Dagster, no imports from transactional/, pipelines/ or dashboard
 DataFrames in, DataFrames out. See docs/forecasting.md.
 """
 
+from .api import cross_validate, forecast
 from .backtest import CANDIDATES, MODEL_ORDER, BacktestResult, run_backtest, select_models
 from .classify import DemandClass, classify_demand, syntetos_boylan
-from .forecast import ForecastResult, forecast_demand, to_panel
+from .daily import ForecastResult, forecast_demand, to_panel
 from .intermittent import croston_sba
+from .lumps import cap_history, cap_panel, lump_thresholds
 from .models import (
     MODELS,
     croston,
@@ -20,49 +22,68 @@ from .models import (
     tsb,
 )
 from .policy import (
-    DEFAULT_SERVICE_LEVELS,
+    DEFAULT_FILL_FLOORS,
+    DEFAULT_FILL_TARGET,
+    DemandOverExposure,
+    accumulated_error_variance,
+    allocate_fill_rates,
     choose_supplier,
-    intermittent_levels,
-    normal_levels,
+    fill_rate,
+    normal_loss,
     order_quantities,
-    policy_levels,
-    safety_stock_normal,
-    service_level_for_class,
+    order_up_to_for_fill,
+    service_floor_for_class,
     suggest_order,
 )
-from .replenishment import plan_replenishment
-from .simulate import SimulationResult, simulate_policy
+from .replenishment import forecast_for_planning, plan_replenishment
+from .simulate import (
+    ReplayInputs,
+    SupplierBehaviour,
+    reduction_at_equal_fill,
+    replay_policies,
+)
 
 __all__ = [
+    "cap_history",
+    "cap_panel",
+    "forecast_for_planning",
+    "lump_thresholds",
+    "DEFAULT_FILL_FLOORS",
+    "DEFAULT_FILL_TARGET",
+    "DemandOverExposure",
+    "accumulated_error_variance",
+    "allocate_fill_rates",
+    "fill_rate",
+    "normal_loss",
+    "order_up_to_for_fill",
+    "service_floor_for_class",
     "CANDIDATES",
-    "DEFAULT_SERVICE_LEVELS",
-    "MODELS",
+        "MODELS",
     "MODEL_ORDER",
     "BacktestResult",
     "DemandClass",
     "ForecastResult",
-    "SimulationResult",
+    "ReplayInputs",
+    "SupplierBehaviour",
     "choose_supplier",
     "classify_demand",
     "croston",
     "croston_sba",
+    "cross_validate",
+    "forecast",
     "forecast_demand",
     "global_gbm",
     "holt_winters",
-    "intermittent_levels",
     "moving_average",
-    "normal_levels",
     "order_quantities",
     "plan_replenishment",
-    "policy_levels",
     "run_backtest",
-    "safety_stock_normal",
     "sba",
     "seasonal_naive",
     "select_models",
-    "service_level_for_class",
     "ses",
-    "simulate_policy",
+    "reduction_at_equal_fill",
+    "replay_policies",
     "suggest_order",
     "syntetos_boylan",
     "to_panel",

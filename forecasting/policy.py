@@ -1,21 +1,31 @@
-"""Replenishment policy: service levels, safety stock, reorder point, order sizing, suppliers.
+"""Replenishment policy: fill-rate targets, order-up-to levels, allocation, order sizing.
 
-Notation (days): d = mean daily demand, sigma_d = std of daily demand (or daily forecast
-error), L / sigma_L = lead time mean / std, R = review period, E = L + R (exposure),
-mu = demand expected over E (= d * E unless a forecast sum is supplied), z = Phi^-1(SL).
+Periodic review, order-up-to (R, S). Notation (days): L = lead time, R = review period,
+E = L + R (the exposure: an order placed now must last until the order placed at the
+next review arrives). For every series:
 
-Normal (smooth / erratic)::
+* ``D_E`` = demand over E, mean ``mu_E`` = the forecast summed over E, variance
+  ``var_E = var_fc(E) + d^2 * sigma_L^2``: the variance of the forecast error *accumulated
+  over E* (from the backtests, see :func:`accumulated_error_variance`) plus lead-time
+  variability (``d = mu_E / E``). ``D_L`` likewise over L.
+* ``S = mu_E + SS``: the order-up-to level. There is no second ``d * R``: the review
+  period is already inside E.
+* Expected shortage per review cycle (Hadley-Whitin)::
 
-    SS  = z * sqrt(E * sigma_d^2 + d^2 * sigma_L^2)     (Silver, Pyke & Peterson)
-    ROP = mu + SS          (s: reorder when position <= s; covers L + R)
-    S   = ROP + d * R      (order-up-to: one more review period of demand)
+      ESC(S) = E[(D_E - S)+] - E[(D_L - S)+]
 
-Intermittent / lumpy: ROP = SL-quantile of demand over E, Poisson(mu) when
-var = E * sigma_d^2 + d^2 * sigma_L^2 <= (1 + tol) * mu, else negative binomial with the
-same mean and variance; SS = ROP - mu; S = ROP + d * R.
+  and the **fill rate** (beta, share of demand served from stock) ``beta(S) = 1 -
+  ESC(S) / mu_R`` with ``mu_R = mu_E - mu_L`` the demand of one cycle.
+* Smooth / erratic demand: ``D`` normal, ``E[(D - S)+] = sigma * G((S - mu) / sigma)``
+  with the standard normal loss function ``G(z) = phi(z) - z * (1 - Phi(z))``.
+  Intermittent / lumpy demand: ``D`` negative binomial with the same mean and variance
+  (Poisson when the variance does not exceed the mean), shortages summed exactly.
 
-All level functions accept scalars or numpy arrays. Quantities become Decimal only in
-:func:`suggest_order` (whole units, rounded up to pack size).
+Fill-rate targets are not set per item by a table: :func:`allocate_fill_rates` chooses
+one per series so that the *aggregate* fill rate (units served / units demanded) meets
+the business's target at the least inventory value (an exchange curve: a Lagrangian
+over a grid of per-series fill rates, with per-class floors the business can set).
+Quantities become Decimal only in :func:`suggest_order` (rounded up to pack and MOQ).
 """
 
 from __future__ import annotations
@@ -25,97 +35,226 @@ from decimal import ROUND_CEILING, Decimal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import nbinom, norm, poisson
+from scipy.special import gammaln
+from scipy.stats import norm
 
-DEFAULT_SERVICE_LEVELS = {"A": 0.98, "B": 0.95, "C": 0.90}
-DISPERSION_TOL = 0.1
-_SPARSE = ("intermittent", "lumpy")
-
-
-def service_level_for_class(abc_class, levels=None) -> float:
-    """Cycle service level for an ABC class; missing or unknown class -> class 'C'."""
-    levels = DEFAULT_SERVICE_LEVELS if levels is None else levels
-    if abc_class is None or (isinstance(abc_class, float) and math.isnan(abc_class)):
-        return float(levels["C"])
-    return float(levels.get(str(abc_class).strip().upper(), levels["C"]))
+DEFAULT_FILL_TARGET = 0.97
+DEFAULT_FILL_FLOORS = {"A": 0.90, "B": 0.85, "C": 0.70}
+FILL_GRID = np.array([0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94,
+                      0.95, 0.96, 0.97, 0.975, 0.98, 0.985, 0.99, 0.993, 0.995, 0.997,
+                      0.998, 0.999])
+DISPERSION_TOL = 0.05
+MAX_DISCRETE = 4000  # above this many units over E a discrete series is treated as normal
+SPARSE_CLASSES = ("intermittent", "lumpy")
 
 
-def _out(x):
-    """Return a Python float for 0-d arrays, the array otherwise."""
-    x = np.asarray(x, dtype=float)
-    return float(x) if x.ndim == 0 else x
+def normal_loss(z):
+    """Standard normal loss function ``G(z) = E[(Z - z)+] = phi(z) - z * (1 - Phi(z))``."""
+    z = np.asarray(z, dtype=float)
+    return norm.pdf(z) - z * norm.sf(z)
 
 
-def safety_stock_normal(mean_daily_demand, sigma_daily_demand, lead_time_days,
-                        lead_time_std_days=0.0, review_period_days=0.0, service_level=0.95):
-    """``SS = z * sqrt((L + R) * sigma_d^2 + d^2 * sigma_L^2)`` with ``z = Phi^-1(SL)``."""
-    d, sd = np.asarray(mean_daily_demand, float), np.asarray(sigma_daily_demand, float)
-    exposure = np.asarray(lead_time_days, float) + np.asarray(review_period_days, float)
-    var = exposure * sd ** 2 + d ** 2 * np.asarray(lead_time_std_days, float) ** 2
-    return _out(norm.ppf(service_level) * np.sqrt(np.maximum(var, 0.0)))
+class DemandOverExposure:
+    """Demand over an exposure for n series: normal, or Poisson / negative binomial.
 
-
-def normal_levels(mean_daily_demand, sigma_daily_demand, lead_time_days,
-                  lead_time_std_days=0.0, review_period_days=0.0, service_level=0.95,
-                  demand_over_exposure=None) -> dict:
-    """Safety stock, reorder point and order-up-to level under normal demand.
-
-    ``demand_over_exposure`` (mu) defaults to ``d * (L + R)``; pass a forecast sum to use
-    a seasonal forecast instead. Returns dict safety_stock, reorder_point, order_up_to.
+    ``mean``, ``var``: arrays (n,); ``discrete``: bool array (n,) - intermittent series.
+    A discrete series whose mean + 10 sd exceeds :data:`MAX_DISCRETE` units is treated as
+    normal (the normal approximation is good there, and the table would be large).
     """
-    d = np.asarray(mean_daily_demand, float)
-    L, R = np.asarray(lead_time_days, float), np.asarray(review_period_days, float)
-    mu = d * (L + R) if demand_over_exposure is None else np.asarray(demand_over_exposure)
-    ss = safety_stock_normal(d, sigma_daily_demand, L, lead_time_std_days, R, service_level)
-    rop = mu + ss
-    return {"safety_stock": _out(ss), "reorder_point": _out(rop),
-            "order_up_to": _out(rop + d * R)}
+
+    def __init__(self, mean, var, discrete=None):
+        self.mean = np.maximum(np.nan_to_num(np.asarray(mean, dtype=float)), 0.0)
+        self.var = np.maximum(np.nan_to_num(np.asarray(var, dtype=float)), 0.0)
+        n = len(self.mean)
+        disc = np.zeros(n, bool) if discrete is None else np.asarray(discrete, bool).copy()
+        sd = np.sqrt(self.var)
+        disc &= (self.mean + 10 * sd + 10) <= MAX_DISCRETE
+        disc &= self.mean > 0
+        self.discrete = disc
+        self._rows = np.flatnonzero(disc)
+        self._table = None
+        if len(self._rows):
+            m, v = self.mean[self._rows], self.var[self._rows]
+            k_max = int(np.ceil((m + 10 * np.sqrt(v) + 10).max()))
+            k = np.arange(k_max + 1)[None, :]
+            over = v > (1 + DISPERSION_TOL) * m
+            vv = np.where(over, v, m + 1.0)
+            n_nb = np.where(over, m * m / np.maximum(vv - m, 1e-12), 1.0)[:, None]
+            p_nb = np.where(over, m / vv, 0.5)[:, None]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_nb = (gammaln(k + n_nb) - gammaln(n_nb) - gammaln(k + 1)
+                          + n_nb * np.log(p_nb) + k * np.log1p(-p_nb))
+                log_po = k * np.log(m[:, None]) - m[:, None] - gammaln(k + 1)
+            pmf = np.exp(np.where(over[:, None], log_nb, log_po))
+            sf = np.clip(1.0 - np.cumsum(pmf, axis=1), 0.0, 1.0)
+            # csf[:, j] = sum_{k < j} P(D > k) = E[min(D, j)]
+            self._table = np.concatenate([np.zeros((len(m), 1)), np.cumsum(sf, axis=1)], 1)
+            self._dispersed = over
+
+    def shortage(self, S) -> np.ndarray:
+        """``E[(D - S)+]`` for levels ``S`` shaped (n,) or (n, k)."""
+        S = np.asarray(S, dtype=float)
+        two_d = S.ndim == 2
+        S2 = S if two_d else S[:, None]
+        mean, sd = self.mean[:, None], np.sqrt(self.var)[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = (S2 - mean) / np.where(sd > 0, sd, 1.0)
+            out = np.where(sd > 0, sd * normal_loss(z), np.maximum(mean - S2, 0.0))
+        if self._table is not None:
+            r = self._rows
+            Sd = np.clip(S2[r], 0.0, self._table.shape[1] - 1.0)
+            lo = np.floor(Sd).astype(int)
+            hi = np.minimum(lo + 1, self._table.shape[1] - 1)
+            frac = Sd - lo
+            rows = np.arange(len(r))[:, None]
+            emin = self._table[rows, lo] * (1 - frac) + self._table[rows, hi] * frac
+            out[r] = np.maximum(self.mean[r][:, None] - emin, 0.0)
+        return out if two_d else out[:, 0]
+
+    def sd(self) -> np.ndarray:
+        return np.sqrt(self.var)
 
 
-def intermittent_levels(mean_daily_demand, sigma_daily_demand, lead_time_days,
-                        lead_time_std_days=0.0, review_period_days=0.0, service_level=0.95,
-                        demand_over_exposure=None, dispersion_tol=DISPERSION_TOL) -> dict:
-    """Levels for intermittent/lumpy demand from a Poisson or negative-binomial quantile.
+def fill_rate(S, over_e: DemandOverExposure, over_l: DemandOverExposure) -> np.ndarray:
+    """Expected fill rate of order-up-to level ``S`` (see the module docstring).
 
-    ROP = smallest integer k with P(demand over L + R <= k) >= SL. Negative binomial
-    (n = mu^2 / (var - mu), p = mu / var) when var > (1 + tol) * mu, else Poisson(mu).
-    SS = ROP - mu; S = ROP + d * R. Returns dict safety_stock, reorder_point,
-    order_up_to, distribution ('poisson' / 'negbin').
-    """
-    d, sd = np.asarray(mean_daily_demand, float), np.asarray(sigma_daily_demand, float)
-    L, R = np.asarray(lead_time_days, float), np.asarray(review_period_days, float)
-    mu = d * (L + R) if demand_over_exposure is None else np.asarray(demand_over_exposure)
-    mu = np.maximum(np.asarray(mu, float), 0.0)
-    var = (L + R) * sd ** 2 + d ** 2 * np.asarray(lead_time_std_days, float) ** 2
-    over = var > (1.0 + dispersion_tol) * mu
-    safe_var = np.where(over, var, mu + 1.0)
+    Series without demand in a cycle (``mu_R = 0``) get fill rate 1."""
+    S = np.asarray(S, dtype=float)
+    esc = over_e.shortage(S) - over_l.shortage(S)
+    mu_r = over_e.mean - over_l.mean
+    mu_r = mu_r[:, None] if S.ndim == 2 else mu_r
     with np.errstate(invalid="ignore", divide="ignore"):
-        n_nb = np.where(over, mu ** 2 / (safe_var - mu), 1.0)
-        p_nb = np.where(over, mu / safe_var, 0.5)
-        rop = np.where(over, nbinom.ppf(service_level, np.maximum(n_nb, 1e-12), p_nb),
-                       poisson.ppf(service_level, mu))
-    rop = np.where(mu > 0, np.nan_to_num(rop), 0.0)
-    dist = np.where(over, "negbin", "poisson")
-    return {"safety_stock": _out(rop - mu), "reorder_point": _out(rop),
-            "order_up_to": _out(rop + d * R),
-            "distribution": str(dist) if dist.ndim == 0 else dist}
+        beta = np.where(mu_r > 1e-12, 1.0 - np.maximum(esc, 0.0) / np.where(
+            mu_r > 1e-12, mu_r, 1.0), 1.0)
+    return np.clip(beta, 0.0, 1.0)
 
 
-def policy_levels(demand_class, mean_daily_demand, sigma_daily_demand, lead_time_days,
-                  lead_time_std_days=0.0, review_period_days=0.0, service_level=0.95,
-                  demand_over_exposure=None) -> dict:
-    """Dispatch per demand class: intermittent/lumpy -> :func:`intermittent_levels`,
-    anything else -> :func:`normal_levels`. Vectorised; adds key 'method'
-    ('normal' / 'poisson' / 'negbin')."""
-    args = (mean_daily_demand, sigma_daily_demand, lead_time_days, lead_time_std_days,
-            review_period_days, service_level, demand_over_exposure)
-    nrm, itm = normal_levels(*args), intermittent_levels(*args)
-    sparse = np.isin(np.asarray(demand_class, dtype=object), _SPARSE)
-    out = {k: _out(np.where(sparse, itm[k], nrm[k]))
-           for k in ("safety_stock", "reorder_point", "order_up_to")}
-    method = np.where(sparse, itm["distribution"], "normal")
-    out["method"] = str(method) if np.ndim(method) == 0 else method
-    return out
+def order_up_to_for_fill(beta, over_e: DemandOverExposure, over_l: DemandOverExposure,
+                         iterations: int = 48) -> np.ndarray:
+    """Smallest ``S`` with ``fill_rate(S) >= beta`` (bisection). ``beta``: a scalar or
+    (n,) -> (n,); (n, k) -> (n, k) (a grid of fill rates per series)."""
+    n = len(over_e.mean)
+    beta = np.asarray(beta, dtype=float)
+    two_d = beta.ndim == 2
+    target = beta if two_d else np.broadcast_to(beta, (n,))[:, None]
+    lo = np.zeros(target.shape)
+    hi = np.broadcast_to((over_e.mean + 12 * over_e.sd() + 2)[:, None], target.shape).copy()
+    for _ in range(iterations):
+        mid = (lo + hi) / 2
+        ok = fill_rate(mid, over_e, over_l) >= target
+        hi = np.where(ok, mid, hi)
+        lo = np.where(ok, lo, mid)
+    return hi if two_d else hi[:, 0]
+
+
+def allocate_fill_rates(target, unit_cost, over_e: DemandOverExposure,
+                        over_l: DemandOverExposure, floors=None,
+                        grid: np.ndarray = FILL_GRID, may_skip=None):
+    """Per-series fill rates meeting an aggregate fill ``target`` at least stock value.
+
+    Minimise ``sum c_i S_i`` subject to ``sum mu_R,i (1 - beta_i) <= (1 - target) sum
+    mu_R,i``: for a multiplier ``lam`` each series takes the grid fill rate minimising
+    ``c_i S_i(beta) + lam * mu_R,i * (1 - beta)`` (at or above its floor); ``lam`` is
+    bisected until the demand-weighted fill rate reaches the target. Dear items get lower
+    fill rates than cheap ones: that is what the least stock value for an aggregate fill
+    rate means, and the floors keep any class from falling too low.
+
+    ``may_skip`` (bool per series; intermittent / lumpy ones) may also take fill rate 0,
+    S = 0: not stocked, made to order, when stocking its rare lumps costs more stock
+    value per unit of fill than anything else; floors do not apply to that choice.
+
+    Returns ``(S, beta, expected aggregate fill)``; for a sequence of targets, a list of
+    such tuples (the grid of levels is computed once).
+    """
+    n = len(over_e.mean)
+    cost = np.nan_to_num(np.asarray(unit_cost, dtype=float))
+    cost = np.where(cost > 0, cost, 1e-6)
+    floors = np.zeros(n) if floors is None else np.nan_to_num(np.asarray(floors, float))
+    s_grid = order_up_to_for_fill(np.broadcast_to(grid, (n, len(grid))), over_e, over_l)
+    skip = np.zeros(n, bool) if may_skip is None else np.asarray(may_skip, bool)
+    if skip.any():
+        grid = np.concatenate([[0.0], grid])
+        s_grid = np.concatenate([np.zeros((n, 1)), s_grid], axis=1)
+    mu_r = np.maximum(over_e.mean - over_l.mean, 0.0)
+    total = mu_r.sum()
+    value = cost[:, None] * s_grid
+    short = mu_r[:, None] * (1.0 - grid[None, :])
+    allowed = grid[None, :] >= np.minimum(floors, grid[-1])[:, None] - 1e-12
+    if skip.any():
+        allowed[:, 0] = skip
+    big = np.where(allowed, 0.0, np.inf)
+    rows = np.arange(n)
+
+    def pick(lam):
+        idx = np.argmin(value + lam * short + big, axis=1)
+        got = 1.0 - short[rows, idx].sum() / total if total > 0 else 1.0
+        return idx, got
+
+    def solve(t):
+        if total <= 0:
+            idx, got = pick(0.0)
+        else:
+            idx, got = pick(1e12)
+            if got >= t:
+                lo, hi = -12.0, 12.0
+                for _ in range(50):
+                    mid = (lo + hi) / 2
+                    _, g = pick(10.0 ** mid)
+                    lo, hi = (lo, mid) if g >= t else (mid, hi)
+                idx, got = pick(10.0 ** hi)
+        return s_grid[rows, idx], grid[idx], float(got)
+
+    if np.ndim(target) == 0:
+        return solve(float(target))
+    return [solve(float(t)) for t in target]
+
+
+def accumulated_error_variance(errors: np.ndarray, exposure, sparse=None) -> np.ndarray:
+    """Variance of the forecast error accumulated over ``exposure`` days, per series.
+
+    ``errors``: backtest errors (actual - forecast), shaped (series, windows, h) with NaN
+    where not scored. ``sigma1^2`` = mean squared daily error of the series. For each
+    series and window the error summed over the first ``m = min(E, h)`` days is squared;
+    the ratio ``mean(cum^2) / (m * sigma1^2)`` (1 for independent daily errors, more
+    when errors persist, e.g. a level the model has not caught up with) is pooled as the
+    median over series of the same kind (sparse / not), because three windows per series
+    are too few to trust alone. Result: ``ratio * E * sigma1^2``.
+    """
+    err = np.asarray(errors, dtype=float)
+    n = err.shape[0]
+    E = np.broadcast_to(np.asarray(exposure, dtype=float), (n,))
+    sparse = np.zeros(n, bool) if sparse is None else np.asarray(sparse, bool)
+    with np.errstate(invalid="ignore"):
+        sq = np.where(np.isnan(err), np.nan, err * err)
+        cnt = (~np.isnan(err)).sum(axis=(1, 2))
+        sigma2 = np.where(cnt > 0, np.nansum(sq, axis=(1, 2)) / np.maximum(cnt, 1), np.nan)
+    ratio = np.full(n, np.nan)
+    if err.ndim == 3 and err.shape[2] > 0:
+        m = np.clip(np.ceil(E).astype(int), 1, err.shape[2])
+        cum = np.nancumsum(err, axis=2)                         # (n, w, h)
+        observed = np.cumsum(~np.isnan(err), axis=2)
+        rows = np.arange(n)
+        at = cum[rows, :, m - 1]                                # (n, w)
+        full = observed[rows, :, m - 1] == m[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            msq = np.where(full.any(1), np.where(full, at * at, 0).sum(1)
+                           / np.maximum(full.sum(1), 1), np.nan)
+            ratio = msq / (m * sigma2)
+    out = np.full(n, np.nan)
+    for kind in (False, True):
+        rows = sparse == kind
+        good = ratio[rows][np.isfinite(ratio[rows])]
+        k = float(np.clip(np.median(good), 0.5, 25.0)) if len(good) else 1.0
+        out[rows] = k * E[rows] * sigma2[rows]
+    return np.nan_to_num(out)
+
+
+def service_floor_for_class(abc_class, floors=None) -> float:
+    """Fill-rate floor for an ABC class; missing or unknown class -> class 'C'."""
+    floors = DEFAULT_FILL_FLOORS if floors is None else floors
+    if abc_class is None or (isinstance(abc_class, float) and math.isnan(abc_class)):
+        return float(floors["C"])
+    return float(floors.get(str(abc_class).strip().upper(), floors["C"]))
 
 
 def _dec(x) -> Decimal:
@@ -160,7 +299,7 @@ def order_quantities(order_up_to, reorder_point, position, pack_size=1, moq=0) -
     """Vectorised float twin of :func:`suggest_order` (used by the simulator)."""
     pack = np.where(np.asarray(pack_size, float) > 0, pack_size, 1.0)
     raw = np.asarray(order_up_to, float) - np.asarray(position, float)
-    trig = (np.asarray(position, float) <= np.asarray(reorder_point, float)) & (raw > 0)
+    trig = (np.asarray(position, float) <= np.asarray(reorder_point, float)) & (raw > 1e-9)
     packed = np.ceil(np.round(raw / pack, 9)) * pack
     moq_packed = np.ceil(np.round(np.maximum(moq, 0) / pack, 9)) * pack
     return np.where(trig, np.maximum(packed, moq_packed), 0.0)
@@ -194,12 +333,3 @@ def choose_supplier_records(options: list[dict], need_by_days) -> tuple[object, 
     price, lt, sup, i = min(rows, key=lambda r: (r[1], r[0], r[2]))
     return sup, (f"no supplier delivers within {need:.1f} d; fastest: {sup} "
                  f"({lt:g} d at {price:g}/unit)"), options[i]
-
-
-def __getattr__(name):
-    """Lazy re-export of :func:`forecasting.replenishment.plan_replenishment`."""
-    if name == "plan_replenishment":
-        from .replenishment import plan_replenishment
-
-        return plan_replenishment
-    raise AttributeError(name)

@@ -1,4 +1,8 @@
-"""``plan_replenishment``: one order suggestion per item-warehouse from forecasts and stock."""
+"""``plan_replenishment``: one order suggestion per item-warehouse from forecasts and stock.
+
+The live plan and the policy replay (:mod:`forecasting.simulate`) size stock with the
+same function, :func:`order_up_to_levels`, so what the replay proves is what the plan does.
+"""
 
 from __future__ import annotations
 
@@ -8,48 +12,142 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
+from .daily import forecast_demand
+from .lumps import LUMP_MULTIPLE, cap_history
 from .policy import (
+    DEFAULT_FILL_TARGET,
+    SPARSE_CLASSES,
+    DemandOverExposure,
     _dec,
+    accumulated_error_variance,
+    allocate_fill_rates,
     choose_supplier_records,
-    policy_levels,
-    service_level_for_class,
+    service_floor_for_class,
     suggest_order,
 )
 
 KEYS = ["item_id", "warehouse_id"]
+LUMP_COLUMNS = ["lump_threshold", "lump_qty", "lump_days"]
 CENT = Decimal("0.01")
 COLUMNS = [
     "item_id", "warehouse_id", "supplier_id", "demand_class", "abc_class", "service_level",
-    "lead_time_days", "lead_time_std_days", "forecast_over_horizon", "mean_daily_demand",
-    "sigma_daily_demand", "safety_stock", "reorder_point", "order_up_to", "on_hand",
-    "on_order", "committed", "position", "raw_qty", "pack_size", "moq", "suggested_qty",
-    "unit_price", "line_value", "supplier_rule", "why",
+    "fill_floor", "lead_time_days", "lead_time_std_days", "forecast_over_horizon",
+    "forecast_over_lead_time", "mean_daily_demand", "sigma_daily_demand",
+    "sigma_over_horizon", "distribution", "safety_stock", "reorder_point", "order_up_to",
+    "on_hand", "on_order", "committed", "position", "raw_qty", "pack_size", "moq",
+    "suggested_qty", "unit_price", "unit_cost", "line_value", "supplier_rule", "why",
 ]
 
 
-def _sum_over(daily: np.ndarray | None, days: float, fallback_rate: float) -> float:
-    """Forecast summed over ``days`` (fractional last day pro rata); beyond the forecast
-    horizon the forecast's mean rate is used; no forecast -> ``fallback_rate * days``."""
-    if daily is None or len(daily) == 0:
-        return fallback_rate * days
-    whole = math.floor(days)
-    total = float(daily[:whole].sum())
-    if whole < len(daily):
-        return total + (days - whole) * float(daily[whole])
-    return total + (days - len(daily)) * float(daily.mean())
+def forecast_for_planning(history: pd.DataFrame, horizon: int, as_of=None,
+                          lump_multiple: float = LUMP_MULTIPLE):
+    """The forecast planning stocks for: :func:`forecast_demand` on the history with rare
+    lumps cut off (:mod:`forecasting.lumps`). The live plan and the policy replay both
+    call this, so the replay proves what the plan does. ``result.series`` gains
+    lump_threshold, lump_qty and lump_days."""
+    capped, lumps = cap_history(history, KEYS, "demand_qty", lump_multiple)
+    result = forecast_demand(capped, horizon=horizon, as_of=as_of)
+    series = result.series.drop(columns=[c for c in LUMP_COLUMNS if c in result.series])
+    result.series = series.merge(lumps, on=KEYS, how="left")
+    # a guard, not a model: no day is forecast above the largest (capped) day the series
+    # has had; a model that diverges in one backtest window must not size stock
+    top = capped.groupby(KEYS)["demand_qty"].max().rename("_top").reset_index()
+    for name in ("forecasts", "cv"):
+        frame = getattr(result, name)
+        col = "forecast_qty" if name == "forecasts" else "yhat"
+        if len(frame) and col in frame:
+            cap = frame[KEYS].merge(top, on=KEYS, how="left")["_top"].to_numpy(float)
+            vals = frame[col].to_numpy(float)
+            frame[col] = np.where(np.isfinite(cap), np.minimum(vals, np.maximum(cap, 0)), vals)
+    return result
+
+
+def sum_over(daily: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Row-wise forecast summed over the first ``days`` days (fractional last day pro
+    rata; beyond the forecast horizon the row's mean rate continues)."""
+    daily = np.nan_to_num(np.asarray(daily, dtype=float))
+    n, h = daily.shape
+    days = np.maximum(np.asarray(days, dtype=float), 0.0)
+    cs = np.concatenate([np.zeros((n, 1)), np.cumsum(daily, axis=1)], axis=1)
+    whole = np.minimum(np.floor(days).astype(int), h)
+    rows = np.arange(n)
+    total = cs[rows, whole]
+    rate = cs[:, -1] / max(h, 1)
+    part = np.where(whole < h, daily[rows, np.minimum(whole, h - 1)], rate)
+    return total + (days - whole) * part
+
+
+def order_up_to_levels(daily_forecast, errors, lead_time, lead_time_std, review_period,
+                       unit_cost, sparse, floors, fill_target=DEFAULT_FILL_TARGET) -> dict:
+    """Order-up-to levels for n series at one review (vectorised).
+
+    ``daily_forecast`` (n, H); ``errors`` (n, windows, h) backtest errors or None;
+    ``lead_time``/``lead_time_std`` (n,) days; ``unit_cost`` (n,); ``sparse`` (n,) bool
+    (intermittent/lumpy: discrete demand distribution); ``floors`` (n,) fill-rate floors.
+    Returns arrays: mu_e, mu_l, var_e, var_l, sigma_e, order_up_to, safety_stock,
+    fill_rate (per series, allocated) and the expected aggregate fill (``aggregate``).
+    """
+    L = np.nan_to_num(np.asarray(lead_time, dtype=float))
+    sL = np.nan_to_num(np.asarray(lead_time_std, dtype=float))
+    E = L + float(review_period)
+    mu_e = sum_over(daily_forecast, E)
+    mu_l = sum_over(daily_forecast, L)
+    d = np.where(E > 0, mu_e / np.where(E > 0, E, 1), 0.0)
+    if errors is None:
+        err_e = np.zeros(len(E))
+    else:
+        err_e = accumulated_error_variance(errors, E, sparse)
+    err_l = err_e * np.where(E > 0, L / np.where(E > 0, E, 1), 0.0)
+    var_e = err_e + d * d * sL * sL
+    var_l = err_l + d * d * sL * sL
+    over_e = DemandOverExposure(mu_e, var_e, sparse)
+    over_l = DemandOverExposure(mu_l, var_l, sparse)
+    alloc = allocate_fill_rates(fill_target, unit_cost, over_e, over_l, floors,
+                                may_skip=np.asarray(sparse, bool) & (mu_e > 0))
+    base = {"mu_e": mu_e, "mu_l": mu_l, "var_e": var_e, "var_l": var_l,
+            "sigma_e": np.sqrt(var_e), "discrete": over_e.discrete}
+    if np.ndim(fill_target) == 0:
+        S, beta, agg = alloc
+        return {**base, "order_up_to": S, "safety_stock": S - mu_e, "fill_rate": beta,
+                "aggregate": agg}
+    return {**base, "per_target": [{"order_up_to": S, "safety_stock": S - mu_e,
+                                     "fill_rate": beta, "aggregate": agg}
+                                    for S, beta, agg in alloc]}
 
 
 def _num(x, default=0.0) -> float:
     """Float of a possibly missing / Decimal value."""
-    if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
+    if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)):
         return default
     return float(x)
+
+
+def errors_array(cv: pd.DataFrame | None, keys: pd.DataFrame) -> np.ndarray | None:
+    """(series, windows, h) backtest errors (y - yhat) of ``cv`` rows (item_id,
+    warehouse_id, cutoff, h, y, yhat) in the order of ``keys``; None without rows."""
+    if cv is None or len(cv) == 0:
+        return None
+    cv = cv.dropna(subset=["y", "yhat"])
+    if cv.empty:
+        return None
+    idx = pd.MultiIndex.from_frame(keys[KEYS])
+    pos = idx.get_indexer(pd.MultiIndex.from_frame(cv[KEYS]))
+    keep = pos >= 0
+    cv = cv[keep]
+    pos = pos[keep]
+    cut = cv.groupby(KEYS, sort=False)["cutoff"].rank(method="dense").astype(int).to_numpy() - 1
+    h = cv["h"].to_numpy(int) - 1
+    out = np.full((len(keys), int(cut.max()) + 1 if len(cut) else 1,
+                   int(h.max()) + 1 if len(h) else 1), np.nan)
+    out[pos, cut, h] = cv["y"].to_numpy(float) - cv["yhat"].to_numpy(float)
+    return out
 
 
 def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
                        positions_df: pd.DataFrame, terms_df: pd.DataFrame,
                        abc_df: pd.DataFrame | None = None, review_period_days: float = 7,
-                       service_levels: dict | None = None) -> pd.DataFrame:
+                       fill_target: float = DEFAULT_FILL_TARGET, fill_floors: dict | None = None,
+                       cv_df: pd.DataFrame | None = None) -> pd.DataFrame:
     """Combine forecasts, stock positions and supplier terms into order suggestions.
 
     Inputs (column names):
@@ -57,18 +155,18 @@ def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
     * ``series_df``: item_id, warehouse_id, demand_class, mean_daily_demand,
       sigma_daily_demand (``ForecastResult.series``);
     * ``forecasts_df``: item_id, warehouse_id, date, forecast_qty;
-    * ``positions_df``: item_id, warehouse_id, on_hand, on_order, committed;
+    * ``positions_df``: item_id, warehouse_id, on_hand, on_order, committed, optional
+      stock_value (unit cost = stock_value / on_hand, else the supplier's price);
     * ``terms_df``: item_id, supplier_id, unit_price, lead_time_days, lead_time_std_days
       (optional, default 0), moq, pack_size;
-    * ``abc_df``: item_id, warehouse_id, abc_class (missing -> 'C').
+    * ``abc_df``: item_id, warehouse_id, abc_class (missing -> 'C'): fill-rate floors;
+    * ``cv_df``: the chosen model's backtest rows (item_id, warehouse_id, cutoff, h, y,
+      yhat): the forecast error accumulated over lead time + review. Without it the
+      daily error ``sigma_daily_demand`` is assumed independent from day to day.
 
-    Per item-warehouse (union of series_df and positions_df keys): supplier by
-    :func:`choose_supplier` with need_by_days = days of cover = max(position, 0) / mean
-    forecast per day; E = L + R; forecast_over_horizon = forecast summed over E days;
-    d = forecast_over_horizon / E; levels by :func:`policy_levels` (normal or
-    Poisson/negative binomial by demand class) with mu = forecast_over_horizon; quantity
-    by :func:`suggest_order`. Returns one row per key with :data:`COLUMNS`;
-    suggested_qty, raw_qty, positions, unit_price and line_value (0.01) are Decimal.
+    Per item-warehouse: supplier by :func:`choose_supplier` (need-by = days of cover);
+    levels by :func:`order_up_to_levels` with one aggregate ``fill_target`` over all
+    series; quantity by :func:`suggest_order` (order when the position is below S).
     Keys without supplier terms get suggested_qty 0 and NaN levels.
     """
     R = float(review_period_days)
@@ -86,67 +184,88 @@ def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
     terms: dict = {}
     for t in terms_df.to_dict("records"):
         terms.setdefault(t["item_id"], []).append(t)
-    rows = []
-    for rec in base.to_dict("records"):
+    rows, horizon = [], max([len(v) for v in daily.values()] + [1])
+    point = np.zeros((len(base), horizon))
+    for n, rec in enumerate(base.to_dict("records")):
         key = (rec["item_id"], rec["warehouse_id"])
         arr = daily.get(key)
         rate = float(arr.mean()) if arr is not None and len(arr) else _num(
             rec.get("mean_daily_demand"))
+        if arr is not None and len(arr):
+            point[n, :len(arr)] = arr
+            point[n, len(arr):] = rate
+        else:
+            point[n] = rate
         position = _num(rec.get("on_hand")) + _num(rec.get("on_order")) - _num(
             rec.get("committed"))
         need_by = max(position, 0.0) / rate if rate > 0 else math.inf
         sup, rule, t = choose_supplier_records(terms.get(rec["item_id"], []), need_by)
-        L = _num(t.get("lead_time_days"), math.nan)
-        exposure = L + R
-        fh = _sum_over(arr, exposure, rate) if sup is not None else math.nan
+        on_hand, value = _num(rec.get("on_hand")), _num(rec.get("stock_value"), math.nan)
+        price = _num(t.get("unit_price"), math.nan) if sup is not None else math.nan
+        cost = value / on_hand if on_hand > 0 and value == value and value > 0 else price
         rows.append({
             **{k: rec[k] for k in KEYS}, "supplier_id": sup,
             "demand_class": rec.get("demand_class") if isinstance(
                 rec.get("demand_class"), str) else "unknown",
             "abc_class": rec["abc_class"],
-            "service_level": service_level_for_class(rec["abc_class"], service_levels),
-            "lead_time_days": L, "lead_time_std_days": _num(t.get("lead_time_std_days")),
-            "forecast_over_horizon": fh,
-            "mean_daily_demand": fh / exposure if exposure > 0 else rate,
+            "fill_floor": service_floor_for_class(rec["abc_class"], fill_floors),
+            "lead_time_days": _num(t.get("lead_time_days"), math.nan),
+            "lead_time_std_days": _num(t.get("lead_time_std_days")),
             "sigma_daily_demand": _num(rec.get("sigma_daily_demand")),
             "on_hand": _dec(rec.get("on_hand")), "on_order": _dec(rec.get("on_order")),
             "committed": _dec(rec.get("committed")),
             "pack_size": _dec(t.get("pack_size", 1)) if sup is not None else Decimal(1),
             "moq": _dec(t.get("moq", 0)) if sup is not None else Decimal(0),
             "unit_price": _dec(t.get("unit_price")) if sup is not None else None,
-            "supplier_rule": rule,
+            "unit_cost": cost, "supplier_rule": rule,
         })
     if not rows:
         return pd.DataFrame(columns=COLUMNS)
     out = pd.DataFrame(rows)
     out["supplier_id"] = pd.Series([r["supplier_id"] for r in rows], dtype=object)
-    lv = policy_levels(out["demand_class"].to_numpy(object), out["mean_daily_demand"],
-                       out["sigma_daily_demand"], out["lead_time_days"],
-                       out["lead_time_std_days"], R, out["service_level"],
-                       out["forecast_over_horizon"])
-    no_sup = out["supplier_id"].isna().to_numpy()
-    for k in ("safety_stock", "reorder_point", "order_up_to"):
-        out[k] = np.where(no_sup, np.nan, np.asarray(lv[k], float))
-    out["method"] = lv["method"]
-    return _finish(out, R)
+    has = out["supplier_id"].notna().to_numpy()
+    sparse = out["demand_class"].isin(SPARSE_CLASSES).to_numpy()
+    errors = errors_array(cv_df, out)
+    if errors is None:  # independent daily errors of size sigma_daily_demand
+        sig = out["sigma_daily_demand"].to_numpy(float)
+        errors = np.repeat(sig[:, None, None], 1, axis=2)
+    lv = order_up_to_levels(point[has], errors[has], out["lead_time_days"][has],
+                            out["lead_time_std_days"][has], R,
+                            out["unit_cost"].to_numpy(float)[has], sparse[has],
+                            out["fill_floor"].to_numpy(float)[has], fill_target)
+    for col, key in (("forecast_over_horizon", "mu_e"), ("forecast_over_lead_time", "mu_l"),
+                     ("sigma_over_horizon", "sigma_e"), ("safety_stock", "safety_stock"),
+                     ("order_up_to", "order_up_to"), ("service_level", "fill_rate")):
+        vals = np.full(len(out), np.nan)
+        vals[has] = lv[key]
+        out[col] = vals
+    out["reorder_point"] = out["order_up_to"]
+    exposure = out["lead_time_days"] + R
+    out["mean_daily_demand"] = np.where(exposure > 0, out["forecast_over_horizon"] / exposure,
+                                        np.nan)
+    dist = np.full(len(out), "", dtype=object)
+    dist[has] = np.where(lv["discrete"], "negative binomial / Poisson", "normal")
+    out["distribution"] = dist
+    out.attrs["expected_fill_rate"] = lv["aggregate"]
+    return _finish(out, R, fill_target, lv["aggregate"])
 
 
-def _finish(out: pd.DataFrame, R: float) -> pd.DataFrame:
-    """Order sizing, line value and the human-readable explanation per row."""
+def _finish(out: pd.DataFrame, R: float, target: float, aggregate: float) -> pd.DataFrame:
+    """Order sizing, line value and the planner's explanation per row."""
     fills = {"position": [], "raw_qty": [], "suggested_qty": [], "line_value": [], "why": []}
     for r in out.to_dict("records"):
-        pos_txt = (f"position {r['on_hand'] + r['on_order'] - r['committed']:f} = "
-                   f"{r['on_hand']:f} on hand + {r['on_order']:f} on order − "
-                   f"{r['committed']:f} committed")
+        pos_txt = (f"stock position {_q(r['on_hand'] + r['on_order'] - r['committed'])} "
+                   f"({_q(r['on_hand'])} on hand + {_q(r['on_order'])} on order − "
+                   f"{_q(r['committed'])} committed to customers)")
         if r["supplier_id"] is None:
             qty, why = Decimal(0), {"position": r["on_hand"] + r["on_order"] - r["committed"],
                                     "raw_need": None}
-            text = f"no supplier terms; {pos_txt}; no order"
+            text = f"No supplier terms for this item, so nothing is ordered; {pos_txt}."
         else:
             qty, why = suggest_order(round(r["order_up_to"], 6), round(r["reorder_point"], 6),
                                      r["on_hand"], r["on_order"], r["committed"],
                                      r["pack_size"], r["moq"])
-            text = _why_text(r, why, pos_txt, R)
+            text = why_text(r, why, pos_txt, R, target, aggregate)
         fills["position"].append(why["position"])
         fills["raw_qty"].append(why["raw_need"])
         fills["suggested_qty"].append(qty)
@@ -158,17 +277,33 @@ def _finish(out: pd.DataFrame, R: float) -> pd.DataFrame:
     return out[COLUMNS]
 
 
-def _why_text(r: dict, why: dict, pos_txt: str, R: float) -> str:
-    """E.g. 'forecast 120.0 over 17 d (L 10 + R 7) + SS 35.2 (98 % normal) = ROP 155.2;
-    S = ROP + 7.06/d × R 7 = 204.6; position ...; need 164.6 → pack 12 → 168 → MOQ 0 → 168'."""
-    head = (f"forecast {r['forecast_over_horizon']:.1f} over {r['lead_time_days'] + R:g} d "
-            f"(L {r['lead_time_days']:g} + R {R:g}) + SS {r['safety_stock']:.1f} "
-            f"({r['service_level'] * 100:g} % {r['method']}) = ROP {r['reorder_point']:.1f}; "
-            f"S = ROP + {r['mean_daily_demand']:.2f}/d × R {R:g} = {r['order_up_to']:.1f}")
-    if not why["below_reorder_point"]:
-        return f"{head}; {pos_txt} > ROP: no order"
+def _q(x) -> str:
+    """A quantity for people: whole numbers without decimals, else one decimal."""
+    f = float(x)
+    return f"{f:,.0f}" if abs(f - round(f)) < 1e-9 else f"{f:,.1f}"
+
+
+def why_text(r: dict, why: dict, pos_txt: str, R: float, target: float,
+             aggregate: float) -> str:
+    """The suggestion's reason in full sentences, every number included."""
+    E = r["lead_time_days"] + R
+    head = (f"Demand forecast over the next {E:g} days (lead time {r['lead_time_days']:g} d"
+            f" + review every {R:g} d): {_q(r['forecast_over_horizon'])}. Safety stock "
+            f"{_q(r['safety_stock'])} covers a forecast error of ±{_q(r['sigma_over_horizon'])}"
+            f" over those days ({r['distribution']} demand"
+            + (f", lead time varies by ±{r['lead_time_std_days']:g} d" if
+               r["lead_time_std_days"] else "")
+            + f") for a {r['service_level'] * 100:.1f} % fill rate on this item — the rate "
+            f"that meets the {target * 100:g} % target across all items at the least stock "
+            f"value (class {r['abc_class']} floor {r['fill_floor'] * 100:g} %). Order-up-to "
+            f"level = {_q(r['forecast_over_horizon'])} + {_q(r['safety_stock'])} = "
+            f"{_q(r['order_up_to'])}.")
     if not why["triggered"]:
-        return f"{head}; {pos_txt} ≤ ROP but already ≥ S: no order"
-    return (f"{head}; {pos_txt} ≤ ROP; need {float(why['raw_need']):.1f} → pack "
-            f"{why['pack_size']:f} → {why['after_pack']:f} → MOQ {why['moq']:f} → "
-            f"{why['after_moq']:f}")
+        return f"{head} The {pos_txt} already reaches it: no order."
+    parts = [f"{head} The {pos_txt} is below it by {_q(why['raw_need'])}"]
+    if why["pack_size"] != 1:
+        parts.append(f"rounded up to whole packs of {_q(why['pack_size'])}: "
+                     f"{_q(why['after_pack'])}")
+    if why["moq"] > why["after_pack"]:
+        parts.append(f"raised to the minimum order of {_q(why['moq_in_packs'])}")
+    return "; ".join(parts) + f". Order {_q(why['after_moq'])}."

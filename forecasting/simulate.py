@@ -1,188 +1,313 @@
-"""Deterministic day-by-day replay of a replenishment policy over historical demand."""
+"""Policy replay: the planning policy and a naive reorder rule in one simulator.
+
+:func:`replay_policies` replays a window of days for every series, once per policy, on
+the same demand, the same opening stock, the same orders open at the window start and
+the same random draws of supplier behaviour:
+
+* each day: shipments due arrive (QC rejects drawn at the measured rate are not put into
+  stock and not replaced), then - every ``review_period`` days from the window start - a
+  review places orders, then demand is served from stock; what stock cannot serve is
+  lost (a lost sale, not a backorder);
+* an order placed at review ``r`` for series ``i`` takes the lead time drawn for
+  ``(i, r)`` from that supplier's measured lead times; with the measured probability it
+  arrives in two shipments (the first a measured share, the rest a measured delay
+  later). The draws are made once per ``(i, r)`` before any policy runs (common random
+  numbers), so the policies differ only by what they order;
+* **naive rule**: a fixed reorder level and quantity per series (the business's
+  reorder rules): when the position (on hand + on order) is at or below the level, order
+  enough multiples of the quantity to rise above it;
+* **planning**: at every review the live plan's forecasting is refitted on the demand
+  *before* that day (``forecaster``; no look-ahead), and
+  :func:`forecasting.replenishment.order_up_to_levels` sizes the order-up-to level for
+  an aggregate fill-rate target; the order is ``S - position`` rounded up to packs and
+  MOQ. One refit per review serves every target of a sweep.
+
+Fill rate = units served / units demanded; average inventory value = mean over the
+window's days of the closing stock valued at each series' unit cost; stockout days =
+series-days with lost demand; orders = order lines placed.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+import multiprocessing as mp
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from ._arrays import as_bool, prefix_sums, window_mean
-from .classify import classify_demand
-from .forecast import to_panel
-from .policy import choose_supplier_records, order_quantities, policy_levels
+from .policy import order_quantities
+from .replenishment import order_up_to_levels
 
-CENT = Decimal("0.01")
+DEFAULT_TARGETS = (0.75, 0.80, 0.85, 0.90, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995)
 
 
 @dataclass
-class SimulationResult:
-    """``per_series`` and ``daily`` DataFrames plus a ``total`` dict (see simulate_policy)."""
+class SupplierBehaviour:
+    """Measured supplier behaviour per series (lists of 1-D arrays, one per series).
 
-    per_series: pd.DataFrame
-    total: dict
-    daily: pd.DataFrame
-
-
-def _per_key(value, keys: pd.DataFrame, default=None) -> np.ndarray:
-    """Broadcast a scalar, or look up a dict keyed by (item_id, warehouse_id) or item_id."""
-    if not isinstance(value, dict):
-        return np.full(len(keys), np.nan if value is None else float(value))
-    out = [value.get((i, w), value.get(i, default)) for i, w in keys.itertuples(index=False)]
-    return np.array([np.nan if v is None else float(v) for v in out])
-
-
-def _supplier_terms(terms: pd.DataFrame, items) -> pd.DataFrame:
-    """Cheapest supplier per item (choose_supplier with no deadline), one row per series."""
-    groups: dict = {}
-    for rec in terms.to_dict("records"):
-        groups.setdefault(rec["item_id"], []).append(rec)
-    rows = []
-    for item in items:
-        if item not in groups:
-            raise ValueError(f"no supplier terms for item {item!r}")
-        rows.append(choose_supplier_records(groups[item], math.inf)[2])
-    t = pd.DataFrame(rows, columns=list(terms.columns)).reset_index(drop=True)
-    if "lead_time_std_days" not in t:
-        t["lead_time_std_days"] = 0.0
-    return t
-
-
-def simulate_policy(history: pd.DataFrame, terms: pd.DataFrame, start_date, end_date, *,
-                    service_level=0.95, review_period_days: int = 7, initial_on_hand=None,
-                    unit_cost=None, window: int = 28, policy_fn=None) -> SimulationResult:
-    """Replay ``[start_date, end_date]`` day by day for every item-warehouse of ``history``.
-
-    * Demand of a day = ``demand_qty`` + ``lost_qty`` (if that column exists); on a
-      stockout day without ``lost_qty`` the observed value is all we know.
-    * Each day: orders due arrive, then (every ``review_period_days`` days from the start)
-      a review, then demand is served from stock; unmet demand is lost.
-    * Review: re-forecast with a ``window``-day moving average of the demand *before* that
-      day (censored stockout days without lost_qty excluded), sigma = std of the same
-      days; demand class from history before ``start_date``; levels from
-      :func:`policy_levels` (or ``policy_fn(mean_daily_demand=..., sigma_daily_demand=...,
-      lead_time_days=..., lead_time_std_days=..., review_period_days=...,
-      service_level=..., demand_class=...) -> (reorder_point, order_up_to)`` arrays);
-      position = on hand + on order; quantity by :func:`order_quantities` (pack, MOQ).
-    * Orders arrive ``ceil(lead_time_days)`` days later (0 = before that day's demand).
-    * Supplier = cheapest in ``terms`` (item_id, supplier_id, unit_price, lead_time_days,
-      [lead_time_std_days], moq, pack_size); unit cost = its unit_price unless
-      ``unit_cost`` (scalar or dict by item / (item, warehouse)) is given.
-    * ``initial_on_hand``: scalar or dict; default = order-up-to level at the first review.
-    * ``service_level``: scalar or dict by item / (item, warehouse).
-
-    Deterministic. Returns per_series (item_id, warehouse_id, supplier_id, demand_units,
-    served_units, lost_units, fill_rate, stockout_days, avg_inventory_units,
-    avg_inventory_value (Decimal), orders_placed, units_ordered), total (same sums; fill
-    rate = served / demanded) and daily totals (date, demand_units, served_units,
-    lost_units, on_hand_units, orders_placed). A stockout day = a day with lost demand.
+    ``lead_times``: lead times in days of first receipts; ``partial_prob``: share of
+    order lines delivered in more than one shipment; ``first_share``: share of the
+    ordered quantity in the first shipment of those; ``extra_delay``: days from the first
+    to the last shipment; ``reject_share``: rejected / shipped per receipt (zeros count).
     """
-    h = history.copy()
-    known = pd.Series(~as_bool(h["is_stockout"]), index=h.index)
-    if "lost_qty" in h:
-        lost = pd.to_numeric(h["lost_qty"], errors="coerce")
-        known |= lost.notna()
-        h["demand_qty"] = pd.to_numeric(h["demand_qty"]) + lost.fillna(0)
-    h["is_stockout"] = ~known
-    panel = to_panel(h, as_of=end_date)
-    start = int((pd.Timestamp(start_date).normalize() - panel.start).days)
-    n_d = panel.Y.shape[1]
-    if not 1 <= start < n_d:
-        raise ValueError("start_date must be after the first history date and <= end_date")
-    demand = np.nan_to_num(panel.Y)
-    fit = np.where(panel.censored, np.nan, panel.Y)
-    cs, cn = prefix_sums(fit)
-    cs2, _ = prefix_sums(fit ** 2)
-    keys = panel.keys
-    t = _supplier_terms(terms, keys["item_id"])
-    lead = t["lead_time_days"].astype(float).to_numpy()
-    lead_std = t["lead_time_std_days"].fillna(0).astype(float).to_numpy()
-    pack = t["pack_size"].fillna(1).astype(float).to_numpy()
-    moq = t["moq"].fillna(0).astype(float).to_numpy()
-    cost = _per_key(unit_cost, keys) if unit_cost is not None else t["unit_price"].astype(
-        float).to_numpy()
-    sl = _per_key(service_level, keys, default=0.95)
-    cls = classify_demand(fit[:, :start]).demand_class
-    R = int(review_period_days)
-    n_s, n_sim = len(keys), n_d - start
-    delay = np.ceil(lead).astype(int)
-    arrivals = np.zeros((n_s, n_sim + int(delay.max()) + 1))
-    on_hand = _per_key(initial_on_hand, keys, default=0.0) if initial_on_hand is not None \
-        else None
-    on_order = np.zeros(n_s)
-    tot = {k: np.zeros(n_s) for k in ("dem", "srv", "inv", "so", "orders", "units")}
-    daily = []
-    rows = np.arange(n_s)
+
+    lead_times: list
+    partial_prob: np.ndarray
+    first_share: list
+    extra_delay: list
+    reject_share: list
+
+
+@dataclass
+class ReplayInputs:
+    """Everything a replay needs, as arrays over ``n`` series (rows of ``keys``)."""
+
+    keys: pd.DataFrame
+    start_date: pd.Timestamp          # date of column 0 of ``demand``
+    demand: np.ndarray                # (n, days) true daily demand, NaN before a series
+    window_start: int                 # first replayed day (column of ``demand``)
+    unit_cost: np.ndarray
+    lead_time: np.ndarray             # the lead time planning assumes (mean) ...
+    lead_time_std: np.ndarray         # ... and its spread
+    pack: np.ndarray
+    moq: np.ndarray
+    fill_floor: np.ndarray
+    naive_level: np.ndarray
+    naive_qty: np.ndarray
+    opening_on_hand: np.ndarray
+    pipeline: pd.DataFrame            # series (row index), day (offset in window), qty, shipped
+    behaviour: SupplierBehaviour
+    sparse: np.ndarray | None = None  # intermittent / lumpy series (discrete demand)
+
+
+@dataclass
+class PolicyOutcome:
+    """Totals of one policy over the window (and per-series arrays)."""
+
+    fill_rate: float
+    avg_inventory_value: float
+    stockout_days: int
+    orders: int
+    demand_units: float
+    served_units: float
+    per_series: dict = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        return {"fill_rate": round(self.fill_rate, 6),
+                "avg_inventory_value": round(self.avg_inventory_value, 2),
+                "stockout_days": int(self.stockout_days), "orders": int(self.orders)}
+
+
+@dataclass
+class Draws:
+    """Uniform random numbers per (series, review), shared by every policy."""
+
+    lead: np.ndarray
+    partial: np.ndarray
+    share: np.ndarray
+    delay: np.ndarray
+    reject1: np.ndarray
+    reject2: np.ndarray
+
+
+def make_draws(n: int, n_reviews: int, seed: int) -> Draws:
+    rng = np.random.default_rng(seed)
+    return Draws(*(rng.random((n, n_reviews)) for _ in range(6)))
+
+
+def _sample(samples: list, i: int, u: float, default: float) -> float:
+    arr = samples[i]
+    if arr is None or len(arr) == 0:
+        return default
+    return float(arr[min(int(u * len(arr)), len(arr) - 1)])
+
+
+def _shipments(inp: ReplayInputs, draws: Draws, i: int, r: int, qty: float):
+    """[(delay days, shipped qty, accepted qty)] of an order of ``qty`` at review r."""
+    b = inp.behaviour
+    lead = max(0, int(round(_sample(b.lead_times, i, draws.lead[i, r], inp.lead_time[i]))))
+    parts = [(lead, qty)]
+    if draws.partial[i, r] < b.partial_prob[i]:
+        share = _sample(b.first_share, i, draws.share[i, r], 1.0)
+        first = math.floor(qty * share / max(inp.pack[i], 1)) * max(inp.pack[i], 1)
+        if 0 < first < qty:
+            extra = max(1, int(round(_sample(b.extra_delay, i, draws.delay[i, r], 7))))
+            parts = [(lead, first), (lead + extra, qty - first)]
+    out = []
+    for k, (delay, q) in enumerate(parts):
+        u = draws.reject1[i, r] if k == 0 else draws.reject2[i, r]
+        rejected = round(q * _sample(b.reject_share, i, u, 0.0))
+        out.append((delay, q, q - min(rejected, q)))
+    return out
+
+
+def replay(inp: ReplayInputs, decide, draws: Draws, review_period: int = 7) -> PolicyOutcome:
+    """Replay the window with ``decide(review, day, on_hand, on_order) -> qty (n,)``."""
+    n, n_days = inp.demand.shape
+    n_sim = n_days - inp.window_start
+    demand = np.nan_to_num(inp.demand[:, inp.window_start:])
+    pad = n_sim + 400
+    accepted_at = np.zeros((n, pad))
+    shipped_at = np.zeros((n, pad))
+    on_order = np.zeros(n)
+    for row in inp.pipeline.itertuples(index=False):
+        day = int(row.day)
+        if 0 <= day < pad:
+            accepted_at[int(row.series), day] += float(row.qty)
+            shipped_at[int(row.series), day] += float(row.shipped)
+            on_order[int(row.series)] += float(row.shipped)
+    on_hand = np.asarray(inp.opening_on_hand, dtype=float).copy()
+    cost = np.nan_to_num(np.asarray(inp.unit_cost, dtype=float))
+    dem = np.zeros(n)
+    srv = np.zeros(n)
+    inv_value = 0.0
+    inv_units = np.zeros(n)
+    stockout = np.zeros(n, dtype=int)
+    orders = np.zeros(n, dtype=int)
     for k in range(n_sim):
-        day = start + k
-        if on_hand is not None:
-            on_hand += arrivals[:, k]
-            on_order -= arrivals[:, k]
-        placed = 0
-        if k % R == 0:
-            d = np.nan_to_num(window_mean(cs, cn, day - window, day))
-            sq = np.nan_to_num(window_mean(cs2, cn, day - window, day))
-            sigma = np.sqrt(np.maximum(sq - d ** 2, 0.0))
-            args = {"mean_daily_demand": d, "sigma_daily_demand": sigma, "lead_time_days": lead,
-                        "lead_time_std_days": lead_std, "review_period_days": float(R),
-                        "service_level": sl}
-            if policy_fn is not None:
-                rop, s_level = policy_fn(demand_class=cls, **args)
-            else:
-                lv = policy_levels(cls, **args)
-                rop, s_level = lv["reorder_point"], lv["order_up_to"]
-            if on_hand is None:
-                on_hand = np.ceil(np.asarray(s_level, float))
-            qty = order_quantities(s_level, rop, on_hand + on_order, pack, moq)
-            now = delay == 0
-            on_hand += np.where(now, qty, 0.0)
-            on_order += np.where(now, 0.0, qty)
-            arrivals[rows, k + delay] += np.where(now, 0.0, qty)
-            tot["orders"] += qty > 0
-            tot["units"] += qty
-            placed = int((qty > 0).sum())
-        served = np.minimum(np.maximum(on_hand, 0.0), demand[:, day])
+        on_hand += accepted_at[:, k]
+        on_order -= shipped_at[:, k]
+        if k % review_period == 0:
+            r = k // review_period
+            qty = np.asarray(decide(r, inp.window_start + k, on_hand.copy(), on_order.copy()),
+                             dtype=float)
+            for i in np.flatnonzero(qty > 0).tolist():
+                orders[i] += 1
+                on_order[i] += qty[i]
+                for delay, q, acc in _shipments(inp, draws, i, r, float(qty[i])):
+                    day = min(k + delay, pad - 1)
+                    if day == k:       # same-day delivery: before the day's demand
+                        on_hand[i] += acc
+                        on_order[i] -= q
+                    else:
+                        accepted_at[i, day] += acc
+                        shipped_at[i, day] += q
+        served = np.minimum(np.maximum(on_hand, 0.0), demand[:, k])
         on_hand -= served
-        lost_today = demand[:, day] - served
-        for name, v in (("dem", demand[:, day]), ("srv", served), ("inv", on_hand),
-                        ("so", lost_today > 1e-9)):
-            tot[name] += v
-        daily.append((panel.start + pd.Timedelta(days=day), demand[:, day].sum(),
-                      served.sum(), lost_today.sum(), on_hand.sum(), placed))
-    return _results(keys, t, tot, cost, n_sim, daily)
+        dem += demand[:, k]
+        srv += served
+        stockout += (demand[:, k] - served) > 1e-9
+        inv_value += float((on_hand * cost).sum())
+        inv_units += on_hand
+    d, s = float(dem.sum()), float(srv.sum())
+    return PolicyOutcome(s / d if d > 0 else math.nan, inv_value / max(n_sim, 1),
+                         int(stockout.sum()), int(orders.sum()), d, s,
+                         {"demand": dem, "served": srv, "stockout_days": stockout,
+                          "orders": orders, "avg_inventory_units": inv_units / max(n_sim, 1)})
 
 
-def _money(x: float) -> Decimal:
-    """Float money -> Decimal rounded to 0.01."""
-    return Decimal(repr(float(x))).quantize(CENT, ROUND_HALF_UP)
+def naive_rule(inp: ReplayInputs):
+    """The reorder rule: position <= level -> enough multiples of qty to rise above it."""
+    level = np.nan_to_num(np.asarray(inp.naive_level, dtype=float))
+    q = np.maximum(np.nan_to_num(np.asarray(inp.naive_qty, dtype=float)), 1.0)
+    active = np.asarray(inp.naive_qty, dtype=float) > 0
+
+    def decide(_r, _day, on_hand, on_order):
+        position = on_hand + on_order
+        low = (position <= level) & active
+        n_q = np.maximum(1, np.ceil((level - position + 1) / q))
+        return np.where(low, n_q * q, 0.0)
+
+    return decide
 
 
-def _results(keys, t, tot, cost, n_sim, daily) -> SimulationResult:
-    """Assemble the SimulationResult frames."""
-    per = keys.copy()
-    per["supplier_id"] = t["supplier_id"].to_numpy()
-    per["demand_units"] = tot["dem"]
-    per["served_units"] = tot["srv"]
-    per["lost_units"] = tot["dem"] - tot["srv"]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per["fill_rate"] = np.where(tot["dem"] > 0, tot["srv"] / tot["dem"], np.nan)
-    per["stockout_days"] = tot["so"].astype(int)
-    per["avg_inventory_units"] = tot["inv"] / n_sim
-    value = per["avg_inventory_units"].to_numpy() * np.nan_to_num(cost)
-    per["avg_inventory_value"] = [_money(v) for v in value]
-    per["orders_placed"] = tot["orders"].astype(int)
-    per["units_ordered"] = tot["units"]
-    dem, srv = float(tot["dem"].sum()), float(tot["srv"].sum())
-    total = {"n_series": len(per), "n_days": n_sim, "demand_units": dem,
-             "served_units": srv, "lost_units": dem - srv,
-             "fill_rate": srv / dem if dem > 0 else math.nan,
-             "stockout_days": int(per["stockout_days"].sum()),
-             "avg_inventory_units": float(per["avg_inventory_units"].sum()),
-             "avg_inventory_value": _money(float(value.sum())),
-             "orders_placed": int(per["orders_placed"].sum()),
-             "units_ordered": float(tot["units"].sum())}
-    cols = ["date", "demand_units", "served_units", "lost_units", "on_hand_units",
-            "orders_placed"]
-    return SimulationResult(per, total, pd.DataFrame(daily, columns=cols))
+_JOB: dict = {}
+
+
+def _review_levels(k: int):
+    """Levels of one review (a worker's job; reads the inputs from ``_JOB``)."""
+    inp, forecaster, targets, review_period = (_JOB["inp"], _JOB["forecaster"],
+                                               _JOB["targets"], _JOB["review_period"])
+    t = inp.window_start + k
+    point, errors, sparse = forecaster(inp.demand[:, :t], inp.start_date)
+    if inp.sparse is not None:
+        sparse = inp.sparse
+    lv = order_up_to_levels(point, errors, inp.lead_time, inp.lead_time_std, review_period,
+                            inp.unit_cost, sparse, inp.fill_floor, list(targets))
+    return [got["order_up_to"] for got in lv["per_target"]]
+
+
+def planning_levels(inp: ReplayInputs, forecaster, targets, review_period: int = 7,
+                    progress=None, workers: int = 1) -> dict:
+    """Order-up-to levels per target and review: ``{target: (n_reviews, n)}``.
+
+    At review r (day t) ``forecaster(history, start_date)`` sees only ``demand[:, :t]``
+    and returns ``(daily_forecast (n, H), errors (n, windows, h), sparse (n,))``. Reviews
+    are independent of the policy's decisions, so ``workers`` > 1 refits them in forked
+    processes (where the platform forks)."""
+    n, n_days = inp.demand.shape
+    n_sim = n_days - inp.window_start
+    reviews = list(range(0, n_sim, review_period))
+    out = {t: np.zeros((len(reviews), n)) for t in targets}
+    _JOB.update(inp=inp, forecaster=forecaster, targets=list(targets),
+                review_period=review_period)
+    say = progress or (lambda _m: None)
+    try:
+        if workers > 1 and "fork" in mp.get_all_start_methods() and len(reviews) > 1:
+            with mp.get_context("fork").Pool(min(workers, len(reviews))) as pool:
+                results = []
+                for r, got in enumerate(pool.imap(_review_levels, reviews)):
+                    results.append(got)
+                    say(f"simulate: review {r + 1}/{len(reviews)} refitted")
+        else:
+            results = []
+            for r, k in enumerate(reviews):
+                results.append(_review_levels(k))
+                say(f"simulate: review {r + 1}/{len(reviews)} refitted")
+    finally:
+        _JOB.clear()
+    for r, got in enumerate(results):
+        for target, level in zip(targets, got):
+            out[target][r] = level
+    return out
+
+
+def planning_rule(inp: ReplayInputs, levels: np.ndarray):
+    """Order up to the review's level S when the position is below it (pack, MOQ)."""
+    def decide(r, _day, on_hand, on_order):
+        S = levels[r]
+        return order_quantities(S, S, on_hand + on_order, inp.pack, inp.moq)
+
+    return decide
+
+
+def reduction_at_equal_fill(naive: dict, frontier: list[dict]) -> float | None:
+    """1 - (planning inventory interpolated on its frontier at the naive fill rate) /
+    (naive inventory). The frontier is made monotone (the cheapest inventory seen at
+    each fill rate or above); below the frontier's lowest fill its lowest point serves
+    (conservative); above its highest fill there is no equal-fill point: None."""
+    if not frontier or not naive["avg_inventory_value"]:
+        return None
+    pts = sorted((p["fill_rate"], p["avg_inventory_value"]) for p in frontier)
+    fills = np.array([p[0] for p in pts])
+    inv = np.minimum.accumulate(np.array([p[1] for p in pts])[::-1])[::-1]
+    f0 = naive["fill_rate"]
+    if f0 > fills[-1] + 1e-12:
+        return None
+    at = float(inv[0]) if f0 <= fills[0] else float(np.interp(f0, fills, inv))
+    return 1.0 - at / float(naive["avg_inventory_value"])
+
+
+def replay_policies(inp: ReplayInputs, forecaster, targets=DEFAULT_TARGETS,
+                    review_period: int = 7, seed: int = 0, progress=None,
+                    workers: int = 1) -> dict:
+    """Naive rule and planning (one run per target) in one simulator; the JSON-ready
+    result: window_days, series, naive{...}, planning[{target, ...}],
+    inventory_reduction_at_equal_fill."""
+    n, n_days = inp.demand.shape
+    n_sim = n_days - inp.window_start
+    if n_sim < 1 or inp.window_start < 1:
+        raise ValueError("the replay window needs history before it and at least one day")
+    n_reviews = (n_sim + review_period - 1) // review_period
+    draws = make_draws(n, n_reviews, seed)
+    naive = replay(inp, naive_rule(inp), draws, review_period).summary()
+    levels = planning_levels(inp, forecaster, targets, review_period, progress, workers)
+    frontier = []
+    for target in targets:
+        out = replay(inp, planning_rule(inp, levels[target]), draws, review_period)
+        frontier.append({"target": target, **out.summary()})
+    red = reduction_at_equal_fill(naive, frontier)
+    return {"window_days": int(n_sim), "series": int(n), "naive": naive,
+            "planning": frontier,
+            "inventory_reduction_at_equal_fill": None if red is None else round(red, 4)}

@@ -97,25 +97,38 @@ def load_inputs(warehouse: str | Path, as_of=None) -> dict:
 
 
 def forecast(inputs: dict, as_of=None, horizon: int | None = None):
-    """forecasting.forecast_demand over the history; horizon defaults to the longest
-    lead time (+ 2 std) + review period, at least 28 days."""
-    from forecasting import forecast_demand
+    """forecasting.forecast_for_planning over the history (lumps cut off, then the
+    forecast engine); horizon defaults to the longest lead time (+ 2 std) + review
+    period, at least 28 days."""
+    from forecasting import forecast_for_planning
 
     terms = inputs["terms"]
     if horizon is None:
         longest = (terms["lead_time_days"] + 2 * terms["lead_time_std_days"]).max()
         longest = 0.0 if pd.isna(longest) else float(longest)
         horizon = max(28, math.ceil(longest) + REVIEW_PERIOD_DAYS)
-    return forecast_demand(inputs["history"], horizon=horizon, as_of=as_of)
+    return forecast_for_planning(inputs["history"], horizon=horizon, as_of=as_of)
 
 
-def replenish(inputs: dict, result) -> pd.DataFrame:
+def chosen_cv(result) -> pd.DataFrame | None:
+    """The backtest rows of each series' chosen model (item_id, warehouse_id, cutoff, h,
+    y, yhat): the forecast error the safety stock is sized from."""
+    cv = getattr(result, "cv", None)
+    if cv is None or len(cv) == 0:
+        return None
+    chosen = result.series[KEYS + ["chosen_model"]].rename(columns={"chosen_model": "model"})
+    return cv.merge(chosen, on=KEYS + ["model"], how="inner")
+
+
+def replenish(inputs: dict, result, fill_target: float | None = None) -> pd.DataFrame:
     """forecasting.plan_replenishment: one row per item-warehouse with its why."""
-    from forecasting import plan_replenishment
+    from forecasting import DEFAULT_FILL_TARGET, plan_replenishment
 
     return plan_replenishment(result.series, result.forecasts, inputs["positions"],
                               inputs["terms"], inputs["abc"],
-                              review_period_days=REVIEW_PERIOD_DAYS)
+                              review_period_days=REVIEW_PERIOD_DAYS,
+                              fill_target=fill_target or DEFAULT_FILL_TARGET,
+                              cv_df=chosen_cv(result))
 
 
 def _touched_keys(session, snapshot_seq: int | None) -> set[tuple[int, int]]:
@@ -275,7 +288,8 @@ def _decimal_free(frame: pd.DataFrame):
 
 def run_planning(oltp_url: str | None = None, warehouse_path: str | Path | None = None,
                  as_of=None, horizon: int | None = None, progress=None,
-                 output_path: str | Path | None = None, simulate: bool = True) -> dict:
+                 output_path: str | Path | None = None, simulate: bool = True,
+                 fill_target: float | None = None) -> dict:
     """One planning run (see the module docstring); prints progress through `progress`.
     `simulate` also refreshes policy_simulation (the `qm plan simulate` replay).
 
@@ -294,7 +308,7 @@ def run_planning(oltp_url: str | None = None, warehouse_path: str | Path | None 
     say(f"plan: {len(inputs['history'])} demand rows, {len(inputs['terms'])} supplier terms;"
         f" forecasting + backtest")
     result = forecast(inputs, as_of, horizon)
-    table = replenish(inputs, result)
+    table = replenish(inputs, result, fill_target)
     say(f"plan: {len(result.series)} series, "
         f"{int((pd.to_numeric(table['suggested_qty']) > 0).sum())} suggestions; writing drafts")
     summary = finish_run(run_id, inputs, result, table, oltp_url,
@@ -337,9 +351,11 @@ def finish_run(run_id: str, inputs: dict, result, table: pd.DataFrame,
               "planner_decisions": decisions, "planner_acceptance": acceptance,
               "planning_runs": runs}
     if simulate_on is not None:
-        from pipelines.planning_commands import simulate
+        from pipelines.simulation import simulate, simulation_frame
         try:
-            tables["policy_simulation"] = simulate(simulate_on).assign(planning_run_id=run_id)
+            result, notes = simulate(simulate_on)
+            tables["policy_simulation"] = simulation_frame(result, notes).assign(
+                planning_run_id=run_id)
         except ValueError as exc:  # e.g. too little history: planning still publishes
             summary["simulation_error"] = str(exc)
     write_outputs(out, tables)

@@ -168,8 +168,10 @@ def test_a_real_planning_run_is_explained(writable, tmp_path):
     plan = con.execute("select p.* from replenishment_plan p where p.item_id = ? and "
                        "p.warehouse_id = (select warehouse_id from replenishment_plan where "
                        "item_id = ? and suggested_qty > 0 limit 1)", [item_id, item_id]).df()
-    sim = con.execute("select fill_rate from policy_simulation where policy = 'planning'"
-                      ).fetchone()[0]
+    naive_fill, red = con.execute("select fill_rate, inventory_reduction_at_equal_fill from "
+                                  "policy_simulation where policy = 'naive'").fetchone()
+    targets = con.execute("select target, fill_rate from policy_simulation where policy = "
+                          "'planning' order by target").fetchall()
     below = con.execute("select count(*) from replenishment_plan where reorder_point is not "
                         "null and position <= reorder_point").fetchone()[0]
     con.close()
@@ -179,7 +181,13 @@ def test_a_real_planning_run_is_explained(writable, tmp_path):
     assert shown["Reorder point"] == fmt.qty(row["reorder_point"])
     assert shown["Suggested"] == fmt.qty(row["suggested_qty"])
     assert row["why"] in [c.value for c in at.code]
-    assert shown["Fill rate (planning)"] == f"{sim * 100:.1f} %"
+    assert shown["Reorder rules: fill rate"] == f"{naive_fill * 100:.1f} %"
+    assert shown["Stock saved at the same fill rate"] == (
+        f"{red * 100:.1f} %" if red is not None else "n/a")
+    # the target picker starts at the target nearest 97 % and shows what it reached
+    target, reached = min(targets, key=lambda t: abs(t[0] - 0.97))
+    assert at.select_slider(key="plan_fill_target").value == target
+    assert shown["Fill rate reached"] == f"{reached * 100:.1f} %"
     assert any("model" in df.value.columns for df in at.dataframe)
     overview = signed_in("manager", "overview")
     assert f"### {below:,}" in [m.value for m in overview.markdown]

@@ -1,4 +1,4 @@
-"""Replenishment policy against hand-computed textbook numbers."""
+"""Replenishment policy against hand-computed and published-table numbers."""
 
 from decimal import Decimal
 
@@ -9,82 +9,109 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forecasting import (
+    DemandOverExposure,
+    accumulated_error_variance,
+    allocate_fill_rates,
     choose_supplier,
-    intermittent_levels,
-    normal_levels,
+    fill_rate,
+    normal_loss,
     order_quantities,
+    order_up_to_for_fill,
     plan_replenishment,
-    policy_levels,
-    safety_stock_normal,
-    service_level_for_class,
+    service_floor_for_class,
     suggest_order,
 )
 
-Z95 = 1.6448536  # Phi^-1(0.95)
-Z98 = 2.0537489  # Phi^-1(0.98)
+
+def test_normal_loss_matches_the_published_table():
+    # G(z) of Silver, Pyke & Peterson's table B.1 (4 decimals)
+    table = {0.0: 0.3989, 0.5: 0.1978, 1.0: 0.0833, 1.5: 0.0293, 2.0: 0.0085, -1.0: 1.0833}
+    for z, g in table.items():
+        assert normal_loss(z) == pytest.approx(g, abs=5e-5)
 
 
-def test_service_level_for_class():
-    assert service_level_for_class("A") == 0.98
-    assert service_level_for_class("b") == 0.95
-    assert service_level_for_class("C") == 0.90
-    assert service_level_for_class(None) == 0.90
-    assert service_level_for_class("X") == 0.90
-    assert service_level_for_class("A", {"A": 0.99, "C": 0.8}) == 0.99
+def test_fill_rate_order_up_to_with_the_loss_function():
+    # L = 0, R = 7, 20/day: cycle demand 140, sd 20. beta = 98 % needs
+    # G(k) = (1 - 0.98) * 140 / 20 = 0.14; the table has G(0.71) = 0.1405, G(0.72) = 0.1381,
+    # so k = 0.71 + (0.1405 - 0.14) / 0.0024 * 0.01 = 0.7121 and S = 140 + 0.7121 * 20 = 154.24
+    over_e = DemandOverExposure([140.0], [400.0])
+    over_l = DemandOverExposure([0.0], [0.0])
+    S = order_up_to_for_fill(0.98, over_e, over_l)
+    assert S[0] == pytest.approx(154.24, abs=0.03)
+    assert fill_rate(S, over_e, over_l)[0] == pytest.approx(0.98, abs=1e-6)
 
 
-def test_safety_stock_textbook_example():
-    # d = 20, sigma_d = 5, L = 9, sigma_L = 2, R = 0, z(95 %) = 1.6449
-    # SS = 1.6449 * sqrt(9 * 25 + 400 * 4) = 1.6449 * sqrt(1825) = 1.6449 * 42.72 = 70.27
-    ss = safety_stock_normal(20, 5, 9, 2, 0, 0.95)
-    assert ss == pytest.approx(Z95 * np.sqrt(1825))
-    assert ss == pytest.approx(70.27, abs=0.01)
-    lv = normal_levels(20, 5, 9, 2, 0, 0.95)
-    # ROP = d (L + R) + SS = 180 + 70.27 = 250.27; R = 0 -> S = ROP
-    assert lv["reorder_point"] == pytest.approx(250.27, abs=0.01)
-    assert lv["order_up_to"] == pytest.approx(lv["reorder_point"])
+def test_the_lead_time_term_is_taken_off_the_cycle_shortage():
+    # E = L + R with L = 9, R = 7 at 20/day, daily sd 5: D_E ~ N(320, 400), D_L ~ N(180, 225).
+    # at S = 320: ESC = 20 G(0) - 15 G(140 / 15) = 7.979 - 0.000 -> fill 1 - 7.979 / 140
+    over_e = DemandOverExposure([320.0], [400.0])
+    over_l = DemandOverExposure([180.0], [225.0])
+    assert fill_rate(np.array([320.0]), over_e, over_l)[0] == pytest.approx(
+        1 - 20 * 0.398942 / 140, abs=1e-5)
+    # with S below the lead-time demand the second term matters: S = 180
+    # ESC = 20 G(-7) - 15 G(0) = 140.0000 - 5.9841 = 134.016 -> fill 0.04274
+    assert fill_rate(np.array([180.0]), over_e, over_l)[0] == pytest.approx(
+        1 - (140.0 - 15 * 0.398942) / 140, abs=1e-4)
 
 
-def test_levels_with_review_period():
-    # L = 9, R = 7: SS = 1.6449 * sqrt(16 * 25 + 400 * 4) = 1.6449 * 44.72 = 73.56
-    # ROP = 20 * 16 + 73.56 = 393.56 ; S = ROP + 20 * 7 = 533.56
-    lv = normal_levels(20, 5, 9, 2, 7, 0.95)
-    assert lv["safety_stock"] == pytest.approx(73.56, abs=0.01)
-    assert lv["reorder_point"] == pytest.approx(393.56, abs=0.01)
-    assert lv["order_up_to"] == pytest.approx(533.56, abs=0.01)
+def test_negative_binomial_shortage_and_fill_level():
+    # NB with mean 3, variance 9: n = 1.5, p = 1/3; p0 = (1/3)^1.5 = 0.1924501,
+    # p(k+1) = p(k) (k + 1.5) / (k + 1) * 2/3: p1 = 0.1924501, p2 = 0.1603751,
+    # p3 = 0.1247362, p4 = 0.0935521, p5 = 0.0686049, p6 = 0.0495480, so P(D > k) for
+    # k = 0..6 = 0.8075499, 0.6150998, 0.4547247, 0.3299886, 0.2364364, 0.1678316, 0.1182836
+    # and E[(D - k)+] = E[(D - k + 1)+] - P(D > k - 1) for k = 0..7:
+    d = DemandOverExposure([3.0], [9.0], [True])
+    expected = [3.0, 2.1924501, 1.5773503, 1.1226255, 0.7926369, 0.5562005, 0.3883689,
+                0.2700854]
+    got = d.shortage(np.array([np.arange(8.0)]))[0]
+    assert got == pytest.approx(expected, abs=1e-6)
+    # fill 90 % over one cycle with L = 0: E[(D - S)+] <= 0.3 -> between 6 and 7:
+    # S = 6 + (0.3883689 - 0.3) / 0.1182836 = 6.7471
+    S = order_up_to_for_fill(0.90, d, DemandOverExposure([0.0], [0.0], [True]))
+    assert S[0] == pytest.approx(6.7471, abs=1e-3)
 
 
-def test_poisson_reorder_point_for_intermittent_demand():
-    # d = 0.2/day, sigma_d^2 = 0.2 (Poisson), L = 8, R = 2 -> mean = var = 2.0 -> Poisson(2)
-    # P(X <= 4) = e^-2 (1 + 2 + 2 + 4/3 + 2/3) = 0.947 < 0.95 ; P(X <= 5) = 0.983 -> ROP 5
-    lv = intermittent_levels(0.2, np.sqrt(0.2), 8, 0, 2, 0.95)
-    assert lv["distribution"] == "poisson"
-    assert lv["reorder_point"] == 5
-    assert lv["safety_stock"] == pytest.approx(3.0)
-    assert lv["order_up_to"] == pytest.approx(5 + 0.2 * 2)
+def test_poisson_when_not_overdispersed():
+    # Poisson(2): E[(D - 1)+] = 2 - P(D >= 1) = 2 - (1 - e^-2) = 1.13534
+    d = DemandOverExposure([2.0], [2.0], [True])
+    assert d.shortage(np.array([[0.0, 1.0]]))[0] == pytest.approx([2.0, 1.13534], abs=1e-5)
 
 
-def test_negative_binomial_when_overdispersed():
-    # mean 2, var = 10 * 1.0 = 10 > mean -> NB(n = 4 / 8 = 0.5, p = 2 / 10 = 0.2)
-    lv = intermittent_levels(0.2, 1.0, 8, 0, 2, 0.95)
-    assert lv["distribution"] == "negbin"
-    from scipy.stats import nbinom
-
-    assert lv["reorder_point"] == nbinom.ppf(0.95, 0.5, 0.2)
-    assert lv["reorder_point"] > 5  # fatter tail than Poisson
+def test_zero_demand_needs_no_stock():
+    over = DemandOverExposure([0.0], [0.0], [True])
+    S = order_up_to_for_fill(0.99, over, over)
+    assert S[0] == pytest.approx(0.0, abs=1e-6)
 
 
-def test_policy_levels_dispatches_by_class_vectorised():
-    lv = policy_levels(np.array(["smooth", "intermittent"], dtype=object), [20, 0.2],
-                       [5, np.sqrt(0.2)], [9, 8], [2, 0], [0, 2], 0.95)
-    assert lv["reorder_point"][0] == pytest.approx(250.27, abs=0.01)
-    assert lv["reorder_point"][1] == 5
-    assert list(lv["method"]) == ["normal", "poisson"]
+def test_accumulated_error_variance_persistent_and_alternating_errors():
+    E = 4.0
+    # a level the model has not caught: +1 every day -> over 4 days the error is 4, not 2:
+    # ratio = 16 / (4 * 1) = 4 -> variance 4 * 4 * 1 = 16
+    persistent = np.ones((1, 3, 28))
+    assert accumulated_error_variance(persistent, E)[0] == pytest.approx(16.0)
+    # +1, -1, +1, ... cancels over 4 days: ratio 0, floored at 0.5 -> variance 2
+    alternating = np.tile(np.array([1.0, -1.0] * 14), (1, 3, 1))
+    assert accumulated_error_variance(alternating, E)[0] == pytest.approx(2.0)
 
 
-def test_zero_demand_intermittent_orders_nothing():
-    lv = intermittent_levels(0.0, 0.0, 10, 0, 7, 0.95)
-    assert lv["reorder_point"] == 0 and lv["order_up_to"] == 0
+def test_allocation_gives_cheap_items_more_fill_for_the_same_aggregate():
+    over_e = DemandOverExposure([320.0] * 2, [400.0] * 2)
+    over_l = DemandOverExposure([180.0] * 2, [225.0] * 2)
+    S, beta, agg = allocate_fill_rates(0.95, [1.0, 10.0], over_e, over_l, floors=[0.5, 0.5])
+    assert agg >= 0.95 and beta[0] > beta[1]
+    # the same aggregate at equal fill per item costs more stock value
+    uniform = order_up_to_for_fill(0.95, over_e, over_l)
+    assert 1.0 * S[0] + 10.0 * S[1] < 1.0 * uniform[0] + 10.0 * uniform[1]
+    # a floor is respected
+    _, beta_f, _ = allocate_fill_rates(0.95, [1.0, 10.0], over_e, over_l, floors=[0.5, 0.95])
+    assert beta_f[1] >= 0.95
+
+
+def test_fill_floor_for_class():
+    assert service_floor_for_class("A") == 0.90
+    assert service_floor_for_class("c") == 0.70
+    assert service_floor_for_class(None) == 0.70
+    assert service_floor_for_class("B", {"B": 0.8, "C": 0.6}) == 0.8
 
 
 def test_pack_rounding():
@@ -155,21 +182,50 @@ def test_plan_replenishment_hand_computed_row():
                           "lead_time_days": [10, 30], "lead_time_std_days": [0.0, 0.0],
                           "moq": [0, 0], "pack_size": [12, 12]})
     abc = pd.DataFrame({"item_id": ["I1"], "warehouse_id": ["W1"], "abc_class": ["A"]})
-    plan = plan_replenishment(series, fc, pos, terms, abc, review_period_days=7)
+    plan = plan_replenishment(series, fc, pos, terms, abc, review_period_days=7,
+                              fill_target=0.98)
     r = plan.iloc[0]
     # cover = 40 / 10 = 4 d: nobody delivers in time -> fastest S1 (10 d)
-    assert r.supplier_id == "S1" and r.service_level == 0.98
-    # forecast over L + R = 17 d = 170; SS = 2.0537 * sqrt(17 * 9) = 2.0537 * 12.369 = 25.40
-    # ROP = 170 + 25.40 = 195.40 ; S = 195.40 + 10 * 7 = 265.40
+    assert r.supplier_id == "S1" and r.fill_floor == 0.90
+    # one series: its fill rate is the target, 98 %. E = 10 + 7 = 17 d: forecast 170, over
+    # L 100; independent daily errors of 3: sd over E = sqrt(17 * 9) = 12.369, over L 9.487.
+    # G(k) = 0.02 * 70 / 12.369 = 0.11319; table G(0.80) = 0.1202, G(0.85) = 0.1100 ->
+    # k = 0.834, S = 170 + 0.834 * 12.369 = 180.3 (no second review period added)
+    assert r.service_level == pytest.approx(0.98)
     assert r.forecast_over_horizon == pytest.approx(170)
-    assert r.safety_stock == pytest.approx(Z98 * np.sqrt(153), rel=1e-6)
-    assert r.reorder_point == pytest.approx(195.40, abs=0.01)
-    assert r.order_up_to == pytest.approx(265.40, abs=0.01)
-    # position 40 = 50 + 0 - 10 ; need 225.40 -> 19 packs of 12 = 228 ; 228 * 2.50 = 570.00
-    assert r.position == 40 and r.suggested_qty == Decimal(228)
+    assert r.forecast_over_lead_time == pytest.approx(100)
+    assert r.sigma_over_horizon == pytest.approx(np.sqrt(153), rel=1e-6)
+    assert r.order_up_to == pytest.approx(180.3, abs=0.15)
+    assert r.safety_stock == pytest.approx(r.order_up_to - 170)
+    # position 40 = 50 + 0 - 10 ; need 140.3 -> 12 packs of 12 = 144 ; 144 * 2.50 = 360.00
+    assert r.position == 40 and r.suggested_qty == Decimal(144)
     assert isinstance(r.suggested_qty, Decimal)
-    assert r.line_value == Decimal("570.00")
-    assert "position 40" in r.why and "→ 228" in r.why
+    assert r.line_value == Decimal("360.00")
+    assert "stock position 40" in r.why and "Order 144." in r.why
+    assert "17 days" in r.why and "98.0 % fill rate" in r.why
+
+
+def test_plan_uses_the_backtest_error_accumulated_over_the_exposure():
+    """Errors that persist from day to day make the error over E larger than sqrt(E)
+    times the daily error, and the safety stock grows with it."""
+    series = pd.DataFrame({"item_id": ["I1"], "warehouse_id": ["W1"],
+                           "demand_class": ["smooth"], "mean_daily_demand": [10.0],
+                           "sigma_daily_demand": [1.0]})
+    fc = pd.DataFrame({"item_id": "I1", "warehouse_id": "W1",
+                       "date": pd.date_range("2025-01-01", periods=28), "forecast_qty": 10.0})
+    pos = pd.DataFrame({"item_id": ["I1"], "warehouse_id": ["W1"], "on_hand": [0],
+                        "on_order": [0], "committed": [0]})
+    terms = pd.DataFrame({"item_id": ["I1"], "supplier_id": ["S1"], "unit_price": [1.0],
+                          "lead_time_days": [3], "moq": [0], "pack_size": [1]})
+    cv = pd.DataFrame({"item_id": "I1", "warehouse_id": "W1",
+                       "cutoff": np.repeat(pd.date_range("2024-12-01", periods=3, freq="7D"), 28),
+                       "h": np.tile(np.arange(1, 29), 3), "y": 11.0, "yhat": 10.0})
+    indep = plan_replenishment(series, fc, pos, terms).iloc[0]
+    persistent = plan_replenishment(series, fc, pos, terms, cv_df=cv).iloc[0]
+    # E = 10: independent sd sqrt(10) = 3.162; persistent +1 a day: sd 10
+    assert indep.sigma_over_horizon == pytest.approx(np.sqrt(10))
+    assert persistent.sigma_over_horizon == pytest.approx(10.0)
+    assert persistent.safety_stock > indep.safety_stock
 
 
 def test_plan_defaults_missing_abc_to_c_and_handles_missing_terms():
@@ -182,13 +238,14 @@ def test_plan_defaults_missing_abc_to_c_and_handles_missing_terms():
                           "lead_time_days": [8], "moq": [0], "pack_size": [1]})
     fc = pd.DataFrame(columns=["item_id", "warehouse_id", "date", "forecast_qty"])
     plan = plan_replenishment(series, fc, pos, terms, None).set_index("item_id")
-    assert (plan.abc_class == "C").all() and (plan.service_level == 0.90).all()
+    assert (plan.abc_class == "C").all() and (plan.fill_floor == 0.70).all()
     i1 = plan.loc["I1"]
-    # no forecast rows -> mean_daily_demand 0.2 * (8 + 7) = 3.0 over exposure
+    # no forecast rows -> mean_daily_demand 0.2 * (8 + 7) = 3.0 over exposure, discrete
     assert i1.forecast_over_horizon == pytest.approx(3.0)
+    assert i1.distribution.startswith("negative binomial")
     assert i1.suggested_qty > 0 and i1.line_value == (i1.suggested_qty * Decimal("1.25"))
     i2 = plan.loc["I2"]
-    assert i2.supplier_id is None and i2.suggested_qty == 0 and "no supplier" in i2.why
+    assert i2.supplier_id is None and i2.suggested_qty == 0 and "No supplier" in i2.why
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,76 +1,157 @@
-"""Policy simulation: deterministic and sane on a small synthetic case."""
-
-from decimal import Decimal
+"""The policy replay: hand-computed naive rule, shipments, common random numbers,
+determinism, no look-ahead through the live forecasting, the equal-fill reduction."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting import simulate_policy
+from forecasting import ReplayInputs, SupplierBehaviour, reduction_at_equal_fill, replay_policies
+from forecasting.simulate import (
+    _shipments,
+    make_draws,
+    naive_rule,
+    planning_levels,
+    planning_rule,
+    replay,
+)
 
-START = pd.Timestamp("2024-01-01")
-
-
-def history(n_days=240, seed=0):
-    rng = np.random.default_rng(seed)
-    parts = []
-    for item, lam in (("A", 8.0), ("B", 3.0), ("C", 0.4)):
-        parts.append(pd.DataFrame({
-            "item_id": item, "warehouse_id": "W1",
-            "date": pd.date_range(START, periods=n_days, freq="D"),
-            "demand_qty": rng.poisson(lam, n_days).astype(float),
-            "is_stockout": False}))
-    return pd.concat(parts, ignore_index=True)
+START = pd.Timestamp("2025-01-06")
 
 
-TERMS = pd.DataFrame({
-    "item_id": ["A", "A", "B", "C"], "supplier_id": ["S2", "S1", "S1", "S1"],
-    "unit_price": [Decimal("2.00"), Decimal("2.50"), Decimal("10.00"), Decimal("40.00")],
-    "lead_time_days": [6, 3, 5, 9], "lead_time_std_days": [1.0, 0.5, 1.0, 2.0],
-    "moq": [0, 0, 10, 0], "pack_size": [6, 1, 5, 1],
-})
-SIM = {"start_date": START + pd.Timedelta(days=120), "end_date": START + pd.Timedelta(days=239)}
+def inputs(demand, window_start, *, lead=3, opening=60.0, level=50.0, qty=100.0,
+           partial=0.0, share=None, delay=None, reject=None, cost=2.0):
+    demand = np.atleast_2d(np.asarray(demand, dtype=float))
+    n = demand.shape[0]
+    arr = lambda v: np.full(n, float(v))
+    return ReplayInputs(
+        keys=pd.DataFrame({"item_id": range(1, n + 1), "warehouse_id": 1}),
+        start_date=START, demand=demand, window_start=window_start, unit_cost=arr(cost),
+        lead_time=arr(lead), lead_time_std=arr(0), pack=arr(1), moq=arr(0),
+        fill_floor=arr(0.5), naive_level=arr(level), naive_qty=arr(qty),
+        opening_on_hand=arr(opening),
+        pipeline=pd.DataFrame(columns=["series", "day", "qty", "shipped"]),
+        behaviour=SupplierBehaviour(
+            lead_times=[np.array([lead])] * n, partial_prob=arr(partial),
+            first_share=[None if share is None else np.array([share])] * n,
+            extra_delay=[None if delay is None else np.array([delay])] * n,
+            reject_share=[None if reject is None else np.array([reject])] * n))
 
 
-def test_simulation_is_deterministic_and_sane():
-    h = history()
-    a = simulate_policy(h, TERMS, **SIM, service_level=0.95)
-    b = simulate_policy(h, TERMS, **SIM, service_level=0.95)
-    pd.testing.assert_frame_equal(a.per_series, b.per_series)
-    assert a.total == b.total
-    per = a.per_series
-    assert ((per.fill_rate >= 0) & (per.fill_rate <= 1)).all()
-    assert 0 <= a.total["fill_rate"] <= 1
-    assert a.total["n_days"] == 120 and len(a.daily) == 120
-    assert per.set_index("item_id").loc["A", "supplier_id"] == "S2"  # cheapest
-    assert (per.served_units + per.lost_units == per.demand_units).all()
-    assert isinstance(a.total["avg_inventory_value"], Decimal)
-    assert (per.units_ordered % np.array([6, 5, 1]) == 0).all()  # pack multiples (A, B, C)
+def test_naive_rule_hand_computed():
+    # 10 a day; opening 60, level 50, quantity 100, lead time 3 d, weekly review from day 0.
+    # day 0: position 60 > 50, no order; stock 50 40 30 20 10 0 after days 0-5, day 6 short.
+    # day 7: position 0 <= 50 -> ceil((50 - 0 + 1) / 100) = 1 x 100, arrives day 10.
+    # days 7-9 short; day 10: 100 - 10 = 90, then 80 70 60.
+    # served 60 + 40 = 100 of 140 -> 0.7142857; stockout days 6, 7, 8, 9 -> 4;
+    # closing stock 50+40+30+20+10+0+0+0+0+0+90+80+70+60 = 450 units / 14 days x 2.00 = 64.29
+    inp = inputs(np.full(28, 10.0), 14)
+    out = replay(inp, naive_rule(inp), make_draws(1, 2, 0))
+    assert out.fill_rate == pytest.approx(100 / 140)
+    assert out.stockout_days == 4 and out.orders == 1
+    assert out.avg_inventory_value == pytest.approx(450 / 14 * 2)
 
 
-def test_higher_service_level_gives_higher_fill_rate_and_inventory():
-    h = history()
-    low = simulate_policy(h, TERMS, **SIM, service_level=0.5)
-    high = simulate_policy(h, TERMS, **SIM, service_level=0.95)
-    assert high.total["fill_rate"] > low.total["fill_rate"]
-    assert high.total["stockout_days"] < low.total["stockout_days"]
-    assert high.total["avg_inventory_units"] > low.total["avg_inventory_units"]
-    assert high.total["avg_inventory_value"] > low.total["avg_inventory_value"]
+def test_open_orders_at_the_start_arrive_for_every_policy():
+    # an order open at the start: 40 accepted (of 50 shipped, 10 rejected) on day 2
+    inp = inputs(np.full(28, 10.0), 14, opening=20.0, qty=0.0)  # no rule: never orders
+    inp.pipeline = pd.DataFrame({"series": [0], "day": [2], "qty": [40.0], "shipped": [50.0]})
+    out = replay(inp, naive_rule(inp), make_draws(1, 2, 0))
+    # stock 10, 0 after days 0-1, day 2: +40 -> 30, then 20 10 0 -> served 20 + 40 = 60
+    assert out.served_units == 60 and out.demand_units == 140
 
 
-def test_lost_qty_counts_as_demand_and_custom_policy():
-    h = history()
-    h["lost_qty"] = np.where(h.item_id == "A", 1.0, np.nan)
-    h["is_stockout"] = h.item_id == "A"
-    res = simulate_policy(h, TERMS, **SIM, initial_on_hand=0,
-                          policy_fn=lambda **kw: (np.zeros(3), np.zeros(3)))
-    per = res.per_series.set_index("item_id")
-    expected = h[(h.item_id == "A") & (h.date >= SIM["start_date"])]
-    assert per.loc["A", "demand_units"] == pytest.approx((expected.demand_qty + 1).sum())
-    assert per.loc["A", "fill_rate"] == 0.0  # never orders, starts empty
-    assert per.loc["A", "orders_placed"] == 0
+def test_partial_delivery_and_qc_rejects_follow_the_measured_shares():
+    inp = inputs(np.full(28, 10.0), 14, partial=1.0, share=0.6, delay=5, reject=0.1)
+    ships = _shipments(inp, make_draws(1, 2, 0), 0, 0, 100.0)
+    # 60 after 3 d (6 rejected), the other 40 five days later (4 rejected)
+    assert ships == [(3, 60.0, 54.0), (8, 40.0, 36.0)]
 
 
-def test_missing_terms_raise():
-    with pytest.raises(ValueError, match="no supplier terms"):
-        simulate_policy(history(), TERMS[TERMS.item_id != "C"], **SIM)
+def test_same_decisions_give_the_same_outcome_common_random_numbers():
+    rng = np.random.default_rng(1)
+    demand = rng.poisson(4.0, size=(3, 120)).astype(float)
+    inp = inputs(demand, 60, partial=0.5, share=0.5, delay=4, reject=0.05, level=40, qty=60)
+    inp.behaviour.lead_times = [np.array([2.0, 3.0, 5.0, 9.0])] * 3
+    draws = make_draws(3, 10, 7)
+    a = replay(inp, naive_rule(inp), draws)
+    b = replay(inp, naive_rule(inp), draws)
+    assert a.summary() == b.summary()
+    other = replay(inp, naive_rule(inp), make_draws(3, 10, 8))
+    assert other.summary() != a.summary()  # the draws matter: lead times 2-9 d
+
+
+def flat_forecaster(seen):
+    """A forecaster that records what it was shown: the mean of the last 28 days."""
+    def run(hist, _start):
+        seen.append(hist.shape[1])
+        d = np.nan_to_num(np.nanmean(hist[:, -28:], axis=1))
+        errors = hist[:, None, -28:] - d[:, None, None]
+        return np.repeat(d[:, None], 40, axis=1), errors, np.zeros(len(d), bool)
+    return run
+
+
+def test_replay_is_deterministic_and_the_json_has_exactly_the_fields():
+    rng = np.random.default_rng(3)
+    demand = rng.poisson(5.0, size=(4, 150)).astype(float)
+    inp = inputs(demand, 80, level=60, qty=80)
+    a = replay_policies(inp, flat_forecaster([]), targets=(0.9, 0.95, 0.99), seed=5)
+    b = replay_policies(inp, flat_forecaster([]), targets=(0.9, 0.95, 0.99), seed=5)
+    assert a == b
+    assert set(a) == {"window_days", "series", "naive", "planning",
+                      "inventory_reduction_at_equal_fill"}
+    assert a["window_days"] == 70 and a["series"] == 4
+    assert set(a["naive"]) == {"fill_rate", "avg_inventory_value", "stockout_days", "orders"}
+    assert [p["target"] for p in a["planning"]] == [0.9, 0.95, 0.99]
+    assert all(set(p) == {"target", "fill_rate", "avg_inventory_value", "stockout_days",
+                          "orders"} for p in a["planning"])
+    fills = [p["fill_rate"] for p in a["planning"]]
+    values = [p["avg_inventory_value"] for p in a["planning"]]
+    assert fills == sorted(fills) and values == sorted(values)  # a higher target costs stock
+
+
+def test_each_review_sees_only_the_days_before_it():
+    rng = np.random.default_rng(4)
+    demand = rng.poisson(5.0, size=(2, 120)).astype(float)
+    inp = inputs(demand, 64)
+    seen = []
+    levels = planning_levels(inp, flat_forecaster(seen), [0.95])[0.95]
+    assert seen == [64 + 7 * r for r in range(8)]
+    # change demand from day 92 on: the reviews on days 64 .. 92 decide exactly as before
+    changed = demand.copy()
+    changed[:, 92:] *= 5
+    inp2 = inputs(changed, 64)
+    levels2 = planning_levels(inp2, flat_forecaster([]), [0.95])[0.95]
+    np.testing.assert_array_equal(levels[:5], levels2[:5])
+    assert not np.array_equal(levels[5:], levels2[5:])
+
+
+def test_planning_rule_orders_up_to_the_level():
+    inp = inputs(np.full(28, 10.0), 14, opening=0.0)
+    levels = np.array([[70.0], [70.0]])
+    out = replay(inp, planning_rule(inp, levels), make_draws(1, 2, 0))
+    # day 0: order 70, arrives day 3; days 0-2 short; 70 -> 60 .. 30 on days 3-6;
+    # day 7: position 30 -> order 40, arrives day 10; 20 10 0 on days 7-9; day 10: +40 -> 30
+    assert out.orders == 2
+    assert out.served_units == 4 * 10 + 3 * 10 + 4 * 10
+
+
+def test_reduction_at_equal_fill_interpolates_the_frontier():
+    naive = {"fill_rate": 0.93, "avg_inventory_value": 1000.0}
+    frontier = [{"fill_rate": 0.90, "avg_inventory_value": 500.0},
+                {"fill_rate": 0.95, "avg_inventory_value": 700.0},
+                {"fill_rate": 0.98, "avg_inventory_value": 900.0}]
+    # at 0.93: 500 + (0.03 / 0.05) * 200 = 620 -> 1 - 620 / 1000 = 0.38
+    assert reduction_at_equal_fill(naive, frontier) == pytest.approx(0.38)
+    # below the frontier: its lowest point (conservative); above it: no equal-fill point
+    assert reduction_at_equal_fill({**naive, "fill_rate": 0.8}, frontier) == pytest.approx(0.5)
+    assert reduction_at_equal_fill({**naive, "fill_rate": 0.99}, frontier) is None
+
+
+def test_reviews_refitted_in_worker_processes_give_the_same_levels():
+    rng = np.random.default_rng(5)
+    inp = inputs(rng.poisson(5.0, size=(3, 120)).astype(float), 64)
+    one = planning_levels(inp, flat_forecaster([]), [0.9, 0.99])
+    two = planning_levels(inp, flat_forecaster([]), [0.9, 0.99], workers=2)
+    for t in (0.9, 0.99):
+        np.testing.assert_array_equal(one[t], two[t])
+    assert (one[0.99] > one[0.9]).all()

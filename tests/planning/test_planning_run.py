@@ -15,6 +15,7 @@ from tests.planning.history import build_history
 from transactional.db import session_factory
 from transactional.migrate import upgrade
 from transactional.models import Document
+from transactional.services import create_master
 from transactional.services.workflow import (
     approve_purchase_order,
     edit_purchase_order_quantities,
@@ -29,6 +30,9 @@ def world(tmp_path_factory):
     url = f"sqlite:///{base / 'qm.sqlite'}"
     upgrade(url)
     co, bolt, s2 = build_history(url)
+    for item, wh in ((co.item, co.wh), (co.item2, co.wh), (bolt, co.wh), (co.item, co.wh2)):
+        co.run(create_master, "reorder_rule", {"item_id": item, "warehouse_id": wh,
+                                                "reorder_level": "20", "reorder_qty": "40"})
     summary = refresh(full=True, oltp_url=url, warehouse_path=base / "warehouse.duckdb")
     assert summary["success"], summary["failures"][:3]
     return {"url": url, "co": co, "bolt": bolt, "s2": s2,
@@ -92,17 +96,29 @@ def test_planning_twice_then_planner_decisions(world):
     finally:
         con.close()
     assert set(plan["planning_run_id"]) == {third["run_id"]} and len(plan) == 4
-    assert all("ROP" in w for w in plan["why"])
+    assert all("Order-up-to level" in w for w in plan["why"])
     assert acc["series"].sum() == 4 and n_fc % 4 == 0 and n_fc >= 4 * 28
     # S1×NORTH approved, S2×MAIN rejected, S1×MAIN edited (not yet decided): 1 of 2
     assert decided == [(2, 1, 1, 1, 0.5)]
 
 
-def test_simulation_is_deterministic(world):
-    from pipelines.planning_commands import simulate
-    a = simulate(world["warehouse"])
-    b = simulate(world["warehouse"])
-    assert a.equals(b)
-    assert list(a["policy"]) == ["planning", "actual"] and (a["n_series"] == 4).all()
-    # the history lost no demand: the actual policy served everything
-    assert a.loc[1, "fill_rate"] == 1.0 and a.loc[1, "stockout_days"] == 0
+def test_simulation_is_deterministic_and_prints_the_json(world, capsys):
+    """`qm plan simulate --sweep --json` on the real warehouse: exactly the fields the
+    issue names, twice the same, and the reorder rules read from marts.reorder_rule."""
+    import json
+
+    from pipelines.cli import main
+    from pipelines.simulation import simulate
+    a, notes = simulate(world["warehouse"], targets=(0.9, 0.99))
+    b, _ = simulate(world["warehouse"], targets=(0.9, 0.99))
+    assert a == b and a["series"] == 4
+    assert notes["naive_rule"] == "reorder rules"
+    # the history lost no demand and the replay starts with the real opening stock
+    assert 0 < a["naive"]["fill_rate"] <= 1 and a["naive"]["avg_inventory_value"] > 0
+    rc = main(["plan", "simulate", "--warehouse", str(world["warehouse"]), "--sweep",
+               "--json", "--days", "56"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and out["window_days"] == 56 and out["series"] == 4
+    assert set(out) == {"window_days", "series", "naive", "planning",
+                        "inventory_reduction_at_equal_fill"}
+    assert len(out["planning"]) >= 5

@@ -1,0 +1,249 @@
+"""Holdout accuracy of ``forecasting.forecast`` against statsforecast, on real series.
+
+    .venv/bin/python bench/forecast_accuracy.py               # datasets table
+    .venv/bin/python bench/forecast_accuracy.py --warehouse demo.duckdb   # + the demo
+    .venv/bin/python bench/forecast_accuracy.py --speed       # 10 000 x 730 daily timing
+
+Real series: the datasets that ship inside the pmdarima wheel and load offline
+(airpassengers, wineind, sunspots: monthly; ausbeer, austres, woolyrnq: quarterly; lynx:
+yearly). No daily real series ships offline, so a synthetic daily retail panel (seeded:
+smooth weekly-seasonal, trending, erratic and intermittent items) stands in for daily.
+Each model is fitted on all but the last ``horizon`` periods and scored on them:
+
+* MASE = mean |e| / in-sample MAE of the seasonal naive (lag = season, 1 for yearly),
+  averaged over series; RMSSE likewise with squares (reported for every dataset, the
+  relevant one for intermittent series); WAPE = sum|e| / sum|y|; bias = sum(e) / sum|y|
+  (e = forecast - actual); CPU = process seconds of fit + forecast (ours includes its
+  own backtest).
+
+statsforecast 2.x runs in the same process, same data: AutoETS, SeasonalNaive,
+CrostonOptimized and TSB(0.2, 0.2). Needs the ``bench`` extra (statsforecast, pmdarima).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from forecasting import forecast
+
+warnings.filterwarnings("ignore")
+
+SF_FREQ = {"D": "D", "MS": "MS", "QS": "QS", "YS": "YS"}
+
+
+def _series(name, values, freq, start):
+    ds = pd.date_range(start, periods=len(values), freq=freq)
+    return pd.DataFrame({"unique_id": name, "ds": ds, "y": np.asarray(values, float)})
+
+
+def real_datasets():
+    """(name, frame, freq, season, horizon) for the offline pmdarima datasets."""
+    import pmdarima.datasets as d
+
+    out = []
+    for name, freq, m, h, start in [
+            ("airpassengers", "MS", 12, 12, "1949-01-01"), ("wineind", "MS", 12, 12, "1980-01-01"),
+            ("sunspots", "MS", 12, 12, "1749-01-01"), ("ausbeer", "QS", 4, 8, "1956-01-01"),
+            ("austres", "QS", 4, 8, "1971-04-01"), ("woolyrnq", "QS", 4, 8, "1965-01-01"),
+            ("lynx", "YS", 1, 10, "1821-01-01")]:
+        y = getattr(d, f"load_{name}")(as_series=True).to_numpy(float)
+        out.append((name, _series(name, y, freq, start), freq, m, h))
+    return out
+
+
+def synthetic_daily(n_series=150, n_days=730, seed=0):
+    """Seeded daily retail panel: weekly cycle, some trend / yearly swing, promotions-like
+    spikes, and a third of intermittent items."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n_days)
+    ds = pd.date_range("2023-01-02", periods=n_days, freq="D")
+    rows = []
+    for i in range(n_series):
+        kind = i % 3
+        if kind < 2:
+            level = rng.gamma(2.0, 6.0)
+            week = 1 + rng.uniform(0.1, 0.6) * np.sin(2 * np.pi * (t % 7) / 7 + rng.uniform(0, 6))
+            year = 1 + rng.uniform(0, 0.3) * np.sin(2 * np.pi * t / 365.25 + rng.uniform(0, 6))
+            trend = 1 + rng.uniform(-0.4, 0.6) * t / n_days
+            lam = level * week * year * trend
+            lam *= np.where(rng.random(n_days) < 0.03, 2.5, 1.0)
+            y = rng.poisson(np.clip(lam, 0, None)) if kind == 0 else rng.negative_binomial(
+                2, 2 / (2 + np.clip(lam, 1e-6, None)))
+        else:
+            p = rng.uniform(0.05, 0.35)
+            y = np.where(rng.random(n_days) < p, rng.integers(1, 12, n_days), 0)
+        start = int(rng.integers(0, 200)) if i % 5 == 0 else 0
+        rows.append(pd.DataFrame({"unique_id": f"s{i:04d}", "ds": ds[start:],
+                                  "y": np.asarray(y, float)[start:]}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def warehouse_panel(path):
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    df = con.execute("select date, item_id, warehouse_id, demand_qty from marts.demand_daily"
+                     ).df()
+    con.close()
+    df["unique_id"] = df.item_id.astype(str) + "|" + df.warehouse_id.astype(str)
+    df = df.groupby(["unique_id", "date"], as_index=False)["demand_qty"].sum()
+    df = df.rename(columns={"date": "ds", "demand_qty": "y"})
+    df["ds"] = pd.to_datetime(df.ds)
+    return dense(df, "D")
+
+
+def dense(df, freq):
+    """Fill missing periods with 0 between each series' first row and the panel end (the
+    rule of ``forecast``), so statsforecast sees the same series."""
+    end = df.ds.max()
+    parts = []
+    for uid, g in df.groupby("unique_id", sort=True):
+        idx = pd.date_range(g.ds.min(), end, freq=freq)
+        y = g.set_index("ds").y.reindex(idx, fill_value=0.0)
+        parts.append(pd.DataFrame({"unique_id": uid, "ds": idx, "y": y.to_numpy(float)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def split(df, h):
+    last = df.ds.max()
+    cut = sorted(df.ds.unique())[-h]
+    del last
+    return df[df.ds < cut], df[df.ds >= cut]
+
+
+def metrics(train, test, pred, m):
+    """Mean MASE / RMSSE over series, pooled WAPE and bias."""
+    merged = test.merge(pred, on=["unique_id", "ds"], how="left")
+    merged["yhat"] = merged["yhat"].fillna(0.0)
+    mase, rmsse = [], []
+    for uid, g in train.groupby("unique_id"):
+        y = g.sort_values("ds").y.to_numpy()
+        lag = m if len(y) > m else 1
+        d = np.abs(y[lag:] - y[:-lag])
+        d = d[np.isfinite(d)]
+        s1 = d.mean() if len(d) and d.mean() > 0 else max(np.nanmean(np.abs(y)), 1e-9)
+        s2 = ((d ** 2).mean() if len(d) and (d ** 2).mean() > 0
+              else max(np.nanmean(y ** 2), 1e-9))
+        t = merged[merged.unique_id == uid]
+        e = t.yhat.to_numpy() - t.y.to_numpy()
+        mase.append(np.nanmean(np.abs(e)) / s1)
+        rmsse.append(np.sqrt(np.nanmean(e ** 2) / s2))
+    merged = merged[merged.y.notna()]
+    e = merged.yhat - merged.y
+    tot = merged.y.abs().sum()
+    return {"MASE": np.mean(mase), "RMSSE": np.mean(rmsse), "WAPE": e.abs().sum() / tot,
+            "bias": e.sum() / tot}
+
+
+def run_ours(train, h, freq, m):
+    t0 = time.process_time()
+    fc = forecast(train, h, freq, season_length=m)
+    return fc[["unique_id", "ds", "yhat"]], time.process_time() - t0, fc.drop_duplicates("unique_id").model.value_counts()
+
+
+def run_sf(train, h, freq, m):
+    from statsforecast import StatsForecast
+    from statsforecast.models import TSB, AutoETS, CrostonOptimized, SeasonalNaive
+
+    out = {}
+    for name, model in [("AutoETS", AutoETS(season_length=m)),
+                        ("SeasonalNaive", SeasonalNaive(season_length=m)),
+                        ("CrostonOptimized", CrostonOptimized()),
+                        ("TSB", TSB(alpha_d=0.2, alpha_p=0.2))]:
+        t0 = time.process_time()
+        fc = StatsForecast([model], freq=SF_FREQ[freq], n_jobs=1).forecast(df=train, h=h)
+        cpu = time.process_time() - t0
+        fc = fc.reset_index() if "unique_id" not in fc.columns else fc
+        col = [c for c in fc.columns if c not in ("unique_id", "ds")][0]
+        out[name] = (fc.rename(columns={col: "yhat"})[["unique_id", "ds", "yhat"]], cpu)
+    return out
+
+
+def _warm_up():
+    """Compile statsforecast's numba kernels once so CPU seconds are fit time."""
+    from statsforecast import StatsForecast
+    from statsforecast.models import TSB, AutoETS, CrostonOptimized, SeasonalNaive
+
+    df = _series("w", np.arange(1, 49, dtype=float) % 7 + 5, "MS", "2000-01-01")
+    StatsForecast([AutoETS(season_length=12), SeasonalNaive(12), CrostonOptimized(),
+                   TSB(alpha_d=0.2, alpha_p=0.2)], freq="MS").forecast(df=df, h=3)
+
+
+def accuracy(extra=()):
+    _warm_up()
+    sets = real_datasets() + [("synthetic_daily", synthetic_daily(), "D", 7, 28)] + list(extra)
+    rows, verdict = [], {"beats": [], "ties": [], "loses to": []}
+    for name, df, freq, m, h in sets:
+        train, test = split(df, h)
+        ours, cpu, mix = run_ours(train, h, freq, m)
+        res = {"ours": (metrics(train, test, ours, m), cpu)}
+        for k, (fc, c) in run_sf(train, h, freq, m).items():
+            res[k] = (metrics(train, test, fc, m), c)
+        for model, (met, c) in res.items():
+            rows.append({"dataset": name, "freq": freq, "h": h, "series": df.unique_id.nunique(),
+                         "model": model, **met, "cpu_s": c})
+        ours_m, ets_m = res["ours"][0]["MASE"], res["AutoETS"][0]["MASE"]
+        tie = abs(ours_m - ets_m) <= 1e-6 * max(abs(ets_m), 1.0)
+        verdict["ties" if tie else "beats" if ours_m < ets_m else "loses to"].append(name)
+        print(f"{name}: ours chose {dict(mix)}", flush=True)
+    table = pd.DataFrame(rows)
+    with pd.option_context("display.width", 160, "display.max_rows", 200):
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    n = len(sets)
+    print("; ".join(f"ours {k} AutoETS (mean MASE) on {len(v)} of {n} datasets"
+                    + (f" ({', '.join(v)})" if v else "") for k, v in verdict.items()))
+
+
+def speed(n_series=10_000, n_days=730, sample=100):
+    rng = np.random.default_rng(1)
+    t = np.arange(n_days)
+    lam = rng.gamma(1.5, 4.0, (n_series, 1)) * (1 + 0.3 * np.sin(2 * np.pi * t / 7))[None, :]
+    Y = rng.poisson(lam).astype(float)
+    inter = rng.random(n_series) < 0.4
+    Y[inter] *= rng.random((inter.sum(), n_days)) < 0.2
+    ds = pd.date_range("2023-01-02", periods=n_days, freq="D")
+    df = pd.DataFrame({"unique_id": np.repeat(np.arange(n_series), n_days),
+                       "ds": np.tile(ds.values, n_series), "y": Y.reshape(-1)})
+    w0, c0 = time.time(), time.process_time()
+    fc, cv = forecast(df, 28, "D", return_cv=True)
+    wall, cpu = time.time() - w0, time.process_time() - c0
+    print(f"ours: {n_series} x {n_days} daily, horizon 28, 3 windows, backtest + forecast: "
+          f"wall {wall:.1f} s, CPU {cpu:.1f} s, cv rows {len(cv)}")
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoETS
+
+    sub = df[df.unique_id < sample]
+    StatsForecast([AutoETS(season_length=7)], freq="D").forecast(df=sub[sub.unique_id < 2], h=2)
+    w0 = time.time()
+    StatsForecast([AutoETS(season_length=7)], freq="D", n_jobs=1).forecast(df=sub, h=28)
+    per = (time.time() - w0) / sample
+    print(f"statsforecast AutoETS, n_jobs=1, forecast only (no backtest): {per * 1000:.0f} ms "
+          f"per series -> {per * n_series:.0f} s for {n_series} series "
+          f"(x4 with a 3-window backtest: {4 * per * n_series:.0f} s)")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--warehouse", help="DuckDB file with marts.demand_daily")
+    ap.add_argument("--speed", action="store_true", help="10 000 x 730 timing only")
+    args = ap.parse_args(argv)
+    if args.speed:
+        speed()
+        return
+    extra = []
+    if args.warehouse:
+        extra.append(("warehouse", warehouse_panel(args.warehouse), "D", 7, 28))
+    accuracy(extra)
+
+
+if __name__ == "__main__":
+    main()
