@@ -3,7 +3,7 @@
     .venv/bin/python bench/forecast.py [data/warehouse.duckdb] [--sample 50]
 
 Times backtest + forecast (forecast_demand), replenishment (plan_replenishment) and the
-policy replay (qm plan simulate), and scores the forecasts on a held-out last 8 weeks
+policy replay (`qm plan simulate --sweep`), and scores the forecasts on a held-out last 8 weeks
 (MASE with the in-sample weekly seasonal-naive scale, WAPE; all demand incl. lost) against
 the seasonal naive floor. statsforecast AutoETS on a random sample of series is optional
 (skipped when statsforecast is not installed).
@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from forecasting import forecast_demand, plan_replenishment
 from pipelines.planning import REVIEW_PERIOD_DAYS, load_inputs
-from pipelines.planning_commands import sim_line, simulate
+from pipelines.simulation import simulate, table_text
 
 HOLDOUT = 56
 SEASON = 7
@@ -124,10 +124,11 @@ def main(argv=None) -> int:
     print(f"bench: full forecast {t_fc:.1f} s, replenishment {t_plan:.2f} s "
           f"({n} suggestions)")
     t = time.perf_counter()
-    sim = simulate(args.warehouse)
+    result, notes = simulate(args.warehouse)
     t_sim = time.perf_counter() - t
-    print(sim.to_string(index=False))
-    print("  " + sim_line(sim, t_sim))
+    print(table_text(result, notes))
+    print(f"  policy replay (reorder rules vs planning, {len(result['planning'])} targets) "
+          f"{t_sim:.1f} s")
     print(f"bench: done in {time.perf_counter() - t0:.1f} s — MASE {ours['mase']:.3f} vs "
           f"seasonal naive {naive['mase']:.3f}, WAPE {ours['wape']:.3f} vs "
           f"{naive['wape']:.3f}")

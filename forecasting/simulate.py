@@ -23,8 +23,11 @@ the same random draws of supplier behaviour:
   MOQ. One refit per review serves every target of a sweep.
 
 Fill rate = units served / units demanded; average inventory value = mean over the
-window's days of the closing stock valued at each series' unit cost; stockout days =
-series-days with lost demand; orders = order lines placed.
+measured days of the closing stock valued at each series' unit cost; stockout days =
+series-days with lost demand; orders = order lines placed. The first ``measure_from``
+replayed days are a warm-up: both policies run through them from the real state, and
+only the days after count (a policy is judged on the stock it keeps, not on how long
+the stock of the policy before it takes to sell).
 """
 
 from __future__ import annotations
@@ -79,6 +82,7 @@ class ReplayInputs:
     pipeline: pd.DataFrame            # series (row index), day (offset in window), qty, shipped
     behaviour: SupplierBehaviour
     sparse: np.ndarray | None = None  # intermittent / lumpy series (discrete demand)
+    measure_from: int = 0             # replayed days before this are warm-up, not measured
 
 
 @dataclass
@@ -165,6 +169,7 @@ def replay(inp: ReplayInputs, decide, draws: Draws, review_period: int = 7) -> P
     inv_units = np.zeros(n)
     stockout = np.zeros(n, dtype=int)
     orders = np.zeros(n, dtype=int)
+    first = min(max(int(inp.measure_from), 0), n_sim - 1)
     for k in range(n_sim):
         on_hand += accepted_at[:, k]
         on_order -= shipped_at[:, k]
@@ -173,7 +178,7 @@ def replay(inp: ReplayInputs, decide, draws: Draws, review_period: int = 7) -> P
             qty = np.asarray(decide(r, inp.window_start + k, on_hand.copy(), on_order.copy()),
                              dtype=float)
             for i in np.flatnonzero(qty > 0).tolist():
-                orders[i] += 1
+                orders[i] += k >= first
                 on_order[i] += qty[i]
                 for delay, q, acc in _shipments(inp, draws, i, r, float(qty[i])):
                     day = min(k + delay, pad - 1)
@@ -185,16 +190,18 @@ def replay(inp: ReplayInputs, decide, draws: Draws, review_period: int = 7) -> P
                         shipped_at[i, day] += q
         served = np.minimum(np.maximum(on_hand, 0.0), demand[:, k])
         on_hand -= served
+        if k < first:
+            continue
         dem += demand[:, k]
         srv += served
         stockout += (demand[:, k] - served) > 1e-9
         inv_value += float((on_hand * cost).sum())
         inv_units += on_hand
-    d, s = float(dem.sum()), float(srv.sum())
-    return PolicyOutcome(s / d if d > 0 else math.nan, inv_value / max(n_sim, 1),
+    d, s, days = float(dem.sum()), float(srv.sum()), max(n_sim - first, 1)
+    return PolicyOutcome(s / d if d > 0 else math.nan, inv_value / days,
                          int(stockout.sum()), int(orders.sum()), d, s,
                          {"demand": dem, "served": srv, "stockout_days": stockout,
-                          "orders": orders, "avg_inventory_units": inv_units / max(n_sim, 1)})
+                          "orders": orders, "avg_inventory_units": inv_units / days})
 
 
 def naive_rule(inp: ReplayInputs):
@@ -308,6 +315,7 @@ def replay_policies(inp: ReplayInputs, forecaster, targets=DEFAULT_TARGETS,
         out = replay(inp, planning_rule(inp, levels[target]), draws, review_period)
         frontier.append({"target": target, **out.summary()})
     red = reduction_at_equal_fill(naive, frontier)
-    return {"window_days": int(n_sim), "series": int(n), "naive": naive,
+    measured = n_sim - min(max(int(inp.measure_from), 0), n_sim - 1)
+    return {"window_days": int(measured), "series": int(n), "naive": naive,
             "planning": frontier,
             "inventory_reduction_at_equal_fill": None if red is None else round(red, 4)}

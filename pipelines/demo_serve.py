@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 STOP_TIMEOUT = 10  # seconds a child gets to exit after SIGTERM before it is killed
 
@@ -61,7 +62,9 @@ def run_plan() -> None:
         return
     started = time.perf_counter()
     try:
-        summary = run_planning(progress=lambda m: _say(m))
+        # the policy replay refits forecasting at every weekly review of a year: it runs
+        # in the background below instead of delaying the API and the dashboard
+        summary = run_planning(progress=lambda m: _say(m), simulate=False)
     except Exception as exc:  # noqa: BLE001
         _say(f"planning failed ({type(exc).__name__}: {exc}); skipped")
         return
@@ -117,6 +120,17 @@ def serve(host: str = "127.0.0.1", api_port: int = 8000, dashboard_port: int = 8
         addresses.append(f"dashboard  http://{host}:{dashboard_port}")
     else:
         _say("dashboards (qm dashboard) not built yet; skipped")
+    if plan and "plan" in commands:
+        from transactional.config import DATA_DIR
+        log = Path(DATA_DIR) / "simulate.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "w") as out:
+            procs["policy replay"] = subprocess.Popen(
+                [sys.executable, "-m", "pipelines", "plan", "simulate", "--sweep"],
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                env=os.environ.copy())
+        _say(f"policy replay (reorder rules vs planning) running in the background → {log};"
+             " the planning page shows the frontier when it is done")
     for line in addresses:
         _say(line)
     _say("demo logins: " + ", ".join(f"{u} / {p}" for u, p in demo_logins()))
@@ -125,7 +139,7 @@ def serve(host: str = "127.0.0.1", api_port: int = 8000, dashboard_port: int = 8
         return 0
     _say(f"serving {len(procs)} process(es); Ctrl-C stops everything")
     try:
-        while any(p.poll() is None for p in procs.values()):
+        while any(p.poll() is None for n, p in procs.items() if n != "policy replay"):
             time.sleep(0.5)
         _say("every child process has exited")
     except KeyboardInterrupt:

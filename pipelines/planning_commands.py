@@ -16,7 +16,13 @@ import time
 from forecasting import DEFAULT_FILL_TARGET
 from forecasting.simulate import DEFAULT_TARGETS
 from pipelines.planning import planning_path, run_planning, summary_line, write_outputs
-from pipelines.simulation import WINDOW_DAYS, simulate, simulation_frame, table_text
+from pipelines.simulation import (
+    POLICY_WARM_UP_DAYS,
+    WINDOW_DAYS,
+    simulate,
+    simulation_frame,
+    table_text,
+)
 
 
 def _cmd_plan(args) -> int:
@@ -25,7 +31,7 @@ def _cmd_plan(args) -> int:
         targets = DEFAULT_TARGETS if args.sweep else (args.fill_target,)
         say = (lambda m: print(m, file=sys.stderr)) if args.json else print
         result, notes = simulate(args.warehouse, days=args.days, targets=targets,
-                                 seed=args.seed, progress=say)
+                                 seed=args.seed, progress=say, warm_up=args.warm_up)
         frame = simulation_frame(result, notes)
         frame["planning_run_id"] = None
         frame["created_at"] = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -71,6 +77,9 @@ def register(sub) -> None:
     s.add_argument("--warehouse", help="published DuckDB file (default QM_WAREHOUSE_PATH)")
     s.add_argument("--days", type=int, default=WINDOW_DAYS,
                    help=f"days to replay (default {WINDOW_DAYS})")
+    s.add_argument("--warm-up", type=int, default=POLICY_WARM_UP_DAYS,
+                   help=f"days replayed before the measured ones, not measured (default "
+                        f"{POLICY_WARM_UP_DAYS}; as far as the history allows)")
     s.add_argument("--sweep", action="store_true",
                    help="plan at several aggregate fill targets (the frontier)")
     s.add_argument("--json", action="store_true", help="print the result as JSON")

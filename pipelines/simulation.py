@@ -23,7 +23,8 @@ from pipelines.planning import REVIEW_PERIOD_DAYS, load_inputs
 from transactional.config import warehouse_path as default_warehouse
 
 WINDOW_DAYS = 182
-WARM_UP_DAYS = 28
+POLICY_WARM_UP_DAYS = 182  # replayed before the measured window, not measured
+WARM_UP_DAYS = 28          # history the first review needs at least
 KEYS = ["item_id", "warehouse_id"]
 # the rule of thumb used when a business has no reorder rules (docs/planning.md)
 THUMB_SAFETY_DAYS, THUMB_ORDER_DAYS = 10, 42
@@ -91,9 +92,11 @@ def _behaviour(receipts: pd.DataFrame, suppliers: np.ndarray, fallback_lead) -> 
 
 
 def load_replay_inputs(warehouse: str | Path | None = None, days: int = WINDOW_DAYS,
-                       fill_floors: dict | None = None) -> tuple[ReplayInputs, dict]:
-    """ReplayInputs for the last `days` days of the published warehouse (or the history
-    after a 4-week warm-up when shorter), and notes (window dates, rule source)."""
+                       fill_floors: dict | None = None,
+                       warm_up: int = POLICY_WARM_UP_DAYS) -> tuple[ReplayInputs, dict]:
+    """ReplayInputs measuring the last `days` days of the published warehouse, replayed
+    from `warm_up` days before them (both as far as the history allows after the first
+    28 days, which forecasting needs), and notes (dates, rule source)."""
     warehouse = Path(warehouse or default_warehouse())
     inputs = load_inputs(warehouse)
     hist, terms = inputs["history"], inputs["terms"]
@@ -101,7 +104,8 @@ def load_replay_inputs(warehouse: str | Path | None = None, days: int = WINDOW_D
     if hist.empty:
         raise ValueError("no demand history of items with supplier terms to replay")
     first, end = hist["date"].min(), hist["date"].max()
-    start = max(end - pd.Timedelta(days=days - 1), first + pd.Timedelta(days=WARM_UP_DAYS))
+    start = max(end - pd.Timedelta(days=days + warm_up - 1),
+                first + pd.Timedelta(days=WARM_UP_DAYS))
     if start > end:
         raise ValueError(f"history {first.date()} → {end.date()} is shorter than the "
                          f"{WARM_UP_DAYS}-day warm-up the replay needs")
@@ -133,6 +137,8 @@ def load_replay_inputs(warehouse: str | Path | None = None, days: int = WINDOW_D
     floors = np.array([service_floor_for_class(abc.get(k), fill_floors or DEFAULT_FILL_FLOORS)
                        for k in keys.itertuples(index=False, name=None)])
     window_start = int((start - day0).days)
+    replayed = int((end - start).days) + 1
+    measure_from = max(0, min(warm_up, replayed - days))
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         opening = con.execute(
@@ -164,13 +170,16 @@ def load_replay_inputs(warehouse: str | Path | None = None, days: int = WINDOW_D
         pack=tm["pack"], moq=tm["moq"], fill_floor=floors,
         naive_level=rules["reorder_level"].to_numpy(float),
         naive_qty=rules["reorder_qty"].to_numpy(float), opening_on_hand=open_at,
-        pipeline=pipeline, behaviour=_behaviour(receipts, sup, lead.to_numpy(float)))
-    notes = {"window_start": str(start.date()), "window_end": str(end.date()),
+        pipeline=pipeline, behaviour=_behaviour(receipts, sup, lead.to_numpy(float)),
+        measure_from=measure_from)
+    measured = start + pd.Timedelta(days=measure_from)
+    notes = {"window_start": str(measured.date()), "window_end": str(end.date()),
+             "replay_start": str(start.date()), "warm_up_days": measure_from,
              "naive_rule": source, "open_orders_at_start": len(pipeline)}
     return inp, notes
 
 
-def live_forecaster(horizon: int):
+def live_forecaster(horizon: int, lump_multiple: float | None = None):
     """The live plan's forecasting (`forecasting.forecast_for_planning`, the function
     `qm plan` calls) as the replay's forecaster, refitted on the history a review may
     see. The replay knows true demand (lost sales included), so no day is censored."""
@@ -182,7 +191,8 @@ def live_forecaster(horizon: int):
         long = pd.DataFrame({"item_id": rows, "warehouse_id": 0,
                              "date": start_date + pd.to_timedelta(cols, "D"),
                              "demand_qty": hist[rows, cols], "is_stockout": False})
-        res = forecast_for_planning(long, horizon=horizon)
+        res = forecast_for_planning(long, horizon=horizon, **(
+            {} if lump_multiple is None else {"lump_multiple": lump_multiple}))
         point = np.zeros((n, horizon))
         fc = res.forecasts
         if len(fc):
@@ -219,12 +229,15 @@ def cross_validate_errors(cv: pd.DataFrame, chosen: pd.Series, n: int) -> np.nda
 
 def simulate(warehouse_path: str | Path | None = None, days: int = WINDOW_DAYS,
              targets=DEFAULT_TARGETS, seed: int = 0, progress=None,
-             forecaster=None, workers: int | None = None) -> tuple[dict, dict]:
+             forecaster=None, workers: int | None = None,
+             warm_up: int = POLICY_WARM_UP_DAYS) -> tuple[dict, dict]:
     """Replay the naive rule and planning (one run per fill target) over the last `days`
     days; returns (the JSON result of `forecasting.replay_policies`, notes)."""
     say = progress or (lambda _msg: None)
-    inp, notes = load_replay_inputs(warehouse_path, days)
-    say(f"simulate: {len(inp.keys)} series, {notes['window_start']} → {notes['window_end']}, "
+    inp, notes = load_replay_inputs(warehouse_path, days, warm_up=warm_up)
+    say(f"simulate: {len(inp.keys)} series, replay from {notes['replay_start']} "
+        f"({notes['warm_up_days']} warm-up days), measured {notes['window_start']} → "
+        f"{notes['window_end']}, "
         f"naive = {notes['naive_rule']}, {notes['open_orders_at_start']} open order "
         f"receipts at the start; {len(targets)} fill targets")
     horizon = int(math.ceil(np.nanmax(inp.lead_time + 3 * inp.lead_time_std))) + \
@@ -246,14 +259,17 @@ def simulation_frame(result: dict, notes: dict) -> pd.DataFrame:
     frame["window_start"] = pd.Timestamp(notes["window_start"]).date()
     frame["window_end"] = pd.Timestamp(notes["window_end"]).date()
     frame["naive_rule"] = notes["naive_rule"]
+    frame["replay_start"] = pd.Timestamp(notes["replay_start"]).date()
+    frame["warm_up_days"] = notes["warm_up_days"]
     frame["inventory_reduction_at_equal_fill"] = result["inventory_reduction_at_equal_fill"]
     return frame
 
 
 def table_text(result: dict, notes: dict) -> str:
     """The replay as a table people read (`qm plan simulate` without --json)."""
-    lines = [f"window {notes['window_start']} → {notes['window_end']} "
-             f"({result['window_days']} days), {result['series']} series; naive = "
+    lines = [f"measured {notes['window_start']} → {notes['window_end']} "
+             f"({result['window_days']} days, after {notes['warm_up_days']} warm-up days "
+             f"from {notes['replay_start']}), {result['series']} series; naive = "
              f"{notes['naive_rule']}",
              f"{'policy':<18}{'fill rate':>10}{'avg inventory':>16}{'stockout days':>15}"
              f"{'orders':>8}"]

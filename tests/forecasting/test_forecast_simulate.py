@@ -51,6 +51,19 @@ def test_naive_rule_hand_computed():
     assert out.avg_inventory_value == pytest.approx(450 / 14 * 2)
 
 
+def test_warm_up_days_run_but_are_not_measured():
+    # the same replay measured from day 7: days 7-13 demand 70, served 40 (days 10-13),
+    # stockout days 7, 8, 9; closing stock 0+0+0+90+80+70+60 = 300 / 7 days x 2.00;
+    # the order placed on day 7 counts
+    inp = inputs(np.full(28, 10.0), 14)
+    inp.measure_from = 7
+    out = replay(inp, naive_rule(inp), make_draws(1, 2, 0))
+    assert out.fill_rate == pytest.approx(40 / 70)
+    assert out.stockout_days == 3 and out.orders == 1
+    assert out.avg_inventory_value == pytest.approx(300 / 7 * 2)
+    assert replay_policies(inp, flat_forecaster([]), targets=(0.9,))["window_days"] == 7
+
+
 def test_open_orders_at_the_start_arrive_for_every_policy():
     # an order open at the start: 40 accepted (of 50 shipped, 10 rejected) on day 2
     inp = inputs(np.full(28, 10.0), 14, opening=20.0, qty=0.0)  # no rule: never orders
