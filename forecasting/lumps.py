@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-LUMP_MULTIPLE = 2.0
+LUMP_MULTIPLE = 4.0
 MIN_DEMAND_DAYS = 3
 
 

@@ -35,7 +35,8 @@ COLUMNS = [
     "forecast_over_lead_time", "mean_daily_demand", "sigma_daily_demand",
     "sigma_over_horizon", "distribution", "safety_stock", "reorder_point", "order_up_to",
     "on_hand", "on_order", "committed", "position", "raw_qty", "pack_size", "moq",
-    "suggested_qty", "unit_price", "unit_cost", "line_value", "supplier_rule", "why",
+    "suggested_qty", "unit_price", "unit_cost", "line_value", "supplier_rule", "stocking",
+    "why",
 ]
 
 
@@ -78,12 +79,15 @@ def sum_over(daily: np.ndarray, days: np.ndarray) -> np.ndarray:
 
 
 def order_up_to_levels(daily_forecast, errors, lead_time, lead_time_std, review_period,
-                       unit_cost, sparse, floors, fill_target=DEFAULT_FILL_TARGET) -> dict:
+                       unit_cost, sparse, floors, fill_target=DEFAULT_FILL_TARGET,
+                       made_to_order=None) -> dict:
     """Order-up-to levels for n series at one review (vectorised).
 
     ``daily_forecast`` (n, H); ``errors`` (n, windows, h) backtest errors or None;
     ``lead_time``/``lead_time_std`` (n,) days; ``unit_cost`` (n,); ``sparse`` (n,) bool
-    (intermittent/lumpy: discrete demand distribution); ``floors`` (n,) fill-rate floors.
+    (intermittent/lumpy: discrete demand distribution); ``floors`` (n,) fill-rate floors;
+    ``made_to_order`` (n,) bool: items the business makes to order (S = 0, fill rate 0,
+    their demand left out of the aggregate target).
     Returns arrays: mu_e, mu_l, var_e, var_l, sigma_e, order_up_to, safety_stock,
     fill_rate (per series, allocated) and the expected aggregate fill (``aggregate``).
     """
@@ -100,12 +104,24 @@ def order_up_to_levels(daily_forecast, errors, lead_time, lead_time_std, review_
     err_l = err_e * np.where(E > 0, L / np.where(E > 0, E, 1), 0.0)
     var_e = err_e + d * d * sL * sL
     var_l = err_l + d * d * sL * sL
-    over_e = DemandOverExposure(mu_e, var_e, sparse)
-    over_l = DemandOverExposure(mu_l, var_l, sparse)
-    alloc = allocate_fill_rates(fill_target, unit_cost, over_e, over_l, floors,
-                                may_skip=np.asarray(sparse, bool) & (mu_e > 0))
+    mto = np.zeros(len(E), bool) if made_to_order is None else np.asarray(made_to_order, bool)
+    keep = ~mto
+    over_e = DemandOverExposure(mu_e[keep], var_e[keep], np.asarray(sparse, bool)[keep])
+    over_l = DemandOverExposure(mu_l[keep], var_l[keep], np.asarray(sparse, bool)[keep])
+    part = allocate_fill_rates(fill_target, np.asarray(unit_cost, float)[keep], over_e,
+                               over_l, np.asarray(floors, float)[keep],
+                               may_skip=(np.asarray(sparse, bool) & (mu_e > 0))[keep])
+
+    def full(S, beta, agg):
+        S_all, b_all = np.zeros(len(E)), np.zeros(len(E))
+        S_all[keep], b_all[keep] = S, beta
+        return S_all, b_all, agg
+
+    alloc = full(*part) if np.ndim(fill_target) == 0 else [full(*a) for a in part]
+    discrete = np.zeros(len(E), bool)
+    discrete[keep] = over_e.discrete
     base = {"mu_e": mu_e, "mu_l": mu_l, "var_e": var_e, "var_l": var_l,
-            "sigma_e": np.sqrt(var_e), "discrete": over_e.discrete}
+            "sigma_e": np.sqrt(var_e), "discrete": discrete, "made_to_order": mto}
     if np.ndim(fill_target) == 0:
         S, beta, agg = alloc
         return {**base, "order_up_to": S, "safety_stock": S - mu_e, "fill_rate": beta,
@@ -147,7 +163,8 @@ def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
                        positions_df: pd.DataFrame, terms_df: pd.DataFrame,
                        abc_df: pd.DataFrame | None = None, review_period_days: float = 7,
                        fill_target: float = DEFAULT_FILL_TARGET, fill_floors: dict | None = None,
-                       cv_df: pd.DataFrame | None = None) -> pd.DataFrame:
+                       cv_df: pd.DataFrame | None = None,
+                       made_to_order: set | None = None) -> pd.DataFrame:
     """Combine forecasts, stock positions and supplier terms into order suggestions.
 
     Inputs (column names):
@@ -162,7 +179,9 @@ def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
     * ``abc_df``: item_id, warehouse_id, abc_class (missing -> 'C'): fill-rate floors;
     * ``cv_df``: the chosen model's backtest rows (item_id, warehouse_id, cutoff, h, y,
       yhat): the forecast error accumulated over lead time + review. Without it the
-      daily error ``sigma_daily_demand`` is assumed independent from day to day.
+      daily error ``sigma_daily_demand`` is assumed independent from day to day;
+    * ``made_to_order``: item ids the business makes to order (item master data): not
+      stocked, no suggestion.
 
     Per item-warehouse: supplier by :func:`choose_supplier` (need-by = days of cover);
     levels by :func:`order_up_to_levels` with one aggregate ``fill_target`` over all
@@ -232,7 +251,8 @@ def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
     lv = order_up_to_levels(point[has], errors[has], out["lead_time_days"][has],
                             out["lead_time_std_days"][has], R,
                             out["unit_cost"].to_numpy(float)[has], sparse[has],
-                            out["fill_floor"].to_numpy(float)[has], fill_target)
+                            out["fill_floor"].to_numpy(float)[has], fill_target,
+                            out["item_id"].isin(made_to_order or set()).to_numpy()[has])
     for col, key in (("forecast_over_horizon", "mu_e"), ("forecast_over_lead_time", "mu_l"),
                      ("sigma_over_horizon", "sigma_e"), ("safety_stock", "safety_stock"),
                      ("order_up_to", "order_up_to"), ("service_level", "fill_rate")):
@@ -246,6 +266,11 @@ def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
     dist = np.full(len(out), "", dtype=object)
     dist[has] = np.where(lv["discrete"], "negative binomial / Poisson", "normal")
     out["distribution"] = dist
+    mto = np.zeros(len(out), bool)
+    mto[has] = lv["made_to_order"]
+    out["stocking"] = np.where(mto, "make to order (item)", np.where(
+        has & (out["order_up_to"].fillna(-1).to_numpy() == 0) & (out["service_level"].fillna(
+            -1).to_numpy() == 0), "make to order (lumpy)", "stock"))
     out.attrs["expected_fill_rate"] = lv["aggregate"]
     return _finish(out, R, fill_target, lv["aggregate"])
 
@@ -277,6 +302,11 @@ def _finish(out: pd.DataFrame, R: float, target: float, aggregate: float) -> pd.
     return out[COLUMNS]
 
 
+def _d(x) -> str:
+    """Days for people: one decimal at most."""
+    return f"{float(x):.1f}".removesuffix(".0")
+
+
 def _q(x) -> str:
     """A quantity for people: whole numbers without decimals, else one decimal."""
     f = float(x)
@@ -287,11 +317,23 @@ def why_text(r: dict, why: dict, pos_txt: str, R: float, target: float,
              aggregate: float) -> str:
     """The suggestion's reason in full sentences, every number included."""
     E = r["lead_time_days"] + R
-    head = (f"Demand forecast over the next {E:g} days (lead time {r['lead_time_days']:g} d"
-            f" + review every {R:g} d): {_q(r['forecast_over_horizon'])}. Safety stock "
+    if r["stocking"] == "make to order (item)":
+        return (f"Make-to-order item (item master data): not stocked; a customer's order is "
+                f"bought when it comes. The {pos_txt} still serves what it can. No order.")
+    if r["service_level"] == 0 and r["order_up_to"] == 0:
+        return (f"Make to order, not stocked: demand over the next {_d(E)} days (lead time "
+                f"{_d(r['lead_time_days'])} d + review every {_d(R)} d) is "
+                f"{_q(r['forecast_over_horizon'])} on average but comes in rare large "
+                f"orders (forecast error ±{_q(r['sigma_over_horizon'])}), so stocking for it "
+                f"would cost more stock value per unit of fill than any other item for the "
+                f"{target * 100:g} % target. Order when a customer orders; the {pos_txt} "
+                f"still serves what it can. No order.")
+    head = (f"Demand forecast over the next {_d(E)} days (lead time "
+            f"{_d(r['lead_time_days'])} d + review every {_d(R)} d): "
+            f"{_q(r['forecast_over_horizon'])}. Safety stock "
             f"{_q(r['safety_stock'])} covers a forecast error of ±{_q(r['sigma_over_horizon'])}"
             f" over those days ({r['distribution']} demand"
-            + (f", lead time varies by ±{r['lead_time_std_days']:g} d" if
+            + (f", lead time varies by ±{_d(r['lead_time_std_days'])} d" if
                r["lead_time_std_days"] else "")
             + f") for a {r['service_level'] * 100:.1f} % fill rate on this item — the rate "
             f"that meets the {target * 100:g} % target across all items at the least stock "

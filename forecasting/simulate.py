@@ -83,6 +83,7 @@ class ReplayInputs:
     behaviour: SupplierBehaviour
     sparse: np.ndarray | None = None  # intermittent / lumpy series (discrete demand)
     measure_from: int = 0             # replayed days before this are warm-up, not measured
+    made_to_order: np.ndarray | None = None  # items the business makes to order: no stock
 
 
 @dataclass
@@ -231,7 +232,8 @@ def _review_levels(k: int):
     if inp.sparse is not None:
         sparse = inp.sparse
     lv = order_up_to_levels(point, errors, inp.lead_time, inp.lead_time_std, review_period,
-                            inp.unit_cost, sparse, inp.fill_floor, list(targets))
+                            inp.unit_cost, sparse, inp.fill_floor, list(targets),
+                            inp.made_to_order)
     return [got["order_up_to"] for got in lv["per_target"]]
 
 

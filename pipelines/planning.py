@@ -83,6 +83,11 @@ def load_inputs(warehouse: str | Path, as_of=None) -> dict:
                   f"si.pack_size from raw.supplier_item si {perf} "
                   "join raw.supplier s on s.id = si.supplier_id order by 1, 2")
         seq = q("select max(change_seq) s from raw.document")["s"][0]
+        has_mode = q("select count(*) n from information_schema.columns where table_schema = "
+                     "'marts' and table_name = 'dim_item' and column_name = 'supply_mode'"
+                     )["n"][0] > 0
+        mto = set(q("select item_id from marts.dim_item where supply_mode = 'make_to_order'"
+                    )["item_id"].tolist()) if has_mode else set()
     finally:
         con.close()
     history["date"] = pd.to_datetime(history["date"])
@@ -93,7 +98,8 @@ def load_inputs(warehouse: str | Path, as_of=None) -> dict:
     cost = positions[KEYS].copy()
     cost["unit_cost"] = np.where(on_hand > 0, value / on_hand.where(on_hand > 0, 1), np.nan)
     return {"history": history, "positions": positions, "abc": abc, "terms": terms,
-            "cost": cost, "snapshot_seq": None if pd.isna(seq) else int(seq)}
+            "cost": cost, "snapshot_seq": None if pd.isna(seq) else int(seq),
+            "made_to_order": mto}
 
 
 def forecast(inputs: dict, as_of=None, horizon: int | None = None):
@@ -128,7 +134,8 @@ def replenish(inputs: dict, result, fill_target: float | None = None) -> pd.Data
                               inputs["terms"], inputs["abc"],
                               review_period_days=REVIEW_PERIOD_DAYS,
                               fill_target=fill_target or DEFAULT_FILL_TARGET,
-                              cv_df=chosen_cv(result))
+                              cv_df=chosen_cv(result),
+                              made_to_order=inputs.get("made_to_order"))
 
 
 def _touched_keys(session, snapshot_seq: int | None) -> set[tuple[int, int]]:

@@ -171,7 +171,8 @@ def load_replay_inputs(warehouse: str | Path | None = None, days: int = WINDOW_D
         naive_level=rules["reorder_level"].to_numpy(float),
         naive_qty=rules["reorder_qty"].to_numpy(float), opening_on_hand=open_at,
         pipeline=pipeline, behaviour=_behaviour(receipts, sup, lead.to_numpy(float)),
-        measure_from=measure_from)
+        measure_from=measure_from,
+        made_to_order=keys["item_id"].isin(inputs["made_to_order"]).to_numpy())
     measured = start + pd.Timedelta(days=measure_from)
     notes = {"window_start": str(measured.date()), "window_end": str(end.date()),
              "replay_start": str(start.date()), "warm_up_days": measure_from,

@@ -262,3 +262,42 @@ def test_suggest_order_invariants(s, gap, on_hand, on_order, committed, pack, mo
     else:
         assert position + qty >= s and qty >= moq
         assert qty - pack < max(s - position, moq)  # never a whole pack too many
+
+
+def test_a_dear_lumpy_item_is_made_to_order_not_stocked():
+    """Two items, one aggregate target of 90 %: the cheap steady one carries the fill;
+    stocking the dear lumpy one (1.7 units over 17 days, error ±33) costs more per unit
+    of fill than anything else, so it is made to order (S = 0) and the why says so."""
+    series = pd.DataFrame({"item_id": ["I1", "I2"], "warehouse_id": ["W1"] * 2,
+                           "demand_class": ["lumpy", "smooth"],
+                           "mean_daily_demand": [0.1, 10.0], "sigma_daily_demand": [8.0, 2.0]})
+    fc = pd.DataFrame({"item_id": ["I1"] * 28 + ["I2"] * 28, "warehouse_id": "W1",
+                       "date": list(pd.date_range("2025-01-01", periods=28)) * 2,
+                       "forecast_qty": [0.1] * 28 + [10.0] * 28})
+    pos = pd.DataFrame({"item_id": ["I1", "I2"], "warehouse_id": ["W1"] * 2,
+                        "on_hand": [0, 0], "on_order": [0, 0], "committed": [0, 0]})
+    terms = pd.DataFrame({"item_id": ["I1", "I2"], "supplier_id": ["S1", "S1"],
+                          "unit_price": [500.0, 1.0], "lead_time_days": [10, 10],
+                          "moq": [0, 0], "pack_size": [1, 1]})
+    plan = plan_replenishment(series, fc, pos, terms, fill_target=0.9).set_index("item_id")
+    assert plan.loc["I1", "order_up_to"] == 0 and plan.loc["I1", "suggested_qty"] == 0
+    assert plan.loc["I1", "why"].startswith("Make to order, not stocked")
+    # cycle demand 70 of I2 and 0.7 of I1: I2 alone must give >= 90 % of the 70.7 units
+    assert plan.loc["I2", "service_level"] >= 0.9 * 70.7 / 70
+    assert plan.loc["I2", "suggested_qty"] > 0
+
+
+def test_make_to_order_items_are_not_stocked():
+    series = pd.DataFrame({"item_id": ["I1"], "warehouse_id": ["W1"], "demand_class": ["smooth"],
+                           "mean_daily_demand": [10.0], "sigma_daily_demand": [2.0]})
+    fc = pd.DataFrame({"item_id": "I1", "warehouse_id": "W1",
+                       "date": pd.date_range("2025-01-01", periods=28), "forecast_qty": 10.0})
+    pos = pd.DataFrame({"item_id": ["I1"], "warehouse_id": ["W1"], "on_hand": [0],
+                        "on_order": [0], "committed": [0]})
+    terms = pd.DataFrame({"item_id": ["I1"], "supplier_id": ["S1"], "unit_price": [1.0],
+                          "lead_time_days": [10], "moq": [0], "pack_size": [1]})
+    stocked = plan_replenishment(series, fc, pos, terms).iloc[0]
+    assert stocked.stocking == "stock" and stocked.suggested_qty > 0
+    mto = plan_replenishment(series, fc, pos, terms, made_to_order={"I1"}).iloc[0]
+    assert mto.stocking == "make to order (item)" and mto.suggested_qty == 0
+    assert mto.order_up_to == 0 and mto.why.startswith("Make-to-order item")
