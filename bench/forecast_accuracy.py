@@ -3,6 +3,7 @@
     .venv/bin/python bench/forecast_accuracy.py               # datasets table
     .venv/bin/python bench/forecast_accuracy.py --warehouse demo.duckdb   # + the demo
     .venv/bin/python bench/forecast_accuracy.py --speed       # 10 000 x 730 daily timing
+    .venv/bin/python bench/forecast_accuracy.py --validate    # selection rules, no holdout
 
 Real series: the datasets that ship inside the pmdarima wheel and load offline
 (airpassengers, wineind, sunspots: monthly; ausbeer, austres, woolyrnq: quarterly; lynx:
@@ -18,6 +19,13 @@ Each model is fitted on all but the last ``horizon`` periods and scored on them:
 
 statsforecast 2.x runs in the same process, same data: AutoETS, SeasonalNaive,
 CrostonOptimized and TSB(0.2, 0.2). Needs the ``bench`` extra (statsforecast, pmdarima).
+
+``--validate`` checks selection rules for small monthly / quarterly / yearly panels on
+series x origins that the holdout above never sees: the pmdarima series at the 4 origins
+before their holdout, and 24 other offline series (statsmodels: co2, elnino, elec_equip,
+macrodata, danish_data, interest_inflation, nile, yearly sunspots) at 4 origins. It
+prints the geometric mean of holdout MASE relative to the 'ets' candidate (= AutoETS
+there) per rule.
 """
 
 from __future__ import annotations
@@ -231,13 +239,112 @@ def speed(n_series=10_000, n_days=730, sample=100):
           f"(x4 with a 3-window backtest: {4 * per * n_series:.0f} s)")
 
 
+def validation_series():
+    """(name, values, freq, season, horizon, is_bench_series) for --validate."""
+    import statsmodels.api as sm
+    import statsmodels.datasets.elec_equip as ee
+
+    out = [(n, df.y.to_numpy(float), f, m, h, True) for n, df, f, m, h in real_datasets()]
+    co2 = sm.datasets.co2.load_pandas().data.co2.resample("MS").mean().interpolate()
+    out.append(("co2", co2.to_numpy(float), "MS", 12, 12, False))
+    el = sm.datasets.elnino.load_pandas().data.iloc[:, 1:].to_numpy(float).reshape(-1)
+    out.append(("elnino", el, "MS", 12, 12, False))
+    out.append(("elec_equip", ee.load().data.iloc[:, 0].to_numpy(float), "MS", 12, 12, False))
+    mac = sm.datasets.macrodata.load_pandas().data
+    for c in ["realgdp", "realcons", "realinv", "realgovt", "realdpi", "cpi", "m1", "tbilrate",
+              "unemp", "pop", "infl", "realint"]:
+        out.append((f"macro_{c}", mac[c].to_numpy(float), "QS", 4, 8, False))
+    dan = sm.datasets.danish_data.load_pandas().data
+    out += [(f"danish_{c}", dan[c].to_numpy(float), "QS", 4, 8, False) for c in dan.columns]
+    ii = sm.datasets.interest_inflation.load_pandas().data
+    out += [(f"intinf_{c}", ii[c].to_numpy(float), "QS", 4, 8, False) for c in ("Dp", "R")]
+    out.append(("nile", sm.datasets.nile.load_pandas().data.volume.to_numpy(float), "YS", 1,
+                10, False))
+    out.append(("sunspots_y", sm.datasets.sunspots.load_pandas().data.SUNACTIVITY.to_numpy(
+        float), "YS", 1, 10, False))
+    return out
+
+
+def _mase(train, test, fc, m):
+    lag = m if len(train) > m else 1
+    d = np.abs(train[lag:] - train[:-lag]).mean()
+    return np.mean(np.abs(fc - test)) / (d if d > 0 else np.abs(train).mean())
+
+
+def _switch(win, names, anchor, margin, pool=None):
+    """``anchor`` unless a candidate wins every window and the mean by ``margin``."""
+    a, pick, best = win[anchor], anchor, np.mean(win[anchor])
+    for k in names:
+        s = win[k]
+        if k == anchor or (pool and k not in pool) or not np.isfinite(np.r_[s, a]).all():
+            continue
+        if (s < a).all() and s.mean() < a.mean() * (1 - margin) and s.mean() < best:
+            pick, best = k, s.mean()
+    return pick
+
+
+def validate_rules():
+    from forecasting import api
+
+    rules = {
+        "ets (AutoETS)": lambda w, n, ch: "ets",
+        "as chosen now": lambda w, n, ch: ch,
+        "ets, switch at 10 % + every window": lambda w, n, ch: _switch(w, n, "ets", 0.10),
+        "comb": lambda w, n, ch: "comb",
+        "comb, switch at 10 % + every window": lambda w, n, ch: _switch(w, n, "comb", 0.10),
+        "comb, switch at 30 % + every window": lambda w, n, ch: _switch(w, n, "comb", 0.30),
+        "comb, ets if it wins every window by 10 %":
+            lambda w, n, ch: _switch(w, n, "comb", 0.10, ["ets"]),
+        "lower mean backtest of ets / comb":
+            lambda w, n, ch: min(("ets", "comb"), key=lambda k: np.mean(w[k])),
+    }
+    rows = []
+    for name, y, freq, m, h, bench in validation_series():
+        for k in (range(1, 5) if bench else range(0, 4)):
+            n = len(y) - k * h
+            train, test = y[:n - h], y[n - h:n]
+            if len(train) < 3 * max(m, 4) + h:
+                continue
+            frame, spec = api.validate(_series(name, train, freq, "1900-01-01"), h, freq)
+            res = api.run_engine(frame, spec, h, m, (), 3, None)
+            g = res.groups[0]
+            if "comb" not in g["names"] or not np.isfinite(g["metrics"]["comb"]["mase"]).any():
+                continue
+            win = {q: g["metrics"][q]["mase"][:, 0] for q in g["names"]}
+            ref = _mase(train, test, g["final"]["ets"][0], m)
+            row = {"series": name, "origin": k, "bench": bench}
+            for r, f in rules.items():
+                pick = f(win, g["names"], str(res.chosen[0]))
+                row[r] = _mase(train, test, g["final"][pick][0], m) / ref
+            rows.append(row)
+            print(f"{name} origin -{k}: chosen {res.chosen[0]}", flush=True)
+    df = pd.DataFrame(rows)
+    out = []
+    for r in rules:
+        line = {"rule": r}
+        for label, d in (("all", df), ("other series", df[~df.bench]),
+                         ("bench series, earlier origins", df[df.bench])):
+            x = d[r].to_numpy(float)
+            line[f"{label} ({len(d)})"] = (f"{np.exp(np.log(x).mean()):.3f} "
+                                          f"({(x < 0.99).sum()}/{(x > 1.01).sum()})")
+        out.append(line)
+    with pd.option_context("display.width", 200, "display.max_colwidth", 60):
+        print("holdout MASE / AutoETS's, geometric mean (cases better / worse by > 1 %)")
+        print(pd.DataFrame(out).to_string(index=False))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--warehouse", help="DuckDB file with marts.demand_daily")
     ap.add_argument("--speed", action="store_true", help="10 000 x 730 timing only")
+    ap.add_argument("--validate", action="store_true",
+                    help="selection rules on series / origins outside the holdout")
     args = ap.parse_args(argv)
     if args.speed:
         speed()
+        return
+    if args.validate:
+        validate_rules()
         return
     extra = []
     if args.warehouse:

@@ -17,7 +17,10 @@ columns x series); error additive or multiplicative only changes the likelihood 
 point recursions are identical), so each column gives two candidates. Per series the
 candidate with the lowest AICc wins, as in AutoETS (``k`` = smoothing parameters +
 initial states). Multiplicative error / season only for series whose observed values
-are all > 0.
+are all > 0. Numerical guards (slow, lumpy series): multiplicative divisors are floored
+at FLOOR_FRACTION x the mean |y| seen so far, multiplicative seasonal factors stay in
+SEASON_BAND, and a column whose state or forecast leaves +-PATH_LIMIT x the largest |y|
+seen so far is rejected (infinite AICc), so every state and forecast is finite.
 """
 
 from __future__ import annotations
@@ -32,6 +35,13 @@ FAST_GRID = {"alpha": (0.05, 0.2, 0.5), "beta": (0.01, 0.05), "gamma": (0.02, 0.
              "phi": (0.95,)}
 INIT_SEASONS = 6
 STATE_WEIGHT = 1.0  # initial states count as parameters in AICc
+# numerical guards (see :func:`ets`): a parameter set whose level / trend / seasonal state
+# or forecast leaves +-PATH_LIMIT x the largest |y| seen so far is rejected (infinite
+# AICc); divisions by a multiplicative level use max(level, FLOOR_FRACTION x mean |y|);
+# multiplicative seasonal factors are kept in SEASON_BAND
+PATH_LIMIT = 10.0
+FLOOR_FRACTION = 1e-3
+SEASON_BAND = (0.01, 25.0)
 SES_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8)
 
 
@@ -107,8 +117,9 @@ def _configs(grid, season, positive_any, trends=("N", "A", "Ad")):
 
 def _init_states(Y, first, limit, season):
     """Initial level, trend and additive / multiplicative seasonal indices per series
-    from up to the first three seasons (at least 6 periods) after its first observation,
-    never past ``limit`` (the earliest origin)."""
+    from up to the first INIT_SEASONS seasons (at least 6 periods) after its first
+    observation, never past ``limit`` (the earliest origin); also (series x 2) max |y| and
+    mean |y| of that window (the scale of the numerical guards)."""
     n, T = Y.shape
     m = max(season, 1)
     n_init = max(INIT_SEASONS * m, 6) if m > 1 else 6
@@ -117,6 +128,8 @@ def _init_states(Y, first, limit, season):
     inside = idx < np.minimum(limit, T)
     vals = np.where(inside, Y[rows[:, None], np.clip(idx, 0, T - 1)], np.nan)
     level0 = nanmean(vals, axis=1)
+    absv = np.abs(np.where(np.isnan(vals), 0.0, vals))
+    scale0 = np.column_stack([absv.max(axis=1), np.nan_to_num(nanmean(np.abs(vals), 1))])
     half = n_init // 2
     with np.errstate(invalid="ignore"):
         trend0 = (nanmean(vals[:, half:], 1) - nanmean(vals[:, :half], 1)) / max(half, 1)
@@ -140,8 +153,8 @@ def _init_states(Y, first, limit, season):
             r = np.where(level0[:, None] > 0, means / level0[:, None], 1.0)
             r = r / np.where(r.mean(axis=1, keepdims=True) > 0, r.mean(axis=1, keepdims=True), 1)
         add = np.nan_to_num(a).T
-        mul = np.where(np.isfinite(r) & (r > 0), r, 1.0).T
-    return level0, trend0, add, mul
+        mul = np.where(np.isfinite(r) & (r > 0), np.clip(r, *SEASON_BAND), 1.0).T
+    return level0, trend0, add, mul, scale0
 
 
 def ets(Y, origins, horizon, season=7, grid=None, with_ses=False, trends=("N", "A", "Ad")):
@@ -170,7 +183,7 @@ def ets(Y, origins, horizon, season=7, grid=None, with_ses=False, trends=("N", "
     sany = skind != "N"
     n_par = (1 + (trend != "N") + (trend == "Ad") + sany + STATE_WEIGHT * (
         1 + (trend != "N") + sany * (m - 1))).astype(float)[None, :]
-    level0, trend0, add0, mul0 = _init_states(Y, first, min(origins), m)
+    level0, trend0, add0, mul0, scale0 = _init_states(Y, first, min(origins), m)
     level = np.full((n, K), np.nan)
     slope = np.zeros((n, K))
     S = np.where(smul[None], mul0[:, :, None], np.where(sany[None, None, :], add0[:, :, None],
@@ -178,8 +191,14 @@ def ets(Y, origins, horizon, season=7, grid=None, with_ses=False, trends=("N", "
     sse = np.zeros((n, K))
     sser = np.zeros((n, K))
     slog = np.zeros((n, K))
-    bad = np.zeros((n, K), dtype=bool)
+    bad = np.zeros((n, K), dtype=bool)   # multiplicative likelihood undefined (mu <= 0)
+    wild = np.zeros((n, K), dtype=bool)  # path left the sane range: column rejected
     nobs = np.zeros((n, 1))
+    # causal scale of each series for the guards: max |y| and mean |y| seen so far (the
+    # initial-state window counts from the start: it never passes the first origin)
+    ymax = scale0[:, :1].copy()
+    abs_sum = np.zeros((n, 1))
+    abs_cnt = np.zeros((n, 1))
     out = _out(origins, n, horizon)
     ses_out = _out(origins, n, horizon) if with_ses else None
     labels = np.full(n, "", dtype=object)
@@ -191,29 +210,49 @@ def ets(Y, origins, horizon, season=7, grid=None, with_ses=False, trends=("N", "
     obs = ~np.isnan(Y)
     ses_cols = np.flatnonzero((trend == "N") & (skind == "N"))
     rows = np.arange(n)
+    s_lo, s_hi = SEASON_BAND
     for t in range(max(origins)):
         if t in starts:
             r = np.array(starts[t])
             level[r] = level0[r, None]
             slope[r] = np.where(has_trend, trend0[r, None], 0.0)
+        yt = Y[:, t:t + 1]
+        okt = obs[:, t:t + 1]
+        y_abs = np.where(okt, np.abs(np.where(okt, yt, 0.0)), 0.0)
+        abs_sum += y_abs
+        abs_cnt += okt
+        mean_abs = np.where(abs_cnt > 0, abs_sum / np.maximum(abs_cnt, 1), scale0[:, 1:])
+        floor = FLOOR_FRACTION * np.maximum(np.maximum(mean_abs, scale0[:, 1:]), 1e-6)
         p = t % m
         s = S[p]
         base = level + phi * slope
-        mu = np.where(smul, base * s, base + s)
-        yt = Y[:, t:t + 1]
-        ok = obs[:, t:t + 1] & ~np.isnan(level)
+        base_m = np.maximum(base, floor)  # divisor of multiplicative columns
+        mu = np.where(smul, base_m * s, base + s)
+        ok = okt & ~np.isnan(level)
         err = np.where(ok, yt - mu, 0.0)
         sse += err * err
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rel = err / mu
-            bad |= ok & ~(mu > 0)
-            sser += np.where(ok & (mu > 0), rel * rel, 0.0)
-            slog += np.where(ok & (mu > 0), np.log(np.abs(mu)), 0.0)
-            e_l = np.where(smul, err / s, err)
-            S[p] = np.where(ok, s + g * np.where(smul, err / base, err), s)
+        pos_mu = mu > 0
+        mu_d = np.maximum(mu, floor)
+        rel = err / mu_d
+        bad |= ok & ~pos_mu
+        sser += np.where(ok & pos_mu, rel * rel, 0.0)
+        slog += np.where(ok & pos_mu, np.log(mu_d), 0.0)
+        e_l = np.where(smul, err / np.where(smul, s, 1.0), err)
+        S[p] = np.where(ok, np.where(smul, np.clip(s + g * err / base_m, s_lo, s_hi),
+                                     s + g * err), s)
         nobs += ok[:, :1]
         level = base + a * e_l
         slope = phi * slope + b_ * e_l
+        ymax = np.maximum(ymax, y_abs)
+        lim = PATH_LIMIT * ymax
+        with np.errstate(invalid="ignore"):
+            out_of_range = (np.abs(level) > lim) | (np.abs(slope) > lim) | (
+                np.abs(S[p]) > np.where(smul, np.inf, lim))
+        if out_of_range.any():  # reject, and freeze the state so nothing overflows
+            wild |= out_of_range
+            level = np.where(wild, np.clip(level, -lim, lim), level)
+            slope = np.where(wild, 0.0, slope)
+            S[p] = np.where(wild & ~smul, np.clip(S[p], -lim, lim), S[p])
         for i in snaps.get(t + 1, ()):
             o = t + 1
             nn = nobs
@@ -222,21 +261,31 @@ def ets(Y, origins, horizon, season=7, grid=None, with_ses=False, trends=("N", "
                 aic_a = nn * np.log(np.maximum(sse, 1e-12) / np.maximum(nn, 1)) + pen
                 aic_m = (nn * np.log(np.maximum(sser, 1e-12) / np.maximum(nn, 1))
                          + 2 * slog + pen)
-            fine = nn - n_par - 1 > 0
+            fine = (nn - n_par - 1 > 0) & ~wild
             aic_a = np.where(fine & np.isfinite(aic_a), aic_a, np.inf)
             pos_row = positive[:, None]
             aic_m = np.where(fine & pos_row & ~bad & np.isfinite(aic_m), aic_m, np.inf)
             aic_a = np.where(smul & ~pos_row, np.inf, aic_a)
             both = np.concatenate([aic_a, aic_m], axis=1)
-            best = np.argmin(both, axis=1)
-            none_ok = ~np.isfinite(both[rows, best])
-            col = np.where(none_ok, int(ses_cols[0]) if len(ses_cols) else 0, best % K)
-            out[i] = _ets_path(level, slope, S, phi, smul, col, o, horizon, m)
+            cap = PATH_LIMIT * ymax[:, 0]
+            for _ in range(8):  # a chosen column whose forecast leaves the range is rejected
+                best = np.argmin(both, axis=1)
+                none_ok = ~np.isfinite(both[rows, best])
+                col = np.where(none_ok, int(ses_cols[0]) if len(ses_cols) else 0, best % K)
+                path = _ets_path(level, slope, S, phi, smul, col, o, horizon, m)
+                with np.errstate(invalid="ignore"):
+                    off = ~none_ok & ~(np.abs(path) <= cap[:, None]).all(axis=1)
+                if not off.any():
+                    break
+                both[off, best[off] % K] = np.inf
+                both[off, best[off] % K + K] = np.inf
+            out[i] = path
+            none_ok |= off | ~np.isfinite(both[rows, best])  # still out of range: SES
+            sc = ses_cols[np.argmin(np.where(wild[:, ses_cols], np.inf, sse[:, ses_cols]),
+                                    axis=1)]
             if none_ok.any():  # too little data for any AICc: SES by SSE instead
-                sc = ses_cols[np.argmin(sse[:, ses_cols], axis=1)]
                 out[i][none_ok] = level[rows, sc][none_ok, None]
             if with_ses:
-                sc = ses_cols[np.argmin(sse[:, ses_cols], axis=1)]
                 ses_out[i] = level[rows, sc][:, None]
             if i == len(origins) - 1:
                 err_lab = np.where(best >= K, "M", "A")

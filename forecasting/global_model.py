@@ -114,9 +114,12 @@ def global_gbm(y, censored=None, horizon=28, *, origins=None, start_date=None, p
 
 def _fit_predict(Y, cs, cn, first, o, horizon, cal, P, rng, max_rows, max_iter,
                  random_state, train_window) -> np.ndarray:
-    """Train on days before origin ``o`` and forecast ``horizon`` days (series x horizon)."""
-    scale = window_mean(cs, cn, 0, o)
-    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    """Train on days before origin ``o`` and forecast ``horizon`` days (series x horizon).
+    A series with no demand before the origin (observed mean 0) is forecast 0: its scale
+    would be the fallback 1 and the pooled model would forecast ~1 unit a day."""
+    mean = window_mean(cs, cn, 0, o)
+    dead = mean == 0
+    scale = np.where(np.isfinite(mean) & (mean > 0), mean, 1.0)
     ii, tt = _sample_rows(Y, first, o, max_rows, rng, train_window)
     if ii.size < 50:
         return np.repeat(np.nan_to_num(window_mean(cs, cn, o - 28, o))[:, None], horizon, 1)
@@ -125,11 +128,18 @@ def _fit_predict(Y, cs, cn, first, o, horizon, cal, P, rng, max_rows, max_iter,
         max_iter=max_iter, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=40,
         early_stopping=False, random_state=random_state)
     model.fit(X, Y[ii, tt] / scale[ii])
-    return _predict(model, Y[:, :o], o, horizon, scale, cal, P)
+    hist = Y[:, :o]
+    top = np.where(np.isnan(hist), 0.0, hist).max(axis=1, initial=0.0)
+    pred = _predict(model, hist, o, horizon, scale, cal, P, top)
+    pred[dead] = 0.0
+    return pred
 
 
-def _predict(model, hist, origin, horizon, scale, cal, P):
+def _predict(model, hist, origin, horizon, scale, cal, P, top=None):
     """Recursive prediction in 7-day blocks; predictions become lags of later blocks.
+    Each day's prediction is clipped to [0, ``top``] (the series' largest observed day
+    before the origin): a pooled leaf value times a slow series' scale can otherwise
+    exceed anything the series ever did (seen: 4x its maximum on a censored lumpy series).
 
     Works on the last 35 days of history only (the oldest feature is the lag-34 end of
     the 28-day rolling mean), so each block costs O(series x 35 + horizon)."""
@@ -144,5 +154,6 @@ def _predict(model, hist, origin, horizon, scale, cal, P):
         ii = np.repeat(rows, days.size)
         tt = np.tile(days, n_s)
         pred = model.predict(_features(W, cs, cn, ii, tt, scale, cal, P, offset))
-        W[ii, tt - offset] = np.clip(pred, 0.0, None) * scale[ii]
+        val = np.clip(pred, 0.0, None) * scale[ii]
+        W[ii, tt - offset] = val if top is None else np.minimum(val, top[ii])
     return W[:, keep:keep + horizon]

@@ -1,5 +1,7 @@
 """forecasting.forecast / cross_validate: validation, frequencies, models, backtest rules."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -137,7 +139,7 @@ def test_seasonal_series_beats_a_flat_forecast():
     err = np.abs(fc.yhat.to_numpy() - truth).mean()
     flat = np.abs(y[:182].mean() - truth).mean()
     assert err < flat / 4
-    assert fc.model.iloc[0] in ("ets", "seasonal_naive", "theta", "ensemble")
+    assert fc.model.iloc[0] in ("ets", "comb", "seasonal_naive", "theta", "ensemble")
 
 
 def test_levels_give_ordered_interval_columns():
@@ -239,3 +241,99 @@ def test_forecast_demand_promo_calendar_reaches_the_global_model():
     fc = res.forecasts.assign(promo=np.tile(promo[n_d:], 30))
     means = fc.groupby("promo").forecast_qty.mean()
     assert means[True] > 2 * means[False]
+
+
+# ---------------------------------------------------------------- numerical robustness
+
+
+def _slow_lumpy_history(n=60, T=400, seed=3):
+    """Very slow, lumpy daily series (the demo's slow movers): single non-zero days,
+    rare lumps of 50-900 units, lumps seen through long stockouts (observed days are
+    mostly the lumps), ~0.03 units/day with one big lump; a third start late (some then
+    have no demand at all)."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for i in range(n):
+        y = np.zeros(T)
+        so = np.zeros(T, bool)
+        kind = i % 4
+        if kind == 0:
+            y[rng.integers(0, T)] = rng.integers(50, 900)
+        elif kind == 1:
+            k = rng.integers(2, 8)
+            y[rng.choice(T, k, replace=False)] = rng.integers(50, 900, k)
+        elif kind == 2:
+            k = rng.integers(3, 10)
+            d = rng.choice(T, k, replace=False)
+            y[d] = rng.integers(50, 900, k)
+            so[:] = rng.random(T) < 0.97
+            so[d] = False
+        else:
+            y[rng.random(T) < 0.01] = 1
+            y[rng.integers(0, T)] = rng.integers(50, 900)
+        start = int(rng.integers(0, T // 2)) if i % 3 == 0 else 0
+        parts.append(pd.DataFrame({
+            "item_id": i, "warehouse_id": 1,
+            "date": pd.date_range("2024-01-01", periods=T)[start:],
+            "demand_qty": y[start:], "is_stockout": so[start:]}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_slow_lumpy_series_give_finite_sane_forecasts_without_warnings():
+    # Reproduces the blow-up: multiplicative ETS overflowed (RuntimeWarnings) on such
+    # series, the global model forecast ~1 unit/day for series with no demand yet and up
+    # to 4x the maximum for a censored lumpy series.
+    d = _slow_lumpy_history()
+    top = d.groupby("item_id").demand_qty.max()
+    hist = d.rename(columns={"item_id": "unique_id", "date": "ds", "demand_qty": "y"})
+    hist.loc[hist.is_stockout, "y"] = np.nan
+    with np.errstate(over="raise", divide="raise", invalid="raise"), warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        fc, cv = forecast(hist[["unique_id", "ds", "y"]], 28, "D", return_cv=True)
+        res = forecast_demand(d, 28)
+    for frame, key, col in ((fc, "unique_id", "yhat"), (cv, "unique_id", "yhat"),
+                            (res.forecasts, "item_id", "p50"), (res.cv, "item_id", "yhat")):
+        vals = frame[col].to_numpy(float)
+        assert np.isfinite(vals).all()
+        assert (vals <= 10 * frame[key].map(top).to_numpy() + 1e-9).all()
+    assert set(cv.model) >= {"ets", "global", "selected"}
+    # a series with no demand before a cut-off is forecast 0 there by every candidate
+    hist_top = hist.assign(c=hist.groupby("unique_id").y.cummax())
+    dead = cv.merge(hist_top[["unique_id", "ds", "c"]].rename(columns={"ds": "cutoff"}),
+                    on=["unique_id", "cutoff"])
+    assert (dead[dead.c == 0].yhat == 0).all()
+
+
+def test_ets_rejects_paths_and_forecasts_out_of_range():
+    rng = np.random.default_rng(7)
+    T = 200
+    Y = np.full((4, T), np.nan)
+    Y[0, rng.choice(T, 6, replace=False)] = rng.integers(50, 900, 6)   # positive, lumpy
+    Y[0, 0] = 1.0
+    Y[1] = np.where(rng.random(T) < 0.02, 800.0, 0.001)                 # tiny, positive
+    Y[2] = np.where(rng.random(T) < 0.01, 900.0, 0.0)                   # zeros and lumps
+    Y[3] = np.r_[np.ones(T - 3), 900.0, 1.0, 900.0]                      # late jumps
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        fc, ses_fc, _ = engine.ets(Y, [140, 170, 200], 28, 7, with_ses=True)
+    top = np.nanmax(Y, axis=1)
+    assert np.isfinite(fc).all() and np.isfinite(ses_fc).all()
+    assert (np.abs(fc) <= 10 * top[None, :, None]).all()
+
+
+def test_small_monthly_panels_use_the_comb_of_autoets_autotheta_autoarima():
+    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
+
+    rng = np.random.default_rng(4)
+    t = np.arange(72)
+    y = 200 + 2 * t + 30 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 5, 72)
+    fc, cv = forecast(long(y, "MS"), 12, "MS", return_cv=True)
+    assert (fc.model == "comb").all()
+    assert {"comb", "ets", "selected"} <= set(cv.model)
+    members = [M(season_length=12).forecast(y=y, h=12)["mean"]
+               for M in (AutoETS, AutoTheta, AutoARIMA)]
+    np.testing.assert_allclose(fc.yhat, np.mean(members, axis=0), rtol=1e-6)
+    sel = cv[cv.model == "selected"].yhat.to_numpy()
+    np.testing.assert_allclose(sel, cv[cv.model == "comb"].yhat.to_numpy())
+    # daily panels keep the ETS default (comb not validated there)
+    d = forecast(long(np.tile(PATTERN, 20) + rng.normal(0, 1, 140)), 7, "D")
+    assert d.model.iloc[0] != "comb"
