@@ -36,7 +36,7 @@ COLUMNS = [
     "sigma_over_horizon", "distribution", "safety_stock", "reorder_point", "order_up_to",
     "on_hand", "on_order", "committed", "position", "raw_qty", "pack_size", "moq",
     "suggested_qty", "unit_price", "unit_cost", "line_value", "supplier_rule", "stocking",
-    "why",
+    "adi", "why",
 ]
 
 
@@ -80,14 +80,17 @@ def sum_over(daily: np.ndarray, days: np.ndarray) -> np.ndarray:
 
 def order_up_to_levels(daily_forecast, errors, lead_time, lead_time_std, review_period,
                        unit_cost, sparse, floors, fill_target=DEFAULT_FILL_TARGET,
-                       made_to_order=None) -> dict:
+                       made_to_order=None, demand_interval=None) -> dict:
     """Order-up-to levels for n series at one review (vectorised).
 
     ``daily_forecast`` (n, H); ``errors`` (n, windows, h) backtest errors or None;
     ``lead_time``/``lead_time_std`` (n,) days; ``unit_cost`` (n,); ``sparse`` (n,) bool
     (intermittent/lumpy: discrete demand distribution); ``floors`` (n,) fill-rate floors;
     ``made_to_order`` (n,) bool: items the business makes to order (S = 0, fill rate 0,
-    their demand left out of the aggregate target).
+    their demand left out of the aggregate target); ``demand_interval`` (n,) mean days
+    between days with demand (ADI): an intermittent series whose demand comes less
+    often than once per lead time + review may be left unstocked (made to order) by the
+    allocation, whatever its floor; without it no series may.
     Returns arrays: mu_e, mu_l, var_e, var_l, sigma_e, order_up_to, safety_stock,
     fill_rate (per series, allocated) and the expected aggregate fill (``aggregate``).
     """
@@ -105,12 +108,16 @@ def order_up_to_levels(daily_forecast, errors, lead_time, lead_time_std, review_
     var_e = err_e + d * d * sL * sL
     var_l = err_l + d * d * sL * sL
     mto = np.zeros(len(E), bool) if made_to_order is None else np.asarray(made_to_order, bool)
+    rare = np.zeros(len(E), bool)
+    if demand_interval is not None:
+        adi = np.nan_to_num(np.asarray(demand_interval, dtype=float), nan=np.inf)
+        rare = np.asarray(sparse, bool) & (mu_e > 0) & (adi > E)
     keep = ~mto
     over_e = DemandOverExposure(mu_e[keep], var_e[keep], np.asarray(sparse, bool)[keep])
     over_l = DemandOverExposure(mu_l[keep], var_l[keep], np.asarray(sparse, bool)[keep])
     part = allocate_fill_rates(fill_target, np.asarray(unit_cost, float)[keep], over_e,
                                over_l, np.asarray(floors, float)[keep],
-                               may_skip=(np.asarray(sparse, bool) & (mu_e > 0))[keep])
+                               may_skip=rare[keep])
 
     def full(S, beta, agg):
         S_all, b_all = np.zeros(len(E)), np.zeros(len(E))
@@ -231,6 +238,7 @@ def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
             "lead_time_days": _num(t.get("lead_time_days"), math.nan),
             "lead_time_std_days": _num(t.get("lead_time_std_days")),
             "sigma_daily_demand": _num(rec.get("sigma_daily_demand")),
+            "adi": _num(rec.get("adi"), math.nan),
             "on_hand": _dec(rec.get("on_hand")), "on_order": _dec(rec.get("on_order")),
             "committed": _dec(rec.get("committed")),
             "pack_size": _dec(t.get("pack_size", 1)) if sup is not None else Decimal(1),
@@ -252,7 +260,8 @@ def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
                             out["lead_time_std_days"][has], R,
                             out["unit_cost"].to_numpy(float)[has], sparse[has],
                             out["fill_floor"].to_numpy(float)[has], fill_target,
-                            out["item_id"].isin(made_to_order or set()).to_numpy()[has])
+                            out["item_id"].isin(made_to_order or set()).to_numpy()[has],
+                            pd.to_numeric(out["adi"], errors="coerce").to_numpy(float)[has])
     for col, key in (("forecast_over_horizon", "mu_e"), ("forecast_over_lead_time", "mu_l"),
                      ("sigma_over_horizon", "sigma_e"), ("safety_stock", "safety_stock"),
                      ("order_up_to", "order_up_to"), ("service_level", "fill_rate")):
@@ -323,8 +332,9 @@ def why_text(r: dict, why: dict, pos_txt: str, R: float, target: float,
     if r["service_level"] == 0 and r["order_up_to"] == 0:
         return (f"Make to order, not stocked: demand over the next {_d(E)} days (lead time "
                 f"{_d(r['lead_time_days'])} d + review every {_d(R)} d) is "
-                f"{_q(r['forecast_over_horizon'])} on average but comes in rare large "
-                f"orders (forecast error ±{_q(r['sigma_over_horizon'])}), so stocking for it "
+                f"{_q(r['forecast_over_horizon'])} on average but comes on one day in "
+                f"{_d(r['adi'])} (forecast error ±{_q(r['sigma_over_horizon'])}), so stocking "
+                f"for it "
                 f"would cost more stock value per unit of fill than any other item for the "
                 f"{target * 100:g} % target. Order when a customer orders; the {pos_txt} "
                 f"still serves what it can. No order.")

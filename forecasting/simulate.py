@@ -228,12 +228,12 @@ def _review_levels(k: int):
     inp, forecaster, targets, review_period = (_JOB["inp"], _JOB["forecaster"],
                                                _JOB["targets"], _JOB["review_period"])
     t = inp.window_start + k
-    point, errors, sparse = forecaster(inp.demand[:, :t], inp.start_date)
+    point, errors, sparse, *rest = forecaster(inp.demand[:, :t], inp.start_date)
     if inp.sparse is not None:
         sparse = inp.sparse
     lv = order_up_to_levels(point, errors, inp.lead_time, inp.lead_time_std, review_period,
                             inp.unit_cost, sparse, inp.fill_floor, list(targets),
-                            inp.made_to_order)
+                            inp.made_to_order, rest[0] if rest else None)
     return [got["order_up_to"] for got in lv["per_target"]]
 
 
@@ -242,7 +242,8 @@ def planning_levels(inp: ReplayInputs, forecaster, targets, review_period: int =
     """Order-up-to levels per target and review: ``{target: (n_reviews, n)}``.
 
     At review r (day t) ``forecaster(history, start_date)`` sees only ``demand[:, :t]``
-    and returns ``(daily_forecast (n, H), errors (n, windows, h), sparse (n,))``. Reviews
+    and returns ``(daily_forecast (n, H), errors (n, windows, h), sparse (n,)[,
+    demand_interval (n,)])``. Reviews
     are independent of the policy's decisions, so ``workers`` > 1 refits them in forked
     processes (where the platform forks)."""
     n, n_days = inp.demand.shape

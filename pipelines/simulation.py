@@ -205,9 +205,9 @@ def live_forecaster(horizon: int, lump_multiple: float | None = None):
         cv = res.cv.drop(columns=["unique_id"], errors="ignore").rename(
             columns={"item_id": "unique_id"})
         errors = cross_validate_errors(cv, chosen, n)
-        sparse = np.isin(np.asarray(classify_demand(hist).demand_class, dtype=object),
-                         ("intermittent", "lumpy"))
-        return np.maximum(point, 0.0), errors, sparse
+        cls = classify_demand(hist)
+        sparse = np.isin(np.asarray(cls.demand_class, dtype=object), ("intermittent", "lumpy"))
+        return np.maximum(point, 0.0), errors, sparse, np.asarray(cls.adi, dtype=float)
 
     return run
 

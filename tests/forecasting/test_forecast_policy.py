@@ -108,9 +108,9 @@ def test_allocation_gives_cheap_items_more_fill_for_the_same_aggregate():
 
 
 def test_fill_floor_for_class():
-    assert service_floor_for_class("A") == 0.90
-    assert service_floor_for_class("c") == 0.70
-    assert service_floor_for_class(None) == 0.70
+    assert service_floor_for_class("A") == 0.80
+    assert service_floor_for_class("c") == 0.50
+    assert service_floor_for_class(None) == 0.50
     assert service_floor_for_class("B", {"B": 0.8, "C": 0.6}) == 0.8
 
 
@@ -186,7 +186,7 @@ def test_plan_replenishment_hand_computed_row():
                               fill_target=0.98)
     r = plan.iloc[0]
     # cover = 40 / 10 = 4 d: nobody delivers in time -> fastest S1 (10 d)
-    assert r.supplier_id == "S1" and r.fill_floor == 0.90
+    assert r.supplier_id == "S1" and r.fill_floor == 0.80
     # one series: its fill rate is the target, 98 %. E = 10 + 7 = 17 d: forecast 170, over
     # L 100; independent daily errors of 3: sd over E = sqrt(17 * 9) = 12.369, over L 9.487.
     # G(k) = 0.02 * 70 / 12.369 = 0.11319; table G(0.80) = 0.1202, G(0.85) = 0.1100 ->
@@ -238,7 +238,7 @@ def test_plan_defaults_missing_abc_to_c_and_handles_missing_terms():
                           "lead_time_days": [8], "moq": [0], "pack_size": [1]})
     fc = pd.DataFrame(columns=["item_id", "warehouse_id", "date", "forecast_qty"])
     plan = plan_replenishment(series, fc, pos, terms, None).set_index("item_id")
-    assert (plan.abc_class == "C").all() and (plan.fill_floor == 0.70).all()
+    assert (plan.abc_class == "C").all() and (plan.fill_floor == 0.50).all()
     i1 = plan.loc["I1"]
     # no forecast rows -> mean_daily_demand 0.2 * (8 + 7) = 3.0 over exposure, discrete
     assert i1.forecast_over_horizon == pytest.approx(3.0)
@@ -266,10 +266,12 @@ def test_suggest_order_invariants(s, gap, on_hand, on_order, committed, pack, mo
 
 def test_a_dear_lumpy_item_is_made_to_order_not_stocked():
     """Two items, one aggregate target of 90 %: the cheap steady one carries the fill;
-    stocking the dear lumpy one (1.7 units over 17 days, error ±33) costs more per unit
-    of fill than anything else, so it is made to order (S = 0) and the why says so."""
+    the dear lumpy one (1.7 units over 17 days, error ±33) sells on one day in 20, less
+    often than once per lead time + review (17 d), and stocking it costs more per unit of
+    fill than anything else: it is made to order (S = 0) and the why says so. Selling on
+    one day in 10 it is stocked (at its floor or above)."""
     series = pd.DataFrame({"item_id": ["I1", "I2"], "warehouse_id": ["W1"] * 2,
-                           "demand_class": ["lumpy", "smooth"],
+                           "demand_class": ["lumpy", "smooth"], "adi": [20.0, 1.0],
                            "mean_daily_demand": [0.1, 10.0], "sigma_daily_demand": [8.0, 2.0]})
     fc = pd.DataFrame({"item_id": ["I1"] * 28 + ["I2"] * 28, "warehouse_id": "W1",
                        "date": list(pd.date_range("2025-01-01", periods=28)) * 2,
@@ -285,6 +287,10 @@ def test_a_dear_lumpy_item_is_made_to_order_not_stocked():
     # cycle demand 70 of I2 and 0.7 of I1: I2 alone must give >= 90 % of the 70.7 units
     assert plan.loc["I2", "service_level"] >= 0.9 * 70.7 / 70
     assert plan.loc["I2", "suggested_qty"] > 0
+    frequent = plan_replenishment(series.assign(adi=[10.0, 1.0]), fc, pos, terms,
+                                  fill_target=0.9).set_index("item_id")
+    assert frequent.loc["I1", "stocking"] == "stock"
+    assert frequent.loc["I1", "service_level"] >= frequent.loc["I1", "fill_floor"]
 
 
 def test_make_to_order_items_are_not_stocked():
