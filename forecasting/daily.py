@@ -7,7 +7,6 @@ the same engine as ``forecasting.forecast`` / ``forecasting.cross_validate`` wit
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,11 +14,6 @@ import pandas as pd
 
 from ._arrays import as_bool, nanmean
 from .api import CV_COLUMNS, FreqSpec, cv_frame, freq_spec, run_engine
-
-# Transitional alias: this module was forecasting/forecast.py; it was renamed so that
-# ``forecasting.forecast`` is the function. A leftover ``from .forecast import to_panel``
-# still resolves here (forecasting/__init__.py imports this module before such imports).
-sys.modules.setdefault(__package__ + ".forecast", sys.modules[__name__])
 
 KEYS = ["item_id", "warehouse_id"]
 REQUIRED = KEYS + ["date", "demand_qty", "is_stockout"]

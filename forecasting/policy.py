@@ -89,7 +89,6 @@ class DemandOverExposure:
             sf = np.clip(1.0 - np.cumsum(pmf, axis=1), 0.0, 1.0)
             # csf[:, j] = sum_{k < j} P(D > k) = E[min(D, j)]
             self._table = np.concatenate([np.zeros((len(m), 1)), np.cumsum(sf, axis=1)], 1)
-            self._dispersed = over
 
     def shortage(self, S) -> np.ndarray:
         """``E[(D - S)+]`` for levels ``S`` shaped (n,) or (n, k)."""
