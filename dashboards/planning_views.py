@@ -1,5 +1,6 @@
 """Planning page parts that only read: each suggestion's why (forecast chart, safety stock,
-position, rounding), decision history, forecast accuracy and the policy simulation."""
+position, rounding), decision history, forecast accuracy (how past plans did against what
+was then sold, and the latest plan's backtest) and the policy simulation."""
 
 from __future__ import annotations
 
@@ -124,7 +125,145 @@ def _latest_run(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+NO_PAST_PLANS = ("Every `qm plan` run keeps its forecast (and a seasonal-naive one made "
+                 "from the same history) in `planning.forecast_log`; once its days have "
+                 "happened they are scored here. To see past weeks now, run `qm plan "
+                 "backfill --weeks 8`: it re-forecasts the last 8 weekly cut-offs as "
+                 "planning would have, without drafts.")
+SUMS = ["actual_units", "forecast_units", "snaive_units", "abs_error", "snaive_abs_error",
+        "scale_sum"]
+
+
+def _ratios(frame: pd.DataFrame) -> pd.DataFrame:
+    """WAPE, bias, scaled error and forecast value added from summed errors (the rule of
+    pipelines.plan_accuracy.ratios: sum over runs first, then divide)."""
+    out = frame.copy()
+    for c in SUMS:
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+    a = out["actual_units"]
+    div = lambda n, d: (n / d).where(d > 0)
+    out["wape"] = div(out["abs_error"], a)
+    out["snaive_wape"] = div(out["snaive_abs_error"], a)
+    out["bias"] = div(out["forecast_units"] - a, a)
+    out["scaled_error"] = div(out["abs_error"], out["scale_sum"])
+    out["snaive_scaled_error"] = div(out["snaive_abs_error"], out["scale_sum"])
+    out["fva"] = 1 - div(out["abs_error"], out["snaive_abs_error"])
+    return out
+
+
+def _pool(acc: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    sub = acc[acc["dimension"] == dimension]
+    if sub.empty:
+        return sub
+    for c in SUMS:
+        sub = sub.assign(**{c: pd.to_numeric(sub[c], errors="coerce").astype(float)})
+    return _ratios(sub.groupby("segment", as_index=False).agg(
+        plans=("planning_run_id", "nunique"), **{c: (c, "sum") for c in SUMS}))
+
+
+def _shown(frame: pd.DataFrame, first: dict[str, str]) -> pd.DataFrame:
+    """Plain column labels, percentages with one decimal, units with separators."""
+    cols = {**first, "actual_units": "Units sold", "forecast_units": "Units forecast",
+            "snaive_units": "Naive units", "wape": "Plan error (WAPE)",
+            "snaive_wape": "Naive error (WAPE)", "fva": "Value added (FVA)",
+            "bias": "Plan bias", "scaled_error": "Plan scaled error",
+            "snaive_scaled_error": "Naive scaled error"}
+    out = pd.DataFrame()
+    for c, label in cols.items():
+        if c not in frame:
+            continue
+        if c in ("wape", "snaive_wape", "fva", "bias"):
+            out[label] = [f.pct(v) for v in frame[c]]
+        elif c in ("scaled_error", "snaive_scaled_error"):
+            out[label] = [f.DASH if v != v else f"{v:,.2f}" for v in frame[c]]
+        elif c in ("actual_units", "forecast_units", "snaive_units"):
+            out[label] = [f.money(v) for v in frame[c]]
+        elif c in ("plans", "days_covered", "series"):
+            out[label] = [f"{int(v):,}" for v in frame[c]]
+        else:
+            out[label] = frame[c].astype(str).to_numpy()
+    return out
+
+
+def past_plans() -> None:
+    """How past plans did: planning.realised_accuracy (pipelines.plan_accuracy) pooled
+    over every scored run per ABC class and chosen model, the plan's WAPE against the
+    seasonal naive made at the same time, forecast value added and bias; one row per run."""
+    st.subheader("How past plans did")
+    if not ui.has_table("planning.realised_accuracy"):
+        ui.empty_state("No past plans to score yet", NO_PAST_PLANS)
+        return
+    acc = ui.q("select * from planning.realised_accuracy")
+    if acc.empty:
+        ui.empty_state("No past plans to score yet", "No day forecast by a logged plan has "
+                       "happened yet. " + NO_PAST_PLANS)
+        return
+    runs = acc[acc["dimension"] == "total"].copy()
+    runs["as_of"] = pd.to_datetime(runs["as_of"]).dt.date
+    n_back = int((runs["kind"] == "backfill").sum())
+    st.caption(
+        f"{len(runs):,} past plans ({len(runs) - n_back:,} live, {n_back:,} backfilled) made "
+        f"{runs['as_of'].min():%d %b %Y} – {runs['as_of'].max():%d %b %Y}, each scored on "
+        "up to 28 days against the demand that followed (ordered, lost sales included), "
+        "per item-warehouse and day. Benchmark: the seasonal naive (the last 7 days "
+        "repeated) made from the same history. Value added = 1 − plan error ÷ naive "
+        "error: above 0 the plan's forecast beat the naive. Bias: + over-forecast, "
+        "− under. Scaled error: mean absolute error ÷ each item's usual "
+        "week-on-week change (below 1 = better than that).")
+    if ui.has_table("planning.forecast_log"):
+        logged = ui.q("select planning_run_id, max(as_of) as_of from planning.forecast_log "
+                      "group by planning_run_id")
+        waiting = logged[~logged["planning_run_id"].isin(set(runs["planning_run_id"]))]
+        if len(waiting):
+            st.caption(f"{len(waiting):,} plan(s) waiting for their first day to happen "
+                       f"(latest made on {pd.Timestamp(waiting['as_of'].max()):%d %b %Y}).")
+    total = _pool(acc, "total").iloc[0]
+    c = st.columns(4)
+    c[0].metric("Plan error (WAPE)", f.pct(total["wape"]),
+                help="Σ |forecast − actual| ÷ Σ actual, over every scored day")
+    c[1].metric("Seasonal naive error (WAPE)", f.pct(total["snaive_wape"]))
+    c[2].metric("Forecast value added", f.pct(total["fva"]),
+                help="1 − plan error ÷ seasonal-naive error on the same days")
+    c[3].metric("Plan bias", f.pct(total["bias"]),
+                help="Σ (forecast − actual) ÷ Σ actual")
+    by_class = pd.concat([_pool(acc, "abc_class").sort_values("segment"),
+                          _pool(acc, "total").assign(segment="All classes")],
+                         ignore_index=True)
+    st.markdown("**By ABC class**")
+    st.dataframe(_shown(by_class, {"segment": "Class", "plans": "Plans"}), hide_index=True)
+    by_model = _pool(acc, "model").sort_values("actual_units", ascending=False)
+    if not by_model.empty:
+        st.markdown("**By chosen model**")
+        st.dataframe(_shown(by_model, {"segment": "Model chosen", "plans": "Plans"}),
+                     hide_index=True)
+    runs = _ratios(runs).sort_values("as_of", ascending=False)
+    runs["plan"] = ["Backfilled" if k == "backfill" else "Live" for k in runs["kind"]]
+    runs["made_on"] = [f"{d:%d %b %Y}" for d in runs["as_of"]]
+    st.markdown("**Plan by plan**")
+    chart = runs.melt(id_vars=["as_of"], value_vars=["wape", "snaive_wape"],
+                      var_name="forecast", value_name="error")
+    chart["forecast"] = chart["forecast"].map({"wape": "plan", "snaive_wape": "seasonal naive"})
+    chart["as_of"] = pd.to_datetime(chart["as_of"])
+    st.altair_chart(alt.Chart(chart).mark_line(point=True).encode(
+        x=alt.X("as_of:T", title="Plan made on (history up to)"),
+        y=alt.Y("error:Q", title="Error (WAPE)", axis=alt.Axis(format="%")),
+        color=alt.Color("forecast:N", title=None,
+                        scale=alt.Scale(range=["#4c78a8", "#bab0ac"])),
+        tooltip=[alt.Tooltip("as_of:T", title="made on"), "forecast:N",
+                 alt.Tooltip("error:Q", format=".1%")]).properties(height=200))
+    st.dataframe(_shown(runs, {"made_on": "Plan made on", "plan": "Kind",
+                               "days_covered": "Days happened", "series": "Item-warehouses"}),
+                 hide_index=True)
+
+
 def forecast_accuracy() -> None:
+    """How past plans did (`past_plans`), then the latest plan's backtest."""
+    past_plans()
+    st.subheader("Backtest of the latest plan")
+    backtest_accuracy()
+
+
+def backtest_accuracy() -> None:
     """planning.forecast_accuracy (per model: series and mean MASE, WAPE, bias) of the
     newest planning run, with every series' scores from planning.forecast_series."""
     if not ui.has_table("planning.forecast_accuracy"):

@@ -34,6 +34,7 @@ COLUMNS = [
     "fill_floor", "lead_time_days", "lead_time_std_days", "forecast_over_horizon",
     "forecast_over_lead_time", "mean_daily_demand", "sigma_daily_demand",
     "sigma_over_horizon", "distribution", "safety_stock", "reorder_point", "order_up_to",
+    "demand_ceiling", "capped",
     "on_hand", "on_order", "committed", "position", "raw_qty", "pack_size", "moq",
     "suggested_qty", "unit_price", "unit_cost", "line_value", "supplier_rule", "stocking",
     "adi", "why",
@@ -78,9 +79,34 @@ def sum_over(daily: np.ndarray, days: np.ndarray) -> np.ndarray:
     return total + (days - whole) * part
 
 
+CEILING_LOOKBACK_DAYS = 365
+
+
+def demand_ceiling(demand: np.ndarray, exposure, lookback: int = CEILING_LOOKBACK_DAYS
+                   ) -> np.ndarray:
+    """The most demand seen in any ``exposure`` consecutive days of the last ``lookback``.
+
+    ``demand`` (n, days): daily demand up to the review (NaN before a series starts; rare
+    lumps included: this is what customers really asked for). ``exposure`` (n,) days,
+    rounded up. A series with less history than its exposure gets its total scaled up to
+    the exposure; one with no history gets no ceiling (inf).
+    """
+    x = np.asarray(demand, dtype=float)[:, -lookback:] if lookback else np.asarray(demand, float)
+    n = x.shape[0]
+    seen = (~np.isnan(x)).sum(axis=1)
+    cs = np.concatenate([np.zeros((n, 1)), np.cumsum(np.nan_to_num(x), axis=1)], axis=1)
+    e = np.maximum(np.ceil(np.nan_to_num(np.broadcast_to(
+        np.asarray(exposure, dtype=float), (n,)))).astype(int), 1)
+    out = np.where(seen > 0, cs[:, -1] * e / np.maximum(seen, 1), np.inf)
+    for days in np.unique(e[(seen >= e) & (e < cs.shape[1])]):
+        rows = np.flatnonzero((e == days) & (seen >= days))
+        out[rows] = (cs[rows, days:] - cs[rows, :-days]).max(axis=1)
+    return out
+
+
 def order_up_to_levels(daily_forecast, errors, lead_time, lead_time_std, review_period,
                        unit_cost, sparse, floors, fill_target=DEFAULT_FILL_TARGET,
-                       made_to_order=None, demand_interval=None) -> dict:
+                       made_to_order=None, demand_interval=None, ceiling=None) -> dict:
     """Order-up-to levels for n series at one review (vectorised).
 
     ``daily_forecast`` (n, H); ``errors`` (n, windows, h) backtest errors or None;
@@ -90,9 +116,16 @@ def order_up_to_levels(daily_forecast, errors, lead_time, lead_time_std, review_
     their demand left out of the aggregate target); ``demand_interval`` (n,) mean days
     between days with demand (ADI): an intermittent series whose demand comes less
     often than once per lead time + review may be left unstocked (made to order) by the
-    allocation, whatever its floor; without it no series may.
+    allocation, whatever its floor; without it no series may. ``ceiling`` (n,): no
+    level above it (:func:`demand_ceiling`: the most demand seen over E in the last
+    year). The error model sizes the levels; the ceiling catches what it cannot see - a
+    model fitted to a few weeks of a new item, or an error spread inflated by lumps that
+    have stopped - where it would stock more than any E days of the past year asked
+    for. Measured on the policy replay: docs/planning.md.
     Returns arrays: mu_e, mu_l, var_e, var_l, sigma_e, order_up_to, safety_stock,
-    fill_rate (per series, allocated) and the expected aggregate fill (``aggregate``).
+    fill_rate (per series, allocated; the model's rate before the ceiling), ``capped``
+    (bool: the ceiling lowered the level), ``ceiling`` and the expected aggregate fill
+    (``aggregate``, before the ceiling).
     """
     L = np.nan_to_num(np.asarray(lead_time, dtype=float))
     sL = np.nan_to_num(np.asarray(lead_time_std, dtype=float))
@@ -119,23 +152,52 @@ def order_up_to_levels(daily_forecast, errors, lead_time, lead_time_std, review_
                                over_l, np.asarray(floors, float)[keep],
                                may_skip=rare[keep])
 
+    top = np.full(len(E), np.inf) if ceiling is None else np.nan_to_num(
+        np.asarray(ceiling, dtype=float), nan=np.inf)
+
     def full(S, beta, agg):
         S_all, b_all = np.zeros(len(E)), np.zeros(len(E))
         S_all[keep], b_all[keep] = S, beta
-        return S_all, b_all, agg
+        over = S_all > np.maximum(top, 0.0)
+        return np.where(over, np.maximum(top, 0.0), S_all), b_all, agg, over
 
     alloc = full(*part) if np.ndim(fill_target) == 0 else [full(*a) for a in part]
     discrete = np.zeros(len(E), bool)
     discrete[keep] = over_e.discrete
     base = {"mu_e": mu_e, "mu_l": mu_l, "var_e": var_e, "var_l": var_l,
-            "sigma_e": np.sqrt(var_e), "discrete": discrete, "made_to_order": mto}
+            "sigma_e": np.sqrt(var_e), "discrete": discrete, "made_to_order": mto,
+            "ceiling": top}
     if np.ndim(fill_target) == 0:
-        S, beta, agg = alloc
+        S, beta, agg, over = alloc
         return {**base, "order_up_to": S, "safety_stock": S - mu_e, "fill_rate": beta,
-                "aggregate": agg}
+                "aggregate": agg, "capped": over}
     return {**base, "per_target": [{"order_up_to": S, "safety_stock": S - mu_e,
-                                     "fill_rate": beta, "aggregate": agg}
-                                    for S, beta, agg in alloc]}
+                                     "fill_rate": beta, "aggregate": agg, "capped": over}
+                                    for S, beta, agg, over in alloc]}
+
+
+def history_ceiling(history: pd.DataFrame, keys: pd.DataFrame, exposure,
+                    lookback: int = CEILING_LOOKBACK_DAYS) -> np.ndarray:
+    """:func:`demand_ceiling` for the rows of ``keys`` from a long ``history`` (item_id,
+    warehouse_id, date, demand_qty; missing days inside a series count as 0)."""
+    h = history[KEYS + ["date", "demand_qty"]].copy()
+    h["date"] = pd.to_datetime(h["date"])
+    end = h["date"].max()
+    h = h[h["date"] > end - pd.Timedelta(days=lookback)]
+    n = len(keys)
+    if h.empty or n == 0:
+        return np.full(n, np.inf)
+    day0 = end - pd.Timedelta(days=lookback - 1)
+    mat = np.full((n, lookback), np.nan)
+    row = pd.MultiIndex.from_frame(keys[KEYS].reset_index(drop=True)).get_indexer(
+        pd.MultiIndex.from_frame(h[KEYS]))
+    ok = row >= 0
+    col = (h["date"] - day0).dt.days.to_numpy()[ok]
+    mat[row[ok], col] = pd.to_numeric(h["demand_qty"]).fillna(0).to_numpy(float)[ok]
+    seen = ~np.isnan(mat)
+    first = np.where(seen.any(1), seen.argmax(1), lookback)
+    mat = np.where(np.arange(lookback)[None, :] >= first[:, None], np.nan_to_num(mat), np.nan)
+    return demand_ceiling(mat, np.asarray(exposure, dtype=float), lookback)
 
 
 def _num(x, default=0.0) -> float:
@@ -171,7 +233,8 @@ def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
                        abc_df: pd.DataFrame | None = None, review_period_days: float = 7,
                        fill_target: float = DEFAULT_FILL_TARGET, fill_floors: dict | None = None,
                        cv_df: pd.DataFrame | None = None,
-                       made_to_order: set | None = None) -> pd.DataFrame:
+                       made_to_order: set | None = None,
+                       history: pd.DataFrame | None = None) -> pd.DataFrame:
     """Combine forecasts, stock positions and supplier terms into order suggestions.
 
     Inputs (column names):
@@ -188,7 +251,10 @@ def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
       yhat): the forecast error accumulated over lead time + review. Without it the
       daily error ``sigma_daily_demand`` is assumed independent from day to day;
     * ``made_to_order``: item ids the business makes to order (item master data): not
-      stocked, no suggestion.
+      stocked, no suggestion;
+    * ``history``: item_id, warehouse_id, date, demand_qty (the demand history, lumps
+      included): no order-up-to level above the most demand seen over lead time +
+      review in the last year (:func:`demand_ceiling`). Without it, no ceiling.
 
     Per item-warehouse: supplier by :func:`choose_supplier` (need-by = days of cover);
     levels by :func:`order_up_to_levels` with one aggregate ``fill_target`` over all
@@ -261,7 +327,9 @@ def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
                             out["unit_cost"].to_numpy(float)[has], sparse[has],
                             out["fill_floor"].to_numpy(float)[has], fill_target,
                             out["item_id"].isin(made_to_order or set()).to_numpy()[has],
-                            pd.to_numeric(out["adi"], errors="coerce").to_numpy(float)[has])
+                            pd.to_numeric(out["adi"], errors="coerce").to_numpy(float)[has],
+                            None if history is None else history_ceiling(
+                                history, out[has], out["lead_time_days"][has] + R))
     for col, key in (("forecast_over_horizon", "mu_e"), ("forecast_over_lead_time", "mu_l"),
                      ("sigma_over_horizon", "sigma_e"), ("safety_stock", "safety_stock"),
                      ("order_up_to", "order_up_to"), ("service_level", "fill_rate")):
@@ -269,6 +337,12 @@ def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
         vals[has] = lv[key]
         out[col] = vals
     out["reorder_point"] = out["order_up_to"]
+    ceiling = np.full(len(out), np.nan)
+    ceiling[has] = np.where(np.isfinite(lv["ceiling"]), lv["ceiling"], np.nan)
+    out["demand_ceiling"] = ceiling
+    capped = np.zeros(len(out), bool)
+    capped[has] = lv["capped"]
+    out["capped"] = capped
     exposure = out["lead_time_days"] + R
     out["mean_daily_demand"] = np.where(exposure > 0, out["forecast_over_horizon"] / exposure,
                                         np.nan)
@@ -349,7 +423,10 @@ def why_text(r: dict, why: dict, pos_txt: str, R: float, target: float,
             f"that meets the {target * 100:g} % target across all items at the least stock "
             f"value (class {r['abc_class']} floor {r['fill_floor'] * 100:g} %). Order-up-to "
             f"level = {_q(r['forecast_over_horizon'])} + {_q(r['safety_stock'])} = "
-            f"{_q(r['order_up_to'])}.")
+            f"{_q(r['order_up_to'])}"
+            + (f": no more than the most customers asked for in any {_d(math.ceil(E))} "
+               f"days of the last year (the error model alone would stock more)."
+               if r.get("capped") else "."))
     if not why["triggered"]:
         return f"{head} The {pos_txt} already reaches it: no order."
     parts = [f"{head} The {pos_txt} is below it by {_q(why['raw_need'])}"]

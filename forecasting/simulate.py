@@ -19,8 +19,9 @@ the same random draws of supplier behaviour:
 * **planning**: at every review the live plan's forecasting is refitted on the demand
   *before* that day (``forecaster``; no look-ahead), and
   :func:`forecasting.replenishment.order_up_to_levels` sizes the order-up-to level for
-  an aggregate fill-rate target; the order is ``S - position`` rounded up to packs and
-  MOQ. One refit per review serves every target of a sweep.
+  an aggregate fill-rate target (held to the most demand seen over lead time + review in
+  the year before the review, as the live plan does); the order is ``S - position``
+  rounded up to packs and MOQ. One refit per review serves every target of a sweep.
 
 Fill rate = units served / units demanded; average inventory value = mean over the
 measured days of the closing stock valued at each series' unit cost; stockout days =
@@ -40,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from .policy import order_quantities
-from .replenishment import order_up_to_levels
+from .replenishment import CEILING_LOOKBACK_DAYS, demand_ceiling, order_up_to_levels
 
 DEFAULT_TARGETS = (0.75, 0.80, 0.85, 0.90, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995)
 
@@ -231,9 +232,11 @@ def _review_levels(k: int):
     point, errors, sparse, *rest = forecaster(inp.demand[:, :t], inp.start_date)
     if inp.sparse is not None:
         sparse = inp.sparse
+    ceiling = demand_ceiling(inp.demand[:, max(0, t - CEILING_LOOKBACK_DAYS):t],
+                             np.asarray(inp.lead_time, dtype=float) + review_period)
     lv = order_up_to_levels(point, errors, inp.lead_time, inp.lead_time_std, review_period,
                             inp.unit_cost, sparse, inp.fill_floor, list(targets),
-                            inp.made_to_order, rest[0] if rest else None)
+                            inp.made_to_order, rest[0] if rest else None, ceiling)
     return [got["order_up_to"] for got in lv["per_target"]]
 
 

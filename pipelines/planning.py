@@ -59,7 +59,9 @@ def load_inputs(warehouse: str | Path, as_of=None) -> dict:
     (marts.stock_position), abc (marts.abc_xyz), terms (raw.supplier_item with the
     lead-time mean/std of marts.supplier_item_performance where ≥ 2 receipts were seen),
     cost (moving-average unit cost per item-warehouse from stock_position), snapshot_seq
-    (highest document change_seq extracted: later OLTP changes are not in the positions).
+    (highest document change_seq extracted: later OLTP changes are not in the positions),
+    made_to_order (item ids), open_sales_lines (marts.open_sales_order_lines; None before
+    that mart exists), mto_cover (item_id, warehouse_id, qty on make-to-order drafts).
     """
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -88,6 +90,19 @@ def load_inputs(warehouse: str | Path, as_of=None) -> dict:
                      )["n"][0] > 0
         mto = set(q("select item_id from marts.dim_item where supply_mode = 'make_to_order'"
                     )["item_id"].tolist()) if has_mode else set()
+        has_open = q("select count(*) n from information_schema.tables where table_schema = "
+                     "'marts' and table_name = 'open_sales_order_lines'")["n"][0] > 0
+        open_lines = q("select document_number, line_no, order_date, customer_id, item_id, "
+                       "warehouse_id, open_qty from marts.open_sales_order_lines "
+                       "order by item_id, warehouse_id, order_date, document_number, line_no"
+                       ) if has_open else None
+        # make-to-order drafts raised when sales orders were posted (services/mto.py): not
+        # in on_order (not approved), but supply planning must not buy a second time; read
+        # from the same snapshot as the positions and the open lines
+        mto_cover = q("select l.item_id, d.warehouse_id, sum(l.qty) qty from raw.document d "
+                      "join raw.document_line l on l.document_id = d.id "
+                      "where d.doc_type = 'purchase_order' and d.origin = 'mto' "
+                      "and d.status = 'draft' group by 1, 2 order by 1, 2")
     finally:
         con.close()
     history["date"] = pd.to_datetime(history["date"])
@@ -99,7 +114,7 @@ def load_inputs(warehouse: str | Path, as_of=None) -> dict:
     cost["unit_cost"] = np.where(on_hand > 0, value / on_hand.where(on_hand > 0, 1), np.nan)
     return {"history": history, "positions": positions, "abc": abc, "terms": terms,
             "cost": cost, "snapshot_seq": None if pd.isna(seq) else int(seq),
-            "made_to_order": mto}
+            "made_to_order": mto, "open_sales_lines": open_lines, "mto_cover": mto_cover}
 
 
 def forecast(inputs: dict, as_of=None, horizon: int | None = None):
@@ -127,15 +142,23 @@ def chosen_cv(result) -> pd.DataFrame | None:
 
 
 def replenish(inputs: dict, result, fill_target: float | None = None) -> pd.DataFrame:
-    """forecasting.plan_replenishment: one row per item-warehouse with its why."""
+    """forecasting.plan_replenishment: one row per item-warehouse with its why; then the
+    open sales orders that stock and open supply cannot cover (forecasting.mto): a
+    make-to-order item is suggested exactly that need (less the make-to-order drafts
+    already raised), a make-to-stock item at least it, and the why names the orders."""
     from forecasting import DEFAULT_FILL_TARGET, plan_replenishment
+    from forecasting.mto import apply_needs, sales_order_needs
 
-    return plan_replenishment(result.series, result.forecasts, inputs["positions"],
-                              inputs["terms"], inputs["abc"],
-                              review_period_days=REVIEW_PERIOD_DAYS,
-                              fill_target=fill_target or DEFAULT_FILL_TARGET,
-                              cv_df=chosen_cv(result),
-                              made_to_order=inputs.get("made_to_order"))
+    table = plan_replenishment(result.series, result.forecasts, inputs["positions"],
+                               inputs["terms"], inputs["abc"],
+                               review_period_days=REVIEW_PERIOD_DAYS,
+                               fill_target=fill_target or DEFAULT_FILL_TARGET,
+                               cv_df=chosen_cv(result),
+                               made_to_order=inputs.get("made_to_order"),
+                               history=inputs["history"])
+    needs = sales_order_needs(inputs.get("open_sales_lines"), inputs["positions"],
+                              inputs.get("mto_cover"))
+    return apply_needs(table, needs, inputs["terms"], inputs.get("made_to_order"))
 
 
 def _touched_keys(session, snapshot_seq: int | None) -> set[tuple[int, int]]:
@@ -183,7 +206,7 @@ def write_back(suggestions: pd.DataFrame, oltp_url: str | None, run_id: str,
         todo = suggestions[pd.to_numeric(suggestions["suggested_qty"]) > 0]
         todo = todo[todo["supplier_id"].notna()]
         for (sup, wh), group in todo.groupby(["supplier_id", "warehouse_id"], sort=True):
-            lines = []
+            lines, memos = [], []
             for r in group.sort_values("item_id").to_dict("records"):
                 if (int(r["item_id"]), int(wh)) in held:
                     out["skipped_lines"] += 1
@@ -192,11 +215,17 @@ def write_back(suggestions: pd.DataFrame, oltp_url: str | None, run_id: str,
                 if r.get("unit_price") is not None and r["unit_price"] == r["unit_price"]:
                     line["unit_price"] = Decimal(str(r["unit_price"]))
                 lines.append(line)
+                orders = r.get("sales_orders")
+                memos.append(f"For open sales orders stock and open supply cannot cover: "
+                             f"{orders}" if isinstance(orders, str) and orders else None)
             if not lines:
                 continue
             doc = create_draft(ctx, "purchase_order", {
                 "supplier_id": int(sup), "warehouse_id": int(wh), "origin": "planning",
                 "planning_run_id": run_id, "memo": f"planning run {run_id}", "lines": lines})
+            for po_line, memo in zip(doc.lines, memos, strict=True):
+                if memo:  # the line names the sales orders it is for
+                    po_line.memo = memo
             out["created"] += 1
             out["documents"].append(doc.number)
         session.commit()
@@ -357,6 +386,11 @@ def finish_run(run_id: str, inputs: dict, result, table: pd.DataFrame,
               "forecast_series": series, "forecast_accuracy": accuracy,
               "planner_decisions": decisions, "planner_acceptance": acceptance,
               "planning_runs": runs}
+    try:  # forecast_log kept across runs (appended) and realised_accuracy of past plans
+        from pipelines.plan_accuracy import accuracy_tables
+        tables.update(accuracy_tables(out, run_id, inputs, result))
+    except Exception as exc:  # noqa: BLE001 - the plan still publishes; old log carried over
+        summary["accuracy_error"] = f"{type(exc).__name__}: {exc}"
     if simulate_on is not None:
         from pipelines.simulation import simulate, simulation_frame
         try:

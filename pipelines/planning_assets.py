@@ -13,7 +13,8 @@ from pipelines.resources import OltpResource, WarehouseResource
 
 GROUP = "planning"
 MARTS_READ = ("demand_daily", "stock_position", "abc_xyz", "supplier_item_performance",
-              "dim_item", "fct_stock_daily")
+              "dim_item", "fct_stock_daily", "open_sales_order_lines",
+              "supplier_receipt_lines", "reorder_rule")
 
 
 def make_planning_defs(dbt_defs: dg.AssetsDefinition):

@@ -1,8 +1,11 @@
-"""`qm plan [--as-of] [--fill-target]` and `qm plan simulate [--sweep] [--json]`.
+"""`qm plan [--as-of] [--fill-target]`, `qm plan simulate [--sweep] [--json]` and
+`qm plan backfill [--weeks 8]`.
 
 The replay itself lives in `pipelines.simulation` (a library; this is only the command
 line): the business's reorder rules and the planning policy in one simulator over the
-last 182 days, planning swept over aggregate fill-rate targets (docs/planning.md).
+last 182 days, planning swept over aggregate fill-rate targets (docs/planning.md). The
+backfill of past plans for realised accuracy lives in `pipelines.plan_accuracy`
+(docs/forecasting.md, "Realised accuracy and forecast value added").
 """
 
 from __future__ import annotations
@@ -25,7 +28,20 @@ from pipelines.simulation import (
 )
 
 
+def _cmd_backfill(args) -> int:
+    from pipelines import plan_accuracy
+    try:
+        s = plan_accuracy.backfill(args.warehouse, weeks=args.weeks, progress=print)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"backfill: failed: {exc}", file=sys.stderr)
+        return 2
+    print(plan_accuracy.summary_line(s))
+    return 0
+
+
 def _cmd_plan(args) -> int:
+    if getattr(args, "plan_cmd", None) == "backfill":
+        return _cmd_backfill(args)
     if getattr(args, "plan_cmd", None) == "simulate":
         t0 = time.perf_counter()
         targets = DEFAULT_TARGETS if args.sweep else (args.fill_target,)
@@ -63,8 +79,16 @@ def _target(text: str) -> float:
     return value
 
 
+def _weeks(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 26:
+        raise argparse.ArgumentTypeError(f"--weeks {text}: must be between 1 and 26 (the "
+                                         "forecast log keeps 182 days)")
+    return value
+
+
 def register(sub) -> None:
-    """Add `plan` (and `plan simulate`) to the `qm` command line."""
+    """Add `plan` (and `plan simulate`, `plan backfill`) to the `qm` command line."""
     p = sub.add_parser("plan", help="forecast demand, plan replenishment, write draft POs")
     p.add_argument("--as-of", help="plan as of this date (demand history cut; YYYY-MM-DD)")
     p.add_argument("--oltp-url", help="OLTP database URL (default QM_DATABASE_URL)")
@@ -87,3 +111,9 @@ def register(sub) -> None:
     s.add_argument("--fill-target", type=_target, default=DEFAULT_FILL_TARGET,
                    help="the target without --sweep")
     s.set_defaults(func=_cmd_plan)
+    b = ps.add_parser("backfill", help="re-run the planning forecast at past weekly "
+                                       "cut-offs (no drafts) and score past plans")
+    b.add_argument("--weeks", type=_weeks, default=8,
+                   help="weekly cut-offs back from the last history date (default 8)")
+    b.add_argument("--warehouse", help="published DuckDB file (default QM_WAREHOUSE_PATH)")
+    b.set_defaults(func=_cmd_plan)

@@ -202,6 +202,10 @@ class Document(Base):
     origin: Mapped[str] = mapped_column(String(20), default="manual")  # manual/planning/import/demo
     planning_run_id: Mapped[str | None] = mapped_column(String(40), index=True)
     planner_touched: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the sales order whose make-to-order need raised this (draft) purchase order
+    # (origin 'mto', services/mto.py); set by the service, never taken from input
+    demand_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"),
+                                                           index=True)
     amount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))  # payments
     net_total: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     vat_total: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))

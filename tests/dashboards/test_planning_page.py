@@ -191,3 +191,68 @@ def test_a_real_planning_run_is_explained(writable, tmp_path):
     assert any("model" in df.value.columns for df in at.dataframe)
     overview = signed_in("manager", "overview")
     assert f"### {below:,}" in [m.value for m in overview.markdown]
+
+
+def _scored(run: str, kind: str, as_of: str, rows: dict) -> list[dict]:
+    """realised_accuracy rows of one run: per class (and the same figures per model, ets
+    for A, croston for B) plus the total, from (actual, forecast, naive, |e|, naive |e|,
+    scale) sums."""
+    out = []
+    keys = ("actual_units", "forecast_units", "snaive_units", "abs_error",
+            "snaive_abs_error", "scale_sum")
+    total = {k: sum(r[i] for r in rows.values()) for i, k in enumerate(keys)}
+    parts = [("total", "all", total)] + [
+        (dim, seg if dim == "abc_class" else {"A": "ets", "B": "croston"}[seg],
+         dict(zip(keys, r))) for seg, r in rows.items() for dim in ("abc_class", "model")]
+    for dim, seg, sums in parts:
+        out.append({"planning_run_id": run, "kind": kind, "as_of": as_of, "dimension": dim,
+                    "segment": seg, "series": 2 if dim == "total" else 1, "days_covered": 7,
+                    **{k: float(v) for k, v in sums.items()}})
+    return out
+
+
+def test_how_past_plans_did(env):
+    """Two scored plans (one live, one backfilled): the page pools them per ABC class by
+    summing errors first, and shows WAPE, the seasonal naive's WAPE, FVA and bias."""
+    import os
+
+    import pandas as pd
+
+    from pipelines.planning import write_outputs
+    rows = (_scored("plan-1", "live", "2026-03-14", {"A": (33, 36, 60, 5, 35, 10),
+                                                      "B": (7, 6, 8, 5, 3, 12)})
+            + _scored("backfill-2026-03-07", "backfill", "2026-03-07",
+                      {"A": (100, 90, 110, 20, 40, 30), "B": (20, 24, 20, 6, 9, 10)}))
+    write_outputs(os.environ["QM_PLANNING_PATH"], {"realised_accuracy": pd.DataFrame(rows)})
+    at = signed_in("planner", "planning")
+    assert problems(at) == []
+    pct = lambda x: f"{x * 100:.1f} %"
+    shown = metrics(at)
+    # all runs, all classes: sold 160, forecast 156, |e| 36, naive |e| 87
+    assert shown["Plan error (WAPE)"] == pct(36 / 160) == "22.5 %"
+    assert shown["Seasonal naive error (WAPE)"] == pct(87 / 160) == "54.4 %"
+    assert shown["Forecast value added"] == pct(1 - 36 / 87) == "58.6 %"
+    assert shown["Plan bias"] == "-2.5 %"
+    frames = [df.value for df in at.dataframe]
+    by_class = next(d for d in frames if "Class" in d.columns).set_index("Class")
+    assert list(by_class.index) == ["A", "B", "All classes"]
+    a, b = by_class.loc["A"], by_class.loc["B"]
+    # A: sold 133, |e| 5 + 20, naive |e| 35 + 40 → FVA 1 − 25/75; B: |e| 11 vs 12
+    assert (a["Plan error (WAPE)"], a["Naive error (WAPE)"]) == (pct(25 / 133), pct(75 / 133))
+    assert a["Value added (FVA)"] == "66.7 %" and b["Value added (FVA)"] == pct(1 - 11 / 12)
+    assert a["Plan bias"] == pct(-7 / 133) == "-5.3 %" and a["Plans"] == "2"
+    assert (a["Units sold"], by_class.loc["All classes", "Units sold"]) == ("133", "160")
+    by_model = next(d for d in frames if "Model chosen" in d.columns).set_index("Model chosen")
+    assert by_model.loc["ets", "Value added (FVA)"] == "66.7 %"
+    per_run = next(d for d in frames if "Plan made on" in d.columns)
+    assert list(per_run["Plan made on"]) == ["14 Mar 2026", "07 Mar 2026"]
+    assert list(per_run["Kind"]) == ["Live", "Backfilled"]
+    assert list(per_run["Value added (FVA)"]) == [pct(1 - 10 / 38), pct(1 - 26 / 49)]
+    for d in (by_class, by_model, per_run):
+        assert not {"planning_run_id", "abs_error", "segment", "wape"} & set(d.columns)
+
+
+def test_no_past_plans_says_what_to_run(env):
+    at = signed_in("planner", "planning")
+    assert problems(at) == []
+    assert any("qm plan backfill --weeks 8" in i.value for i in at.info)

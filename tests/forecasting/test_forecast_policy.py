@@ -307,3 +307,49 @@ def test_make_to_order_items_are_not_stocked():
     mto = plan_replenishment(series, fc, pos, terms, made_to_order={"I1"}).iloc[0]
     assert mto.stocking == "make to order (item)" and mto.suggested_qty == 0
     assert mto.order_up_to == 0 and mto.why.startswith("Make-to-order item")
+
+
+def test_demand_ceiling_is_the_most_demand_seen_over_the_exposure():
+    from forecasting.replenishment import demand_ceiling
+
+    nan = np.nan
+    demand = np.array([[1, 0, 3, 0, 2, 5, 0],            # 3-day sums 4 3 5 7 7 -> 7
+                       [nan, nan, nan, nan, nan, 2, 4],  # 2 days seen < 3: 6 * 3 / 2 = 9
+                       [nan] * 7,                         # nothing seen: no ceiling
+                       [1, 0, 3, 0, 2, 5, 0]], float)    # 1 day: the largest day, 5
+    got = demand_ceiling(demand, np.array([2.2, 3, 3, 1]))  # 2.2 days round up to 3
+    assert got[:2].tolist() == [7.0, 9.0] and np.isinf(got[2]) and got[3] == 5.0
+    # only the last `lookback` days count: the 5 + 0 of the last two days
+    assert demand_ceiling(demand[:1], [2], lookback=2)[0] == 5.0
+
+
+def test_plan_never_stocks_above_the_most_demand_seen_over_the_exposure():
+    """The hand-computed row above (S = 180.3 over E = 17 days) with a history whose
+    busiest 17 days asked for 150: the level is held at 150 and the why says so; a
+    history that once asked for 200 leaves the level as the model set it."""
+    series = pd.DataFrame({"item_id": ["I1"], "warehouse_id": ["W1"],
+                           "demand_class": ["smooth"], "mean_daily_demand": [9.0],
+                           "sigma_daily_demand": [3.0]})
+    fc = pd.DataFrame({"item_id": "I1", "warehouse_id": "W1",
+                       "date": pd.date_range("2025-01-01", periods=28), "forecast_qty": 10.0})
+    pos = pd.DataFrame({"item_id": ["I1"], "warehouse_id": ["W1"], "on_hand": [Decimal(50)],
+                        "on_order": [Decimal(0)], "committed": [Decimal(10)]})
+    terms = pd.DataFrame({"item_id": ["I1"], "supplier_id": ["S1"],
+                          "unit_price": [Decimal("2.50")], "lead_time_days": [10],
+                          "lead_time_std_days": [0.0], "moq": [0], "pack_size": [12]})
+    days = pd.date_range("2024-01-01", "2024-12-31")
+    qty = np.zeros(len(days))
+    qty[100:117] = [10] * 15 + [0, 0]       # the busiest 17 days: 150
+    hist = pd.DataFrame({"item_id": "I1", "warehouse_id": "W1", "date": days,
+                         "demand_qty": qty})
+    kw = dict(review_period_days=7, fill_target=0.98)
+    r = plan_replenishment(series, fc, pos, terms, history=hist, **kw).iloc[0]
+    assert r.order_up_to == pytest.approx(150) and r.capped and r.demand_ceiling == 150
+    # position 40: need 110 -> 10 packs of 12 = 120
+    assert r.suggested_qty == Decimal(120)
+    assert "no more than the most customers asked for in any 17 days" in r.why
+    qty[110] += 50                           # once 200 in 17 days: the model's 180.3 stands
+    hist["demand_qty"] = qty
+    r = plan_replenishment(series, fc, pos, terms, history=hist, **kw).iloc[0]
+    assert r.order_up_to == pytest.approx(180.3, abs=0.15) and not r.capped
+    assert "no more than" not in r.why and r.demand_ceiling == 200

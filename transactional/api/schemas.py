@@ -243,6 +243,9 @@ class DocumentOut(Output):
     warehouse_id: int | None = None
     to_warehouse_id: int | None = None
     source_document_id: int | None = None
+    demand_document_id: int | None = Field(
+        None, description="make-to-order purchase orders (origin 'mto'): the sales order "
+                          "whose uncovered line raised it")
     carrier_id: int | None = None
     tracking_number: str | None = None
     freight_cost: Decimal

@@ -103,7 +103,7 @@ def update_draft(ctx: Context, doc_id: int, data: dict[str, Any],
     doc.lines.clear()
     ctx.session.flush()
     handler.build(ctx, doc, merged)
-    if doc.origin == "planning":
+    if doc.origin in ("planning", "mto"):
         doc.planner_touched = True
     ctx.session.flush()
     touch(ctx, doc)

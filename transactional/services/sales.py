@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from transactional.errors import Conflict, CreditLimitExceeded, ValidationError
 from transactional.ledger import ZERO, Amount, StockBook, StockMove, money, post_journal
 from transactional.models import Carrier, Customer, Document, DocumentLine
+from transactional.services import mto
 from transactional.services.base import Context, date_field, decimal_field, must_exist, text_field
 from transactional.services.handler import (
     QTY_PLACES,
@@ -92,12 +93,19 @@ class SalesOrder(Handler):
                     f"may approve an override", field="customer_id", value=customer.id,
                     rule="credit_limit")
         doc.fulfilment_status = "open"
+        # make-to-order lines that stock and open supply cannot cover raise a draft
+        # purchase order, in this transaction (services/mto.py)
+        mto.raise_needs(ctx, doc)
 
     def check_cancel(self, ctx, doc):
         if any(ln.delivered_qty or ln.invoiced_qty for ln in doc.lines):
             raise Conflict(f"{doc.number} has deliveries or invoices; close it instead of "
                            "cancelling", field="status", value=doc.status,
                            rule="no_dependent_documents")
+
+    def undo(self, ctx, doc):
+        # the make-to-order drafts this order raised go with it, unless someone touched them
+        mto.withdraw_needs(ctx, doc)
 
 
 class Delivery(Handler):
