@@ -89,7 +89,10 @@ def demand_ceiling(demand: np.ndarray, exposure, lookback: int = CEILING_LOOKBAC
     ``demand`` (n, days): daily demand up to the review (NaN before a series starts; rare
     lumps included: this is what customers really asked for). ``exposure`` (n,) days,
     rounded up. A series with less history than its exposure gets its total scaled up to
-    the exposure; one with no history gets no ceiling (inf).
+    the exposure; one with no history gets no ceiling (inf). With fewer than ``lookback``
+    days seen the ceiling is widened by sqrt(lookback / days seen): a few weeks cannot
+    show the busiest days of a year (on the 6-month small demo an unwidened ceiling kept
+    planning from ever reaching the reorder rules' fill rate).
     """
     x = np.asarray(demand, dtype=float)[:, -lookback:] if lookback else np.asarray(demand, float)
     n = x.shape[0]
@@ -101,6 +104,8 @@ def demand_ceiling(demand: np.ndarray, exposure, lookback: int = CEILING_LOOKBAC
     for days in np.unique(e[(seen >= e) & (e < cs.shape[1])]):
         rows = np.flatnonzero((e == days) & (seen >= days))
         out[rows] = (cs[rows, days:] - cs[rows, :-days]).max(axis=1)
+    if lookback:
+        out = out * np.sqrt(lookback / np.clip(seen, 1, lookback))
     return out
 
 

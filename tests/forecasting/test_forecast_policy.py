@@ -317,10 +317,14 @@ def test_demand_ceiling_is_the_most_demand_seen_over_the_exposure():
                        [nan, nan, nan, nan, nan, 2, 4],  # 2 days seen < 3: 6 * 3 / 2 = 9
                        [nan] * 7,                         # nothing seen: no ceiling
                        [1, 0, 3, 0, 2, 5, 0]], float)    # 1 day: the largest day, 5
-    got = demand_ceiling(demand, np.array([2.2, 3, 3, 1]))  # 2.2 days round up to 3
-    assert got[:2].tolist() == [7.0, 9.0] and np.isinf(got[2]) and got[3] == 5.0
+    got = demand_ceiling(demand, np.array([2.2, 3, 3, 1]), lookback=7)  # 2.2 d -> 3 d
+    # row 1 saw 2 of the 7 days: 9 widened by sqrt(7 / 2)
+    assert got[[0, 3]].tolist() == [7.0, 5.0] and np.isinf(got[2])
+    assert got[1] == pytest.approx(9 * np.sqrt(3.5))
     # only the last `lookback` days count: the 5 + 0 of the last two days
     assert demand_ceiling(demand[:1], [2], lookback=2)[0] == 5.0
+    # a full row under a 28-day lookback has seen 7 of 28 days: 7 * sqrt(28 / 7) = 14
+    assert demand_ceiling(demand[:1], [3], lookback=28)[0] == pytest.approx(14.0)
 
 
 def test_plan_never_stocks_above_the_most_demand_seen_over_the_exposure():
