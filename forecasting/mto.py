@@ -29,9 +29,11 @@ scale of the OLTP's quantity columns).
 from __future__ import annotations
 
 import math
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
+
+from .policy import pack_round
 
 KEYS = ["item_id", "warehouse_id"]
 Q4 = Decimal("0.0001")
@@ -57,15 +59,9 @@ def q(x) -> str:
 
 
 def order_qty(need, pack_size=1, moq=0) -> Decimal:
-    """``need`` rounded up to whole packs (pack ≤ 0 means 1), at least the MOQ in packs;
-    0 when there is no need."""
-    need = dec(need)
-    if need <= 0:
-        return ZERO
-    pack = dec(pack_size) if dec(pack_size) > 0 else Decimal(1)
-    packs = (need / pack).to_integral_value(ROUND_CEILING)
-    moq_packs = (max(dec(moq), ZERO) / pack).to_integral_value(ROUND_CEILING)
-    return max(packs, moq_packs) * pack
+    """``need`` in whole packs, at least the MOQ (:func:`forecasting.policy.pack_round`,
+    the rounding every suggestion uses); 0 when there is no need."""
+    return pack_round(dec(need), pack_size, moq)[1]
 
 
 def short_lines(open_lines: pd.DataFrame, positions: pd.DataFrame,
@@ -208,7 +204,7 @@ def _make_to_order(row: dict, need: dict, terms) -> dict:
             f"({lead:g} d at {float(price):g}/unit)")
     steps = [f"{need['need_text']}. Supplier {t['supplier_id']}, the fastest ({lead:g} d "
              f"lead time at {float(price):g}/unit)"]
-    after_pack = order_qty(need["need_qty"], pack, 0)
+    after_pack = pack_round(need["need_qty"], pack, 0)[0]
     if pack != 1:
         steps.append(f"rounded up to whole packs of {q(pack)}: {q(after_pack)}")
     if qty > after_pack:

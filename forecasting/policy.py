@@ -265,6 +265,18 @@ def _dec(x) -> Decimal:
     return Decimal(str(x))
 
 
+def pack_round(need, pack_size=1, moq=0) -> tuple[Decimal, Decimal]:
+    """``need`` rounded up to whole packs (pack ≤ 0 means 1), then raised to the MOQ
+    (itself rounded up to whole packs): ``(after_pack, qty)``; (0, 0) without a need."""
+    need = _dec(need)
+    if need <= 0:
+        return Decimal(0), Decimal(0)
+    pack = _dec(pack_size) if _dec(pack_size) > 0 else Decimal(1)
+    after_pack = (need / pack).to_integral_value(ROUND_CEILING) * pack
+    moq_packed = (max(_dec(moq), Decimal(0)) / pack).to_integral_value(ROUND_CEILING) * pack
+    return after_pack, max(after_pack, moq_packed)
+
+
 def suggest_order(order_up_to, reorder_point, on_hand, on_order, committed, pack_size=1,
                   moq=0) -> tuple[Decimal, dict]:
     """Order quantity for an (s, S) review: ``(qty: Decimal, why: dict)``.
@@ -281,10 +293,8 @@ def suggest_order(order_up_to, reorder_point, on_hand, on_order, committed, pack
     raw = s_level - position
     below = position <= rop
     triggered = below and raw > 0
-    packs = (raw / pack).to_integral_value(ROUND_CEILING) if triggered else Decimal(0)
-    after_pack = packs * pack
+    after_pack, qty = pack_round(raw, pack, moq_d) if triggered else (Decimal(0), Decimal(0))
     moq_packed = (moq_d / pack).to_integral_value(ROUND_CEILING) * pack
-    qty = max(after_pack, moq_packed) if triggered else Decimal(0)
     why = {"on_hand": _dec(on_hand), "on_order": _dec(on_order),
            "committed": _dec(committed), "position": position, "reorder_point": rop,
            "order_up_to": s_level, "below_reorder_point": below,

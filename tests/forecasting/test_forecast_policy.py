@@ -169,7 +169,9 @@ def test_choose_supplier_rules():
     assert choose_supplier(TERMS.iloc[0:0], 5) == (None, "no supplier terms")
 
 
-def test_plan_replenishment_hand_computed_row():
+def _hand_row():
+    """Series, forecast (10 a day) and position (50 on hand, 10 committed) of the
+    hand-computed row."""
     series = pd.DataFrame({"item_id": ["I1"], "warehouse_id": ["W1"],
                            "demand_class": ["smooth"], "mean_daily_demand": [9.0],
                            "sigma_daily_demand": [3.0]})
@@ -177,6 +179,11 @@ def test_plan_replenishment_hand_computed_row():
                        "date": pd.date_range("2025-01-01", periods=28), "forecast_qty": 10.0})
     pos = pd.DataFrame({"item_id": ["I1"], "warehouse_id": ["W1"], "on_hand": [Decimal(50)],
                         "on_order": [Decimal(0)], "committed": [Decimal(10)]})
+    return series, fc, pos
+
+
+def test_plan_replenishment_hand_computed_row():
+    series, fc, pos = _hand_row()
     terms = pd.DataFrame({"item_id": ["I1", "I1"], "supplier_id": ["S1", "S2"],
                           "unit_price": [Decimal("2.50"), Decimal("2.00")],
                           "lead_time_days": [10, 30], "lead_time_std_days": [0.0, 0.0],
@@ -331,13 +338,7 @@ def test_plan_never_stocks_above_the_most_demand_seen_over_the_exposure():
     """The hand-computed row above (S = 180.3 over E = 17 days) with a history whose
     busiest 17 days asked for 150: the level is held at 150 and the why says so; a
     history that once asked for 200 leaves the level as the model set it."""
-    series = pd.DataFrame({"item_id": ["I1"], "warehouse_id": ["W1"],
-                           "demand_class": ["smooth"], "mean_daily_demand": [9.0],
-                           "sigma_daily_demand": [3.0]})
-    fc = pd.DataFrame({"item_id": "I1", "warehouse_id": "W1",
-                       "date": pd.date_range("2025-01-01", periods=28), "forecast_qty": 10.0})
-    pos = pd.DataFrame({"item_id": ["I1"], "warehouse_id": ["W1"], "on_hand": [Decimal(50)],
-                        "on_order": [Decimal(0)], "committed": [Decimal(10)]})
+    series, fc, pos = _hand_row()
     terms = pd.DataFrame({"item_id": ["I1"], "supplier_id": ["S1"],
                           "unit_price": [Decimal("2.50")], "lead_time_days": [10],
                           "lead_time_std_days": [0.0], "moq": [0], "pack_size": [12]})

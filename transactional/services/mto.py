@@ -26,7 +26,7 @@ check, edited and deleted freely) — its need is raised when it is posted.
 Idempotent: a sales order is posted once; the cap at the line's quantity and the drafts
 already raised counted as supply mean a later order raises only its own shortfall, never
 an earlier order's. Cancelling the sales order deletes the drafts it raised that nobody
-touched (still draft, not flagged planner_touched, never updated); touched, approved or
+touched (still draft, not flagged planner_touched — an edit sets it); touched, approved or
 rejected ones are kept. A line whose item has no supplier terms raises nothing (the next
 planning run names the shortfall).
 """
@@ -40,7 +40,6 @@ from decimal import ROUND_CEILING, Decimal
 from sqlalchemy import or_, select
 
 from transactional.models import (
-    AuditLog,
     Document,
     DocumentLine,
     Item,
@@ -140,7 +139,11 @@ def raise_needs(ctx: Context, order: Document) -> list[Document]:
     """Draft purchase orders for the uncovered make-to-order lines of `order` (a sales
     order being posted, in its transaction); returns them (none when all is covered)."""
     item_ids = sorted({ln.item_id for ln in order.lines if ln.item_id and ln.qty > 0})
-    mto = [i for i in item_ids if ctx.session.get(Item, i).supply_mode == "make_to_order"]
+    if not item_ids:
+        return []
+    mto = ctx.session.execute(select(Item.id).where(  # one query on the posting path
+        Item.id.in_(item_ids), Item.supply_mode == "make_to_order")
+        .order_by(Item.id)).scalars().all()
     if not mto:
         return []
     # lock the items' rows: two orders of one make-to-order item posted at once are
@@ -203,13 +206,10 @@ def raised_for(ctx: Context, order_id: int) -> list[Document]:
         Document.demand_document_id == order_id).order_by(Document.id)).scalars())
 
 
-def touched(ctx: Context, doc: Document) -> bool:
-    """Someone acted on a raised draft: flagged planner_touched, or updated since."""
-    if doc.planner_touched or doc.status != "draft":
-        return True
-    return ctx.session.execute(select(AuditLog.id).where(
-        AuditLog.entity == doc.doc_type, AuditLog.entity_id == str(doc.id),
-        AuditLog.action != "create").limit(1)).first() is not None
+def touched(doc: Document) -> bool:
+    """Someone acted on a raised draft: edited (update_draft flags planner_touched on
+    planning and make-to-order drafts), approved or rejected."""
+    return bool(doc.planner_touched) or doc.status != "draft"
 
 
 def withdraw_needs(ctx: Context, order: Document) -> tuple[int, int]:
@@ -221,7 +221,7 @@ def withdraw_needs(ctx: Context, order: Document) -> tuple[int, int]:
     for doc in raised_for(ctx, order.id):
         if doc.status != "draft":
             continue
-        if touched(ctx, doc):
+        if touched(doc):
             kept += 1
             continue
         delete_draft(_system(ctx), doc.id, "purchase_order")

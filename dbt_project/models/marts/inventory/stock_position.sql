@@ -42,16 +42,13 @@ on_order as (
 ),
 
 committed as (
+    -- one definition of an open sales-order line: open_sales_order_lines
     select
-        lines.item_id,
-        documents.warehouse_id,
-        sum(greatest(lines.qty - lines.delivered_qty, 0)) as committed
-    from documents
-    inner join lines on documents.document_id = lines.document_id
-    where documents.doc_type = 'sales_order'
-      and documents.status = 'posted'
-      and coalesce(documents.fulfilment_status, 'open') <> 'closed'
-    group by lines.item_id, documents.warehouse_id
+        item_id,
+        warehouse_id,
+        sum(open_qty) as committed
+    from {{ ref('open_sales_order_lines') }}
+    group by item_id, warehouse_id
 ),
 
 in_transit as (
