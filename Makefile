@@ -23,11 +23,20 @@ demo-data: $(STAMP)
 demo: demo-data
 	$(BIN)/qm demo serve
 
+# lint-imports checks the import contracts of pyproject.toml (docs/architecture.md): one
+# line when they hold; the broken contracts and that line, and a failed target, if not.
+IMPORTS_CHECK = out=$$($(BIN)/lint-imports --no-cache 2>&1); rc=$$?; \
+	if [ $$rc -ne 0 ]; then echo "$$out" | sed -n '/Broken contracts/,$$p'; fi; \
+	echo "lint-imports: $$(echo "$$out" | grep -E '^Contracts: ' || echo "did not run (exit $$rc)")"; \
+	exit $$rc
+
 test: $(STAMP)
+	@$(IMPORTS_CHECK)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check transactional pipelines forecasting dashboards tests bench
+	$(BIN)/ruff check qm demo transactional pipelines forecasting dashboards tests bench
+	@$(IMPORTS_CHECK)
 
 clean:
 	rm -rf $(VENV) data/*.sqlite* data/*.duckdb* dbt_project/target

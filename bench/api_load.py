@@ -103,7 +103,7 @@ def free_port() -> int:
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
     env = {**os.environ, "QM_DATABASE_URL": url}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipelines", "serve", "--host", "127.0.0.1", "--port",
+        [sys.executable, "-m", "qm", "serve", "--host", "127.0.0.1", "--port",
          str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 60

@@ -54,11 +54,8 @@ def seasonal_naive(train: np.ndarray, horizon: int) -> np.ndarray:
 
 
 def autoets(train: np.ndarray, horizon: int, rows: np.ndarray) -> np.ndarray | None:
-    """statsforecast AutoETS (weekly season) on the sampled rows, or None if unavailable."""
-    try:
-        from statsforecast.models import AutoETS
-    except ImportError:
-        return None
+    """statsforecast AutoETS (weekly season) on the sampled rows (a dependency)."""
+    from statsforecast.models import AutoETS
     out = np.zeros((len(rows), horizon))
     for j, r in enumerate(rows):
         try:

@@ -70,7 +70,7 @@ def pick_oltp(args, scratch: Path) -> str:
         found = [ROOT / "data" / f"demo-{s}.sqlite" for s in ("large", "medium")]
         path = next((p for p in found if p.exists()), ROOT / "data" / f"demo-{args.scale}.sqlite")
         if not path.exists():
-            from transactional.demo import generate
+            from demo import generate
             from transactional.migrate import upgrade
             say(f"bench: generating the {args.scale} demo into {path} (once)")
             upgrade(f"sqlite:///{path}")
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         inc = stepwise(url, warehouse, full=False)
         job: dict[str, float] = {}
         if not args.no_dagster:
-            from pipelines.commands import refresh
+            from qm.refresh_commands import refresh
             job["full"] = refresh(full=True, oltp_url=url, warehouse_path=warehouse)["seconds"]
             post_more_documents(url, seed=8)
             job["incremental"] = refresh(oltp_url=url, warehouse_path=warehouse)["seconds"]

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from transactional.config import warehouse_path
+from transactional.config import settings, warehouse_path
 
 
 def path_of(path: str | Path | None = None) -> Path:
@@ -26,7 +26,7 @@ def path_of(path: str | Path | None = None) -> Path:
 def planning_path(path: str | Path | None = None) -> Path:
     """Planning's output file: QM_PLANNING_PATH, else planning.duckdb beside the warehouse
     (planning writes it on its own schedule, so it is not inside the published file)."""
-    env = os.environ.get("QM_PLANNING_PATH")
+    env = settings().planning_path
     return Path(env) if env else path_of(path).resolve().parent / "planning.duckdb"
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from transactional.config import database_url
+from transactional.config import database_url, settings
 from transactional.config import warehouse_path as default_warehouse
 from transactional.db import session_factory
 from transactional.models import Document, PlannerDecision
@@ -35,7 +35,7 @@ KEYS = ["item_id", "warehouse_id"]
 
 def planning_path(warehouse: str | Path | None = None) -> Path:
     """`QM_PLANNING_PATH`, else `planning.duckdb` next to the published warehouse."""
-    env = os.environ.get("QM_PLANNING_PATH")
+    env = settings().planning_path
     if env:
         return Path(env)
     return Path(warehouse or default_warehouse()).resolve().parent / "planning.duckdb"

@@ -9,7 +9,7 @@ atomic rename, so a reader sees either the old complete build or the new one. A 
 build is never renamed: the old file keeps serving and the build file stays for
 inspection until the next refresh removes it.
 
-Plain functions, no Dagster: the Dagster assets (pipelines/assets.py) and the benchmark
+Plain functions, no Dagster: the Dagster assets (pipelines/defs/assets.py) and the benchmark
 call them step by step.
 """
 
@@ -32,6 +32,8 @@ from pathlib import Path
 
 import duckdb
 
+from transactional.config import settings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
@@ -39,7 +41,7 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 def dbt_project_dir() -> Path:
     """The dbt project: `dbt_project/` of the repository (QM_DBT_PROJECT_DIR overrides it
     for development against another checkout)."""
-    return Path(os.environ.get("QM_DBT_PROJECT_DIR", DBT_PROJECT_DIR)).resolve()
+    return Path(settings().dbt_project_dir).resolve()
 
 
 def build_path_for(published: str | Path, run_id: str) -> Path:

@@ -111,7 +111,7 @@ SMALL_DEMO = {"scale": "small", "seed": 42, "start": "2024-09-01"}
 def small_demo_db(tmp_path_factory) -> str:
     """URL of a SQLite file holding the generated `small` demo company (SMALL_DEMO).
     Shared by the whole session: tests must treat it as read-only."""
-    from transactional.demo import generate
+    from demo import generate
     url = f"sqlite:///{tmp_path_factory.mktemp('small_demo') / 'small.sqlite'}"
     upgrade(url)
     generate(url, **SMALL_DEMO)

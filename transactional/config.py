@@ -1,25 +1,95 @@
-"""Configuration from environment variables, with safe defaults (DESIGN.md §7)."""
+"""Configuration: one `Settings` holding every `QM_*` environment variable the code reads.
+
+It lives here, in the bottom floor, because every package except `forecasting` may import
+`transactional` (docs/architecture.md); `qm.settings` re-exports it for the command line
+(`qm config` lists every variable, its value and its meaning).
+
+Read through `settings()`, never at import time: the environment is read again whenever
+a `QM_*` variable has changed since the last call, so a test's `monkeypatch.setenv` takes
+effect at once (`settings.cache_clear()` forgets the cached values outright).
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("QM_DATA_DIR", PROJECT_ROOT / "data"))
+
+
+class Settings(BaseSettings):
+    """Every `QM_*` variable, its default and its meaning (the description)."""
+
+    model_config = SettingsConfigDict(env_prefix="QM_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        PROJECT_ROOT / "data",
+        description="directory of the default SQLite database, warehouse and demo logs")
+    database_url: str | None = Field(
+        None, description="OLTP database URL (postgresql://… or sqlite:///…); default: "
+                          "the SQLite file quartermaster.sqlite under QM_DATA_DIR")
+    warehouse_path: str | None = Field(
+        None, description="published DuckDB warehouse read by dashboards and planning; "
+                          "default: warehouse.duckdb under QM_DATA_DIR")
+    planning_path: str | None = Field(
+        None, description="planning's output DuckDB file; default: planning.duckdb "
+                          "beside the published warehouse")
+    dbt_project_dir: Path = Field(
+        PROJECT_ROOT / "dbt_project",
+        description="the dbt project the warehouse is built from (another checkout's, "
+                    "for development)")
+    dbt_target: str = Field(
+        "duckdb", description="dbt target of the warehouse build: duckdb (default) or "
+                              "postgres (the scale-out target)")
+
+
+def _qm_environment() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("QM_")))
+
+
+@functools.lru_cache(maxsize=8)
+def _settings_for(environment: tuple[tuple[str, str], ...]) -> Settings:
+    return Settings()
+
+
+def settings() -> Settings:
+    """The current settings (rebuilt when any `QM_*` environment variable changed)."""
+    return _settings_for(_qm_environment())
+
+
+settings.cache_clear = _settings_for.cache_clear  # type: ignore[attr-defined]
+
+
+def data_dir() -> Path:
+    """`QM_DATA_DIR`, else data/ of the repository."""
+    return settings().data_dir
 
 
 def database_url() -> str:
     """The OLTP database URL: `QM_DATABASE_URL`, else a SQLite file under data/."""
-    url = os.environ.get("QM_DATABASE_URL")
+    url = settings().database_url
     if url:
         if url.startswith("postgresql://") or url.startswith("postgres://"):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         return url
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{DATA_DIR / 'quartermaster.sqlite'}"
+    directory = data_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{directory / 'quartermaster.sqlite'}"
 
 
 def warehouse_path() -> Path:
     """The published DuckDB warehouse file read by dashboards and planning."""
-    return Path(os.environ.get("QM_WAREHOUSE_PATH", DATA_DIR / "warehouse.duckdb"))
+    path = settings().warehouse_path
+    return Path(path if path is not None else data_dir() / "warehouse.duckdb")
+
+
+def redact_url(url: str) -> str:
+    """A database URL fit to print: its credentials replaced by `***`."""
+    if "@" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url

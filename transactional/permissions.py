@@ -21,6 +21,13 @@ WRITE = {"create", "update", "delete", "post", "cancel"}
 
 # role -> resource -> actions. "read" on documents and master data is granted to every
 # role (people need to see what they work with); finance reports and audit are not.
+#
+# Purchase orders, as in Odoo and ERPNext: the buyer (purchasing) creates an order and
+# confirms it itself — `post`, POST /purchase-orders/{id}/post, draft → approved. Planners
+# and managers hold `approve` (POST …/approve, the same transition) and `reject`: they
+# decide the planning run's suggestions (origin "planning", which are approved, never
+# posted, so every decision is recorded) and may approve any other draft order. Each route
+# declares exactly the action the service checks (tests/api/test_permissions.py).
 PERMISSIONS: dict[str, dict[str, set[str]]] = {
     "manager": {
         "purchase_order": {"approve", "reject"},

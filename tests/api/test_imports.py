@@ -8,7 +8,7 @@ from decimal import Decimal as D
 
 from openpyxl import Workbook
 
-from pipelines.cli import main as qm
+from qm.cli import main as qm
 from tests.core.snapshot import snapshot
 from transactional.check import run_checks
 from transactional.db import session_scope

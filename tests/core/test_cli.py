@@ -14,7 +14,7 @@ from transactional.models import ApiToken
 
 def qm(url, *args):
     env = {**os.environ, "QM_DATABASE_URL": url}
-    return subprocess.run([sys.executable, "-m", "pipelines", *args], env=env,
+    return subprocess.run([sys.executable, "-m", "qm", *args], env=env,
                           capture_output=True, text=True, timeout=120)
 
 

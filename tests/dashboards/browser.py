@@ -73,7 +73,7 @@ class Process:
 def serve_dashboard(env: dict, log: Path) -> tuple[Process, str]:
     """`qm dashboard --port <free>`; returns the process and its base URL once healthy."""
     port = free_port()
-    proc = Process([sys.executable, "-m", "pipelines", "dashboard", "--port", str(port)],
+    proc = Process([sys.executable, "-m", "qm", "dashboard", "--port", str(port)],
                    env, log)
     base = f"http://localhost:{port}"
     try:

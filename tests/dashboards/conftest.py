@@ -1,6 +1,6 @@
 """The dashboards' test world: the `small` demo company (tests/conftest.py small_demo_db,
 shared and read-only) and a warehouse published from it by the real refresh
-(pipelines.commands.refresh: extract, dbt build + tests, atomic publish). Tests that write
+(qm.refresh_commands.refresh: extract, dbt build + tests, atomic publish). Tests that write
 (planner decisions, planning runs) get their own copy of the OLTP database."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def world(request, tmp_path_factory) -> World:
     reuse = os.environ.get("QM_TEST_DASHBOARD_WORLD")
     if reuse:
         return _reused(Path(reuse))
-    from pipelines.commands import refresh
+    from qm.refresh_commands import refresh
     url = request.getfixturevalue("small_demo_db")
     path = tmp_path_factory.mktemp("dashboards") / "warehouse.duckdb"
     summary = refresh(full=True, oltp_url=url, warehouse_path=path)

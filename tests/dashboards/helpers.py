@@ -40,7 +40,7 @@ class World:
 
 
 def password(role: str) -> str:
-    """The demo users' convention (transactional/demo/setup.py): the role + '-demo'."""
+    """The demo users' convention (demo/setup.py): the role + '-demo'."""
     return f"{role}-demo"
 
 

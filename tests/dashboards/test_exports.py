@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from dashboards import exports
-from pipelines.cli import main as qm
+from qm.cli import main as qm
 from tests.dashboards.helpers import World
 
 

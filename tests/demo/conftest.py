@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from transactional.demo.config import Scale
+from demo.config import Scale
 
 MEDIUM_LIKE = Scale("medium-like", items=60, categories=12, warehouses=3, customers=40,
                     regions=4, suppliers=12, carriers=3, months=15, so_lines=12_500)
@@ -28,7 +28,7 @@ STATS_RUN = ({"scale": _EXISTING[0], "seed": int(_EXISTING[1]), "start": _EXISTI
 def medium_like_db(tmp_path_factory) -> str:
     if EXISTING_URL:
         return EXISTING_URL
-    from transactional.demo import generate
+    from demo import generate
     from transactional.migrate import upgrade
     url = f"sqlite:///{tmp_path_factory.mktemp('medium_like') / 'demo.sqlite'}"
     upgrade(url)

@@ -12,8 +12,8 @@ import time
 import httpx
 import pytest
 
-from pipelines.cli import main
-from pipelines.demo_serve import available_commands
+from qm.cli import main
+from qm.demo_serve import available_commands
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def test_serve_starts_api_and_dashboard_and_stops_on_ctrl_c(cli_db, tmp_path):
     api, dash = _free_port(), _free_port()
     env = {**os.environ, "QM_DATABASE_URL": cli_db,
            "QM_WAREHOUSE_PATH": str(tmp_path / "none.duckdb")}
-    proc = subprocess.Popen([sys.executable, "-m", "pipelines", "demo", "serve", "--no-refresh",
+    proc = subprocess.Popen([sys.executable, "-m", "qm", "demo", "serve", "--no-refresh",
                              "--no-plan", "--port", str(api), "--dashboard-port", str(dash)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)

@@ -6,9 +6,9 @@ import hashlib
 
 from sqlalchemy import MetaData, Table, inspect, select
 
+from demo import generate
 from tests.conftest import SMALL_DEMO
 from transactional.db import make_engine
-from transactional.demo import generate
 from transactional.migrate import upgrade
 
 

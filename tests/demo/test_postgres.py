@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from demo import generate
 from transactional.check import run_checks
 from transactional.db import session_scope
-from transactional.demo import generate
 from transactional.models import Document
 
 

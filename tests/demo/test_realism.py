@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
+from demo.config import add_months, make_config
+from demo.engine import plan
+from demo.setup import reorder_policy
 from tests.demo.conftest import STATS_RUN
 from transactional.db import make_engine
-from transactional.demo.config import add_months, make_config
-from transactional.demo.engine import plan
-from transactional.demo.setup import reorder_policy
 
 CFG = make_config(**STATS_RUN)
 

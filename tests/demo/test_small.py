@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from demo import demo_logins
 from transactional.check import run_checks
 from transactional.db import session_scope
-from transactional.demo import demo_logins
 from transactional.models import (
     Document,
     DocumentLine,
@@ -152,10 +152,10 @@ def test_the_naive_reorder_rule_is_stored_as_data(s):
     """Every item the demo created has a reorder rule per real warehouse with exactly the
     level and quantity of the generator's naive policy, and every purchase order line is
     a whole number of its stored rule's quantity (the review read the stored rules)."""
+    from demo.config import make_config
+    from demo.engine import plan
+    from demo.setup import reorder_policy
     from tests.conftest import SMALL_DEMO
-    from transactional.demo.config import make_config
-    from transactional.demo.engine import plan
-    from transactional.demo.setup import reorder_policy
     from transactional.models import Item, ReorderRule, Warehouse
     world, demand, _ = plan(make_config(**SMALL_DEMO))
     level, qty = reorder_policy(world, demand)

@@ -14,7 +14,7 @@ from pipelines.publish import DBT_PROJECT_DIR
                     reason="dbt_project/ is not there yet")
 def test_one_asset_graph_with_checks_and_schedules(tmp_path, monkeypatch):
     monkeypatch.delenv("QM_DBT_PROJECT_DIR", raising=False)
-    from pipelines.definitions import make_definitions
+    from pipelines.defs.definitions import make_definitions
     defs = make_definitions(f"sqlite:///{tmp_path / 'x.sqlite'}", tmp_path / "w.duckdb")
     graph = defs.resolve_asset_graph()
     keys = graph.get_all_asset_keys()

@@ -1,6 +1,6 @@
 """Publishing: atomic swaps readers never notice, failed builds never published.
 
-Runs the real Dagster `refresh` job (pipelines/definitions.py) — first through `qm
+Runs the real Dagster `refresh` job (pipelines/defs/definitions.py) — first through `qm
 refresh` from a fresh copy, then in-process — against the
 small dbt project in dbt_mini/ (same sources and profile as dbt_project/, seconds per
 build); test_refresh_real.py covers the real models.
@@ -22,7 +22,7 @@ import duckdb
 import pytest
 from sqlalchemy import text
 
-from pipelines.commands import refresh, summary_line
+from qm.refresh_commands import refresh, summary_line
 from tests.pipelines.scenario import batch_1, batch_2, batch_3
 from transactional.db import make_engine
 from transactional.migrate import upgrade
@@ -46,7 +46,7 @@ def mini(tmp_path_factory):
     home = root / "dagster_home"
     home.mkdir()
     shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home)
-    cli = subprocess.run([sys.executable, "-m", "pipelines", "refresh", "--full",
+    cli = subprocess.run([sys.executable, "-m", "qm", "refresh", "--full",
                           "--oltp-url", url, "--warehouse", str(warehouse)], cwd=ROOT,
                          env={**os.environ, "DAGSTER_HOME": str(home)},
                          capture_output=True, text=True, timeout=600, check=False)

@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
-from pipelines.commands import refresh
 from pipelines.extract import extract
 from pipelines.publish import DBT_PROJECT_DIR, run_dbt
+from qm.refresh_commands import refresh
 from tests.pipelines.scenario import batch_1, batch_2, batch_3
 from transactional.migrate import upgrade
 

@@ -1,5 +1,5 @@
 """A small company with 13 weeks of daily sales, built through the service layer, and its
-real published warehouse (pipelines.commands.refresh), for the planning tests."""
+real published warehouse (qm.refresh_commands.refresh), for the planning tests."""
 
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ DAY = DAY0 + dt.timedelta(days=91)  # the last day of the history
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    from pipelines.commands import refresh
+    from qm.refresh_commands import refresh
     base = tmp_path_factory.mktemp("mto_planning")
     url = f"sqlite:///{base / 'qm.sqlite'}"
     from transactional.migrate import upgrade

@@ -173,7 +173,7 @@ def test_old_runs_are_thinned_weekly_then_dropped():
 def world(tmp_path_factory):
     """The planning tests' company (tests/planning/history.py: 13 weeks of daily sales),
     published by the real refresh."""
-    from pipelines.commands import refresh
+    from qm.refresh_commands import refresh
     from tests.planning.history import build_history
     from transactional.migrate import upgrade
     base = tmp_path_factory.mktemp("plan_accuracy")
@@ -206,8 +206,8 @@ def _read(path, sql):
 
 
 def test_backfill_end_to_end_then_a_live_run_appends(world, monkeypatch, capsys):
-    from pipelines.cli import main
     from pipelines.planning import run_planning
+    from qm.cli import main
     monkeypatch.setenv("QM_DATABASE_URL", world["url"])
     monkeypatch.setenv("QM_PLANNING_PATH", str(world["out"]))
     before = _documents(world["url"])

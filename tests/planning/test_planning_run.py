@@ -25,7 +25,7 @@ from transactional.services.workflow import (
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    from pipelines.commands import refresh
+    from qm.refresh_commands import refresh
     base = tmp_path_factory.mktemp("planning")
     url = f"sqlite:///{base / 'qm.sqlite'}"
     upgrade(url)
@@ -107,8 +107,8 @@ def test_simulation_is_deterministic_and_prints_the_json(world, capsys):
     issue names, twice the same, and the reorder rules read from marts.reorder_rule."""
     import json
 
-    from pipelines.cli import main
     from pipelines.simulation import simulate
+    from qm.cli import main
     a, notes = simulate(world["warehouse"], targets=(0.9, 0.99))
     b, _ = simulate(world["warehouse"], targets=(0.9, 0.99))
     assert a == b and a["series"] == 4

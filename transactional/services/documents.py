@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 
 from transactional.errors import Conflict, NotFound, ValidationError
-from transactional.ledger import StockBook, StockMove
-from transactional.models import Document, DocumentLine, JournalEntry, JournalLine, StockLedgerEntry
+from transactional.ledger.store import reverse_postings
+from transactional.models import Document, DocumentLine
 from transactional.services.base import (
     Context,
     audit,
@@ -122,14 +122,29 @@ def delete_draft(ctx: Context, doc_id: int, doc_type: str | None = None) -> None
 
 
 def post_document(ctx: Context, doc_id: int, doc_type: str | None = None) -> Document:
-    """Validate against the current state and post stock and journal in this transaction."""
+    """Validate against the current state and post stock and journal in this transaction.
+
+    Needs `post` on the type. For a purchase order that is the buyer confirming it (draft →
+    approved); a planning suggestion is not posted but approved (`approve_document`)."""
     return _post(ctx, lock_document(ctx, doc_id, doc_type))
 
 
-def _post(ctx: Context, doc: Document) -> Document:
-    ctx.authorize(doc.doc_type, "approve" if doc.doc_type == "purchase_order" else "post")
+def approve_document(ctx: Context, doc_id: int, doc_type: str = "purchase_order") -> Document:
+    """Draft → approved by a role holding `approve` on the type (purchase orders: planners
+    and managers), the same transition as posting; `workflow.approve_purchase_order` adds
+    the planner decision of a planning draft."""
+    return _post(ctx, lock_document(ctx, doc_id, doc_type), action="approve")
+
+
+def _post(ctx: Context, doc: Document, action: str = "post") -> Document:
+    ctx.authorize(doc.doc_type, action)
     handler = handler_for(doc.doc_type)
     _require_status(doc, "draft", "post")
+    if action == "post" and doc.doc_type == "purchase_order" and doc.origin == "planning":
+        raise Conflict(f"{doc.number} is a planning suggestion: a planner or manager approves "
+                       "it (purchase_order:approve), so the decision is recorded; it is not "
+                       "posted", field="origin", value=doc.origin,
+                       rule="planning_draft_is_approved")
     before = summary(doc)
     if handler.posts_to_books:
         ensure_open_period(ctx.session, doc.doc_date, f"{doc.doc_type} {doc.number}")
@@ -167,7 +182,7 @@ def cancel_document(ctx: Context, doc_id: int, cancel_date: dt.date | None = Non
     before = summary(doc)
     handler.check_cancel(ctx, doc)
     now = ctx.now()
-    reverse_postings(ctx, doc, cancel_date, now)
+    reverse_postings(ctx.session, doc, cancel_date, now)
     handler.undo(ctx, doc)
     _touch_related(ctx, doc)
     doc.status = "cancelled"
@@ -178,30 +193,6 @@ def cancel_document(ctx: Context, doc_id: int, cancel_date: dt.date | None = Non
     ctx.session.flush()
     audit(ctx, "cancel", doc.doc_type, doc.id, doc.number, before, summary(doc))
     return doc
-
-
-def reverse_postings(ctx: Context, doc: Document, on: dt.date, now: dt.datetime) -> None:
-    """Append the exact negative of every stock-ledger row and journal entry of `doc`."""
-    session = ctx.session
-    rows = session.execute(select(StockLedgerEntry).where(
-        StockLedgerEntry.document_id == doc.id, StockLedgerEntry.is_reversal.is_(False))
-        .order_by(StockLedgerEntry.id.desc())).scalars().all()
-    if rows:
-        book = StockBook(session, {(r.item_id, r.warehouse_id) for r in rows})
-        for r in rows:
-            book.move(doc, StockMove(r.item_id, r.warehouse_id, -r.qty, value=-r.value,
-                                     line_id=r.document_line_id), on, now, is_reversal=True)
-    entries = session.execute(select(JournalEntry).where(
-        JournalEntry.document_id == doc.id, JournalEntry.is_reversal.is_(False))
-        .order_by(JournalEntry.id)).scalars().all()
-    for e in entries:
-        lines = [JournalLine(account_code=ln.account_code, debit=ln.credit, credit=ln.debit,
-                             rule=ln.rule, customer_id=ln.customer_id,
-                             supplier_id=ln.supplier_id, item_id=ln.item_id,
-                             warehouse_id=ln.warehouse_id) for ln in e.lines]
-        session.add(JournalEntry(document_id=doc.id, doc_type=doc.doc_type, posting_date=on,
-                                 memo=f"reversal of {doc.number}", is_reversal=True,
-                                 reverses_id=e.id, created_at=now, lines=lines))
 
 
 def _touch_related(ctx: Context, doc: Document) -> None:

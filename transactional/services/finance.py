@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from transactional.errors import ValidationError
-from transactional.ledger import ZERO, ManualLine, money, post_journal
+from transactional.ledger.rules import ZERO, ManualLine, money
+from transactional.ledger.store import post_journal
 from transactional.models import Account, Document, DocumentLine
 from transactional.services.base import closed_through, decimal_field, must_exist
 from transactional.services.handler import Handler, lines_of

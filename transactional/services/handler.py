@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from transactional.errors import Conflict, ValidationError
-from transactional.ledger import ZERO, money
+from transactional.ledger.rules import ZERO, money
 from transactional.models import Document, DocumentLine, Item, Warehouse
 from transactional.services.base import Context, decimal_field, must_exist
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from transactional.errors import Conflict, ValidationError
-from transactional.ledger import Amount, StockBook, StockMove, post_journal
+from transactional.ledger.rules import Amount
+from transactional.ledger.store import StockBook, StockMove, post_journal
 from transactional.models import Document, StockLedgerEntry, Warehouse
 from transactional.services.base import (
     Context,

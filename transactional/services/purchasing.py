@@ -7,7 +7,8 @@ import datetime as dt
 from sqlalchemy import select
 
 from transactional.errors import Conflict, ValidationError
-from transactional.ledger import ZERO, Amount, StockBook, StockMove, money, post_journal
+from transactional.ledger.rules import ZERO, Amount, money
+from transactional.ledger.store import StockBook, StockMove, post_journal
 from transactional.models import DocumentLine, Supplier, SupplierItem
 from transactional.services.base import date_field, must_exist
 from transactional.services.handler import (

@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, or_, select, union
 from sqlalchemy.orm import selectinload
 
 from transactional.errors import ValidationError
-from transactional.ledger import ZERO, money
+from transactional.ledger.rules import ZERO, money
 from transactional.models import (
     Account,
     AuditLog,

@@ -8,7 +8,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from transactional.errors import Conflict, CreditLimitExceeded, ValidationError
-from transactional.ledger import ZERO, Amount, StockBook, StockMove, money, post_journal
+from transactional.ledger.rules import ZERO, Amount, money
+from transactional.ledger.store import StockBook, StockMove, post_journal
 from transactional.models import Carrier, Customer, Document, DocumentLine
 from transactional.services import mto
 from transactional.services.base import Context, date_field, decimal_field, must_exist, text_field

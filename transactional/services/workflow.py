@@ -8,7 +8,7 @@ from decimal import Decimal
 from transactional.errors import Conflict, ValidationError
 from transactional.models import Document, PlannerDecision
 from transactional.services.base import Context, audit, summary, touch
-from transactional.services.documents import lock_document, post_document, update_draft
+from transactional.services.documents import approve_document, lock_document, update_draft
 from transactional.services.handler import qty_field
 
 
@@ -31,8 +31,9 @@ def _decide(ctx: Context, doc: Document, action: str, reason: str | None = None,
 
 
 def approve_purchase_order(ctx: Context, doc_id: int) -> Document:
-    """Draft → approved; a planning draft's approval is recorded as a planner decision."""
-    doc = post_document(ctx, doc_id, "purchase_order")
+    """Draft → approved by a planner or manager (`purchase_order:approve`); a planning
+    draft's approval is recorded as a planner decision."""
+    doc = approve_document(ctx, doc_id, "purchase_order")
     _decide(ctx, doc, "approve")
     doc.planner_touched = True
     return doc

@@ -64,7 +64,6 @@ def _add_document_routes(doc_type: str, path: str, model: type[s.Input], label: 
     patch = s.patch_model(model)
     tag = label.title() + "s" if not label.endswith("y") else label.title()[:-1] + "ies"
     base = f"/{path}"
-    post_action = "approve" if doc_type == "purchase_order" else "post"
 
     def create(body: model, *, ctx: Allowed(doc_type, "create")):
         return create_draft(ctx, doc_type, _wire(body, partial=False))
@@ -98,9 +97,7 @@ def _add_document_routes(doc_type: str, path: str, model: type[s.Input], label: 
         return Response(status_code=204)
 
     def post(doc_id: PathId,
-             *, ctx: Allowed(doc_type, post_action)):
-        if doc_type == "purchase_order":
-            return approve_purchase_order(ctx, doc_id)
+             *, ctx: Allowed(doc_type, "post")):
         return post_document(ctx, doc_id, doc_type)
 
     def cancel(doc_id: PathId,
@@ -125,9 +122,10 @@ def _add_document_routes(doc_type: str, path: str, model: type[s.Input], label: 
                          response_class=Response, summary=f"Delete a draft {label}",
                          operation_id=f"delete_{doc_type}", tags=[tag])
     router.add_api_route(f"{one}/post", post, methods=["POST"],
-                         summary=f"Post a {label}" + (" (= approve)" if post_action == "approve"
-                                                      else ": stock and books, one "
-                                                           "transaction"),
+                         summary=f"Post a {label}" + (
+                             " (the buyer confirms it; planning suggestions are approved)"
+                             if doc_type == "purchase_order"
+                             else ": stock and books, one transaction"),
                          operation_id=f"post_{doc_type}", **doc_out)
     router.add_api_route(f"{one}/cancel", cancel, methods=["POST"],
                          summary=f"Cancel a posted {label} (exact reversal)",
@@ -139,7 +137,8 @@ for _doc_type, (_path, _model, _label) in DOCUMENTS.items():
 
 
 @router.post("/purchase-orders/{doc_id}/approve", response_model=s.DocumentOut,
-             tags=["Purchase Orders"], summary="Approve a draft purchase order")
+             tags=["Purchase Orders"],
+             summary="Approve a draft purchase order (planner, manager; planning suggestions)")
 def approve_po(doc_id: PathId,
                *, ctx: Allowed("purchase_order", "approve")):
     return approve_purchase_order(ctx, doc_id)

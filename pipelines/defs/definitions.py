@@ -1,4 +1,5 @@
-"""The Dagster code location: `DAGSTER_HOME=dagster_home dagster dev -m pipelines.definitions`.
+"""The Dagster code location:
+`DAGSTER_HOME=dagster_home dagster dev -m pipelines.defs.definitions`.
 
 One `Definitions` (`defs`): extract assets `oltp/<table>`, the dbt project's models with
 their tests as asset checks, the published warehouse with a freshness check, the
@@ -19,7 +20,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 
-from pipelines.assets import (
+from pipelines.defs.assets import (
     PUBLISHED_KEY,
     _environ,
     freshness_checks,
@@ -27,10 +28,10 @@ from pipelines.assets import (
     make_publish_asset,
     oltp_extract,
 )
-from pipelines.planning_assets import make_planning_defs
+from pipelines.defs.planning_assets import make_planning_defs
+from pipelines.defs.resources import OltpResource, WarehouseResource
 from pipelines.publish import dbt_env, dbt_link_path, dbt_project_dir
-from pipelines.resources import OltpResource, WarehouseResource
-from transactional.config import database_url, warehouse_path
+from transactional.config import database_url, settings, warehouse_path
 
 WRITER_TAG = {"quartermaster/warehouse_writer": "true"}  # run-queue limit 1 (dagster.yaml)
 _PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".py", ".md"}
@@ -38,7 +39,7 @@ _PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".py", ".md"}
 
 def dbt_target() -> str:
     """`QM_DBT_TARGET` (duckdb by default; postgres is the scale-out target)."""
-    return os.environ.get("QM_DBT_TARGET", "duckdb")
+    return settings().dbt_target
 
 
 def _manifest_stale(project: DbtProject) -> bool:

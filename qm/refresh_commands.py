@@ -54,7 +54,7 @@ def refresh(full: bool = False, oltp_url: str | None = None,
     """
     import dagster as dg
 
-    from pipelines.definitions import make_definitions
+    from pipelines.defs.definitions import make_definitions
     from transactional.config import warehouse_path as default_warehouse
 
     say = progress or (lambda _msg: None)
@@ -86,7 +86,7 @@ def refresh(full: bool = False, oltp_url: str | None = None,
             summary.update(published=meta["path"], mode=meta["mode"], models=meta["models"],
                            tests_passed=meta["tests_passed"], tests_failed=meta["tests_failed"])
     if not result.success:
-        from pipelines.assets import summary_path
+        from pipelines.defs.assets import summary_path
         from pipelines.publish import build_path_for
         sidecar = summary_path(build_path_for(warehouse, result.run_id))
         if sidecar.exists():
@@ -127,7 +127,7 @@ def _cmd_scheduler(args) -> int:
     bindir = Path(sys.executable).parent
     exe = lambda name: str(bindir / name) if (bindir / name).exists() else name
     env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
-    module = ["-m", "pipelines.definitions"]
+    module = ["-m", "pipelines.defs.definitions"]
     procs = [
         subprocess.Popen([exe("dagster-daemon"), "run", *module], env=env, cwd=PROJECT_ROOT),
         subprocess.Popen([exe("dagster-webserver"), *module, "-h", args.host,

@@ -7,24 +7,23 @@ import argparse
 import datetime as dt
 import sys
 
-from transactional.demo.config import SCALES
+from demo.config import SCALES
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from transactional.cli import _redact
-    from transactional.config import database_url
-    from transactional.demo import DemoNotEmpty, demo_logins, document_count, generate
-    from transactional.demo.summary import format_summary
+    from demo import DemoNotEmpty, demo_logins, document_count, generate
+    from demo.summary import format_summary
+    from transactional.config import database_url, redact_url
     from transactional.migrate import upgrade
     url = database_url()
     upgrade(url)  # idempotent: a fresh clone can run this command first
     existing = document_count(url)
     if existing:
         if args.if_empty:
-            print(f"qm demo generate: {_redact(url)} already has {existing:,} documents; "
+            print(f"qm demo generate: {redact_url(url)} already has {existing:,} documents; "
                   "nothing to do (--if-empty)")
             return 0
-        print(f"qm demo generate: refused: {_redact(url)} already has {existing:,} documents; "
+        print(f"qm demo generate: refused: {redact_url(url)} already has {existing:,} documents; "
               "use an empty database (or --if-empty)", file=sys.stderr)
         return 2
     try:
@@ -41,15 +40,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
           f"{cfg.end - dt.timedelta(days=1)}: {result['documents']:,} documents, "
           f"{result['sales_order_lines']:,} sales order lines, revenue "
           f"{result['revenue']:,.0f}, stock value {result['stock_value']:,.0f}, "
-          f"in {result['seconds']:.0f} s → {_redact(url)}")
+          f"in {result['seconds']:.0f} s → {redact_url(url)}")
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    # The one place transactional reaches into pipelines: `demo serve` composes every part
-    # (refresh, planning, API, dashboards), which only pipelines may do; imported lazily so
-    # the transactional package itself never depends on pipelines.
-    from pipelines.demo_serve import serve
+    # `demo serve` composes every part (refresh, planning, API, dashboards): the
+    # composition root's job, hence qm/demo_serve.py
+    from qm.demo_serve import serve
     return serve(host=args.host, api_port=args.port, dashboard_port=args.dashboard_port,
                  refresh=not args.no_refresh, plan=not args.no_plan)
 

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from transactional.demo.config import add_months
-from transactional.demo.demand import is_open, next_open
+from demo.config import add_months
+from demo.demand import is_open, next_open
 from transactional.ledger import money
 from transactional.models import JournalEntry, JournalLine
 
 if TYPE_CHECKING:
-    from transactional.demo.engine import Sim
+    from demo.sim import Sim
 
 DAY = dt.timedelta(days=1)
 

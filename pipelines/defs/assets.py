@@ -19,6 +19,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from pipelines.defs.resources import OltpResource, WarehouseResource
 from pipelines.extract import TABLES, extract
 from pipelines.publish import (
     DbtSummary,
@@ -34,7 +35,6 @@ from pipelines.publish import (
     summarize_run_results,
     unlink_build,
 )
-from pipelines.resources import OltpResource, WarehouseResource
 
 WRITER_POOL = "warehouse_writer"
 PUBLISHED_KEY = dg.AssetKey(["warehouse", "published"])

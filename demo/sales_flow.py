@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from transactional.demo.demand import next_open
+from demo.demand import next_open
 from transactional.services import approve_credit_override, close_order, post_document
 from transactional.services.sales import open_order_value, open_receivable
 
 if TYPE_CHECKING:
-    from transactional.demo.engine import Sim
+    from demo.sim import Sim
 
 CENT = Decimal("0.01")
 DAY = dt.timedelta(days=1)

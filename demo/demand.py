@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from transactional.demo.config import CLOSED_DAYS, WEEKDAY_FACTOR, DemoConfig
-from transactional.demo.world import World
+from demo.config import CLOSED_DAYS, WEEKDAY_FACTOR, DemoConfig
+from demo.world import World
 
 RAMP_DAYS = 60       # a new item's demand ramps up, a discontinued one's fades out
 

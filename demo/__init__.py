@@ -1,9 +1,11 @@
 """The demo company: two years of believable history, posted through the service layer.
 
-    from transactional.demo import generate
+    from demo import generate
     result = generate("sqlite:///demo.sqlite", scale="small", seed=42)
 
-See docs/demo.md for what the history contains and the knobs in `config.py`.
+See docs/demo.md for what the history contains and the knobs in `config.py`. A client of
+`transactional.services` like any other: it imports only `transactional`
+(docs/architecture.md); `qm demo generate` and `qm demo serve` live in qm/.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
+from demo.config import ROLES, SCALES, DemoConfig, Scale, make_config
+from demo.setup import demo_password
 from transactional.db import session_scope
-from transactional.demo.config import ROLES, SCALES, DemoConfig, Scale, make_config
-from transactional.demo.setup import demo_password
 from transactional.models import Document, Item
 
 __all__ = [
@@ -54,8 +56,8 @@ def generate(url: str, scale: str | Scale = "small", seed: int = 42,
     Returns the summary (see `summary.summarize`) plus `seconds` and the config used.
     Raises DemoNotEmpty when the database already has documents.
     """
-    from transactional.demo.engine import Sim
-    from transactional.demo.summary import summarize
+    from demo.engine import Sim, run
+    from demo.summary import summarize
     existing = document_count(url)
     if existing:
         raise DemoNotEmpty(f"the database already has {existing:,} documents")
@@ -66,7 +68,7 @@ def generate(url: str, scale: str | Scale = "small", seed: int = 42,
     cfg = make_config(scale, seed, start, months, **knobs)
     sim = Sim(cfg, url, progress=progress)
     try:
-        stats = sim.run()
+        stats = run(sim)
         result = summarize(sim.session)
     finally:
         sim.session.close()

@@ -1,7 +1,7 @@
 """The transactional commands of `qm`: db upgrade, check, user create.
 
-`pipelines/cli.py` composes these with the warehouse, planning and dashboard commands
-into the one `qm` console script.
+`qm/cli.py` composes these with the warehouse, planning and dashboard commands into the
+one `qm` console script.
 """
 
 from __future__ import annotations
@@ -10,21 +10,14 @@ import argparse
 import sys
 import time
 
-from transactional.config import database_url
-
-
-def _redact(url: str) -> str:
-    if "@" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url
+from transactional.config import database_url, redact_url
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from transactional.migrate import upgrade
     started = time.perf_counter()
     upgrade(database_url())
-    print(f"qm db upgrade: schema at head on {_redact(database_url())} "
+    print(f"qm db upgrade: schema at head on {redact_url(database_url())} "
           f"({time.perf_counter() - started:.1f} s)")
     return 0
 

@@ -1,35 +1,25 @@
-"""The simulation: a simulated clock, the company's in-memory picture of its own stock
-and open items, posting helpers over the service layer, and the day-by-day loop.
+"""The state of one demo generation run (`Sim`): configuration, plan, database session,
+the simulated clock, the company's in-memory picture of its own stock and open items, and
+the posting helpers over the service layer.
 
-Every figure reaches the database through the service layer (create_draft/post_document
-and friends) with a Context whose clock is the simulated time, so the history is exactly
-what users would have produced by hand. The in-memory picture only decides what to do
-next (how much is available to promise, when to reorder); the core still validates
-everything it is asked to post.
+The flows (sales, purchase, stock, finance, setup) act on a `Sim`; the day-by-day loop
+that calls them is in engine.py. Keeping the state here lets the flows name the type
+without importing the engine that imports them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sys
 import time
 from collections import Counter, defaultdict
 from decimal import Decimal
 
 import numpy as np
-from tqdm import tqdm
 
+from demo.config import ROLES, DemoConfig
+from demo.demand import Demand
+from demo.world import World, plan_world
 from transactional.db import session_factory
-from transactional.demo import finance_flow, purchase_flow, sales_flow, stock_flow
-from transactional.demo.config import ROLES, DemoConfig
-from transactional.demo.demand import Demand, is_open
-from transactional.demo.setup import (
-    LAUNCH_LEAD_DAYS,
-    create_master_data,
-    create_users,
-    plan_cancellations,
-)
-from transactional.demo.world import World, plan_world
 from transactional.services import (
     Context,
     approve_purchase_order,
@@ -155,76 +145,3 @@ class Sim:
 
     def due(self, kind: str) -> list:
         return self.agenda[self.day].pop(kind, [])
-
-    # ------------------------------------------------------------ the run
-    def run(self) -> dict:
-        started, cpu = time.perf_counter(), time.process_time()
-        cfg = self.cfg
-        w = self.world
-        on_sale = sum(1 for it in w.items if it.launched_on is None or
-                      it.launched_on - dt.timedelta(days=LAUNCH_LEAD_DAYS) <= cfg.start)
-        setup = tqdm(total=len(ROLES) + len(w.warehouses) + len(w.carriers) + len(w.suppliers)
-                     + len(w.customers) + on_sale, desc="setup", unit="row",
-                     file=sys.stderr, disable=not self.progress, dynamic_ncols=True)
-        self.setup_bar = setup
-        create_users(self)
-        create_master_data(self)
-        plan_cancellations(self)
-        self.session.commit()
-        setup.close()
-        self.setup_bar = None
-        n_days = (cfg.end - cfg.start).days
-        bar = tqdm(total=n_days, desc="history", unit="day", file=sys.stderr,
-                   disable=not self.progress, dynamic_ncols=True)
-        try:
-            for k in range(n_days):
-                self.k, self.day = k, cfg.start + dt.timedelta(days=k)
-                self.simulate_day()
-                self.session.commit()
-                self.agenda.pop(self.day, None)
-                bar.update(1)
-                if k % 7 == 0:
-                    bar.set_postfix(day=str(self.day), docs=sum(self.counts.values()),
-                                    refresh=False)
-        except BaseException:
-            self.session.rollback()
-            raise
-        finally:
-            bar.close()
-        self.stats["seconds"] = time.perf_counter() - started
-        self.stats["cpu_seconds"] = time.process_time() - cpu
-        return self.stats
-
-    def simulate_day(self) -> None:
-        """One business day, in the order a real company would live it."""
-        day = self.day
-        self.clock.at(day, 7)
-        if self.k == 0:
-            finance_flow.opening_balances(self)
-            stock_flow.opening_stock(self)
-        finance_flow.month_routines(self)
-        purchase_flow.master_changes(self)
-        if not is_open(day):
-            return
-        self.clock.at(day, 7, 30)
-        stock_flow.receive_transfers(self)
-        purchase_flow.receive_goods(self)
-        self.clock.at(day, 8)
-        sales_flow.ship_queued(self)
-        self.clock.at(day, 9)
-        sales_flow.take_orders(self)
-        self.clock.at(day, 13)
-        sales_flow.ship_queued(self)
-        self.clock.at(day, 15)
-        sales_flow.receive_returns(self)
-        self.clock.at(day, 16)
-        sales_flow.invoice_deliveries(self)
-        sales_flow.collect_payments(self)
-        purchase_flow.book_bills(self)
-        purchase_flow.pay_suppliers(self)
-        self.clock.at(day, 16, 30)
-        stock_flow.rebalance(self)
-        self.clock.at(day, 17)
-        purchase_flow.review_reorders(self)
-        self.clock.at(day, 18)
-        stock_flow.month_end_count(self)

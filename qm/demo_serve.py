@@ -3,8 +3,8 @@ then serve the API and the dashboards as child processes until Ctrl-C; in the ba
 re-forecast past weekly plans (`qm plan backfill`) and replay the policies (`qm plan
 simulate --sweep`).
 
-Each step is optional at run time: a part that is not built (or fails) is reported and
-skipped, so the demo serves whatever exists. Later parts extend this orchestrator.
+A step that fails (a refresh on an empty database, planning without a warehouse) is
+reported and skipped, so the demo serves whatever exists.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 STOP_TIMEOUT = 10  # seconds a child gets to exit after SIGTERM before it is killed
 BACKFILL_WEEKS = 8  # past weekly plans re-forecast for the planning page's realised accuracy
@@ -27,7 +26,7 @@ def _say(msg: str) -> None:
 
 def available_commands() -> set[str]:
     """The `qm` sub-commands present in this build."""
-    from pipelines.cli import build_parser
+    from qm.cli import build_parser
     parser = build_parser()
     for action in parser._actions:  # the sub-command table of argparse
         if isinstance(getattr(action, "choices", None), dict):
@@ -36,18 +35,11 @@ def available_commands() -> set[str]:
 
 
 def run_refresh() -> bool:
-    """Refresh the warehouse if `pipelines.commands.refresh` exists; True when published."""
-    try:
-        from pipelines import commands
-    except ModuleNotFoundError:
-        _say("warehouse refresh not built yet; skipped")
-        return False
-    if not hasattr(commands, "refresh"):
-        _say("warehouse refresh not built yet; skipped")
-        return False
+    """Refresh the warehouse (`qm.refresh_commands.refresh`); True when published."""
+    from qm import refresh_commands
     started = time.perf_counter()
     try:
-        result = commands.refresh(progress=lambda m: _say(m.strip()))
+        result = refresh_commands.refresh(progress=lambda m: _say(m.strip()))
     except Exception as exc:  # noqa: BLE001 - the demo still serves what exists
         _say(f"refresh failed ({type(exc).__name__}: {exc}); serving the last published "
              "warehouse, if any")
@@ -58,12 +50,8 @@ def run_refresh() -> bool:
 
 
 def run_plan() -> None:
-    """Run planning once if the planning module exists (it writes draft POs)."""
-    try:
-        from pipelines.planning import run_planning
-    except ModuleNotFoundError:
-        _say("planning not built yet; skipped")
-        return
+    """Run planning once (it writes draft POs)."""
+    from pipelines.planning import run_planning
     started = time.perf_counter()
     try:
         # the policy replay refits forecasting at every weekly review of a year: it runs
@@ -85,9 +73,9 @@ def background_jobs(weeks: int = BACKFILL_WEEKS) -> int:
     replay, 5–9 min; its lines to this process's output, data/simulate.log)."""
     import contextlib
 
-    from pipelines.cli import main
-    from transactional.config import DATA_DIR
-    log = Path(DATA_DIR) / "backfill.log"
+    from qm.cli import main
+    from transactional.config import data_dir
+    log = data_dir() / "backfill.log"
     rc = 0
     with open(log, "w") as out, contextlib.redirect_stdout(out), \
             contextlib.redirect_stderr(out):
@@ -127,7 +115,7 @@ def _stop(procs: dict[str, subprocess.Popen]) -> None:
 def serve(host: str = "127.0.0.1", api_port: int = 8000, dashboard_port: int = 8501,
           refresh: bool = True, plan: bool = True) -> int:
     """Refresh, plan, then run the API and the dashboards until Ctrl-C; returns 0."""
-    from transactional.demo import demo_logins
+    from demo import demo_logins
     if refresh:
         run_refresh()
     if plan:
@@ -136,30 +124,30 @@ def serve(host: str = "127.0.0.1", api_port: int = 8000, dashboard_port: int = 8
     procs: dict[str, subprocess.Popen] = {}
     addresses = []
     if "serve" in commands:
-        procs["API"] = _start("API", [sys.executable, "-m", "pipelines", "serve",
+        procs["API"] = _start("API", [sys.executable, "-m", "qm", "serve",
                                       "--host", host, "--port", str(api_port)])
         addresses.append(f"API        http://{host}:{api_port}  (OpenAPI at /docs)")
     else:
         _say("API (qm serve) not built yet; skipped")
     if "dashboard" in commands:
         procs["dashboard"] = _start("dashboard", [
-            sys.executable, "-m", "pipelines", "dashboard", "--port", str(dashboard_port),
+            sys.executable, "-m", "qm", "dashboard", "--port", str(dashboard_port),
             "--address", host])
         addresses.append(f"dashboard  http://{host}:{dashboard_port}")
     else:
         _say("dashboards (qm dashboard) not built yet; skipped")
     if plan and "plan" in commands:
-        from transactional.config import DATA_DIR
-        log = Path(DATA_DIR) / "simulate.log"
+        from transactional.config import data_dir
+        log = data_dir() / "simulate.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "w") as out:
             procs[BACKGROUND] = subprocess.Popen(
-                [sys.executable, "-c", "import sys; from pipelines.demo_serve import "
+                [sys.executable, "-c", "import sys; from qm.demo_serve import "
                  "background_jobs; sys.exit(background_jobs())"],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
                 env=os.environ.copy())
         _say(f"in the background: {BACKFILL_WEEKS} past weekly plans re-forecast for "
-             f"realised accuracy (→ {Path(DATA_DIR) / 'backfill.log'}, about a minute), then "
+             f"realised accuracy (→ {data_dir() / 'backfill.log'}, about a minute), then "
              f"the policy replay, reorder rules vs planning (→ {log}); the planning page "
              "shows each when it is done")
     for line in addresses:

@@ -8,8 +8,8 @@ They read the *published* warehouse (so they depend on the dbt marts they read a
 
 import dagster as dg
 
-from pipelines.assets import PUBLISHED_KEY
-from pipelines.resources import OltpResource, WarehouseResource
+from pipelines.defs.assets import PUBLISHED_KEY
+from pipelines.defs.resources import OltpResource, WarehouseResource
 
 GROUP = "planning"
 MARTS_READ = ("demand_daily", "stock_position", "abc_xyz", "supplier_item_performance",

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sqlalchemy import select
 
-from transactional.demo.config import ROLES
+from demo.config import ROLES
 from transactional.models import ReorderRule, User
 from transactional.services import create_master, create_user
 
 if TYPE_CHECKING:
-    from transactional.demo.engine import Sim
+    from demo.sim import Sim
 
 CANCELLABLE = ("sales_order", "delivery", "sales_invoice", "customer_payment",
                "purchase_order", "goods_receipt", "supplier_bill", "journal_entry",
@@ -62,7 +62,7 @@ def create_master_data(sim: Sim) -> None:
         _keep(sim, "supplier", su, create_master(ctx, "supplier", {
             "code": su.code, "name": su.name, "payment_terms_days": su.terms,
             "default_lead_time_days": su.quoted_lead}))
-    from transactional.demo.finance_flow import monthly_revenue_estimate
+    from demo.finance_flow import monthly_revenue_estimate
     sim.revenue_estimate = monthly_revenue_estimate(sim)
     total_weight = sum(cu.weight for cu in w.customers)
     for cu in w.customers:

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from transactional.demo.demand import next_open
+from demo.demand import next_open
 from transactional.services import receive_transfer
 
 if TYPE_CHECKING:
-    from transactional.demo.engine import Sim
+    from demo.sim import Sim
 
 DAY = dt.timedelta(days=1)
 

@@ -1,4 +1,4 @@
-"""The HTTP commands of `qm`: serve and import (composed by pipelines/cli.py)."""
+"""The HTTP commands of `qm`: serve and import (composed by qm/cli.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from transactional.cli import _redact
-from transactional.config import database_url
+from transactional.config import database_url, redact_url
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -19,7 +18,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from transactional.api.app import create_app
     started = time.perf_counter()
     print(f"qm serve: http://{args.host}:{args.port}  (docs: http://{args.host}:{args.port}"
-          f"/docs) on {_redact(database_url())}", flush=True)
+          f"/docs) on {redact_url(database_url())}", flush=True)
     if args.workers > 1:
         # several processes: each builds its app from the environment
         uvicorn.run("transactional.api.app:create_default_app", factory=True, host=args.host,

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from transactional.demo.demand import next_open
-from transactional.demo.setup import LAUNCH_LEAD_DAYS, create_item
+from demo.demand import next_open
+from demo.setup import LAUNCH_LEAD_DAYS, create_item
 from transactional.services import close_order, reject_purchase_order, update_master
 
 if TYPE_CHECKING:
-    from transactional.demo.engine import Sim
+    from demo.sim import Sim
 
 CENT = Decimal("0.01")
 DAY = dt.timedelta(days=1)

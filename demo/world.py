@@ -10,8 +10,8 @@ from decimal import Decimal
 
 import numpy as np
 
-from transactional.demo import names
-from transactional.demo.config import CATEGORIES, REGIONS, CategorySpec, DemoConfig
+from demo import names
+from demo.config import CATEGORIES, REGIONS, CategorySpec, DemoConfig
 
 CENT = Decimal("0.01")
 

@@ -1,19 +1,21 @@
-"""The posting kernel: posting rules as data, one journal-posting function, and the
-moving-average stock ledger. Every document handler describes WHAT happened as a list of
-`Amount`s and `StockMove`s; this module alone decides HOW that reaches the books.
+"""The only writer of the books: `journal_entry`, `journal_line` and `stock_ledger` (and
+the `stock_balance` rows behind them). Locks, inserts and reversals live here; the
+arithmetic is `rules.journal_lines` and `valuation.value_move`
+(tests/core/test_ledger_store_only.py keeps every other module from writing these tables).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from transactional.errors import BackdatedMovement, NegativeStock, ValidationError
+from transactional.ledger import valuation
+from transactional.ledger.rules import ZERO, Amount, ManualLine, journal_lines
 from transactional.models import (
     Document,
     Item,
@@ -24,107 +26,22 @@ from transactional.models import (
     Warehouse,
 )
 
-CENT = Decimal("0.01")
 # limits of the ledger's NUMERIC columns (Qty 18,4 · Money 18,2 · UnitCost 18,6)
 MAX_STOCK_QTY, MAX_STOCK_VALUE, MAX_UNIT_COST = Decimal("1e14"), Decimal("1e16"), Decimal("1e12")
-ZERO = Decimal(0)
-
-# (document type, amount kind) -> (debit account, credit account).
-# A negative amount swaps the sides (PPV, count differences, cost differences).
-POSTING_RULES: dict[tuple[str, str], tuple[str, str]] = {
-    ("goods_receipt", "received_value"): ("1200", "2100"),
-    ("supplier_bill", "received_value"): ("2100", "2000"),
-    ("supplier_bill", "vat"): ("1300", "2000"),
-    ("supplier_bill", "price_variance"): ("5100", "2000"),
-    ("supplier_payment", "amount"): ("2000", "1000"),
-    ("delivery", "cost_of_goods"): ("5000", "1200"),
-    ("delivery", "freight"): ("6000", "2300"),
-    ("sales_invoice", "net"): ("1100", "4000"),
-    ("sales_invoice", "vat"): ("1100", "2200"),
-    ("customer_payment", "amount"): ("1000", "1100"),
-    ("sales_return", "returned_cost"): ("1200", "5000"),
-    ("sales_return", "credit_net"): ("4100", "1100"),
-    ("sales_return", "credit_vat"): ("2200", "1100"),
-    ("purchase_return", "unbilled_value"): ("2100", "1200"),
-    ("purchase_return", "billed_value"): ("2000", "1200"),
-    ("purchase_return", "billed_vat"): ("2000", "1300"),
-    ("purchase_return", "cost_difference"): ("5100", "1200"),
-    ("stock_transfer", "dispatched_value"): ("1210", "1200"),
-    ("stock_transfer", "received_value"): ("1200", "1210"),
-    ("stock_count", "count_difference"): ("1200", "5200"),
-    ("stock_count", "opening_stock"): ("1200", "3000"),
-}
-
-
-def money(value: Decimal) -> Decimal:
-    """Round to the cent, half up (the accountant's rounding)."""
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-@dataclass
-class Amount:
-    """One posting-rule amount of a document: the kind names the rule row."""
-
-    kind: str
-    value: Decimal
-    customer_id: int | None = None
-    supplier_id: int | None = None
-    item_id: int | None = None
-    warehouse_id: int | None = None
-
-
-@dataclass
-class ManualLine:
-    """A line of a manual journal entry, posted as entered."""
-
-    account_code: str
-    debit: Decimal
-    credit: Decimal
-    customer_id: int | None = None
-    supplier_id: int | None = None
 
 
 def post_journal(session: Session, doc: Document, posting_date: dt.date, now: dt.datetime,
                  amounts: list[Amount] = (), manual: list[ManualLine] = (),
                  memo: str | None = None) -> int | None:
-    """The one posting function: turn rule amounts (and manual lines) into a balanced entry.
+    """The one posting function: turn rule amounts (and manual lines) into a balanced entry
+    (`rules.journal_lines`) and write it; returns the entry id, None when nothing posts.
 
-    Lines with the same account and dimensions are merged; zero amounts are dropped.
     Raises if the result does not balance to the cent (it cannot, by construction, unless
     a manual entry is unbalanced — which the journal-entry handler refuses earlier).
     """
-    # net per account and dimensions, so an entry shows one line per account (a negative
-    # cost difference nets against the inventory credit instead of showing both sides)
-    buckets: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
-    kinds: dict[tuple, list[str]] = defaultdict(list)
-    for a in amounts:
-        value = money(a.value)
-        if value == 0:
-            continue
-        debit_acc, credit_acc = POSTING_RULES[(doc.doc_type, a.kind)]
-        if value < 0:
-            debit_acc, credit_acc, value = credit_acc, debit_acc, -value
-        dims = (a.customer_id, a.supplier_id, a.item_id, a.warehouse_id)
-        for acc, signed in ((debit_acc, value), (credit_acc, -value)):
-            buckets[(acc, *dims)] += signed
-            if a.kind not in kinds[(acc, *dims)]:
-                kinds[(acc, *dims)].append(a.kind)
-    for m in manual:
-        key = (m.account_code, m.customer_id, m.supplier_id, None, None)
-        buckets[key] += money(m.debit) - money(m.credit)
-        kinds[key] = ["manual"]
-    lines = [dict(account_code=k[0], rule="+".join(kinds[k])[:40], customer_id=k[1],
-                  supplier_id=k[2], item_id=k[3], warehouse_id=k[4],
-                  debit=v if v > 0 else ZERO, credit=-v if v < 0 else ZERO)
-             for k, v in buckets.items() if v != 0]
+    lines = journal_lines(doc.doc_type, amounts, manual)
     if not lines:
         return None
-    total_debit = sum((ln["debit"] for ln in lines), ZERO)
-    total_credit = sum((ln["credit"] for ln in lines), ZERO)
-    if total_debit != total_credit:
-        raise ValidationError(
-            f"journal entry does not balance: debit {total_debit} ≠ credit {total_credit}",
-            field="lines", value=f"{total_debit}/{total_credit}", rule="balanced_entry")
     # plain Core inserts: rows are written at once in this transaction, without the ORM
     # unit-of-work cost (a delivery writes a dozen journal and ledger rows)
     conn = session.connection()
@@ -133,7 +50,8 @@ def post_journal(session: Session, doc: Document, posting_date: dt.date, now: dt
         {"document_id": doc.id, "doc_type": doc.doc_type, "posting_date": posting_date,
          "memo": memo or doc.number, "is_reversal": False, "reverses_id": None,
          "created_at": now}).scalar_one()
-    conn.execute(JournalLine.__table__.insert(), [{**ln, "entry_id": entry_id} for ln in lines])
+    conn.execute(JournalLine.__table__.insert(),
+                 [{**ln.as_row(), "entry_id": entry_id} for ln in lines])
     return entry_id
 
 
@@ -203,9 +121,7 @@ class StockBook:
 
     def average_cost(self, item_id: int, warehouse_id: int) -> Decimal | None:
         bal = self.balances[(item_id, warehouse_id)]
-        if bal.qty <= 0:
-            return None
-        return bal.value / bal.qty
+        return valuation.average_cost(bal.qty, bal.value)
 
     def move(self, doc: Document, move: StockMove, posting_date: dt.date, now: dt.datetime,
              *, is_reversal: bool = False) -> LedgerRow:
@@ -220,40 +136,29 @@ class StockBook:
                 f"({bal.last_posting_date}); backdated stock movements are refused",
                 field="doc_date", value=posting_date, rule="no_backdated_stock_movement")
         qty = Decimal(move.qty)
-        if qty < 0:
-            available = bal.qty
-            if available + qty < 0:
-                item = self.session.get(Item, move.item_id)
-                wh = self.session.get(Warehouse, move.warehouse_id)
-                raise NegativeStock(
-                    f"not enough stock of {item.sku if item else move.item_id} in "
-                    f"{wh.code if wh else move.warehouse_id}: asked {-qty.normalize():f}, "
-                    f"available {available.normalize():f}",
-                    field="qty", value=-qty, rule="no_negative_stock")
-            if move.value is not None:
-                value = money(move.value)
-            elif available + qty == 0:
-                value = -bal.value  # the last unit takes the remaining value: no residue
-            else:
-                value = -money(-qty * bal.value / available)
-        else:
-            if move.value is not None:
-                value = money(move.value)
-            else:
-                value = money(qty * Decimal(move.unit_cost or 0))
-        new_qty = bal.qty + qty
-        new_value = bal.value + value
-        if new_qty == 0 and new_value != 0:
+        try:
+            v = valuation.value_move(valuation.Balance(bal.qty, bal.value), qty,
+                                     unit_cost=move.unit_cost, value=move.value)
+        except valuation.InsufficientStock as exc:
+            item = self.session.get(Item, move.item_id)
+            wh = self.session.get(Warehouse, move.warehouse_id)
+            raise NegativeStock(
+                f"not enough stock of {item.sku if item else move.item_id} in "
+                f"{wh.code if wh else move.warehouse_id}: asked {exc.asked.normalize():f}, "
+                f"available {exc.available.normalize():f}",
+                field="qty", value=exc.asked, rule="no_negative_stock") from None
+        except valuation.ValueWithoutQuantity as exc:
             raise NegativeStock(
                 f"posting would leave item {move.item_id} in warehouse {move.warehouse_id} "
-                f"with no quantity but a value of {new_value}; count or revalue it first",
-                field="qty", value=qty, rule="no_value_without_quantity")
-        if new_value < 0:
+                f"with no quantity but a value of {exc.value}; count or revalue it first",
+                field="qty", value=qty, rule="no_value_without_quantity") from None
+        except valuation.NegativeValue as exc:
             raise NegativeStock(
                 f"posting would leave item {move.item_id} in warehouse {move.warehouse_id} "
-                f"with a negative value {new_value}",
-                field="qty", value=qty, rule="no_negative_value")
-        unit_cost = (abs(value) / abs(qty)).quantize(Decimal("0.000001")) if qty else ZERO
+                f"with a negative value {exc.value}",
+                field="qty", value=qty, rule="no_negative_value") from None
+        value, unit_cost = v.value, v.unit_cost
+        new_qty, new_value = v.after.qty, v.after.value
         if new_qty >= MAX_STOCK_QTY or new_value >= MAX_STOCK_VALUE or unit_cost >= MAX_UNIT_COST:
             # the NUMERIC columns would overflow: refuse, naming the movement
             raise ValidationError(
@@ -270,3 +175,28 @@ class StockBook:
         bal.value = new_value
         bal.last_posting_date = posting_date
         return LedgerRow(qty=qty, value=value, unit_cost=unit_cost)
+
+
+# ---------------------------------------------------------------- reversals
+def reverse_postings(session: Session, doc: Document, on: dt.date, now: dt.datetime) -> None:
+    """Append the exact negative of every stock-ledger row and journal entry of `doc`,
+    dated `on` (a cancellation); the original rows stay."""
+    rows = session.execute(select(StockLedgerEntry).where(
+        StockLedgerEntry.document_id == doc.id, StockLedgerEntry.is_reversal.is_(False))
+        .order_by(StockLedgerEntry.id.desc())).scalars().all()
+    if rows:
+        book = StockBook(session, {(r.item_id, r.warehouse_id) for r in rows})
+        for r in rows:
+            book.move(doc, StockMove(r.item_id, r.warehouse_id, -r.qty, value=-r.value,
+                                     line_id=r.document_line_id), on, now, is_reversal=True)
+    entries = session.execute(select(JournalEntry).where(
+        JournalEntry.document_id == doc.id, JournalEntry.is_reversal.is_(False))
+        .order_by(JournalEntry.id)).scalars().all()
+    for e in entries:
+        lines = [JournalLine(account_code=ln.account_code, debit=ln.credit, credit=ln.debit,
+                             rule=ln.rule, customer_id=ln.customer_id,
+                             supplier_id=ln.supplier_id, item_id=ln.item_id,
+                             warehouse_id=ln.warehouse_id) for ln in e.lines]
+        session.add(JournalEntry(document_id=doc.id, doc_type=doc.doc_type, posting_date=on,
+                                 memo=f"reversal of {doc.number}", is_reversal=True,
+                                 reverses_id=e.id, created_at=now, lines=lines))
