@@ -325,3 +325,62 @@ def replay_policies(inp: ReplayInputs, forecaster, targets=DEFAULT_TARGETS,
     return {"window_days": int(measured), "series": int(n), "naive": naive,
             "planning": frontier,
             "inventory_reduction_at_equal_fill": None if red is None else round(red, 4)}
+
+
+HINDSIGHT_MULTIPLES = tuple(np.round(np.linspace(0.1, 6.0, 60), 3))
+HINDSIGHT_UNITS = tuple(range(1, 21))
+
+
+def hindsight_bound(inp: ReplayInputs, fill: float, review_period: int = 7, seed: int = 0,
+                    multiples=HINDSIGHT_MULTIPLES, units=HINDSIGHT_UNITS) -> dict:
+    """The least inventory any *fixed* order-up-to level per series reaches at aggregate
+    fill ``fill``, the levels chosen with hindsight - knowing the window's demand and
+    the supplier draws - in the same simulator as :func:`replay_policies`.
+
+    Candidate levels per series: 0, ``m * mu_E`` for each multiple ``m`` (``mu_E`` = the
+    window's *realised* mean daily demand times lead time + review) and each absolute
+    level in ``units``. Every candidate is replayed for all series at once (series do not
+    interact); then a Lagrangian picks one candidate per series minimising inventory
+    value for the aggregate fill. No forecast-based (R, S) policy with a level that
+    stays put can do better on the same window, so a reduction target above this
+    bound's reduction is out of reach for that policy family on that window (a level
+    that moves over the window could do better only where demand changes in a way it
+    could foresee). Returns ``{fill_rate, avg_inventory_value, candidates}``.
+    """
+    n, n_days = inp.demand.shape
+    n_sim = n_days - inp.window_start
+    n_reviews = (n_sim + review_period - 1) // review_period
+    draws = make_draws(n, n_reviews, seed)
+    realised = np.nan_to_num(inp.demand[:, inp.window_start:]).mean(axis=1)
+    mu_e = realised * (np.nan_to_num(np.asarray(inp.lead_time, dtype=float)) + review_period)
+    mto = (np.zeros(n, bool) if inp.made_to_order is None
+           else np.asarray(inp.made_to_order, bool))
+    candidates = [np.zeros(n)] + [mu_e * m for m in multiples] + [np.full(n, float(u))
+                                                                  for u in units]
+    cost = np.nan_to_num(np.asarray(inp.unit_cost, dtype=float))
+    served, value, demand = [], [], None
+    for S in candidates:
+        S = np.where(mto, 0.0, S)
+        out = replay(inp, planning_rule(inp, np.repeat(S[None, :], n_reviews, axis=0)),
+                     draws, review_period)
+        served.append(out.per_series["served"])
+        value.append(out.per_series["avg_inventory_units"] * cost)
+        demand = out.per_series["demand"]
+    served, value = np.array(served).T, np.array(value).T
+    need = fill * float(demand.sum())
+    rows = np.arange(n)
+
+    def pick(lam):
+        j = np.argmin(value - lam * served, axis=1)
+        return float(served[rows, j].sum()), float(value[rows, j].sum())
+
+    lo, hi = -8.0, 10.0
+    if pick(10.0 ** hi)[0] < need:
+        return {"fill_rate": None, "avg_inventory_value": None, "candidates": len(candidates)}
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if pick(10.0 ** mid)[0] >= need else (mid, hi)
+    s, v = pick(10.0 ** hi)
+    total = float(demand.sum())
+    return {"fill_rate": s / total if total > 0 else None, "avg_inventory_value": v,
+            "candidates": len(candidates)}

@@ -168,3 +168,23 @@ def test_reviews_refitted_in_worker_processes_give_the_same_levels():
     for t in (0.9, 0.99):
         np.testing.assert_array_equal(one[t], two[t])
     assert (one[0.99] > one[0.9]).all()
+
+
+def test_hindsight_bound_hand_computed():
+    # 2 a day, lead time 0 (an order at a review arrives before that day's demand),
+    # opening stock 0, weekly reviews, 14 measured days, unit cost 2.00.
+    # Full fill needs S >= 14 (a week's demand): closing stock 12 10 8 6 4 2 0 each week,
+    # average 42 / 7 = 6 units = 12.00. At fill 12/14 the cheapest level is S = 12:
+    # closing 10 8 6 4 2 0 0 (day 6 short by 2), average 30 / 7 units = 60 / 7 = 8.571.
+    from forecasting.simulate import hindsight_bound
+
+    inp = inputs(np.full(28, 2.0), 14, lead=0, opening=0.0)
+    full = hindsight_bound(inp, 1.0)
+    assert full["fill_rate"] == pytest.approx(1.0)
+    assert full["avg_inventory_value"] == pytest.approx(12.0)
+    part = hindsight_bound(inp, 12 / 14)
+    assert part["fill_rate"] == pytest.approx(12 / 14)
+    assert part["avg_inventory_value"] == pytest.approx(60 / 7)
+    # a fill no fixed level reaches (demand before any stock can arrive) -> None
+    late = inputs(np.full(28, 2.0), 14, lead=30, opening=0.0)
+    assert hindsight_bound(late, 0.5)["avg_inventory_value"] is None
