@@ -1,5 +1,5 @@
 """Which role sees which page, derived from transactional/permissions.py so the dashboard
-and the API agree on who may see what (DESIGN.md §8)."""
+and the API agree on who may see what."""
 
 from __future__ import annotations
 

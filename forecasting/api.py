@@ -338,10 +338,7 @@ def _statsforecast_ets(X, cut, Hmax, m, fc, comb=None, arima=False):
     clean = np.array([not np.isnan(X[r, first[r]:]).any() for r in range(X.shape[0])])
     if not clean.any():
         return
-    try:
-        from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
-    except ImportError:  # pragma: no cover - statsforecast is a dependency
-        return
+    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
     sl = m if m <= 24 else 1
     for r in np.flatnonzero(clean):
         long_series = X.shape[1] - first[r] > ARIMA_MAX_OBS

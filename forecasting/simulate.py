@@ -258,11 +258,19 @@ def planning_levels(inp: ReplayInputs, forecaster, targets, review_period: int =
     say = progress or (lambda _m: None)
     try:
         if workers > 1 and "fork" in mp.get_all_start_methods() and len(reviews) > 1:
-            with mp.get_context("fork").Pool(min(workers, len(reviews))) as pool:
+            # close + join, not the context manager's terminate(): terminating a pool can
+            # hang when a worker is killed holding the task queue's lock
+            pool = mp.get_context("fork").Pool(min(workers, len(reviews)))
+            try:
                 results = []
                 for r, got in enumerate(pool.imap(_review_levels, reviews)):
                     results.append(got)
                     say(f"simulate: review {r + 1}/{len(reviews)} refitted")
+                pool.close()
+                pool.join()
+            except BaseException:
+                pool.terminate()
+                raise
         else:
             results = []
             for r, k in enumerate(reviews):

@@ -1,4 +1,4 @@
-"""The default chart of accounts (DESIGN.md §4). Codes are the contract."""
+"""The default chart of accounts. Codes are the contract."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`qm check`: the five invariants of DESIGN.md §4, verified against the database.
+"""`qm check`: the five ledger invariants (docs/ledger.md), verified against the database.
 
 Each check returns human-readable violations; an empty list means the invariant holds.
 """

@@ -1,4 +1,4 @@
-"""Who may do what (DESIGN.md §8), in one declarative table read by the service layer
+"""Who may do what, in one declarative table read by the service layer
 and the API alike. A resource is a document type, a master-data kind or a report."""
 
 from __future__ import annotations

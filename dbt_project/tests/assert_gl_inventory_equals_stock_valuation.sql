@@ -1,4 +1,4 @@
--- Invariant 2 (DESIGN.md §4) at every month end: GL 1200 = stock value in real
+-- Invariant 2 at every month end: GL 1200 = stock value in real
 -- warehouses and GL 1210 = stock value in transit, read straight from the raw journal
 -- and the daily stock mart. Returns the month ends where they differ.
 with months as (

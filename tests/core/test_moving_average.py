@@ -1,4 +1,4 @@
-"""DESIGN.md worked example: receive 100 @ 10.00, receive 100 @ 12.00, deliver 150 →
+"""The worked example: receive 100 @ 10.00, receive 100 @ 12.00, deliver 150 →
 COGS 1,650.00, remaining 50 @ 11.00; a count finds 48 → adjustment 22.00."""
 
 from decimal import Decimal as D

@@ -1,4 +1,4 @@
-"""One test per posting rule of DESIGN.md §4, with the exact journal lines and stock rows.
+"""One test per posting rule of the ledger (docs/ledger.md), with the exact journal lines and stock rows.
 Amounts are worked out by hand in the comments."""
 
 import datetime as dt

@@ -126,7 +126,7 @@ def test_finance_headlines_equal_the_marts(env):
         "select sum(open_amount) from marts.ar_ageing where bucket = '90+'"), 2)
 
 
-EXPECTED_PAGES = {  # DESIGN.md §8 read through transactional/permissions.py
+EXPECTED_PAGES = {  # read through transactional/permissions.py
     "admin": {"overview", "inventory", "sales", "purchasing", "planning", "finance"},
     "manager": {"overview", "inventory", "sales", "purchasing", "planning", "finance"},
     "finance": {"overview", "inventory", "sales", "purchasing", "finance"},
