@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         PROJECT_ROOT / "dbt_project",
         description="the dbt project the warehouse is built from (another checkout's, "
                     "for development)")
+    backup_dir: Path | None = Field(
+        None, description="where the nightly backup job writes (default: backups/ under "
+                          "QM_DATA_DIR)")
+    backup_keep: int = Field(
+        7, ge=1, description="how many nightly backups the backup job keeps (newest first)")
     dbt_target: str = Field(
         "duckdb", description="dbt target of the warehouse build: duckdb (default) or "
                               "postgres (the scale-out target)")
@@ -67,6 +72,11 @@ settings.cache_clear = _settings_for.cache_clear  # type: ignore[attr-defined]
 def data_dir() -> Path:
     """`QM_DATA_DIR`, else data/ of the repository."""
     return settings().data_dir
+
+
+def backup_dir() -> Path:
+    """`QM_BACKUP_DIR`, else backups/ under the data directory."""
+    return settings().backup_dir or data_dir() / "backups"
 
 
 def database_url() -> str:

@@ -3,7 +3,8 @@
 
 One `Definitions` (`defs`): extract assets `oltp/<table>`, the dbt project's models with
 their tests as asset checks, the published warehouse with a freshness check, the
-`refresh` job and its nightly (full) and hourly (incremental) schedules.
+`refresh` job and its nightly (full) and hourly (incremental) schedules, and the
+`backup_job` with its nightly schedule (`transactional.backup.backup_rotating`).
 
 Loading runs `dbt parse` when the manifest is missing or older than the project files
 (dagster-dbt's `prepare_if_dev` only does so under `dagster dev`), so a fresh clone,
@@ -28,6 +29,7 @@ from pipelines.defs.assets import (
     make_publish_asset,
     oltp_extract,
 )
+from pipelines.defs.backup import backup_job, backup_schedule
 from pipelines.defs.planning_assets import make_planning_defs
 from pipelines.defs.resources import OltpResource, WarehouseResource
 from pipelines.publish import dbt_env, dbt_link_path, dbt_project_dir
@@ -118,10 +120,11 @@ def make_definitions(oltp_url: str | None = None,
                               default_status=dg.DefaultScheduleStatus.RUNNING,
                               tags={**WRITER_TAG, "quartermaster/mode": "incremental"}),
     ]
+    schedules.append(backup_schedule)
     return dg.Definitions(
         assets=[oltp_extract, dbt_defs, publish_def, *planning_assets],
         asset_checks=fresh,
-        jobs=[refresh_job, planning_job],
+        jobs=[refresh_job, planning_job, backup_job],
         schedules=[*schedules, planning_schedule],
         sensors=[_freshness_sensor(fresh)],
         resources={
