@@ -34,6 +34,8 @@ def test_one_asset_graph_with_checks_and_schedules(tmp_path, monkeypatch):
     schedules = {s.name: s for s in defs.schedules}
     assert schedules["refresh_nightly_full"].cron_schedule == "0 2 * * *"
     assert schedules["refresh_hourly_incremental"].cron_schedule == "30 * * * *"
+    assert schedules["backup_nightly"].cron_schedule == "30 1 * * *"
+    assert defs.resolve_job_def("backup_job") is not None
     assert all(s.default_status == dg.DefaultScheduleStatus.RUNNING
                for s in schedules.values())
     assert defs.resolve_job_def("refresh").tags["quartermaster/warehouse_writer"] == "true"
