@@ -98,11 +98,37 @@ def _cell(v):
     return v.item() if hasattr(v, "item") else v
 
 
+# ---------------------------------------------------------------- formula injection
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(v) -> bool:
+    """A text a spreadsheet would run as a formula (a customer named `=HYPERLINK(...)`)."""
+    return isinstance(v, str) and v.startswith(FORMULA_STARTS)
+
+
+def neutralise(v):
+    """Text that starts like a formula gets a leading apostrophe (CSV: the usual way to
+    make a spreadsheet read it as text); everything else is returned unchanged."""
+    return "'" + v if is_formula_like(v) else v
+
+
+def _neutral_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    for c in out.columns:
+        if out[c].dtype == object:
+            out[c] = out[c].map(neutralise)
+    return out
+
+
 # ------------------------------------------------------------------------------- CSV
 def to_csv(report: Report | pd.DataFrame) -> bytes:
-    """UTF-8 CSV of the rows as shown (headings included, numbers unformatted)."""
+    """UTF-8 CSV of the rows as shown (headings included, numbers unformatted); text
+    that starts like a formula is written with a leading apostrophe."""
     frame = report.frame if isinstance(report, Report) else report
-    return frame.to_csv(index=False, float_format="%.2f").encode("utf-8")
+    return _neutral_frame(frame).to_csv(index=False, float_format="%.2f",
+                                         lineterminator="\r\n").encode("utf-8")
 
 
 def reports_to_csv(reports: list[Report]) -> bytes:
@@ -121,7 +147,8 @@ def reports_to_csv(reports: list[Report]) -> bytes:
                                  "amount": _num(rec[c])})
     frame = pd.DataFrame(rows, columns=["statement", "subtitle", "row", "kind", "line",
                                         "column", "amount"])
-    return frame.to_csv(index=False, float_format="%.2f").encode("utf-8")
+    return _neutral_frame(frame).to_csv(index=False, float_format="%.2f",
+                                         lineterminator="\r\n").encode("utf-8")
 
 
 # ------------------------------------------------------------------------------ XLSX
@@ -139,14 +166,14 @@ def to_xlsx(reports: Report | list[Report]) -> bytes:
     thin = Side(style="thin", color="444444")
     for rep in reports:
         ws = wb.create_sheet(_sheet_name(rep.title, used))
-        ws["A1"] = rep.title
+        _text(ws["A1"], rep.title)
         ws["A1"].font = Font(bold=True, size=14)
-        ws["A2"] = rep.subtitle
+        _text(ws["A2"], rep.subtitle)
         ws["A2"].font = Font(italic=True, color="555555")
         cols = list(rep.frame.columns)
         numeric = {c for c in cols if is_numeric(rep.frame[c])}
         for j, col in enumerate(cols, start=1):
-            cell = ws.cell(row=4, column=j, value=str(col))
+            cell = _text(ws.cell(row=4, column=j), str(col))
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="DDE4EE")
             cell.border = Border(bottom=thin)
@@ -154,7 +181,12 @@ def to_xlsx(reports: Report | list[Report]) -> bytes:
         for i, (row, kind) in enumerate(zip(rep.frame.itertuples(index=False), rep.kinds)):
             r = 5 + i
             for j, (col, value) in enumerate(zip(cols, row), start=1):
-                cell = ws.cell(row=r, column=j, value=_cell(value))
+                cell = ws.cell(row=r, column=j)
+                v = _cell(value)
+                if isinstance(v, str):
+                    _text(cell, v)
+                else:
+                    cell.value = v
                 if col in numeric:
                     cell.number_format = NUMBER_FORMAT
                 elif isinstance(cell.value, dt.date):
@@ -172,6 +204,15 @@ def to_xlsx(reports: Report | list[Report]) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _text(cell, value: str):
+    """Write `value` as a text cell: openpyxl would store a text starting with `=` as a
+    formula; typed as a string it is shown, never run."""
+    cell.value = value
+    if value is not None:
+        cell.data_type = "s"
+    return cell
 
 
 def _sheet_name(title: str, used: set[str]) -> str:
