@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as exc_module
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from transactional.config import database_url
@@ -18,29 +23,68 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if url.startswith("sqlite"):
+        url = _read_only_sqlite_url(url)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
                                **kwargs)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+        def _sqlite_pragmas(dbapi_conn, record):  # pragma: no cover - trivial
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            try:
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.OperationalError as exc:  # a read-only file or mount
+                if not _read_only_error(exc):
+                    raise
             cur.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # pragma: no cover - trivial
             # IMMEDIATE takes the write lock up front: two posters queue instead of
-            # failing with "database is locked" when both upgrade from a read lock.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # failing with "database is locked" when both upgrade from a read lock. A
+            # read-only database cannot take it: reads begin a plain transaction there
+            # (and a write fails with "attempt to write a readonly database").
+            info = conn.connection.info
+            if not info.get("read_only"):
+                try:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    return
+                except exc_module.OperationalError as exc:
+                    if not _read_only_error(exc):
+                        raise
+                    info["read_only"] = True
+            conn.exec_driver_sql("BEGIN")
 
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _read_only_sqlite_url(url: str) -> str:
+    """A SQLite file this process cannot write (read-only file, directory or mount) is
+    opened read-only: `mode=ro`, and `immutable=1` when there is no write-ahead log
+    beside it (SQLite could not create one, and without it would refuse to open a WAL
+    database at all)."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return url
+    path = Path(database)
+    if not path.exists():
+        return url
+    writable = os.access(path, os.W_OK) and os.access(path.parent or Path("."), os.W_OK)
+    if writable:
+        return url
+    wal = Path(f"{path}-wal")
+    immutable = "" if wal.exists() and Path(f"{path}-shm").exists() else "&immutable=1"
+    return f"sqlite:///file:{path.resolve()}?mode=ro{immutable}&uri=true"
+
+
+def _read_only_error(exc: Exception) -> bool:
+    return "readonly" in str(exc).lower() or "read-only" in str(exc).lower()
 
 
 def is_postgres(session_or_engine) -> bool:
