@@ -59,6 +59,50 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_list(args: argparse.Namespace) -> int:
+    from transactional.db import session_scope
+    from transactional.services.users import list_users
+    with session_scope() as session:
+        users = list_users(session)
+    for u in users:
+        print(f"{u['username']:<24} {u['role']:<12} {'active' if u['active'] else 'inactive':<9}"
+              f" {u['live_tokens']} live token(s)")
+    print(f"qm user list: {len(users)} users, "
+          f"{sum(u['live_tokens'] for u in users)} live tokens")
+    return 0
+
+
+def cmd_user_revoke(args: argparse.Namespace) -> int:
+    from transactional.db import session_scope
+    from transactional.errors import DomainError
+    from transactional.services.users import revoke_tokens
+    try:
+        with session_scope() as session:
+            n = revoke_tokens(session, args.name)
+    except DomainError as exc:
+        print(f"qm user revoke: refused: {exc.message}", file=sys.stderr)
+        return 2
+    print(f"qm user revoke: {n} token(s) of {args.name!r} revoked")
+    return 0
+
+
+def cmd_user_set_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    from transactional.db import session_scope
+    from transactional.errors import DomainError
+    from transactional.services.users import set_password
+    password = args.password if args.password is not None else getpass.getpass("password: ")
+    try:
+        with session_scope() as session:
+            n = set_password(session, args.name, password)
+    except DomainError as exc:
+        print(f"qm user set-password: refused: {exc.message}", file=sys.stderr)
+        return 2
+    print(f"qm user set-password: password of {args.name!r} changed, {n} token(s) revoked")
+    return 0
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     from transactional.backup import BackupError, backup
     started = time.perf_counter()
@@ -112,6 +156,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     create.add_argument("--role", required=True)
     create.add_argument("--password", default=None)
     create.set_defaults(func=cmd_user_create)
+    user.add_parser("list", help="users, roles and live tokens").set_defaults(
+        func=cmd_user_list)
+    revoke = user.add_parser("revoke", help="revoke every token of a user")
+    revoke.add_argument("name")
+    revoke.set_defaults(func=cmd_user_revoke)
+    pw = user.add_parser("set-password", help="set a password (revokes the user's tokens)")
+    pw.add_argument("name")
+    pw.add_argument("--password", default=None, help="default: asked for on the terminal")
+    pw.set_defaults(func=cmd_user_set_password)
     bk = sub.add_parser("backup", help="consistent backup of the database (+ manifest)")
     bk.add_argument("file")
     bk.add_argument("--database-url", default=None, help="default: QM_DATABASE_URL")

@@ -8,10 +8,11 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from transactional.errors import Conflict, Unauthenticated, ValidationError
+from transactional.config import settings
+from transactional.errors import Conflict, NotFound, Unauthenticated, ValidationError
 from transactional.models import ApiToken, User
 from transactional.permissions import ROLES
 from transactional.services.base import Context, audit, utcnow
@@ -52,11 +53,62 @@ def issue_token(session: Session, user: User) -> str:
     return token
 
 
+def token_cutoff(now: dt.datetime | None = None) -> dt.datetime:
+    """Tokens issued before this instant have expired (`QM_TOKEN_DAYS`, default 30)."""
+    return (now or utcnow()) - dt.timedelta(days=settings().token_days)
+
+
 def user_for_token(session: Session, token: str) -> User | None:
+    """The active user of a token that is neither revoked nor expired; else None."""
     row = session.execute(select(User).join(ApiToken, ApiToken.user_id == User.id).where(
         ApiToken.token_hash == token_hash(token), ApiToken.revoked.is_(False),
-        User.active.is_(True))).scalar_one_or_none()
+        ApiToken.created_at >= token_cutoff(), User.active.is_(True))).scalar_one_or_none()
     return row
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no user {username!r}", field="username", value=username,
+                       rule="exists")
+    return user
+
+
+def revoke_tokens(session: Session, username: str, token: str | None = None) -> int:
+    """Revoke every live token of the user (or only `token`); returns how many."""
+    user = _user(session, username)
+    query = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
+    if token is not None:
+        query = query.where(ApiToken.token_hash == token_hash(token))
+    count = session.execute(query.values(revoked=True)).rowcount
+    ctx = Context(session, username=username, role=user.role)
+    audit(ctx, "revoke", "user", user.id, None, None, {"tokens": count})
+    return count
+
+
+def set_password(session: Session, username: str, password: str) -> int:
+    """A new password (argon2); every token of the user is revoked. Returns how many."""
+    if not password or len(password) < 8:
+        raise ValidationError("password must have at least 8 characters", field="password",
+                              value="***", rule="min_length_8")
+    user = _user(session, username)
+    user.password_hash = _hasher.hash(password)
+    session.flush()
+    return revoke_tokens(session, username)
+
+
+def list_users(session: Session) -> list[dict]:
+    """Every user with its role, whether it is active and its live (unexpired, not
+    revoked) tokens."""
+    live = (select(ApiToken.user_id, func.count().label("n"))
+            .where(ApiToken.revoked.is_(False), ApiToken.created_at >= token_cutoff())
+            .group_by(ApiToken.user_id).subquery())
+    rows = session.execute(select(User.username, User.role, User.active,
+                                  func.coalesce(live.c.n, 0))
+                           .outerjoin(live, live.c.user_id == User.id)
+                           .order_by(User.username)).all()
+    return [{"username": u, "role": r, "active": bool(a), "live_tokens": int(n)}
+            for u, r, a, n in rows]
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
