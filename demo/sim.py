@@ -19,6 +19,7 @@ import numpy as np
 from demo.config import ROLES, DemoConfig
 from demo.demand import Demand
 from demo.world import World, plan_world
+from transactional.commands import parse_command
 from transactional.db import session_factory
 from transactional.services import (
     Context,
@@ -98,10 +99,14 @@ class Sim:
         self.revenue_estimate = Decimal(0)
 
     # ------------------------------------------------------------ posting helpers
+    def command(self, doc_type: str, data: dict):
+        """The document's command (transactional.commands), dated today."""
+        return parse_command(doc_type, {"doc_date": self.day, **data})
+
     def draft(self, role: str, doc_type: str, data: dict):
         self.clock.tick()
-        return create_draft(self.ctx[role], doc_type,
-                            {"doc_date": self.day, "origin": "demo", **data})
+        return create_draft(self.ctx[role], doc_type, self.command(doc_type, data),
+                            origin="demo")
 
     def post(self, role: str, doc_type: str, data: dict, poster: str | None = None):
         """Create and post a document dated today (created by `role`, posted by `poster`)."""
@@ -114,8 +119,8 @@ class Sim:
     def _post(self, role: str, doc_type: str, data: dict, poster: str | None):
         if doc_type != "purchase_order" and poster in (None, role):
             self.clock.tick()
-            doc = create_and_post(self.ctx[role], doc_type,
-                                  {"doc_date": self.day, "origin": "demo", **data})
+            doc = create_and_post(self.ctx[role], doc_type, self.command(doc_type, data),
+                                  origin="demo")
         else:
             doc = self.draft(role, doc_type, data)
             if doc_type == "purchase_order":

@@ -16,11 +16,13 @@ import datetime as dt
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from transactional.commands import MASTER_COMMANDS, is_text_field, parse_command, validate
 from transactional.errors import DomainError, ValidationError
 from transactional.models import Item, Supplier, Warehouse
 from transactional.services.base import Context
@@ -263,11 +265,15 @@ def _boolean(value: Any, column: str) -> Any:
 def _import_master_row(ctx: Context, kind: str, row: dict, report: ImportReport,
                        line: int) -> None:
     data = {k: v for k, v in row.items() if v is not None}
+    command_model = MASTER_COMMANDS[MASTER_KIND[kind]]
     bad_cells: list[RowError] = []
     for column, value in list(data.items()):
         try:
             if column == "active":
                 data["active"] = value = _boolean(value, "active")
+            elif is_text_field(command_model, column) and isinstance(
+                    value, (int, float, Decimal)) and not isinstance(value, bool):
+                data[column] = value = str(value)  # a numeric code read from a spreadsheet
             if column not in ("supplier_code", "item_sku"):
                 check_field(ctx, MASTER_KIND[kind], column, value)
         except DomainError as exc:
@@ -279,7 +285,7 @@ def _import_master_row(ctx: Context, kind: str, row: dict, report: ImportReport,
                             "supplier_id", "supplier")
         item = _by_code(ctx, Item, Item.sku, data.pop("item_sku", None), "item_id", "item")
         data.update(supplier_id=supplier.id, item_id=item.id)
-    create_master(ctx, MASTER_KIND[kind], data)
+    create_master(ctx, MASTER_KIND[kind], validate(command_model, data, MASTER_KIND[kind]))
 
 
 def _by_code(ctx: Context, model, column, code: Any, field_name: str, label: str):
@@ -335,11 +341,13 @@ def _post_opening_count(ctx: Context, report: ImportReport, warehouse_id: int,
                         lines: list[tuple[int, dict]], doc_date: dt.date | None) -> None:
     savepoint = ctx.session.begin_nested()
     try:
-        data = {"warehouse_id": warehouse_id, "is_opening": True, "origin": "import",
+        data = {"warehouse_id": warehouse_id, "is_opening": True,
                 "memo": "opening stock import", "lines": [ln for _, ln in lines]}
         if doc_date is not None:
             data["doc_date"] = doc_date
-        doc = post_document(ctx, create_draft(ctx, "stock_count", data).id, "stock_count")
+        command = parse_command("stock_count", data)
+        doc = post_document(ctx, create_draft(ctx, "stock_count", command, origin="import").id,
+                            "stock_count")
         savepoint.commit()
         report.created += len(lines)
         report.documents.append(doc.number)

@@ -75,3 +75,25 @@ def test_stock_position_and_trial_balance(api):
     assert {a["code"]: a["balance"] for a in tb["accounts"]}["1200"] == "314.43"
     entries = api.get("/journal?account_code=2100", role="finance").json()["items"]
     assert [e["doc_type"] for e in entries] == ["goods_receipt", "goods_receipt"]
+
+
+def test_unknown_query_parameters_are_422_naming_the_parameter(api):
+    """A misspelt filter must not answer with everything (GET /journal?number=nope)."""
+    for path in ("/journal?number=nope", "/sales-orders?nmber=SO-1", "/items?colour=red",
+                 "/stock/balances?item=1", "/audit?limit=5&who=me",
+                 "/reports/trial-balance?asof=2026-01-01"):
+        r = api.get(path)
+        assert r.status_code == 422, (path, r.text)
+        body = r.json()
+        assert body["errors"][0]["rule"] == "unknown_query_parameter", body
+        name = path.split("?")[1].split("&")[-1].split("=")[0]
+        assert body["errors"][0]["field"] == f"query.{name}", body
+        assert name in body["detail"]
+    # declared parameters still work, on lists and on single reads
+    assert api.get("/journal?limit=5").status_code == 200
+    assert api.get("/items?active=true&category=Gadgets").status_code == 200
+    # a write with an undeclared query parameter is refused before anything is written
+    r = api.post("/customers?dry_run=1", {"code": "QP1", "name": "Query"}, role="sales")
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.dry_run"
+    assert api.get("/customers").json()["items"] and all(
+        c["code"] != "QP1" for c in api.get("/customers?limit=500").json()["items"])

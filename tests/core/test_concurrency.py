@@ -61,7 +61,8 @@ def test_eight_posters_on_overlapping_items_do_not_deadlock(pg_url):
     items = [c.item, c.item2]
     for i in range(4):
         items.append(c.run(lambda ctx, i=i: create_master(ctx, "item", {
-            "sku": f"X-{i}", "name": f"X {i}", "category": "X"})).id)
+            "sku": f"X-{i}", "name": f"X {i}", "category": "X",
+            "list_price": "5.00"})).id)  # order lines below name no price
     c.purchase([(i, "1000", "2.00") for i in items])
     rng = random.Random(7)
     per_worker = []

@@ -103,8 +103,10 @@ class ServiceRoute(APIRoute):
     def get_route_handler(self):
         handler = super().get_route_handler()
         uses_idempotency = bool(set(self.methods) & UNSAFE) and permission_of(self) is not None
+        declared = declared_query_parameters(self)
 
         async def run(request: Request) -> Response:
+            reject_unknown_query_parameters(request, declared)
             uow = UnitOfWork(request.app.state.session_factory)
             request.state.uow = uow
             if uses_idempotency and request.headers.get(IDEMPOTENCY_HEADER) is not None:
@@ -121,6 +123,32 @@ class ServiceRoute(APIRoute):
             return response
 
         return run
+
+
+def declared_query_parameters(route: APIRoute) -> frozenset[str]:
+    """The query parameters a route declares, its dependencies' included."""
+    names: set[str] = set()
+    stack = [route.dependant]
+    while stack:
+        dependant = stack.pop()
+        names.update(p.alias or p.name for p in dependant.query_params)
+        stack.extend(dependant.dependencies)
+    return frozenset(names)
+
+
+def reject_unknown_query_parameters(request: Request, declared: frozenset[str]) -> None:
+    """A query parameter the route does not declare is a mistake (a misspelt filter would
+    otherwise be ignored and answer with everything): 422 naming it."""
+    unknown = sorted({name for name in request.query_params if name not in declared})
+    if unknown:
+        known = ", ".join(sorted(declared)) or "none"
+        raise ValidationError(
+            f"unknown query parameter {unknown[0]!r} (this route takes: {known})",
+            field=f"query.{unknown[0]}", value=request.query_params.get(unknown[0]),
+            rule="unknown_query_parameter",
+            errors=[{"field": f"query.{name}", "rule": "unknown_query_parameter",
+                     "message": f"unknown query parameter {name!r}",
+                     "value": request.query_params.get(name)} for name in unknown])
 
 
 async def request_fingerprint(request: Request) -> str:

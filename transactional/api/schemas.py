@@ -1,5 +1,6 @@
-"""Pydantic models for the wire: one input schema per document type (its header and line
-fields, as the handlers in services/*.py define them), master data, read models.
+"""Pydantic models for the wire. The inputs (one per document type and master-data kind)
+are the command models of `transactional.commands`, re-exported here; the rest are read
+models and the API's own small bodies.
 
 Decimals travel as strings in responses (never floats) and are accepted as strings or
 numbers. The service layer validates the business rules (signs, limits, references);
@@ -12,31 +13,58 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from transactional.services.base import MAX_ID
+from transactional.commands import (  # noqa: F401 - the request bodies are the commands
+    COMMANDS,
+    MASTER_COMMANDS,
+    MAX_ID,
+    NO_NUL,
+    AccountIn,
+    Allocation,
+    CarrierIn,
+    CustomerIn,
+    CustomerPaymentIn,
+    DeliveryIn,
+    DocumentIn,
+    GoodsReceiptIn,
+    GoodsReceiptLine,
+    Id,
+    Input,
+    ItemIn,
+    ItemQty,
+    JournalEntryIn,
+    JournalLineIn,
+    Num,
+    PeriodCloseIn,
+    PurchaseOrderIn,
+    PurchaseOrderLine,
+    PurchaseReturnIn,
+    ReorderRuleIn,
+    SalesInvoiceIn,
+    SalesOrderIn,
+    SalesOrderLine,
+    SalesReturnIn,
+    SourceLineQty,
+    StockCountIn,
+    StockCountLine,
+    StockTransferIn,
+    Str,
+    SupplierBillIn,
+    SupplierBillLine,
+    SupplierIn,
+    SupplierItemIn,
+    SupplierPaymentIn,
+    SupplyMode,
+    Text,
+    WarehouseIn,
+    patch_model,
+)
 
 T = TypeVar("T")
-
-Id = Annotated[int, Field(ge=1, le=MAX_ID, description="id of a stored row")]
-Num = Annotated[Decimal, Field(description="a decimal number; send it as a string to keep "
-                                           "every digit")]
 # stored naive, in UTC (services.base.utcnow): said so on the wire, as RFC 3339 wants
 UtcDateTime = Annotated[dt.datetime, AfterValidator(
     lambda v: v if v.tzinfo else v.replace(tzinfo=dt.UTC))]
-NO_NUL = r"^[^\x00]*$"
-SupplyMode = Literal["make_to_stock", "make_to_order"]  # models.SUPPLY_MODES
-Text = Annotated[str, StringConstraints(max_length=10_000, pattern=NO_NUL)]
-
-
-def Str(max_length: int):
-    return Annotated[str, StringConstraints(max_length=max_length, pattern=NO_NUL)]
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -46,160 +74,6 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     next_cursor: str | None = None
-
-
-# ---------------------------------------------------------------- document inputs
-class DocumentIn(Input):
-    doc_date: dt.date | None = Field(None, description="document date (default: today)")
-    memo: Text | None = None
-
-
-class SalesOrderLine(Input):
-    item_id: Id
-    qty: Num
-    unit_price: Num | None = Field(None, description="default: the item's list price")
-    lost_qty: Num | None = Field(None, description="demand that could not be served")
-
-
-class SalesOrderIn(DocumentIn):
-    customer_id: Id
-    warehouse_id: Id
-    expected_date: dt.date | None = None
-    lines: list[SalesOrderLine] = Field(min_length=1)
-
-
-class SourceLineQty(Input):
-    source_line_id: Id = Field(description="the line of the source document it fulfils")
-    qty: Num
-
-
-class DeliveryIn(DocumentIn):
-    source_document_id: Id = Field(description="the posted sales order shipped")
-    warehouse_id: Id | None = Field(None, description="default: the order's warehouse")
-    carrier_id: Id | None = None
-    tracking_number: Str(80) | None = None
-    freight_cost: Num | None = None
-    delivered_on: dt.date | None = None
-    lines: list[SourceLineQty] = Field(min_length=1)
-
-
-class SalesInvoiceIn(DocumentIn):
-    source_document_id: Id = Field(description="the posted sales order invoiced")
-    due_date: dt.date | None = Field(None, description="default: date + payment terms")
-    lines: list[SourceLineQty] = Field(min_length=1)
-
-
-class Allocation(Input):
-    allocated_document_id: Id = Field(
-        description="the invoice or bill this pays, or the credit note (sales return) or "
-                    "debit note (purchase return) it applies")
-    amount: Num = Field(description="positive for an invoice or bill, negative (the credit "
-                                    "used) for a credit or debit note")
-
-
-class CustomerPaymentIn(DocumentIn):
-    customer_id: Id
-    amount: Num
-    lines: list[Allocation] = []
-
-
-class SalesReturnIn(DocumentIn):
-    source_document_id: Id = Field(description="the posted delivery the goods came from")
-    lines: list[SourceLineQty] = Field(min_length=1)
-
-
-class PurchaseOrderLine(Input):
-    item_id: Id
-    qty: Num
-    unit_price: Num | None = Field(None, description="default: the supplier-item price")
-
-
-class PurchaseOrderIn(DocumentIn):
-    supplier_id: Id
-    warehouse_id: Id
-    expected_date: dt.date | None = Field(None, description="default: date + lead time")
-    lines: list[PurchaseOrderLine] = Field(min_length=1)
-
-
-class GoodsReceiptLine(SourceLineQty):
-    qty: Num = Field(description="accepted quantity (enters stock)")
-    rejected_qty: Num | None = Field(None, description="refused at quality control")
-
-
-class GoodsReceiptIn(DocumentIn):
-    source_document_id: Id = Field(description="the approved purchase order received")
-    warehouse_id: Id | None = Field(None, description="default: the order's warehouse")
-    lines: list[GoodsReceiptLine] = Field(min_length=1)
-
-
-class SupplierBillLine(SourceLineQty):
-    source_line_id: Id = Field(description="the goods-receipt line billed")
-    unit_price: Num | None = Field(None, description="default: the order price")
-
-
-class SupplierBillIn(DocumentIn):
-    supplier_id: Id
-    due_date: dt.date | None = None
-    lines: list[SupplierBillLine] = Field(min_length=1)
-
-
-class SupplierPaymentIn(DocumentIn):
-    supplier_id: Id
-    amount: Num
-    lines: list[Allocation] = []
-
-
-class PurchaseReturnIn(DocumentIn):
-    source_document_id: Id = Field(description="the posted goods receipt returned from")
-    lines: list[SourceLineQty] = Field(min_length=1)
-
-
-class ItemQty(Input):
-    item_id: Id
-    qty: Num
-
-
-class StockTransferIn(DocumentIn):
-    warehouse_id: Id = Field(description="dispatching warehouse")
-    to_warehouse_id: Id = Field(description="receiving warehouse")
-    lines: list[ItemQty] = Field(min_length=1)
-
-
-class StockCountLine(ItemQty):
-    qty: Num = Field(description="counted quantity")
-    unit_cost: Num | None = Field(None, description="values a surplus when the shelf had "
-                                                    "no stock (and opening stock)")
-
-
-class StockCountIn(DocumentIn):
-    warehouse_id: Id
-    is_opening: bool = Field(False, description="opening stock: the difference is booked "
-                                                "to equity (3000) instead of 5200")
-    lines: list[StockCountLine] = Field(min_length=1)
-
-
-class JournalLineIn(Input):
-    account_code: Str(10)
-    debit: Num | None = None
-    credit: Num | None = None
-    memo: Text | None = None
-
-
-class JournalEntryIn(DocumentIn):
-    lines: list[JournalLineIn] = Field(min_length=2)
-
-
-class PeriodCloseIn(DocumentIn):
-    doc_date: dt.date = Field(description="the last day of the period closed")
-
-
-def patch_model(model: type[Input]) -> type[Input]:
-    """The same fields, all optional: a draft update changes only what it names."""
-    fields: dict[str, Any] = {
-        name: (info.annotation | None, Field(None, description=info.description))
-        for name, info in model.model_fields.items()}
-    return create_model(model.__name__.removesuffix("In") + "Patch", __base__=Input,
-                        **fields)
 
 
 # ---------------------------------------------------------------- document outputs
@@ -290,23 +164,6 @@ class ReceiveIn(Input):
 
 
 # ---------------------------------------------------------------- master data
-class ItemIn(Input):
-    sku: Str(40)
-    name: Str(200)
-    category: Str(80)
-    unit: Str(16) | None = None
-    pack_size: Num | None = None
-    moq: Num | None = None
-    vat_rate: Num | None = Field(None, description="a fraction: 0.20 is 20 %")
-    list_price: Num | None = None
-    active: bool | None = None
-    launched_on: dt.date | None = None
-    discontinued_on: dt.date | None = None
-    supply_mode: SupplyMode | None = Field(
-        None, description="make_to_stock (default: kept in stock, replenished by its "
-                          "reorder rules) or make_to_order (bought against customer orders)")
-
-
 class ItemOut(Output):
     id: int
     sku: str
@@ -323,27 +180,12 @@ class ItemOut(Output):
     supply_mode: str = "make_to_stock"
 
 
-class WarehouseIn(Input):
-    code: Str(20)
-    name: Str(120)
-    active: bool | None = None
-
-
 class WarehouseOut(Output):
     id: int
     code: str
     name: str
     active: bool
     is_transit: bool = False
-
-
-class CustomerIn(Input):
-    code: Str(20)
-    name: Str(200)
-    region: Str(60) | None = None
-    credit_limit: Num | None = Field(None, description="0 means no limit")
-    payment_terms_days: int | None = Field(None, ge=0, le=3650)
-    active: bool | None = None
 
 
 class CustomerOut(Output):
@@ -356,14 +198,6 @@ class CustomerOut(Output):
     active: bool
 
 
-class SupplierIn(Input):
-    code: Str(20)
-    name: Str(200)
-    payment_terms_days: int | None = Field(None, ge=0, le=3650)
-    default_lead_time_days: int | None = Field(None, ge=0, le=3650)
-    active: bool | None = None
-
-
 class SupplierOut(Output):
     id: int
     code: str
@@ -371,15 +205,6 @@ class SupplierOut(Output):
     payment_terms_days: int
     default_lead_time_days: int
     active: bool
-
-
-class SupplierItemIn(Input):
-    supplier_id: Id
-    item_id: Id
-    price: Num
-    lead_time_days: int = Field(ge=0, le=3650)
-    moq: Num | None = None
-    pack_size: Num | None = None
 
 
 class SupplierItemOut(Output):
@@ -392,16 +217,6 @@ class SupplierItemOut(Output):
     pack_size: Decimal
 
 
-class ReorderRuleIn(Input):
-    item_id: Id
-    warehouse_id: Id = Field(description="a real warehouse (not the in-transit one)")
-    reorder_level: Num = Field(description="order when the position (on hand + on order + "
-                                           "in transit − committed) is at or below this; ≥ 0")
-    reorder_qty: Num = Field(description="order multiples of this quantity until the "
-                                         "position rises above the level; > 0")
-    active: bool | None = None
-
-
 class ReorderRuleOut(Output):
     id: int
     item_id: int
@@ -411,23 +226,10 @@ class ReorderRuleOut(Output):
     active: bool
 
 
-class CarrierIn(Input):
-    code: Str(20)
-    name: Str(120)
-
-
 class CarrierOut(Output):
     id: int
     code: str
     name: str
-
-
-class AccountIn(Input):
-    code: Str(10)
-    name: Str(120)
-    account_type: Literal["asset", "liability", "equity", "income", "expense"]
-    parent_code: Str(10) | None = None
-    active: bool | None = None
 
 
 class AccountOut(Output):

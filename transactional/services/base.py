@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
+from transactional.commands import MAX_ID  # ids are 32-bit integers in every table
 from transactional.errors import ClosedPeriod, NotFound, ValidationError
 from transactional.models import AuditLog, Base, ChangeCounter, Document, NumberSeries
 from transactional.permissions import authorize
@@ -126,7 +127,6 @@ def ensure_open_period(session: Session, posting_date: dt.date, what: str) -> No
                            rule="period_closed")
 
 
-MAX_ID = 2_147_483_647  # ids are 32-bit integers in every table that has them
 
 
 def _key(model: type[Base], key: Any) -> Any:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from transactional.commands import Input, parse_command
 from transactional.errors import Conflict, NotFound, ValidationError
 from transactional.ledger.store import reverse_postings
 from transactional.models import Document, DocumentLine
@@ -46,63 +47,80 @@ def get_document(ctx: Context, doc_id: int, doc_type: str | None = None) -> Docu
     return doc
 
 
-def create_draft(ctx: Context, doc_type: str, data: dict[str, Any]) -> Document:
-    """Validate the input and store a draft with its number; nothing posts yet."""
-    doc = _store_draft(ctx, doc_type, data)
+Command = Input | dict[str, Any]
+ORIGINS = ("manual", "planning", "import", "demo")
+
+
+def create_draft(ctx: Context, doc_type: str, data: Command, *, origin: str | None = None,
+                 planning_run_id: int | None = None) -> Document:
+    """Validate the command (a `transactional.commands` model, or a mapping validated
+    through it) and store a draft with its number; nothing posts yet. `origin` and
+    `planning_run_id` say where the document comes from (they are not part of the
+    command; a mapping may still carry them as keys)."""
+    doc = _store_draft(ctx, doc_type, data, origin, planning_run_id)
     touch(ctx, doc)
     audit(ctx, "create", doc_type, doc.id, doc.number, None, summary(doc))
     return doc
 
 
-def create_and_post(ctx: Context, doc_type: str, data: dict[str, Any]) -> Document:
+def create_and_post(ctx: Context, doc_type: str, data: Command, *,
+                    origin: str | None = None, planning_run_id: int | None = None) -> Document:
     """Create a document and post it at once ("save and post"): the same validation,
     rows and audit trail (create, then post) as create_draft followed by post_document,
     without re-reading and re-locking the row this transaction has just written."""
-    doc = _store_draft(ctx, doc_type, data)
+    doc = _store_draft(ctx, doc_type, data, origin, planning_run_id)
     audit(ctx, "create", doc_type, doc.id, doc.number, None, summary(doc))
     return _post(ctx, doc)
 
 
-def _store_draft(ctx: Context, doc_type: str, data: dict[str, Any]) -> Document:
+def _store_draft(ctx: Context, doc_type: str, data: Command, origin: str | None,
+                 planning_run_id: int | None) -> Document:
     if doc_type not in HANDLERS:
         raise ValidationError(f"unknown document type {doc_type!r}", field="doc_type",
                               value=doc_type, rule="known_document_type")
     ctx.authorize(doc_type, "create")
     handler = handler_for(doc_type)
-    _reject_unknown_fields(handler, data)
+    if isinstance(data, dict) and ("origin" in data or "planning_run_id" in data):
+        data = dict(data)
+        origin = data.pop("origin", None) or origin
+        planning_run_id = data.pop("planning_run_id", None) or planning_run_id
+    values = _values(parse_command(doc_type, data))
     now = ctx.now()
-    doc_date = date_field(data.get("doc_date") or now.date(), "doc_date")
+    doc_date = date_field(values.get("doc_date") or now.date(), "doc_date")
     doc = Document(doc_type=doc_type, status="draft", doc_date=doc_date,
-                   origin=data.get("origin") or "manual", created_by=ctx.username,
-                   created_at=now, updated_at=now, memo=data.get("memo"))
-    if doc.origin not in ("manual", "planning", "import", "demo"):
+                   origin=origin or "manual", created_by=ctx.username,
+                   created_at=now, updated_at=now, memo=values.get("memo"))
+    if doc.origin not in ORIGINS:
         raise ValidationError(f"origin must be manual, planning, import or demo, got "
                               f"{doc.origin!r}", field="origin", value=doc.origin,
                               rule="one_of")
-    doc.planning_run_id = data.get("planning_run_id")
-    handler.build(ctx, doc, data)
+    doc.planning_run_id = planning_run_id
+    handler.build(ctx, doc, values)
     doc.number = next_number(ctx.session, doc_type, doc_date.year)
     ctx.session.add(doc)
     ctx.session.flush()
     return doc
 
 
-def update_draft(ctx: Context, doc_id: int, data: dict[str, Any],
+def update_draft(ctx: Context, doc_id: int, data: Command,
                  doc_type: str | None = None) -> Document:
-    """Replace a draft's header and lines (drafts only)."""
+    """Replace a draft's header and lines (drafts only). `data` names only what changes
+    (a patch: a mapping, or a command model of which only the fields set count); the
+    draft's other fields are kept and the whole is validated as the type's command."""
     doc = lock_document(ctx, doc_id, doc_type)
     ctx.authorize(doc.doc_type, "update")
     _require_status(doc, "draft", "update")
     handler = handler_for(doc.doc_type)
-    _reject_unknown_fields(handler, data)
+    changes = data.model_dump(exclude_unset=True) if isinstance(data, Input) else dict(data)
     before = summary(doc)
     # a partial update keeps the header it does not mention (date and memo included)
-    merged = {"doc_date": doc.doc_date, "memo": doc.memo, **handler.dump(doc), **data}
-    doc.doc_date = date_field(merged.get("doc_date"), "doc_date")
-    doc.memo = merged.get("memo")
+    merged = {"doc_date": doc.doc_date, "memo": doc.memo, **handler.dump(doc), **changes}
+    values = _values(parse_command(doc.doc_type, merged))
+    doc.doc_date = date_field(values.get("doc_date"), "doc_date")
+    doc.memo = values.get("memo")
     doc.lines.clear()
     ctx.session.flush()
-    handler.build(ctx, doc, merged)
+    handler.build(ctx, doc, values)
     if doc.origin in ("planning", "mto"):
         doc.planner_touched = True
     ctx.session.flush()
@@ -211,10 +229,6 @@ def _require_status(doc: Document, status: str, action: str) -> None:
                        field="status", value=doc.status, rule=f"{status}_to_{action}")
 
 
-def _reject_unknown_fields(handler, data: dict[str, Any]) -> None:
-    allowed = set(handler.header_fields) | {"doc_date", "memo", "lines", "origin",
-                                            "planning_run_id"}
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise ValidationError(f"{handler.doc_type} has no field {unknown[0]!r}",
-                              field=unknown[0], value=data[unknown[0]], rule="unknown_field")
+def _values(command: Input) -> dict[str, Any]:
+    """What the handler builds from: the command's fields, without those left out."""
+    return command.model_dump(exclude_none=True)

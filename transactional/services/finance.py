@@ -9,7 +9,7 @@ from transactional.ledger.rules import ZERO, ManualLine, money
 from transactional.ledger.store import post_journal
 from transactional.models import Account, Document, DocumentLine
 from transactional.services.base import closed_through, decimal_field, must_exist
-from transactional.services.handler import Handler, lines_of
+from transactional.services.handler import Handler
 
 
 class JournalEntryDoc(Handler):
@@ -17,11 +17,10 @@ class JournalEntryDoc(Handler):
     refused: they are kept by documents so the subledgers always agree with them."""
 
     doc_type = "journal_entry"
-    line_fields = ("account_code", "debit", "credit", "memo")
 
     def build(self, ctx, doc, data):
         lines, total_debit, total_credit = [], ZERO, ZERO
-        raw = lines_of(data, self.line_fields)
+        raw = data["lines"]
         if len(raw) < 2:
             raise ValidationError("a journal entry needs at least two lines", field="lines",
                                   value=len(raw), rule="min_two_lines")
@@ -66,7 +65,6 @@ class PeriodClose(Handler):
     """Closes every day up to and including its date; cancelling it reopens."""
 
     doc_type = "period_close"
-    line_fields = ()
     posts_to_books = False
 
     def build(self, ctx, doc, data):

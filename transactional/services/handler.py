@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from transactional.commands import COMMANDS, command_fields
 from transactional.errors import Conflict, ValidationError
 from transactional.ledger.rules import ZERO, money
 from transactional.models import Document, DocumentLine, Item, Warehouse
@@ -19,14 +20,15 @@ class Handler(ABC):
     what must hold before it may be cancelled and which tallies cancelling undoes."""
 
     doc_type = ""
-    header_fields: tuple[str, ...] = ()
-    line_fields: tuple[str, ...] = ()
     posts_to_books = True
     posted_status = "posted"
 
     @abstractmethod
     def build(self, ctx: Context, doc: Document, data: dict[str, Any]) -> None:
-        """Validate the input and set the draft's header fields, lines and totals."""
+        """Set the draft's header fields, lines and totals from the command's values
+        (`transactional.commands`: shapes and types are checked already), checking what
+        needs the database: references, signs and places per column, remaining
+        quantities."""
 
     @abstractmethod
     def post(self, ctx: Context, doc: Document) -> None:
@@ -39,30 +41,14 @@ class Handler(ABC):
         """Roll back tallies on source documents after the reversal was posted."""
 
     def dump(self, doc: Document) -> dict[str, Any]:
-        """The editable input of a draft (used to merge partial updates)."""
-        out: dict[str, Any] = {f: getattr(doc, f) for f in self.header_fields
-                               if hasattr(doc, f)}
-        out["lines"] = [{f: getattr(ln, f) for f in self.line_fields if hasattr(ln, f)}
-                        for ln in doc.lines]
+        """The editable input of a draft, in the fields of its command (used to merge
+        partial updates)."""
+        header_fields, line_fields = command_fields(self.doc_type)
+        out: dict[str, Any] = {f: getattr(doc, f) for f in header_fields if hasattr(doc, f)}
+        if "lines" in COMMANDS[self.doc_type].model_fields:
+            out["lines"] = [{f: getattr(ln, f) for f in line_fields if hasattr(ln, f)}
+                            for ln in doc.lines]
         return out
-
-
-def lines_of(data: dict[str, Any], allowed: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The input lines; at least one, each a mapping with only known fields."""
-    lines = data.get("lines")
-    if not isinstance(lines, list) or not lines:
-        raise ValidationError("a document needs at least one line", field="lines",
-                              value=lines if lines is None else len(lines), rule="min_one_line")
-    for i, line in enumerate(lines):
-        if not isinstance(line, dict):
-            raise ValidationError(f"lines[{i}] must be an object", field=f"lines[{i}]",
-                                  value=line, rule="object")
-        unknown = sorted(k for k, v in line.items() if k not in allowed and v is not None)
-        if unknown:
-            raise ValidationError(f"lines[{i}] has no field {unknown[0]!r}",
-                                  field=f"lines[{i}].{unknown[0]}", value=line[unknown[0]],
-                                  rule="unknown_field")
-    return lines
 
 
 def active_item(ctx: Context, item_id: Any, field: str) -> Item:

@@ -19,7 +19,6 @@ from transactional.services.base import (
 from transactional.services.handler import (
     Handler,
     active_item,
-    lines_of,
     price_field,
     qty_field,
     usable_warehouse,
@@ -30,8 +29,6 @@ class StockTransfer(Handler):
     """Posting dispatches (source → 1210 in transit); `receive_transfer` books arrival."""
 
     doc_type = "stock_transfer"
-    header_fields = ("warehouse_id", "to_warehouse_id")
-    line_fields = ("item_id", "qty")
 
     def build(self, ctx, doc, data):
         usable_warehouse(ctx, data.get("warehouse_id"), "warehouse_id")
@@ -42,7 +39,7 @@ class StockTransfer(Handler):
                                   rule="different_warehouses")
         doc.warehouse_id, doc.to_warehouse_id = data["warehouse_id"], data["to_warehouse_id"]
         doc.lines = []
-        for i, ln in enumerate(lines_of(data, self.line_fields)):
+        for i, ln in enumerate(data["lines"]):
             item = active_item(ctx, ln.get("item_id"), f"lines[{i}].item_id")
             from transactional.models import DocumentLine
             doc.lines.append(DocumentLine(line_no=i + 1, item_id=item.id,
@@ -114,8 +111,6 @@ class StockCount(Handler):
     or to 3000 equity when the count records opening stock."""
 
     doc_type = "stock_count"
-    header_fields = ("warehouse_id", "is_opening")
-    line_fields = ("item_id", "qty", "unit_cost")
 
     def build(self, ctx, doc, data):
         usable_warehouse(ctx, data.get("warehouse_id"), "warehouse_id")
@@ -123,7 +118,7 @@ class StockCount(Handler):
         doc.is_opening = bool(data.get("is_opening"))
         from transactional.models import DocumentLine
         doc.lines, seen = [], set()
-        for i, ln in enumerate(lines_of(data, self.line_fields)):
+        for i, ln in enumerate(data["lines"]):
             item = active_item(ctx, ln.get("item_id"), f"lines[{i}].item_id")
             if item.id in seen:
                 raise ValidationError(f"lines[{i}].item_id: item {item.sku} is counted twice",

@@ -4,15 +4,16 @@ counters)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 
 from transactional.chart import DEFAULT_ACCOUNTS, SUB_ACCOUNT_PARENT
+from transactional.commands import MASTER_COMMANDS, Input, patch_model, validate
 from transactional.errors import Conflict, ValidationError
 from transactional.models import (
-    SUPPLY_MODES,
     Account,
     Carrier,
     ChangeCounter,
@@ -33,116 +34,62 @@ from transactional.services.base import (
     text_field,
 )
 
-# kind -> (model, {field: (type, required)}, unique fields)
-SPECS: dict[str, tuple[type, dict[str, tuple[str, bool]], tuple[str, ...]]] = {
-    "item": (Item, {"sku": ("str", True), "name": ("str", True), "category": ("str", True),
-                    "unit": ("str", False), "pack_size": ("pos", False),
-                    "moq": ("nonneg", False), "vat_rate": ("rate", False),
-                    "list_price": ("nonneg", False), "active": ("bool", False),
-                    "launched_on": ("date", False), "discontinued_on": ("date", False),
-                    "supply_mode": ("supply_mode", False)},
-             ("sku",)),
-    "warehouse": (Warehouse, {"code": ("str", True), "name": ("str", True),
-                              "active": ("bool", False)}, ("code",)),
-    "customer": (Customer, {"code": ("str", True), "name": ("str", True),
-                            "region": ("str", False), "credit_limit": ("nonneg", False),
-                            "payment_terms_days": ("days", False), "active": ("bool", False)},
-                 ("code",)),
-    "supplier": (Supplier, {"code": ("str", True), "name": ("str", True),
-                            "payment_terms_days": ("days", False),
-                            "default_lead_time_days": ("days", False),
-                            "active": ("bool", False)}, ("code",)),
-    "supplier_item": (SupplierItem, {"supplier_id": ("ref:supplier", True),
-                                     "item_id": ("ref:item", True), "price": ("nonneg", True),
-                                     "lead_time_days": ("days", True), "moq": ("nonneg", False),
-                                     "pack_size": ("pos", False)}, ()),
-    "reorder_rule": (ReorderRule, {"item_id": ("ref:item", True),
-                                   "warehouse_id": ("ref:warehouse", True),
-                                   "reorder_level": ("nonneg", True),
-                                   "reorder_qty": ("pos", True),
-                                   "active": ("bool", False)}, ()),
-    "carrier": (Carrier, {"code": ("str", True), "name": ("str", True)}, ("code",)),
-    "account": (Account, {"code": ("str", True), "name": ("str", True),
-                          "account_type": ("acctype", True), "parent_code": ("str", False),
-                          "active": ("bool", False)}, ("code",)),
+# kind -> (table, unique fields); the fields, their types and sizes are the kind's
+# command (transactional.commands.MASTER_COMMANDS)
+TABLES: dict[str, tuple[type, tuple[str, ...]]] = {
+    "item": (Item, ("sku",)), "warehouse": (Warehouse, ("code",)),
+    "customer": (Customer, ("code",)), "supplier": (Supplier, ("code",)),
+    "supplier_item": (SupplierItem, ()), "reorder_rule": (ReorderRule, ()),
+    "carrier": (Carrier, ("code",)), "account": (Account, ("code",)),
 }
+POSITIVE = frozenset({"pack_size", "reorder_qty"})  # other numbers are ≥ 0
+RATES = frozenset({"vat_rate"})  # fractions below 1
 TRANSIT_CODE = "IN-TRANSIT"
-REFS = {"supplier": Supplier, "item": Item, "warehouse": Warehouse}
+REFS = {"supplier_id": Supplier, "item_id": Item, "warehouse_id": Warehouse}
 # kind -> the reference fields that name the row and cannot change once it exists
 KEYS = {"supplier_item": ("supplier_id", "item_id"),
         "reorder_rule": ("item_id", "warehouse_id"), "account": ("code",)}
 
 
-def _clean(ctx: Context, kind: str, data: dict[str, Any], partial: bool) -> dict[str, Any]:
-    model, fields, _ = SPECS[kind]
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        raise ValidationError(f"{kind} has no field {unknown[0]!r}", field=unknown[0],
-                              value=data[unknown[0]], rule="unknown_field")
+def _clean(ctx: Context, kind: str, data: Input | dict[str, Any],
+           partial: bool) -> dict[str, Any]:
+    """The command's values (a command, or a mapping validated through the kind's command
+    or, for a change, its patch) with what needs the table checked: trimmed text within
+    the column, signs and decimal places of each column, dates in range, references."""
+    model = MASTER_COMMANDS[kind]
+    target = patch_model(model) if partial else model
+    command = data if isinstance(data, target) else validate(
+        target, data.model_dump(exclude_unset=True) if isinstance(data, Input) else data, kind)
+    table = TABLES[kind][0]
     out: dict[str, Any] = {}
-    for name, (typ, required) in fields.items():
-        if name not in data or data[name] is None:
-            if required and not partial:
-                raise ValidationError(f"{name} is required", field=name, value=None,
-                                      rule="required")
+    for name, value in command.model_dump(exclude_unset=partial).items():
+        if value is None:
             continue
-        value = data[name]
-        column = model.__table__.columns[name]
-        if typ == "str":
-            if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-                value = str(value)  # a numeric code read from a spreadsheet
-            value = text_field(value, name, max_length=column.type.length, required=required)
-            value = value.strip()
-        elif typ == "pos":
-            value = decimal_field(value, name, positive=True, places=column.type.scale)
-        elif typ == "nonneg":
-            value = decimal_field(value, name, non_negative=True, places=column.type.scale)
-        elif typ == "rate":
-            value = decimal_field(value, name, non_negative=True, places=column.type.scale)
-            if value >= 1:
-                raise ValidationError(f"{name} is a fraction (0.20 = 20 %), got {value}",
-                                      field=name, value=value, rule="fraction_below_1")
-        elif typ == "days":
-            if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
-                raise ValidationError(f"{name} must be a whole number of days", field=name,
-                                      value=value, rule="integer")
-            try:
-                value = int(str(value))
-            except ValueError:
-                raise ValidationError(f"{name} must be a whole number of days, got {value!r}",
-                                      field=name, value=value, rule="integer") from None
-            if not 0 <= value <= 3650:
-                raise ValidationError(f"{name} must be between 0 and 3650, got {value}",
-                                      field=name, value=value, rule="range_0_3650")
-        elif typ == "bool":
-            if not isinstance(value, bool):
-                raise ValidationError(f"{name} must be true or false", field=name, value=value,
-                                      rule="boolean")
-        elif typ == "date":
-            value = date_field(value, name)
-        elif typ == "supply_mode":
-            if value not in SUPPLY_MODES:
-                raise ValidationError(f"{name} must be one of {', '.join(SUPPLY_MODES)}, "
-                                      f"got {value!r}", field=name, value=value,
-                                      rule="one_of")
-        elif typ == "acctype":
-            if value not in ("asset", "liability", "equity", "income", "expense"):
-                raise ValidationError(f"{name} must be asset, liability, equity, income or "
-                                      f"expense, got {value!r}", field=name, value=value,
-                                      rule="one_of")
-        elif typ.startswith("ref:"):
-            row = must_exist(ctx.session, REFS[typ[4:]], value, name)
+        column = table.__table__.columns[name]
+        if name in REFS:
+            row = must_exist(ctx.session, REFS[name], value, name)
             if isinstance(row, Warehouse) and row.is_transit:
                 raise ValidationError(f"{name}: warehouse {row.code!r} is the virtual "
                                       f"in-transit warehouse; no {kind} applies to it",
                                       field=name, value=value, rule="not_transit")
             value = row.id
+        elif isinstance(value, str):
+            value = text_field(value, name, max_length=column.type.length,
+                               required=model.model_fields[name].is_required()).strip()
+        elif isinstance(value, Decimal):
+            value = decimal_field(value, name, positive=name in POSITIVE,
+                                  non_negative=name not in POSITIVE, places=column.type.scale)
+            if name in RATES and value >= 1:
+                raise ValidationError(f"{name} is a fraction (0.20 = 20 %), got {value}",
+                                      field=name, value=value, rule="fraction_below_1")
+        elif isinstance(value, dt.date):
+            value = date_field(value, name)
         out[name] = value
     return out
 
 
 def _check_unique(ctx: Context, kind: str, values: dict[str, Any], exclude_id=None) -> None:
-    model, _, unique = SPECS[kind]
+    model, unique = TABLES[kind]
     for name in unique:
         if name in values:
             existing = ctx.session.execute(select(model).where(
@@ -184,12 +131,13 @@ def as_dict(obj) -> dict[str, Any]:
     return out
 
 
-def create_master(ctx: Context, kind: str, data: dict[str, Any]):
-    """Validate and create one master-data row; audited."""
+def create_master(ctx: Context, kind: str, data: Input | dict[str, Any]):
+    """Validate the kind's command (transactional.commands.MASTER_COMMANDS; a mapping is
+    validated through it) and create one master-data row; audited."""
     ctx.authorize(kind, "create")
     values = _clean(ctx, kind, data, partial=False)
     _check_unique(ctx, kind, values)
-    model = SPECS[kind][0]
+    model = TABLES[kind][0]
     if kind == "account" and values.get("parent_code"):
         if ctx.session.get(Account, values["parent_code"]) is None:
             raise ValidationError(f"parent_code {values['parent_code']!r} does not exist",
@@ -202,10 +150,11 @@ def create_master(ctx: Context, kind: str, data: dict[str, Any]):
     return obj
 
 
-def update_master(ctx: Context, kind: str, key: Any, data: dict[str, Any]):
-    """Validate and change fields of a master-data row; audited with before/after."""
+def update_master(ctx: Context, kind: str, key: Any, data: Input | dict[str, Any]):
+    """Validate and change the fields a patch names (a mapping, or the kind's patch
+    model); audited with before/after."""
     ctx.authorize(kind, "update")
-    model = SPECS[kind][0]
+    model = TABLES[kind][0]
     obj = get_or_404(ctx.session, model, key, f"{kind}")
     values = _clean(ctx, kind, data, partial=True)
     for name in KEYS.get(kind, ()):

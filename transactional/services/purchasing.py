@@ -14,7 +14,6 @@ from transactional.services.base import date_field, must_exist
 from transactional.services.handler import (
     Handler,
     active_item,
-    lines_of,
     posted_source,
     price_field,
     qty_field,
@@ -31,8 +30,6 @@ class PurchaseOrder(Handler):
     """Draft → approved (its 'post') → closed; drafts may come from planning."""
 
     doc_type = "purchase_order"
-    header_fields = ("supplier_id", "warehouse_id", "expected_date")
-    line_fields = ("item_id", "qty", "unit_price")
     posts_to_books = False
     posted_status = "approved"
 
@@ -48,7 +45,7 @@ class PurchaseOrder(Handler):
                                   value=doc.expected_date, rule="not_before_doc_date")
         doc.due_date = doc.expected_date + dt.timedelta(days=supplier.payment_terms_days)
         lines = []
-        for i, ln in enumerate(lines_of(data, self.line_fields)):
+        for i, ln in enumerate(data["lines"]):
             item = active_item(ctx, ln.get("item_id"), f"lines[{i}].item_id")
             qty = qty_field(ln.get("qty"), f"lines[{i}].qty")
             terms = ctx.session.execute(select(SupplierItem).where(
@@ -77,8 +74,6 @@ class GoodsReceipt(Handler):
     """Accepted quantity enters stock at the order price; rejected quantity stays open."""
 
     doc_type = "goods_receipt"
-    header_fields = ("source_document_id", "warehouse_id")
-    line_fields = ("source_line_id", "qty", "rejected_qty")
 
     def build(self, ctx, doc, data):
         order = posted_source(ctx, data, "purchase_order", ("approved",))
@@ -86,7 +81,7 @@ class GoodsReceipt(Handler):
         doc.warehouse_id = data.get("warehouse_id") or order.warehouse_id
         usable_warehouse(ctx, doc.warehouse_id, "warehouse_id")
         lines = []
-        for i, ln in enumerate(lines_of(data, self.line_fields)):
+        for i, ln in enumerate(data["lines"]):
             src = source_line(ctx, f"lines[{i}].source_line_id", ln.get("source_line_id"),
                               order)
             qty = qty_field(ln.get("qty"), f"lines[{i}].qty", allow_zero=True)
@@ -146,8 +141,6 @@ class SupplierBill(Handler):
     differ from the order price (the difference is purchase price variance)."""
 
     doc_type = "supplier_bill"
-    header_fields = ("supplier_id", "due_date")
-    line_fields = ("source_line_id", "qty", "unit_price")
 
     def build(self, ctx, doc, data):
         supplier = must_exist(ctx.session, Supplier, data.get("supplier_id"), "supplier_id")
@@ -155,7 +148,7 @@ class SupplierBill(Handler):
         doc.due_date = date_field(data.get("due_date"), "due_date", required=False) or (
             doc.doc_date + dt.timedelta(days=supplier.payment_terms_days))
         lines = []
-        for i, ln in enumerate(lines_of(data, self.line_fields)):
+        for i, ln in enumerate(data["lines"]):
             f = f"lines[{i}].source_line_id"
             src = must_exist(ctx.session, DocumentLine, ln.get("source_line_id"), f)
             receipt = src.document
@@ -207,7 +200,6 @@ class SupplierBill(Handler):
 
 class SupplierPayment(CustomerPayment):
     doc_type = "supplier_payment"
-    header_fields = ("supplier_id", "amount")
     party_field, party_model = "supplier_id", Supplier
     open_type, credit_type = "supplier_bill", "purchase_return"
 
@@ -218,15 +210,13 @@ class PurchaseReturn(Handler):
     between average cost and receipt price is purchase price variance."""
 
     doc_type = "purchase_return"
-    header_fields = ("source_document_id",)
-    line_fields = ("source_line_id", "qty")
 
     def build(self, ctx, doc, data):
         receipt = posted_source(ctx, data, "goods_receipt")
         doc.source_document_id, doc.supplier_id = receipt.id, receipt.supplier_id
         doc.warehouse_id = receipt.warehouse_id
         lines = []
-        for i, ln in enumerate(lines_of(data, self.line_fields)):
+        for i, ln in enumerate(data["lines"]):
             src = source_line(ctx, f"lines[{i}].source_line_id", ln.get("source_line_id"),
                               receipt)
             qty = qty_field(ln.get("qty"), f"lines[{i}].qty")

@@ -26,7 +26,7 @@ from transactional.models import (
     StockLedgerEntry,
 )
 from transactional.services.base import Context, get_or_404
-from transactional.services.master import SPECS
+from transactional.services.master import TABLES
 
 MAX_LIMIT = 500
 
@@ -280,7 +280,7 @@ def list_master(ctx: Context, kind: str, *, active: bool | None = None,
     """Master-data rows of one kind in key order (id, or code for accounts)."""
     ctx.authorize(kind, "read")
     limit = _limit(limit)
-    model = SPECS[kind][0]
+    model = TABLES[kind][0]
     key = model.code if kind == "account" else model.id
     stmt = select(model).order_by(key).limit(limit + 1)
     if active is not None and hasattr(model, "active"):
@@ -298,7 +298,7 @@ def list_master(ctx: Context, kind: str, *, active: bool | None = None,
 def get_master(ctx: Context, kind: str, key: Any):
     """One master-data row, or NotFound."""
     ctx.authorize(kind, "read")
-    return get_or_404(ctx.session, SPECS[kind][0], key, kind)
+    return get_or_404(ctx.session, TABLES[kind][0], key, kind)
 
 
 __all__ = [

@@ -18,7 +18,6 @@ from transactional.services.handler import (
     Handler,
     active_item,
     fulfilment,
-    lines_of,
     posted_source,
     price_field,
     qty_field,
@@ -50,8 +49,6 @@ def open_order_value(ctx: Context, customer_id: int) -> Decimal:
 
 class SalesOrder(Handler):
     doc_type = "sales_order"
-    header_fields = ("customer_id", "warehouse_id", "expected_date")
-    line_fields = ("item_id", "qty", "unit_price", "lost_qty")
 
     def build(self, ctx, doc, data):
         customer = must_exist(ctx.session, Customer, data.get("customer_id"), "customer_id")
@@ -64,7 +61,7 @@ class SalesOrder(Handler):
                                   value=doc.expected_date, rule="not_before_doc_date")
         doc.due_date = doc.doc_date + dt.timedelta(days=customer.payment_terms_days)
         lines = []
-        for i, ln in enumerate(lines_of(data, self.line_fields)):
+        for i, ln in enumerate(data["lines"]):
             item = active_item(ctx, ln.get("item_id"), f"lines[{i}].item_id")
             lost = decimal_field(ln.get("lost_qty"), f"lines[{i}].lost_qty", non_negative=True,
                                  default=ZERO, places=QTY_PLACES)
@@ -72,7 +69,8 @@ class SalesOrder(Handler):
             # analysts see demand = qty + lost_qty even when nothing could be promised
             qty = qty_field(ln.get("qty"), f"lines[{i}].qty", allow_zero=lost > 0)
             price = price_field(ln.get("unit_price"), f"lines[{i}].unit_price",
-                                default=item.list_price)
+                                default=_list_price(item, f"lines[{i}].unit_price",
+                                                    ln.get("unit_price")))
             net = money(qty * price)
             lines.append(DocumentLine(line_no=i + 1, item_id=item.id, qty=qty, unit_price=price,
                                       vat_rate=item.vat_rate, net_amount=net,
@@ -111,9 +109,6 @@ class SalesOrder(Handler):
 
 class Delivery(Handler):
     doc_type = "delivery"
-    header_fields = ("source_document_id", "warehouse_id", "carrier_id", "tracking_number",
-                     "freight_cost", "delivered_on")
-    line_fields = ("source_line_id", "qty")
 
     def build(self, ctx, doc, data):
         order = posted_source(ctx, data, "sales_order")
@@ -133,7 +128,7 @@ class Delivery(Handler):
                                   field="delivered_on", value=doc.delivered_on,
                                   rule="not_before_doc_date")
         doc.lines = [self._line(ctx, order, i, ln) for i, ln in
-                     enumerate(lines_of(data, self.line_fields))]
+                     enumerate(data["lines"])]
         set_totals(doc)
 
     def _line(self, ctx, order, i, ln):
@@ -180,8 +175,6 @@ class Delivery(Handler):
 
 class SalesInvoice(Handler):
     doc_type = "sales_invoice"
-    header_fields = ("source_document_id", "due_date")
-    line_fields = ("source_line_id", "qty")
 
     def build(self, ctx, doc, data):
         order = posted_source(ctx, data, "sales_order")
@@ -190,7 +183,7 @@ class SalesInvoice(Handler):
         doc.due_date = date_field(data.get("due_date"), "due_date", required=False) or (
             doc.doc_date + dt.timedelta(days=customer.payment_terms_days))
         lines = []
-        for i, ln in enumerate(lines_of(data, self.line_fields)):
+        for i, ln in enumerate(data["lines"]):
             src = source_line(ctx, f"lines[{i}].source_line_id", ln.get("source_line_id"),
                               order)
             qty = qty_field(ln.get("qty"), f"lines[{i}].qty")
@@ -232,8 +225,6 @@ class CustomerPayment(Handler):
     is what the customer actually transfers: invoices less credits."""
 
     doc_type = "customer_payment"
-    header_fields = ("customer_id", "amount")
-    line_fields = ("allocated_document_id", "amount")
     party_field, party_model = "customer_id", Customer
     open_type, credit_type = "sales_invoice", "sales_return"
 
@@ -293,15 +284,13 @@ class SalesReturn(Handler):
     """Goods back at the cost they left with, and a credit note at the order price."""
 
     doc_type = "sales_return"
-    header_fields = ("source_document_id",)
-    line_fields = ("source_line_id", "qty")
 
     def build(self, ctx, doc, data):
         delivery = posted_source(ctx, data, "delivery")
         doc.source_document_id, doc.customer_id = delivery.id, delivery.customer_id
         doc.warehouse_id = delivery.warehouse_id
         lines = []
-        for i, ln in enumerate(lines_of(data, self.line_fields)):
+        for i, ln in enumerate(data["lines"]):
             src = source_line(ctx, f"lines[{i}].source_line_id", ln.get("source_line_id"),
                               delivery)
             qty = qty_field(ln.get("qty"), f"lines[{i}].qty")
@@ -349,6 +338,17 @@ class SalesReturn(Handler):
 
 
 # ---------------------------------------------------------------- shared helpers
+def _list_price(item, field: str, given) -> Decimal | None:
+    """The price a sales line without one takes: the item's list price, only when one is
+    set (> 0). Money never defaults silently to zero: no price and no list price → 422."""
+    if given is not None and given != "":
+        return None
+    if item.list_price is None or item.list_price <= 0:
+        raise ValidationError(f"{field} is required: item {item.sku} has no list price",
+                              field=field, value=given, rule="price_required")
+    return item.list_price
+
+
 def _check_remaining(qty: Decimal, remaining: Decimal, field: str, done: str,
                      basis: str) -> None:
     if qty > remaining:

@@ -28,7 +28,7 @@ from transactional.services import (
 )
 from transactional.services.queries import list_documents
 
-# doc_type -> (path, input model, label)
+# doc_type -> (path, command (transactional.commands), label)
 DOCUMENTS: dict[str, tuple[str, type[s.Input], str]] = {
     "sales_order": ("sales-orders", s.SalesOrderIn, "sales order"),
     "delivery": ("deliveries", s.DeliveryIn, "delivery"),
@@ -52,21 +52,13 @@ OptionalId = Annotated[int | None, Query(ge=1, le=s.MAX_ID)]
 router = service_router()
 
 
-def _wire(data: s.Input, *, partial: bool) -> dict:
-    """The input as the service layer takes it: plain values, only what was sent."""
-    out = data.model_dump(exclude_unset=partial, exclude_none=not partial)
-    if "lines" in out and out["lines"] is not None:
-        out["lines"] = [{k: v for k, v in ln.items() if v is not None} for ln in out["lines"]]
-    return out
-
-
 def _add_document_routes(doc_type: str, path: str, model: type[s.Input], label: str) -> None:
     patch = s.patch_model(model)
     tag = label.title() + "s" if not label.endswith("y") else label.title()[:-1] + "ies"
     base = f"/{path}"
 
     def create(body: model, *, ctx: Allowed(doc_type, "create")):
-        return create_draft(ctx, doc_type, _wire(body, partial=False))
+        return create_draft(ctx, doc_type, body)  # the body is the type's command
 
     def list_(*, ctx: Allowed(doc_type, "read"),
               status: Status | None = None, date_from: dt.date | None = None,
@@ -89,7 +81,7 @@ def _add_document_routes(doc_type: str, path: str, model: type[s.Input], label: 
 
     def update(doc_id: PathId, body: patch,
                *, ctx: Allowed(doc_type, "update")):
-        return update_draft(ctx, doc_id, _wire(body, partial=True), doc_type)
+        return update_draft(ctx, doc_id, body, doc_type)  # only the fields sent count
 
     def delete(doc_id: PathId,
                *, ctx: Allowed(doc_type, "delete")):

@@ -44,10 +44,10 @@ def _add_master_routes(kind: str, path: str, model: type[s.Input], out: type[s.O
     mode = Annotated[s.SupplyMode | None, Query()]
 
     def create(body: model, *, ctx: Allowed(kind, "create")):
-        return create_master(ctx, kind, body.model_dump(exclude_none=True))
+        return create_master(ctx, kind, body)  # the body is the kind's command
 
     def update(key: key_type, body: patch, *, ctx: Allowed(kind, "update")):
-        return update_master(ctx, kind, key, body.model_dump(exclude_unset=True))
+        return update_master(ctx, kind, key, body)
 
     def get(key: key_type, *, ctx: Allowed(kind, "read")):
         return get_master(ctx, kind, key)

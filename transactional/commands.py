@@ -1,0 +1,398 @@
+"""The input contract, defined once: one command model per document type and per kind
+of master data (header and lines, Decimal money and quantities, `extra="forbid"`).
+
+The service layer takes these (`services.documents.create_draft` validates a plain
+mapping through `COMMANDS[doc_type]` first); the API's request bodies are these very
+models (`api/schemas.py` re-exports them, so /docs shows them); the CSV/XLSX import, the
+demo generator and the dashboards' planning actions build them too. The models give the
+shapes, types and sizes; the handlers in services/*.py check what needs the database or
+the document's state (signs and decimal places of each column, references, remaining
+quantities, balances).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import ValidationError as PydanticValidationError
+
+from transactional.errors import ValidationError
+
+MAX_ID = 2_147_483_647  # ids are 32-bit integers in every table that has them
+# The VAT rate an item gets when its command names none: the documented setting
+# (docs/api.md, "Commands"). Sales lines take the rate of their item.
+DEFAULT_VAT_RATE = Decimal("0.20")
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID, description="id of a stored row")]
+Num = Annotated[Decimal, Field(description="a decimal number; send it as a string to keep "
+                                           "every digit")]
+NO_NUL = r"^[^\x00]*$"
+SupplyMode = Literal["make_to_stock", "make_to_order"]  # models.SUPPLY_MODES
+Text = Annotated[str, StringConstraints(max_length=10_000, pattern=NO_NUL)]
+
+
+def Str(max_length: int):
+    return Annotated[str, StringConstraints(max_length=max_length, pattern=NO_NUL)]
+
+
+class Input(BaseModel):
+    """A command: the complete input of one write; unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------- document inputs
+class DocumentIn(Input):
+    doc_date: dt.date | None = Field(None, description="document date (default: today)")
+    memo: Text | None = None
+
+
+class SalesOrderLine(Input):
+    item_id: Id
+    qty: Num
+    unit_price: Num | None = Field(None, description="default: the item's list price when "
+                                                  "it has one (> 0); otherwise required")
+    lost_qty: Num | None = Field(None, description="demand that could not be served")
+
+
+class SalesOrderIn(DocumentIn):
+    customer_id: Id
+    warehouse_id: Id
+    expected_date: dt.date | None = None
+    lines: list[SalesOrderLine] = Field(min_length=1)
+
+
+class SourceLineQty(Input):
+    source_line_id: Id = Field(description="the line of the source document it fulfils")
+    qty: Num
+
+
+class DeliveryIn(DocumentIn):
+    source_document_id: Id = Field(description="the posted sales order shipped")
+    warehouse_id: Id | None = Field(None, description="default: the order's warehouse")
+    carrier_id: Id | None = None
+    tracking_number: Str(80) | None = None
+    freight_cost: Num | None = None
+    delivered_on: dt.date | None = None
+    lines: list[SourceLineQty] = Field(min_length=1)
+
+
+class SalesInvoiceIn(DocumentIn):
+    source_document_id: Id = Field(description="the posted sales order invoiced")
+    due_date: dt.date | None = Field(None, description="default: date + payment terms")
+    lines: list[SourceLineQty] = Field(min_length=1)
+
+
+class Allocation(Input):
+    allocated_document_id: Id = Field(
+        description="the invoice or bill this pays, or the credit note (sales return) or "
+                    "debit note (purchase return) it applies")
+    amount: Num = Field(description="positive for an invoice or bill, negative (the credit "
+                                    "used) for a credit or debit note")
+
+
+class CustomerPaymentIn(DocumentIn):
+    customer_id: Id
+    amount: Num
+    lines: list[Allocation] = []
+
+
+class SalesReturnIn(DocumentIn):
+    source_document_id: Id = Field(description="the posted delivery the goods came from")
+    lines: list[SourceLineQty] = Field(min_length=1)
+
+
+class PurchaseOrderLine(Input):
+    item_id: Id
+    qty: Num
+    unit_price: Num | None = Field(None, description="default: the supplier-item price")
+
+
+class PurchaseOrderIn(DocumentIn):
+    supplier_id: Id
+    warehouse_id: Id
+    expected_date: dt.date | None = Field(None, description="default: date + lead time")
+    lines: list[PurchaseOrderLine] = Field(min_length=1)
+
+
+class GoodsReceiptLine(SourceLineQty):
+    qty: Num = Field(description="accepted quantity (enters stock)")
+    rejected_qty: Num | None = Field(None, description="refused at quality control")
+
+
+class GoodsReceiptIn(DocumentIn):
+    source_document_id: Id = Field(description="the approved purchase order received")
+    warehouse_id: Id | None = Field(None, description="default: the order's warehouse")
+    lines: list[GoodsReceiptLine] = Field(min_length=1)
+
+
+class SupplierBillLine(SourceLineQty):
+    source_line_id: Id = Field(description="the goods-receipt line billed")
+    unit_price: Num | None = Field(None, description="default: the order price")
+
+
+class SupplierBillIn(DocumentIn):
+    supplier_id: Id
+    due_date: dt.date | None = None
+    lines: list[SupplierBillLine] = Field(min_length=1)
+
+
+class SupplierPaymentIn(DocumentIn):
+    supplier_id: Id
+    amount: Num
+    lines: list[Allocation] = []
+
+
+class PurchaseReturnIn(DocumentIn):
+    source_document_id: Id = Field(description="the posted goods receipt returned from")
+    lines: list[SourceLineQty] = Field(min_length=1)
+
+
+class ItemQty(Input):
+    item_id: Id
+    qty: Num
+
+
+class StockTransferIn(DocumentIn):
+    warehouse_id: Id = Field(description="dispatching warehouse")
+    to_warehouse_id: Id = Field(description="receiving warehouse")
+    lines: list[ItemQty] = Field(min_length=1)
+
+
+class StockCountLine(ItemQty):
+    qty: Num = Field(description="counted quantity")
+    unit_cost: Num | None = Field(None, description="values a surplus when the shelf had "
+                                                    "no stock (and opening stock)")
+
+
+class StockCountIn(DocumentIn):
+    warehouse_id: Id
+    is_opening: bool = Field(False, description="opening stock: the difference is booked "
+                                                "to equity (3000) instead of 5200")
+    lines: list[StockCountLine] = Field(min_length=1)
+
+
+class JournalLineIn(Input):
+    account_code: Str(10)
+    debit: Num | None = None
+    credit: Num | None = None
+    memo: Text | None = None
+
+
+class JournalEntryIn(DocumentIn):
+    lines: list[JournalLineIn] = Field(min_length=2)
+
+
+class PeriodCloseIn(DocumentIn):
+    doc_date: dt.date = Field(description="the last day of the period closed")
+
+
+# ---------------------------------------------------------------- master data
+class ItemIn(Input):
+    sku: Str(40)
+    name: Str(200)
+    category: Str(80)
+    unit: Str(16) | None = None
+    pack_size: Num | None = None
+    moq: Num | None = None
+    vat_rate: Num | None = Field(DEFAULT_VAT_RATE, description="a fraction: 0.20 is 20 % "
+                                 "(default: DEFAULT_VAT_RATE, 0.20, the standard rate)")
+    list_price: Num | None = None
+    active: bool | None = None
+    launched_on: dt.date | None = None
+    discontinued_on: dt.date | None = None
+    supply_mode: SupplyMode | None = Field(
+        None, description="make_to_stock (default: kept in stock, replenished by its "
+                          "reorder rules) or make_to_order (bought against customer orders)")
+
+
+class WarehouseIn(Input):
+    code: Str(20)
+    name: Str(120)
+    active: bool | None = None
+
+
+class CustomerIn(Input):
+    code: Str(20)
+    name: Str(200)
+    region: Str(60) | None = None
+    credit_limit: Num | None = Field(None, description="0 means no limit")
+    payment_terms_days: int | None = Field(None, ge=0, le=3650)
+    active: bool | None = None
+
+
+class SupplierIn(Input):
+    code: Str(20)
+    name: Str(200)
+    payment_terms_days: int | None = Field(None, ge=0, le=3650)
+    default_lead_time_days: int | None = Field(None, ge=0, le=3650)
+    active: bool | None = None
+
+
+class SupplierItemIn(Input):
+    supplier_id: Id
+    item_id: Id
+    price: Num
+    lead_time_days: int = Field(ge=0, le=3650)
+    moq: Num | None = None
+    pack_size: Num | None = None
+
+
+class ReorderRuleIn(Input):
+    item_id: Id
+    warehouse_id: Id = Field(description="a real warehouse (not the in-transit one)")
+    reorder_level: Num = Field(description="order when the position (on hand + on order + "
+                                           "in transit − committed) is at or below this; ≥ 0")
+    reorder_qty: Num = Field(description="order multiples of this quantity until the "
+                                         "position rises above the level; > 0")
+    active: bool | None = None
+
+
+class CarrierIn(Input):
+    code: Str(20)
+    name: Str(120)
+
+
+class AccountIn(Input):
+    code: Str(10)
+    name: Str(120)
+    account_type: Literal["asset", "liability", "equity", "income", "expense"]
+    parent_code: Str(10) | None = None
+    active: bool | None = None
+
+
+# ---------------------------------------------------------------- the tables
+COMMANDS: dict[str, type[DocumentIn]] = {
+    "sales_order": SalesOrderIn, "delivery": DeliveryIn, "sales_invoice": SalesInvoiceIn,
+    "customer_payment": CustomerPaymentIn, "sales_return": SalesReturnIn,
+    "purchase_order": PurchaseOrderIn, "goods_receipt": GoodsReceiptIn,
+    "supplier_bill": SupplierBillIn, "supplier_payment": SupplierPaymentIn,
+    "purchase_return": PurchaseReturnIn, "stock_transfer": StockTransferIn,
+    "stock_count": StockCountIn, "journal_entry": JournalEntryIn,
+    "period_close": PeriodCloseIn,
+}
+MASTER_COMMANDS: dict[str, type[Input]] = {
+    "item": ItemIn, "warehouse": WarehouseIn, "customer": CustomerIn, "supplier": SupplierIn,
+    "supplier_item": SupplierItemIn, "reorder_rule": ReorderRuleIn, "carrier": CarrierIn,
+    "account": AccountIn,
+}
+
+
+def command_fields(doc_type: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(header fields, line fields) of a document type's command (doc_date, memo and
+    lines are not header fields here)."""
+    model = COMMANDS[doc_type]
+    header = tuple(f for f in model.model_fields if f not in ("doc_date", "memo", "lines"))
+    lines = model.model_fields.get("lines")
+    line_model = lines.annotation.__args__[0] if lines is not None else None
+    return header, tuple(line_model.model_fields) if line_model is not None else ()
+
+
+def is_text_field(model: type[Input], name: str) -> bool:
+    """Whether the command's field `name` is text (a code, a name…)."""
+    info = model.model_fields.get(name)
+    return info is not None and _is_str(info.annotation)
+
+
+def _is_str(annotation: Any) -> bool:
+    if annotation is str:
+        return True
+    return any(_is_str(a) for a in get_args(annotation))
+
+
+def parse_command(doc_type: str, data: Input | Mapping[str, Any]) -> DocumentIn:
+    """The command of `doc_type` from a command or a plain mapping; a mapping that breaks
+    the contract raises a ValidationError naming field, value and rule (nothing is
+    written)."""
+    model = COMMANDS[doc_type]
+    if isinstance(data, model):
+        return data
+    if isinstance(data, BaseModel):
+        data = data.model_dump(exclude_unset=True)
+    return validate(model, data, doc_type)
+
+
+def validate(model: type[Input], data: Any, what: str) -> Any:
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        raise as_domain_error(exc, what) from None
+
+
+def as_domain_error(exc: PydanticValidationError, what: str) -> ValidationError:
+    """A pydantic error as the service layer's ValidationError: every broken rule with
+    its field path (`lines[0].qty`), the value and a rule name (the same names the
+    service layer uses elsewhere: unknown_field, required, number, must_exist, …)."""
+    errors = [_error(e, what) for e in exc.errors()]
+    first = errors[0]
+    return ValidationError(first["message"], field=first["field"], value=first["value"],
+                           rule=first["rule"], errors=errors)
+
+
+# pydantic error type -> the service layer's rule name
+_RULES = {"extra_forbidden": "unknown_field", "missing": "required",
+          "decimal_parsing": "number", "decimal_type": "number", "finite_number": "number",
+          "decimal_max_digits": "number", "decimal_max_places": "number",
+          "decimal_whole_digits": "number", "date_parsing": "date", "date_type": "date",
+          "date_from_datetime_parsing": "date", "date_from_datetime_inexact": "date",
+          "date_future": "date", "date_past": "date", "string_type": "string",
+          "string_pattern_mismatch": "no_nul_character", "bool_parsing": "boolean",
+          "bool_type": "boolean", "literal_error": "one_of", "model_type": "object",
+          "dict_type": "object", "list_type": "list"}
+_ID_RULES = {"int_parsing", "int_type", "int_from_float", "greater_than_equal",
+             "less_than_equal", "int_parsing_size"}
+
+
+def _path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _error(e: dict[str, Any], what: str) -> dict[str, Any]:
+    field, kind, value = _path(tuple(e.get("loc", ()))), e.get("type", "invalid"), e.get("input")
+    name = str(e.get("loc", ("",))[-1])
+    rule = _RULES.get(kind, kind)
+    message = f"{field}: {e.get('msg', 'invalid')}, got {str(value)[:40]!r}"
+    if kind == "extra_forbidden":
+        message = f"{what} has no field {name!r}" if "." not in field and "[" not in field \
+            else f"{field.rsplit('.', 1)[0]} has no field {name!r}"
+    elif kind == "missing":
+        value, message = None, f"{field} is required"
+    elif kind == "too_short" and name == "lines":
+        n = (e.get("ctx") or {}).get("min_length", 1)
+        rule = "min_one_line" if n == 1 else f"min_{n}_lines"
+        value = len(value) if isinstance(value, list) else value
+        message = f"a document needs at least {n} line{'s' if n > 1 else ''}"
+    elif kind == "string_too_long":
+        rule = f"max_length_{(e.get('ctx') or {}).get('max_length')}"
+        value = str(value)[:40]
+    elif rule == "no_nul_character":
+        value = str(value).replace("\x00", "")[:40]
+        message = f"{field} must not contain NUL characters"
+    elif name.endswith("_days") and kind in _ID_RULES:
+        rule = "integer" if kind.startswith("int") else "range_0_3650"
+        message = f"{field} must be a whole number of days between 0 and 3650, got {value!r}"
+    elif name.endswith("_id") and kind in _ID_RULES:
+        rule, message = "must_exist", f"{field}: {value!r} does not exist"
+    elif rule == "number" and value == "":
+        rule, message = "required", f"{field} is required"
+    if isinstance(value, (list, dict)) or (isinstance(value, str) and len(value) > 100):
+        value = str(value)[:40]
+    return {"field": field, "value": value, "rule": rule, "message": message}
+
+
+@functools.cache
+def patch_model(model: type[Input]) -> type[Input]:
+    """The same fields, all optional: a draft update changes only what it names."""
+    fields: dict[str, Any] = {
+        name: (info.annotation | None, Field(None, description=info.description))
+        for name, info in model.model_fields.items()}
+    return create_model(model.__name__.removesuffix("In") + "Patch", __base__=Input,
+                        **fields)
