@@ -18,8 +18,17 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    create_model,
+    field_validator,
+)
 from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticCustomError
 
 from transactional.errors import ValidationError
 
@@ -33,11 +42,42 @@ Num = Annotated[Decimal, Field(description="a decimal number; send it as a strin
                                            "every digit")]
 NO_NUL = r"^[^\x00]*$"
 SupplyMode = Literal["make_to_stock", "make_to_order"]  # models.SUPPLY_MODES
-Text = Annotated[str, StringConstraints(max_length=10_000, pattern=NO_NUL)]
+# Bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) can make a name
+# display as something else (a supplier "Acme\u202etxt.exe"); control characters have no
+# place in names and codes. Ordinary Unicode (CJK, accents, emoji) is accepted.
+BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+LAYOUT = frozenset("\t\n\r")
+
+
+def _checked(allow_layout: bool):
+    def check(value: str) -> str:
+        for ch in value:
+            if ch in BIDI_CONTROLS:
+                raise PydanticCustomError(
+                    "no_bidi_control", "must not contain bidirectional control characters "
+                    "(U+{code})", {"code": f"{ord(ch):04X}"})
+            if ch != "\x00" and (ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0) and not (
+                    allow_layout and ch in LAYOUT):
+                raise PydanticCustomError(
+                    "no_control_character", "must not contain control characters "
+                    "(U+{code})", {"code": f"{ord(ch):04X}"})
+        return value
+    return AfterValidator(check)
+
+
+# free text (memos): tabs and line breaks allowed
+Text = Annotated[str, StringConstraints(max_length=10_000, pattern=NO_NUL), _checked(True)]
 
 
 def Str(max_length: int):
-    return Annotated[str, StringConstraints(max_length=max_length, pattern=NO_NUL)]
+    """Names, codes and other one-line fields: no control characters at all."""
+    return Annotated[str, StringConstraints(max_length=max_length, pattern=NO_NUL),
+                     _checked(False)]
+
+
+def max_document_lines() -> int:
+    from transactional.config import settings
+    return settings().max_document_lines
 
 
 class Input(BaseModel):
@@ -50,6 +90,17 @@ class Input(BaseModel):
 class DocumentIn(Input):
     doc_date: dt.date | None = Field(None, description="document date (default: today)")
     memo: Text | None = None
+
+    @field_validator("lines", mode="before", check_fields=False)
+    @classmethod
+    def _at_most_max_lines(cls, lines: Any) -> Any:
+        """At most QM_MAX_DOCUMENT_LINES lines (default 1,000), checked before the lines
+        are read one by one."""
+        limit = max_document_lines()
+        if isinstance(lines, list) and len(lines) > limit:
+            raise PydanticCustomError("max_lines", "a document has at most {limit} lines, "
+                                      "got {n}", {"limit": limit, "n": len(lines)})
+        return lines
 
 
 class SalesOrderLine(Input):
@@ -343,6 +394,7 @@ _RULES = {"extra_forbidden": "unknown_field", "missing": "required",
           "date_future": "date", "date_past": "date", "string_type": "string",
           "string_pattern_mismatch": "no_nul_character", "bool_parsing": "boolean",
           "bool_type": "boolean", "literal_error": "one_of", "model_type": "object",
+          "string_unicode": "valid_unicode",
           "dict_type": "object", "list_type": "list"}
 _ID_RULES = {"int_parsing", "int_type", "int_from_float", "greater_than_equal",
              "less_than_equal", "int_parsing_size"}
@@ -373,6 +425,15 @@ def _error(e: dict[str, Any], what: str) -> dict[str, Any]:
     elif kind == "string_too_long":
         rule = f"max_length_{(e.get('ctx') or {}).get('max_length')}"
         value = str(value)[:40]
+    elif kind == "max_lines":
+        value = len(value) if isinstance(value, list) else value
+        message = f"{field}: {e.get('msg')}"
+    elif kind in ("no_bidi_control", "no_control_character"):
+        message = f"{field} {e.get('msg')}"
+        value = str(value).encode("unicode_escape").decode("ascii")[:60]
+    elif kind == "string_unicode":
+        message = f"{field} must be valid Unicode text (no lone surrogates)"
+        value = str(value).encode("utf-8", "backslashreplace").decode("utf-8")[:40]
     elif rule == "no_nul_character":
         value = str(value).replace("\x00", "")[:40]
         message = f"{field} must not contain NUL characters"

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
                           "QM_DATA_DIR)")
     backup_keep: int = Field(
         7, ge=1, description="how many nightly backups the backup job keeps (newest first)")
+    max_document_lines: int = Field(
+        1000, ge=1, description="most lines one document may have (more: 422 max_lines)")
     token_days: int = Field(
         30, ge=1, description="bearer tokens expire this many days after they are issued")
     dbt_target: str = Field(

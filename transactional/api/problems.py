@@ -11,6 +11,7 @@ as bugs: bad input must be refused by the service layer with a DomainError.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -48,12 +49,29 @@ class Problem(BaseModel):
     errors: list[ProblemError] = []
 
 
+def json_safe(value: Any) -> Any:
+    """What JSON can always carry: non-finite numbers as text, lone surrogates escaped
+    (`\\ud800`), containers walked. The problem handler can never fail on its input."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {json_safe(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return json_safe(str(value))
+
+
 def problem_response(request: Request | None, status: int, title: str, detail: str,
                      rule: str, errors: list[dict[str, Any]] | None = None,
                      headers: dict[str, str] | None = None) -> JSONResponse:
-    body = {"type": TYPE_BASE + rule, "title": title, "status": status, "detail": detail,
-            "instance": request.url.path if request is not None else None,
-            "errors": errors if errors is not None else []}
+    body = json_safe({"type": TYPE_BASE + rule, "title": title, "status": status,
+                      "detail": detail,
+                      "instance": request.url.path if request is not None else None,
+                      "errors": errors if errors is not None else []})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
