@@ -36,6 +36,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check qm demo transactional pipelines forecasting dashboards tests bench
+	$(BIN)/sqlfluff lint dbt_project/models --processes 2
 	@$(IMPORTS_CHECK)
 
 clean:

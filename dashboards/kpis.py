@@ -103,17 +103,14 @@ def overdue_receivables(q) -> dict[str, float]:
 
 def late_po_lines(q, as_of: dt.date, flt=None) -> pd.DataFrame:
     """Open lines of approved purchase orders, with days late against the promised date
-    (negative: not due yet). Read from the raw copy of the documents."""
-    w, p = flt.where(wh_col="h.warehouse_id", item_col="l.item_id") if flt else ("", [])
-    return q("select h.id as document_id, h.number, h.supplier_id, h.warehouse_id, "
-             "h.doc_date, h.expected_date, l.item_id, l.qty, l.received_qty, "
-             "l.qty - l.received_qty as open_qty, "
-             "(l.qty - l.received_qty) * l.unit_price as open_value, "
-             "date_diff('day', h.expected_date, ?::date) as days_late "
-             "from raw.document h join raw.document_line l on l.document_id = h.id "
-             "where h.doc_type = 'purchase_order' and h.status = 'approved' "
-             "and coalesce(h.fulfilment_status, 'open') not in ('fully', 'closed') "
-             f"and l.qty > l.received_qty {w} order by days_late desc, h.number",
+    (negative: not due yet). Read from marts.fct_purchase_order_lines."""
+    w, p = flt.where(wh_col="warehouse_id", item_col="item_id") if flt else ("", [])
+    return q("select document_id, document_number as number, supplier_id, warehouse_id, "
+             "doc_date, expected_date, item_id, qty, received_qty, open_qty, open_value, "
+             "date_diff('day', expected_date, ?::date) as days_late "
+             "from marts.fct_purchase_order_lines where status = 'approved' "
+             "and coalesce(fulfilment_status, 'open') not in ('fully', 'closed') "
+             f"and open_qty > 0 {w} order by days_late desc, number",
              [as_of, *p])
 
 

@@ -56,10 +56,11 @@ def load_inputs(warehouse: str | Path, as_of=None) -> dict:
     """Everything planning reads from the published warehouse, as DataFrames.
 
     history (marts.demand_daily of active items, up to `as_of`), positions
-    (marts.stock_position), abc (marts.abc_xyz), terms (raw.supplier_item with the
-    lead-time mean/std of marts.supplier_item_performance where ≥ 2 receipts were seen),
-    cost (moving-average unit cost per item-warehouse from stock_position), snapshot_seq
-    (highest document change_seq extracted: later OLTP changes are not in the positions),
+    (marts.stock_position), abc (marts.abc_xyz), terms (marts.dim_supplier_item: the
+    lead-time mean/std of supplier_item_performance where ≥ 2 receipts were seen, else the
+    quoted lead time), cost (moving-average unit cost per item-warehouse from
+    stock_position), snapshot_seq (marts.warehouse_snapshot: highest document change_seq
+    extracted: later OLTP changes are not in the positions),
     made_to_order (item ids), open_sales_lines (marts.open_sales_order_lines; None before
     that mart exists), mto_cover (item_id, warehouse_id, qty on make-to-order drafts).
     """
@@ -69,22 +70,15 @@ def load_inputs(warehouse: str | Path, as_of=None) -> dict:
         cond, params = ("and d.date <= ?", [pd.Timestamp(as_of).date()]) if as_of else ("", [])
         history = q("select d.date, d.item_id, d.warehouse_id, d.demand_qty, d.shipped_qty, "
                     "d.lost_qty, d.is_stockout, d.promo from marts.demand_daily d "
-                    "join raw.item i on i.id = d.item_id where i.active "
+                    "join marts.dim_item i on i.item_id = d.item_id where i.is_active "
                     f"{cond} order by 2, 3, 1", params)
         positions = q("select item_id, warehouse_id, on_hand, on_order, committed, "
                       "stock_value from marts.stock_position")
         abc = q("select item_id, warehouse_id, abc_class from marts.abc_xyz")
-        has_perf = q("select count(*) n from information_schema.tables where table_schema = "
-                     "'marts' and table_name = 'supplier_item_performance'")["n"][0] > 0
-        perf = ("left join marts.supplier_item_performance p on p.supplier_id = "
-                "si.supplier_id and p.item_id = si.item_id and p.receipts >= 2") if has_perf \
-            else "left join (select null lead_time_mean_days, null lead_time_std_days) p on false"
-        terms = q("select si.item_id, si.supplier_id, si.price unit_price, "
-                  "coalesce(p.lead_time_mean_days, si.lead_time_days) lead_time_days, "
-                  "coalesce(p.lead_time_std_days, 0) lead_time_std_days, si.moq, "
-                  f"si.pack_size from raw.supplier_item si {perf} "
-                  "join raw.supplier s on s.id = si.supplier_id order by 1, 2")
-        seq = q("select max(change_seq) s from raw.document")["s"][0]
+        terms = q("select item_id, supplier_id, unit_price, planning_lead_time_days "
+                  "lead_time_days, planning_lead_time_std_days lead_time_std_days, moq, "
+                  "pack_size from marts.dim_supplier_item order by 1, 2")
+        seq = q("select document_change_seq s from marts.warehouse_snapshot")["s"][0]
         has_mode = q("select count(*) n from information_schema.columns where table_schema = "
                      "'marts' and table_name = 'dim_item' and column_name = 'supply_mode'"
                      )["n"][0] > 0
@@ -99,10 +93,9 @@ def load_inputs(warehouse: str | Path, as_of=None) -> dict:
         # make-to-order drafts raised when sales orders were posted (services/mto.py): not
         # in on_order (not approved), but supply planning must not buy a second time; read
         # from the same snapshot as the positions and the open lines
-        mto_cover = q("select l.item_id, d.warehouse_id, sum(l.qty) qty from raw.document d "
-                      "join raw.document_line l on l.document_id = d.id "
-                      "where d.doc_type = 'purchase_order' and d.origin = 'mto' "
-                      "and d.status = 'draft' group by 1, 2 order by 1, 2")
+        mto_cover = q("select item_id, warehouse_id, sum(qty) qty "
+                      "from marts.fct_purchase_order_lines "
+                      "where origin = 'mto' and status = 'draft' group by 1, 2 order by 1, 2")
     finally:
         con.close()
     history["date"] = pd.to_datetime(history["date"])

@@ -169,10 +169,11 @@ with tab_drill:
                                                                  format=",.2f")])
                 .properties(height=200))
         w, p = flt.where(date_col="l.posting_date", wh_col="l.warehouse_id")
-        ledger = ui.q("select l.posting_date, d.number, l.doc_type, l.warehouse_id, l.qty, "
-                      "l.unit_cost, l.value, l.running_qty, l.running_value, l.is_reversal "
-                      "from raw.stock_ledger l left join raw.document d on d.id = l.document_id "
-                      f"where l.item_id = ? {w} order by l.posting_date desc, l.id desc",
+        ledger = ui.q("select l.posting_date, l.document_number as number, l.doc_type, "
+                      "l.warehouse_id, l.qty, l.unit_cost, l.movement_value as value, "
+                      "l.running_qty, l.running_value, l.is_reversal "
+                      "from marts.fct_stock_ledger l where l.item_id = ? "
+                      f"{w} order by l.posting_date desc, l.stock_ledger_id desc",
                       [int(item_id), *p])
         st.markdown(f"**Stock ledger** · {len(ledger):,} movements")
         if ledger.empty:

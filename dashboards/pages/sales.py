@@ -109,12 +109,14 @@ with tab_rfm:
                      hide_index=True, column_config=ui.number_config(["monetary"]))
 
 with tab_ret:
-    ret = ui.q("select d.doc_date, d.number, d.customer_id, d.net_total, d.status "
-               "from raw.document d where d.doc_type = 'sales_return' and d.status = 'posted' "
+    ret = ui.q("select d.doc_date, d.document_number as number, d.customer_id, d.net_total, "
+               "d.status from marts.fct_sales_invoices_returns d "
+               "where d.doc_type = 'sales_return' and d.status = 'posted' "
                "and d.doc_date between ? and ? order by d.doc_date desc", [flt.start, flt.end])
-    invoiced = ui.q("select coalesce(sum(net_total), 0) as v from raw.document where "
-                    "doc_type = 'sales_invoice' and status = 'posted' and doc_date between "
-                    "? and ?", [flt.start, flt.end])["v"].iloc[0]
+    invoiced = ui.q("select coalesce(sum(net_total), 0) as v from "
+                    "marts.fct_sales_invoices_returns where doc_type = 'sales_invoice' and "
+                    "status = 'posted' and doc_date between ? and ?",
+                    [flt.start, flt.end])["v"].iloc[0]
     if ret.empty:
         ui.empty_state("No returns", "No customer returned goods in the chosen period.")
     else:

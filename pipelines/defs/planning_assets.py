@@ -14,7 +14,8 @@ from pipelines.defs.resources import OltpResource, WarehouseResource
 GROUP = "planning"
 MARTS_READ = ("demand_daily", "stock_position", "abc_xyz", "supplier_item_performance",
               "dim_item", "fct_stock_daily", "open_sales_order_lines",
-              "supplier_receipt_lines", "reorder_rule")
+              "supplier_receipt_lines", "reorder_rule", "dim_supplier_item",
+              "warehouse_snapshot", "fct_purchase_order_lines")
 
 
 def make_planning_defs(dbt_defs: dg.AssetsDefinition):

@@ -1,21 +1,16 @@
 -- Goods receipt lines of posted (not cancelled) receipts with their purchase order:
 -- the raw material of supplier performance. Lead time = receipt date − PO date.
-with documents as (
-    select * from {{ ref('stg_oltp__document') }}
-),
-
-lines as (
+with lines as (
     select * from {{ ref('stg_oltp__document_line') }}
 ),
 
 receipts as (
-    select * from documents
-    where doc_type = 'goods_receipt' and status = 'posted'
+    select * from {{ ref('int_goods_receipts') }}
+    where status = 'posted'
 ),
 
 orders as (
-    select * from documents
-    where doc_type = 'purchase_order'
+    select * from {{ ref('int_purchase_orders') }}
 )
 
 select

@@ -8,10 +8,9 @@ select
     lines.document_line_id as purchase_order_line_id,
     lines.qty as ordered_qty,
     lines.received_qty
-from {{ ref('stg_oltp__document') }} as orders
+from {{ ref('int_purchase_orders') }} as orders
 inner join {{ ref('stg_oltp__document_line') }} as lines
     on orders.document_id = lines.document_id
 cross join {{ ref('int_reporting_period') }} as period
-where orders.doc_type = 'purchase_order'
-  and orders.status = 'approved'
+where orders.status = 'approved'
   and coalesce(orders.expected_date, orders.doc_date) <= period.as_of_date

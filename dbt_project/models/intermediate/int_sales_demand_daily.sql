@@ -2,8 +2,8 @@
 -- ones included, cancelled ones not): ordered quantity plus the quantity lost to a
 -- stockout (`lost_qty`, recorded on the order line), valued at the order price.
 with orders as (
-    select * from {{ ref('stg_oltp__document') }}
-    where doc_type = 'sales_order' and status = 'posted'
+    select * from {{ ref('int_sales_orders') }}
+    where status = 'posted'
 ),
 
 lines as (

@@ -1,7 +1,7 @@
 -- Quantity shipped per item, warehouse and ship day by posted (not cancelled) deliveries.
 with deliveries as (
-    select * from {{ ref('stg_oltp__document') }}
-    where doc_type = 'delivery' and status = 'posted'
+    select * from {{ ref('int_deliveries') }}
+    where status = 'posted'
 ),
 
 lines as (

@@ -10,7 +10,7 @@ renamed as (
         cast(item_id as integer) as item_id,
         {{ as_qty('qty') }} as qty,
         {{ as_unit_cost('unit_price') }} as unit_price,
-        cast(vat_rate as numeric(6,4)) as vat_rate,
+        cast(vat_rate as numeric(6, 4)) as vat_rate,
         {{ as_money('net_amount') }} as net_amount,
         {{ as_money('vat_amount') }} as vat_amount,
         {{ as_qty('rejected_qty') }} as rejected_qty,

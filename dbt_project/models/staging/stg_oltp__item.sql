@@ -11,7 +11,7 @@ renamed as (
         cast(unit as text) as unit,
         {{ as_qty('pack_size') }} as pack_size,
         {{ as_qty('moq') }} as moq,
-        cast(vat_rate as numeric(6,4)) as vat_rate,
+        cast(vat_rate as numeric(6, 4)) as vat_rate,
         {{ as_money('list_price') }} as list_price,
         cast(active as boolean) as is_active,
         cast(launched_on as date) as launched_on,

@@ -120,13 +120,21 @@ cash_lines as (
            910 as line_order, 'opening_cash' as line, true as is_subtotal,
            coalesce(cash.opening_cash, 0) as amount
     from months
-    cross join (select 'direct' as method union all select 'indirect') as methods
+    cross join (
+        select 'direct' as method
+        union all
+        select 'indirect'
+    ) as methods
     left join cash on months.month_start = cash.month_start
     union all
     select months.month_start, methods.method, cast(null as text), 920, 'closing_cash', true,
            coalesce(cash.closing_cash, 0)
     from months
-    cross join (select 'direct' as method union all select 'indirect') as methods
+    cross join (
+        select 'direct' as method
+        union all
+        select 'indirect'
+    ) as methods
     left join cash on months.month_start = cash.month_start
 ),
 

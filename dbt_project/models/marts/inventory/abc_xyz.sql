@@ -105,8 +105,8 @@ xyz as (
         variability.*,
         case
             when variability.weekly_demand_mean > 0
-                then cast(variability.weekly_demand_std as numeric(38,10))
-                    / cast(variability.weekly_demand_mean as numeric(38,10))
+                then cast(variability.weekly_demand_std as numeric(38, 10))
+                    / cast(variability.weekly_demand_mean as numeric(38, 10))
         end as demand_cv
     from variability
 ),

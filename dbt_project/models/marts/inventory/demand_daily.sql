@@ -26,7 +26,8 @@ warehouses as (
 activity as (
     select item_id, warehouse_id, order_date as activity_date from demand
     union all
-    select item_id, warehouse_id, "date" from stock where not is_transit
+    select item_id, warehouse_id, "date" from stock
+    where not is_transit
 ),
 
 pairs as (
@@ -40,7 +41,7 @@ pairs as (
 grid as (
     select pairs.item_id, pairs.warehouse_id, calendar.date_day
     from pairs
-    inner join calendar on calendar.date_day >= pairs.first_date
+    inner join calendar on pairs.first_date <= calendar.date_day
 ),
 
 daily as (

@@ -26,7 +26,7 @@ grid as (
         pairs.warehouse_id,
         calendar.date_day
     from pairs
-    inner join calendar on calendar.date_day >= pairs.first_movement_date
+    inner join calendar on pairs.first_movement_date <= calendar.date_day
 ),
 
 daily as (

@@ -27,7 +27,7 @@ select
     {{ as_ratio(safe_divide('cogs * days_in_period', 'value_days')) }} as turnover,
     case
         when cogs > 0
-            then cast({{ safe_divide('value_days', 'cogs') }} as numeric(18,2))
+            then cast({{ safe_divide('value_days', 'cogs') }} as numeric(18, 2))
     end as days_of_inventory,
     {{ as_money('closing_stock_value') }} as closing_stock_value
 from summed

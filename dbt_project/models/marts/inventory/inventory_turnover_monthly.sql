@@ -83,7 +83,7 @@ select
         as turnover,
     case
         when combined.cogs > 0
-            then cast({{ safe_divide('combined.value_days', 'combined.cogs') }} as numeric(18,2))
+            then cast({{ safe_divide('combined.value_days', 'combined.cogs') }} as numeric(18, 2))
     end as days_of_inventory,
     {{ as_money('combined.value_days') }} as inventory_value_days,
     {{ as_money('combined.closing_stock_value') }} as closing_stock_value,

@@ -19,7 +19,7 @@ valuation as (
             as warehouse_value,
         sum(case when stock.is_transit then stock.stock_value else 0 end) as in_transit_value
     from months
-    left join stock on stock."date" = months.period_end
+    left join stock on months.period_end = stock."date"
     group by months.month_end
 ),
 
@@ -36,12 +36,13 @@ select
     valuation.month_end,
     {{ as_money('coalesce(valuation.warehouse_value, 0)') }} as warehouse_value,
     {{ as_money('coalesce(valuation.in_transit_value, 0)') }} as in_transit_value,
-    {{ as_money('coalesce(valuation.warehouse_value, 0) + coalesce(valuation.in_transit_value, 0)') }}
-        as stock_value,
+    {{ as_money('coalesce(valuation.warehouse_value, 0)'
+                ~ ' + coalesce(valuation.in_transit_value, 0)') }} as stock_value,
     {{ as_money('gl.gl_inventory') }} as gl_inventory,
     {{ as_money('gl.gl_in_transit') }} as gl_in_transit,
     {{ as_money('gl.gl_inventory + gl.gl_in_transit') }} as gl_value,
-    {{ as_money('coalesce(valuation.warehouse_value, 0) + coalesce(valuation.in_transit_value, 0) - gl.gl_inventory - gl.gl_in_transit') }}
-        as difference
+    {{ as_money('coalesce(valuation.warehouse_value, 0)'
+                ~ ' + coalesce(valuation.in_transit_value, 0)'
+                ~ ' - gl.gl_inventory - gl.gl_in_transit') }} as difference
 from valuation
 inner join gl on valuation.month_end = gl.month_end

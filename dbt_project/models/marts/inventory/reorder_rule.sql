@@ -11,5 +11,5 @@ select
     r.reorder_qty,
     r.is_active as active
 from {{ ref('stg_oltp__reorder_rule') }} as r
-inner join {{ ref('stg_oltp__item') }} as i on i.item_id = r.item_id
-inner join {{ ref('stg_oltp__warehouse') }} as w on w.warehouse_id = r.warehouse_id
+inner join {{ ref('stg_oltp__item') }} as i on r.item_id = i.item_id
+inner join {{ ref('stg_oltp__warehouse') }} as w on r.warehouse_id = w.warehouse_id

@@ -84,14 +84,14 @@ valued as (
         on_hand.qty_on_hand - coalesce(bucketed.qty_1, 0) - coalesce(bucketed.qty_2, 0)
             - coalesce(bucketed.qty_3, 0) as qty_4,
         round(cast(on_hand.stock_value * coalesce(bucketed.qty_1, 0) / on_hand.qty_on_hand
-                   as numeric(38,6)), 2) as cum_value_1,
+                   as numeric(38, 6)), 2) as cum_value_1,
         round(cast(on_hand.stock_value
                    * (coalesce(bucketed.qty_1, 0) + coalesce(bucketed.qty_2, 0))
-                   / on_hand.qty_on_hand as numeric(38,6)), 2) as cum_value_2,
+                   / on_hand.qty_on_hand as numeric(38, 6)), 2) as cum_value_2,
         round(cast(on_hand.stock_value
                    * (coalesce(bucketed.qty_1, 0) + coalesce(bucketed.qty_2, 0)
                       + coalesce(bucketed.qty_3, 0))
-                   / on_hand.qty_on_hand as numeric(38,6)), 2) as cum_value_3
+                   / on_hand.qty_on_hand as numeric(38, 6)), 2) as cum_value_3
     from on_hand
     left join bucketed
         on on_hand.item_id = bucketed.item_id

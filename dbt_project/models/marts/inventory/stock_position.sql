@@ -6,8 +6,12 @@
 --   in_transit  = quantity dispatched by transfers to this warehouse, not yet received
 --   available   = on_hand − committed
 --   projected_available = on_hand + on_order + in_transit − committed
-with documents as (
-    select * from {{ ref('stg_oltp__document') }}
+with purchase_orders as (
+    select * from {{ ref('int_purchase_orders') }}
+),
+
+transfers as (
+    select * from {{ ref('int_stock_transfers') }}
 ),
 
 lines as (
@@ -31,14 +35,13 @@ on_hand as (
 on_order as (
     select
         lines.item_id,
-        documents.warehouse_id,
+        purchase_orders.warehouse_id,
         sum(greatest(lines.qty - lines.received_qty, 0)) as on_order
-    from documents
-    inner join lines on documents.document_id = lines.document_id
-    where documents.doc_type = 'purchase_order'
-      and documents.status = 'approved'
-      and coalesce(documents.fulfilment_status, 'open') <> 'closed'
-    group by lines.item_id, documents.warehouse_id
+    from purchase_orders
+    inner join lines on purchase_orders.document_id = lines.document_id
+    where purchase_orders.status = 'approved'
+      and coalesce(purchase_orders.fulfilment_status, 'open') <> 'closed'
+    group by lines.item_id, purchase_orders.warehouse_id
 ),
 
 committed as (
@@ -54,14 +57,13 @@ committed as (
 in_transit as (
     select
         lines.item_id,
-        documents.to_warehouse_id as warehouse_id,
+        transfers.to_warehouse_id as warehouse_id,
         sum(lines.qty) as in_transit
-    from documents
-    inner join lines on documents.document_id = lines.document_id
-    where documents.doc_type = 'stock_transfer'
-      and documents.status = 'posted'
-      and documents.transfer_state = 'in_transit'
-    group by lines.item_id, documents.to_warehouse_id
+    from transfers
+    inner join lines on transfers.document_id = lines.document_id
+    where transfers.status = 'posted'
+      and transfers.transfer_state = 'in_transit'
+    group by lines.item_id, transfers.to_warehouse_id
 ),
 
 pairs as (

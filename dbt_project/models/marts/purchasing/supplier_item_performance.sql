@@ -10,7 +10,7 @@ timing as (
         item_id,
         count(*) as receipts,
         avg(case when is_on_time then 1.0 else 0.0 end) as on_time_rate,
-        avg(cast(lead_time_days as numeric(18,6))) as lead_time_mean_days,
+        avg(cast(lead_time_days as numeric(18, 6))) as lead_time_mean_days,
         stddev_pop(lead_time_days) as lead_time_std_days,
         sum(accepted_qty) as accepted_qty,
         sum(rejected_qty) as rejected_qty
@@ -39,8 +39,8 @@ select
     pairs.item_id,
     cast(coalesce(timing.receipts, 0) as integer) as receipts,
     {{ as_ratio('timing.on_time_rate') }} as on_time_rate,
-    cast(timing.lead_time_mean_days as numeric(18,2)) as lead_time_mean_days,
-    cast(timing.lead_time_std_days as numeric(18,2)) as lead_time_std_days,
+    cast(timing.lead_time_mean_days as numeric(18, 2)) as lead_time_mean_days,
+    cast(timing.lead_time_std_days as numeric(18, 2)) as lead_time_std_days,
     {{ as_ratio(safe_divide('fill.received_qty', 'fill.ordered_qty')) }} as fill_rate,
     {{ as_ratio(safe_divide('timing.rejected_qty',
                             'timing.accepted_qty + timing.rejected_qty')) }} as qc_reject_rate

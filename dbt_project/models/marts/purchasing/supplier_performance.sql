@@ -25,8 +25,8 @@ timing as (
     select
         supplier_id,
         count(*) as receipts,
-        avg(cast(is_on_time as numeric(18,6))) as on_time_rate,
-        avg(cast(lead_time_days as numeric(18,6))) as lead_time_mean_days,
+        avg(cast(is_on_time as numeric(18, 6))) as on_time_rate,
+        avg(cast(lead_time_days as numeric(18, 6))) as lead_time_mean_days,
         stddev_pop(lead_time_days) as lead_time_std_days,
         max(lead_time_days) as lead_time_max_days
     from receipts
@@ -55,8 +55,8 @@ select
     suppliers.supplier_id,
     cast(coalesce(timing.receipts, 0) as integer) as receipts,
     {{ as_ratio('timing.on_time_rate') }} as on_time_rate,
-    cast(timing.lead_time_mean_days as numeric(18,2)) as lead_time_mean_days,
-    cast(timing.lead_time_std_days as numeric(18,2)) as lead_time_std_days,
+    cast(timing.lead_time_mean_days as numeric(18, 2)) as lead_time_mean_days,
+    cast(timing.lead_time_std_days as numeric(18, 2)) as lead_time_std_days,
     cast(timing.lead_time_max_days as integer) as lead_time_max_days,
     {{ as_qty('fill.ordered_qty') }} as ordered_qty_due,
     {{ as_qty('fill.received_qty') }} as accepted_qty_due,

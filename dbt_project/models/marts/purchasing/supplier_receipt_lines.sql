@@ -25,9 +25,9 @@ select
         partition by receipt_lines.purchase_order_line_id
         order by receipt_lines.receipt_date, receipt_lines.receipt_line_id
     ) as integer) as receipt_seq,
-    cast(order_lines.qty as numeric(18,4)) as ordered_qty,
-    cast(receipt_lines.accepted_qty as numeric(18,4)) as accepted_qty,
-    cast(receipt_lines.rejected_qty as numeric(18,4)) as rejected_qty
+    cast(order_lines.qty as numeric(18, 4)) as ordered_qty,
+    cast(receipt_lines.accepted_qty as numeric(18, 4)) as accepted_qty,
+    cast(receipt_lines.rejected_qty as numeric(18, 4)) as rejected_qty
 from receipt_lines
 left join order_lines
     on receipt_lines.purchase_order_line_id = order_lines.document_line_id

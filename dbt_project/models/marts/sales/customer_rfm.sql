@@ -15,8 +15,8 @@ customers as (
 
 invoices as (
     select *
-    from {{ ref('stg_oltp__document') }}
-    where doc_type = 'sales_invoice' and status = 'posted'
+    from {{ ref('int_sales_invoices') }}
+    where status = 'posted'
 ),
 
 revenue as (
@@ -55,7 +55,7 @@ buyers as (
 scored as (
     select
         buyers.*,
-        ntile(5) over (order by buyers.recency_days desc, buyers.customer_id) as r_score,
+        ntile(5) over (order by buyers.recency_days desc, buyers.customer_id asc) as r_score,
         ntile(5) over (order by buyers.frequency, buyers.customer_id) as f_score,
         ntile(5) over (order by buyers.monetary, buyers.customer_id) as m_score
     from buyers

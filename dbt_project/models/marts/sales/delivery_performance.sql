@@ -5,8 +5,8 @@
 --              (deliveries of the order up to this one; lost demand is not ordered qty)
 --   revenue  = delivered qty × order price (net of VAT)
 --   freight_pct_of_revenue = freight_cost ÷ revenue
-with documents as (
-    select * from {{ ref('stg_oltp__document') }}
+with orders as (
+    select * from {{ ref('int_sales_orders') }}
 ),
 
 lines as (
@@ -14,15 +14,14 @@ lines as (
 ),
 
 deliveries as (
-    select * from documents
-    where doc_type = 'delivery' and status = 'posted'
+    select * from {{ ref('int_deliveries') }}
+    where status = 'posted'
 ),
 
 order_lines as (
     select lines.document_line_id, lines.document_id, lines.qty
     from lines
-    inner join documents on lines.document_id = documents.document_id
-    where documents.doc_type = 'sales_order'
+    inner join orders on lines.document_id = orders.document_id
 ),
 
 delivered_lines as (
@@ -119,7 +118,7 @@ joined as (
         coalesce(totals.revenue, 0) as revenue,
         coalesce(in_full.in_full, false) as in_full
     from deliveries
-    inner join documents as orders on deliveries.source_document_id = orders.document_id
+    inner join orders on deliveries.source_document_id = orders.document_id
     left join {{ ref('stg_oltp__customer') }} as customers
         on deliveries.customer_id = customers.customer_id
     left join totals on deliveries.document_id = totals.delivery_id

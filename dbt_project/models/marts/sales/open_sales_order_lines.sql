@@ -3,7 +3,7 @@
 -- stock_position.committed. Planning reads it to name the orders that stock and open
 -- supply cannot cover (docs/planning.md, "Make-to-order needs"), oldest first.
 with documents as (
-    select * from {{ ref('stg_oltp__document') }}
+    select * from {{ ref('int_sales_orders') }}
 ),
 
 lines as (
@@ -26,8 +26,7 @@ open_lines as (
         lines.qty - lines.delivered_qty as open_qty
     from documents
     inner join lines on documents.document_id = lines.document_id
-    where documents.doc_type = 'sales_order'
-      and documents.status = 'posted'
+    where documents.status = 'posted'
       and coalesce(documents.fulfilment_status, 'open') <> 'closed'
       and lines.qty > lines.delivered_qty
 )
