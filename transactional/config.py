@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         7, ge=1, description="how many nightly backups the backup job keeps (newest first)")
     max_document_lines: int = Field(
         1000, ge=1, description="most lines one document may have (more: 422 max_lines)")
+    login_max_failures: int = Field(
+        5, ge=1, description="failed sign-ins per user within QM_LOGIN_WINDOW_MINUTES before "
+                             "further tries get 429 (a client address may fail 4x as often)")
+    login_window_minutes: int = Field(
+        15, ge=1, description="the window failed sign-ins are counted over")
     token_days: int = Field(
         30, ge=1, description="bearer tokens expire this many days after they are issued")
     dbt_target: str = Field(

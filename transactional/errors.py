@@ -76,6 +76,22 @@ class PermissionDenied(DomainError):
     title = "Forbidden"
 
 
+class TooManyAttempts(DomainError):
+    """Too many failed sign-ins for a user or from a client address (HTTP 429); the
+    client may try again after `retry_after` seconds."""
+
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.retry_after = max(int(retry_after), 1)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 class Unauthenticated(DomainError):
     """Credentials were missing or wrong (HTTP 401)."""
 

@@ -97,7 +97,8 @@ async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
     errors = [{**e, "value": _plain(e.get("value"))} for e in exc.errors] or [
         {"field": exc.field, "rule": exc.rule, "message": exc.message,
          "value": _plain(exc.value)}]
-    return problem_response(request, exc.status, exc.title, exc.message, exc.rule, errors)
+    return problem_response(request, exc.status, exc.title, exc.message, exc.rule, errors,
+                            headers=getattr(exc, "headers", None))
 
 
 async def request_validation_error(request: Request,
@@ -112,6 +113,7 @@ async def request_validation_error(request: Request,
 
 
 TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
+          429: "Too many requests",
           405: "Method not allowed", 409: "Conflict", 413: "Content too large",
           415: "Unsupported media type", 422: "Invalid input", 503: "Service unavailable"}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import secrets
 
 from argon2 import PasswordHasher
@@ -12,8 +13,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from transactional.config import settings
-from transactional.errors import Conflict, NotFound, Unauthenticated, ValidationError
-from transactional.models import ApiToken, User
+from transactional.errors import (
+    Conflict,
+    NotFound,
+    TooManyAttempts,
+    Unauthenticated,
+    ValidationError,
+)
+from transactional.models import ApiToken, AuditLog, User
 from transactional.permissions import ROLES
 from transactional.services.base import Context, audit, utcnow
 
@@ -126,12 +133,61 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
+def _failures(session: Session, since: dt.datetime, *, username: str | None = None,
+              client: str | None = None) -> list[dt.datetime]:
+    query = select(AuditLog.at).where(AuditLog.action == "login_failed", AuditLog.at > since)
+    if username is not None:
+        query = query.where(AuditLog.entity_id == username[:40])
+    if client is not None:
+        query = query.where(AuditLog.username == client[:80])
+    return sorted(session.execute(query).scalars())
+
+
+def _sign_in_audit(session: Session, action: str, username: str, client: str | None,
+                   now: dt.datetime) -> None:
+    """A failed or throttled sign-in in the audit log, committed at once: the request
+    fails, the record stays. The actor is the client address (who is asking is not
+    known), the entity the user name tried."""
+    session.rollback()
+    ctx = Context(session, username=(client or "unknown")[:80], role="anonymous",
+                  clock=lambda: now)
+    audit(ctx, action, "user", username[:40] or "-", None, None,
+          {"username": username[:80], "client": client})
+    session.commit()
+
+
+def check_throttle(session: Session, username: str, client: str | None,
+                   now: dt.datetime) -> None:
+    """Raise TooManyAttempts when the user has QM_LOGIN_MAX_FAILURES failed sign-ins in
+    the last QM_LOGIN_WINDOW_MINUTES, or the client address four times as many; the
+    refusal is audited (as login_throttled, which does not count as a failure)."""
+    cfg = settings()
+    window = dt.timedelta(minutes=cfg.login_window_minutes)
+    since = now - window
+    for key, limit, failures in (
+            ("username", cfg.login_max_failures, _failures(session, since, username=username)),
+            ("client", 4 * cfg.login_max_failures,
+             _failures(session, since, client=client) if client else [])):
+        if len(failures) >= limit:
+            retry = math.ceil((failures[-limit] + window - now).total_seconds())
+            _sign_in_audit(session, "login_throttled", username, client, now)
+            raise TooManyAttempts(
+                f"too many failed sign-ins for this {'user' if key == 'username' else 'address'}"
+                f"; try again in {retry} s", field=key,
+                value=username if key == "username" else client, rule="login_throttled",
+                retry_after=retry)
+
+
 def login(session: Session, username: str, password: str,
-          now: dt.datetime | None = None) -> tuple[User, str]:
+          now: dt.datetime | None = None, client: str | None = None) -> tuple[User, str]:
     """Check the password and issue a new bearer token (audited as action 'token');
-    raises Unauthenticated for an unknown user or a wrong password."""
+    raises Unauthenticated for an unknown user or a wrong password (audited as
+    'login_failed') and TooManyAttempts while a user or client address is throttled."""
+    now = now or utcnow()
+    check_throttle(session, username, client, now)
     user = authenticate(session, username, password)
     if user is None:
+        _sign_in_audit(session, "login_failed", username, client, now)
         raise Unauthenticated("unknown user or wrong password", field="username",
                               value=username, rule="valid_credentials")
     token = issue_token(session, user)

@@ -28,7 +28,8 @@ def health(*, session: Annotated[Session, Depends(session_of)]):
                          "Idempotency-Key is accepted but not used: a token is never "
                          "stored for replay.")
 def token(body: s.TokenIn, request: Request, *, session: Annotated[Session, Depends(session_of)]):
-    user, issued = login(session, body.username, body.password, request.app.state.clock())
+    user, issued = login(session, body.username, body.password, request.app.state.clock(),
+                         client=request.client.host if request.client else None)
     return {"access_token": issued, "token_type": "bearer", "username": user.username,
             "role": user.role}
 
