@@ -178,16 +178,26 @@ def check_throttle(session: Session, username: str, client: str | None,
                 retry_after=retry)
 
 
+def verify_sign_in(session: Session, username: str, password: str,
+                   now: dt.datetime | None = None, client: str | None = None) -> User | None:
+    """The user when the password is right, else None (audited as 'login_failed');
+    raises TooManyAttempts while the user or client address is throttled."""
+    now = now or utcnow()
+    check_throttle(session, username, client, now)
+    user = authenticate(session, username, password)
+    if user is None:
+        _sign_in_audit(session, "login_failed", username, client, now)
+    return user
+
+
 def login(session: Session, username: str, password: str,
           now: dt.datetime | None = None, client: str | None = None) -> tuple[User, str]:
     """Check the password and issue a new bearer token (audited as action 'token');
     raises Unauthenticated for an unknown user or a wrong password (audited as
     'login_failed') and TooManyAttempts while a user or client address is throttled."""
     now = now or utcnow()
-    check_throttle(session, username, client, now)
-    user = authenticate(session, username, password)
+    user = verify_sign_in(session, username, password, now, client)
     if user is None:
-        _sign_in_audit(session, "login_failed", username, client, now)
         raise Unauthenticated("unknown user or wrong password", field="username",
                               value=username, rule="valid_credentials")
     token = issue_token(session, user)
