@@ -141,6 +141,24 @@ class Browser:
     def goto(self, url: str) -> None:
         self.call("Page.navigate", url=url)
 
+    def open_until(self, url: str, expression: str, what: str, tries: int = 3,
+                   timeout: float = 60, log: Path | None = None) -> None:
+        """Navigate to `url` until `expression` holds: on a busy machine Streamlit's first
+        websocket session can stall, so a page that shows nothing is loaded again (up to
+        `tries` times). The last failure names what the page showed and the server's log."""
+        for attempt in range(1, tries + 1):
+            self.goto(url)
+            try:
+                self.wait(expression, timeout=timeout, what=what)
+                return
+            except TimeoutError:
+                if attempt == tries:
+                    shown = self.js("document.body ? document.body.innerText.slice(0, 800) : ''")
+                    tail = log.read_text(errors="replace")[-2000:] if log else ""
+                    raise TimeoutError(
+                        f"{what} did not appear after {tries} loads of {timeout:.0f} s; "
+                        f"the page showed {shown!r}; server log tail: {tail}") from None
+
     def type_into(self, selector: str, text: str) -> None:
         """Focus an input and type like a person (React sees real input events)."""
         self.js(f"document.querySelector({json.dumps(selector)}).focus()")

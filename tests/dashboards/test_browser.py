@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,7 @@ SCREENSHOTS = APP.parents[1] / "artifacts" / "screenshots"
 ERROR_MARKERS = ("stException", "Traceback (most recent call last)")
 
 pytestmark = pytest.mark.browser
+base_log: dict[str, Path] = {}  # dashboard URL -> its server log, for failure messages
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +44,7 @@ def dashboard(world, chromium_exe, tmp_path_factory):
            "QM_WAREHOUSE_PATH": str(world.warehouse),
            "QM_PLANNING_PATH": str(logs / "planning.duckdb")}
     proc, base = serve_dashboard(env, logs / "dashboard.log")
+    base_log[base] = logs / "dashboard.log"
     yield base
     proc.stop()
 
@@ -68,9 +71,9 @@ def test_every_page_loads_without_an_error(dashboard, chromium_exe, tmp_path):
     browser = Browser(chromium_exe, tmp_path / "profile", tmp_path / "chromium.log")
     try:
         browser.call("Page.enable")
-        browser.goto(dashboard)
-        browser.wait("!!document.querySelector('input[aria-label=\"Username\"]')",
-                     what="the sign-in form")
+        browser.open_until(dashboard,
+                           "!!document.querySelector('input[aria-label=\"Username\"]')",
+                           what="the sign-in form", log=base_log.get(dashboard))
         browser.type_into('input[aria-label="Username"]', "admin")
         browser.type_into('input[aria-label="Password"]', password("admin"))
         browser.js("[...document.querySelectorAll('button')]"
