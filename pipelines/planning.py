@@ -22,12 +22,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
+from transactional.commands import PlanningSuggestion, validate
 from transactional.config import database_url, settings
 from transactional.config import warehouse_path as default_warehouse
 from transactional.db import session_factory
-from transactional.models import Document, PlannerDecision
-from transactional.services import Context, create_draft, delete_draft
-from transactional.services.documents import lock_document
+from transactional.models import PlannerDecision
+from transactional.services import Context, apply_plan
+from transactional.services.planning import PLANNING_ROLE, PLANNING_USER
 
 REVIEW_PERIOD_DAYS = 7
 KEYS = ["item_id", "warehouse_id"]
@@ -154,80 +155,51 @@ def replenish(inputs: dict, result, fill_target: float | None = None) -> pd.Data
     return apply_needs(table, needs, inputs["terms"], inputs.get("made_to_order"))
 
 
-def _touched_keys(session, snapshot_seq: int | None) -> set[tuple[int, int]]:
-    """Item-warehouses a planner has in hand: lines of edited planning drafts, and of
-    planning orders approved or rejected after the warehouse snapshot (not yet in the
-    positions, so re-suggesting them would duplicate the planner's decision)."""
-    rows = session.execute(select(Document).where(
-        Document.doc_type == "purchase_order", Document.origin == "planning",
-        Document.planner_touched.is_(True))).scalars()
-    keys = set()
-    for doc in rows:
-        fresh = snapshot_seq is None or (doc.change_seq or 0) > snapshot_seq
-        if doc.status == "draft" or (doc.status in ("approved", "rejected") and fresh):
-            keys |= {(ln.item_id, doc.warehouse_id) for ln in doc.lines}
-    return keys
+def suggestion_commands(suggestions: pd.DataFrame) -> list[PlanningSuggestion]:
+    """The plan's rows as the write-back's commands: rows with suggested_qty > 0 and a
+    supplier, quantities and prices as Decimal (a missing price: the supplier-item
+    price), `sales_orders` (the open sales orders the line is for) when named."""
+    todo = suggestions[pd.to_numeric(suggestions["suggested_qty"]) > 0]
+    todo = todo[todo["supplier_id"].notna()]
+    out = []
+    for r in todo.to_dict("records"):
+        price, orders = r.get("unit_price"), r.get("sales_orders")
+        out.append(validate(PlanningSuggestion, {
+            "item_id": int(r["item_id"]), "warehouse_id": int(r["warehouse_id"]),
+            "supplier_id": int(r["supplier_id"]), "qty": Decimal(str(r["suggested_qty"])),
+            "unit_price": Decimal(str(price)) if price is not None and price == price
+            else None,
+            "sales_orders": orders if isinstance(orders, str) and orders else None},
+            f"suggestion for item {r['item_id']} at warehouse {r['warehouse_id']}"))
+    return out
 
 
 def write_back(suggestions: pd.DataFrame, oltp_url: str | None, run_id: str,
                snapshot_seq: int | None = None, today: dt.date | None = None) -> dict:
-    """Replace planning's own untouched drafts with one draft PO per supplier × warehouse.
+    """Write the plan back as draft purchase orders: `transactional.services.apply_plan`
+    (replace planning's untouched drafts, keep touched ones and skip their
+    item-warehouses and those decided after `snapshot_seq`, one draft PO per supplier ×
+    warehouse; idempotent per `run_id`) in one transaction as user 'planning' / role
+    'planner'.
 
-    `suggestions`: item_id, warehouse_id, supplier_id, suggested_qty (rows ≤ 0 ignored),
-    optional unit_price. One transaction: untouched planning drafts are deleted (each
-    re-checked under its row lock), items a planner holds (see `_touched_keys`) skipped,
-    new drafts created as user 'planning' / role 'planner'. Returns created, replaced,
+    `suggestions`: item_id, warehouse_id, supplier_id, suggested_qty (rows ≤ 0 or without
+    a supplier ignored), optional unit_price and sales_orders. Returns created, replaced,
     kept (touched planning drafts), skipped_lines, documents (new PO numbers).
     """
+    commands = suggestion_commands(suggestions)
     session = session_factory(oltp_url or database_url())()
     clock = (lambda: dt.datetime.combine(today, dt.time(12))) if today else None
-    ctx = Context(session, username="planning", role="planner",
+    ctx = Context(session, username=PLANNING_USER, role=PLANNING_ROLE,
                   **({"clock": clock} if clock else {}))
-    out = {"created": 0, "replaced": 0, "kept": 0, "skipped_lines": 0, "documents": []}
     try:
-        drafts = session.execute(select(Document.id).where(
-            Document.doc_type == "purchase_order", Document.origin == "planning",
-            Document.status == "draft")).scalars().all()
-        for doc_id in drafts:
-            doc = lock_document(ctx, doc_id, "purchase_order")
-            if doc.planner_touched:
-                out["kept"] += 1
-            else:
-                delete_draft(ctx, doc_id, "purchase_order")
-                out["replaced"] += 1
-        held = _touched_keys(session, snapshot_seq)
-        todo = suggestions[pd.to_numeric(suggestions["suggested_qty"]) > 0]
-        todo = todo[todo["supplier_id"].notna()]
-        for (sup, wh), group in todo.groupby(["supplier_id", "warehouse_id"], sort=True):
-            lines, memos = [], []
-            for r in group.sort_values("item_id").to_dict("records"):
-                if (int(r["item_id"]), int(wh)) in held:
-                    out["skipped_lines"] += 1
-                    continue
-                line = {"item_id": int(r["item_id"]), "qty": Decimal(str(r["suggested_qty"]))}
-                if r.get("unit_price") is not None and r["unit_price"] == r["unit_price"]:
-                    line["unit_price"] = Decimal(str(r["unit_price"]))
-                lines.append(line)
-                orders = r.get("sales_orders")
-                memos.append(f"For open sales orders stock and open supply cannot cover: "
-                             f"{orders}" if isinstance(orders, str) and orders else None)
-            if not lines:
-                continue
-            doc = create_draft(ctx, "purchase_order", {
-                "supplier_id": int(sup), "warehouse_id": int(wh), "origin": "planning",
-                "planning_run_id": run_id, "memo": f"planning run {run_id}", "lines": lines})
-            for po_line, memo in zip(doc.lines, memos, strict=True):
-                if memo:  # the line names the sales orders it is for
-                    po_line.memo = memo
-            out["created"] += 1
-            out["documents"].append(doc.number)
+        result = apply_plan(ctx, run_id, commands, snapshot_seq)
         session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
-    return out
+    return result.as_dict()
 
 
 def planner_decisions(oltp_url: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
