@@ -2,15 +2,16 @@
 
 `run_planning()` reads the published warehouse read-only (one short-lived DuckDB
 connection), forecasts with `forecasting.forecast_demand`, sizes orders with
-`forecasting.plan_replenishment`, writes suggestions back to the OLTP as draft purchase
-orders (one per supplier × warehouse, through the service layer, `origin='planning'`) and
+`forecasting.plan_replenishment` (parameters: `forecasting.parameters`), hands the
+suggestions to the OLTP's write-back service (`transactional.services.apply_plan`: draft
+purchase orders, one per supplier × warehouse, `origin='planning'`) and
 writes its outputs to the separate `planning.duckdb` file (docs/marts.md) atomically.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import math
 import os
 import time
 import uuid
@@ -22,6 +23,11 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
+from forecasting.parameters import (
+    PLANNING_DEFAULTS,
+    REVIEW_PERIOD_DAYS,  # noqa: F401 - re-exported (bench)
+    PlanningParameters,
+)
 from transactional.commands import PlanningSuggestion, validate
 from transactional.config import database_url, settings
 from transactional.config import warehouse_path as default_warehouse
@@ -30,7 +36,6 @@ from transactional.models import PlannerDecision
 from transactional.services import Context, apply_plan
 from transactional.services.planning import PLANNING_ROLE, PLANNING_USER
 
-REVIEW_PERIOD_DAYS = 7
 KEYS = ["item_id", "warehouse_id"]
 
 
@@ -111,18 +116,28 @@ def load_inputs(warehouse: str | Path, as_of=None) -> dict:
             "made_to_order": mto, "open_sales_lines": open_lines, "mto_cover": mto_cover}
 
 
-def forecast(inputs: dict, as_of=None, horizon: int | None = None):
+def forecast(inputs: dict, as_of=None, horizon: int | None = None,
+             params: PlanningParameters | None = None):
     """forecasting.forecast_for_planning over the history (lumps cut off, then the
-    forecast engine); horizon defaults to the longest lead time (+ 2 std) + review
-    period, at least 28 days."""
+    forecast engine); horizon defaults to `params.horizon_days` (the longest lead time
+    + 2 std + the review period, at least 28 days: forecasting.parameters)."""
     from forecasting import forecast_for_planning
 
+    p = params or PLANNING_DEFAULTS
     terms = inputs["terms"]
     if horizon is None:
-        longest = (terms["lead_time_days"] + 2 * terms["lead_time_std_days"]).max()
-        longest = 0.0 if pd.isna(longest) else float(longest)
-        horizon = max(28, math.ceil(longest) + REVIEW_PERIOD_DAYS)
+        longest = (terms["lead_time_days"]
+                   + p.horizon_lead_time_stds * terms["lead_time_std_days"]).max()
+        horizon = p.horizon_days(None if pd.isna(longest) else float(longest))
     return forecast_for_planning(inputs["history"], horizon=horizon, as_of=as_of)
+
+
+def parameters(fill_target: float | None = None,
+               params: PlanningParameters | None = None) -> PlanningParameters:
+    """The run's planning parameters: `params` (default: forecasting.parameters'
+    PLANNING_DEFAULTS) with `fill_target` when one is given."""
+    p = params or PLANNING_DEFAULTS
+    return dataclasses.replace(p, fill_target=fill_target) if fill_target else p
 
 
 def chosen_cv(result) -> pd.DataFrame | None:
@@ -135,18 +150,22 @@ def chosen_cv(result) -> pd.DataFrame | None:
     return cv.merge(chosen, on=KEYS + ["model"], how="inner")
 
 
-def replenish(inputs: dict, result, fill_target: float | None = None) -> pd.DataFrame:
+def replenish(inputs: dict, result, fill_target: float | None = None,
+              params: PlanningParameters | None = None) -> pd.DataFrame:
     """forecasting.plan_replenishment: one row per item-warehouse with its why; then the
     open sales orders that stock and open supply cannot cover (forecasting.mto): a
     make-to-order item is suggested exactly that need (less the make-to-order drafts
-    already raised), a make-to-stock item at least it, and the why names the orders."""
-    from forecasting import DEFAULT_FILL_TARGET, plan_replenishment
+    already raised), a make-to-stock item at least it, and the why names the orders.
+    Review period, fill target and class floors: `parameters(fill_target, params)`."""
+    from forecasting import plan_replenishment
     from forecasting.mto import apply_needs, sales_order_needs
 
+    p = parameters(fill_target, params)
     table = plan_replenishment(result.series, result.forecasts, inputs["positions"],
                                inputs["terms"], inputs["abc"],
-                               review_period_days=REVIEW_PERIOD_DAYS,
-                               fill_target=fill_target or DEFAULT_FILL_TARGET,
+                               review_period_days=p.review_period_days,
+                               fill_target=p.fill_target,
+                               fill_floors=dict(p.fill_floors),
                                cv_df=chosen_cv(result),
                                made_to_order=inputs.get("made_to_order"),
                                history=inputs["history"])
@@ -290,9 +309,12 @@ def _decimal_free(frame: pd.DataFrame):
 def run_planning(oltp_url: str | None = None, warehouse_path: str | Path | None = None,
                  as_of=None, horizon: int | None = None, progress=None,
                  output_path: str | Path | None = None, simulate: bool = True,
-                 fill_target: float | None = None) -> dict:
+                 fill_target: float | None = None,
+                 params: PlanningParameters | None = None) -> dict:
     """One planning run (see the module docstring); prints progress through `progress`.
     `simulate` also refreshes policy_simulation (the `qm plan simulate` replay).
+    `params`: the planning parameters (default: forecasting.parameters.PLANNING_DEFAULTS),
+    `fill_target` overriding its aggregate fill target.
 
     Returns a summary: run_id, series, model_mix {model: series}, suggestions (lines with
     qty > 0), total_value, drafts created / replaced / kept, skipped_lines, output path,
@@ -308,8 +330,9 @@ def run_planning(oltp_url: str | None = None, warehouse_path: str | Path | None 
     inputs = load_inputs(warehouse, as_of)
     say(f"plan: {len(inputs['history'])} demand rows, {len(inputs['terms'])} supplier terms;"
         f" forecasting + backtest")
-    result = forecast(inputs, as_of, horizon)
-    table = replenish(inputs, result, fill_target)
+    p = parameters(fill_target, params)
+    result = forecast(inputs, as_of, horizon, params=p)
+    table = replenish(inputs, result, params=p)
     say(f"plan: {len(result.series)} series, "
         f"{int((pd.to_numeric(table['suggested_qty']) > 0).sum())} suggestions; writing drafts")
     summary = finish_run(run_id, inputs, result, table, oltp_url,
