@@ -21,6 +21,7 @@ from .models import (
     ses,
     tsb,
 )
+from .parameters import PLANNING_DEFAULTS, REVIEW_PERIOD_DAYS, PlanningParameters
 from .policy import (
     DEFAULT_FILL_FLOORS,
     DEFAULT_FILL_TARGET,
@@ -44,6 +45,9 @@ from .simulate import (
 )
 
 __all__ = [
+    "PLANNING_DEFAULTS",
+    "PlanningParameters",
+    "REVIEW_PERIOD_DAYS",
     "cap_history",
     "cap_panel",
     "forecast_for_planning",

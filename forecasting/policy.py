@@ -38,8 +38,8 @@ import pandas as pd
 from scipy.special import gammaln
 from scipy.stats import norm
 
-DEFAULT_FILL_TARGET = 0.97
-DEFAULT_FILL_FLOORS = {"A": 0.80, "B": 0.70, "C": 0.50}
+from .parameters import DEFAULT_FILL_FLOORS, DEFAULT_FILL_TARGET  # noqa: F401 - defined there
+
 FILL_GRID = np.array([0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94,
                       0.95, 0.96, 0.97, 0.975, 0.98, 0.985, 0.99, 0.993, 0.995, 0.997,
                       0.998, 0.999])

@@ -14,6 +14,7 @@ import pandas as pd
 
 from .daily import forecast_demand
 from .lumps import LUMP_MULTIPLE, cap_history
+from .parameters import REVIEW_PERIOD_DAYS
 from .policy import (
     DEFAULT_FILL_TARGET,
     SPARSE_CLASSES,
@@ -235,7 +236,8 @@ def errors_array(cv: pd.DataFrame | None, keys: pd.DataFrame) -> np.ndarray | No
 
 def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
                        positions_df: pd.DataFrame, terms_df: pd.DataFrame,
-                       abc_df: pd.DataFrame | None = None, review_period_days: float = 7,
+                       abc_df: pd.DataFrame | None = None,
+                       review_period_days: float = REVIEW_PERIOD_DAYS,
                        fill_target: float = DEFAULT_FILL_TARGET, fill_floors: dict | None = None,
                        cv_df: pd.DataFrame | None = None,
                        made_to_order: set | None = None,

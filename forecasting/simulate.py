@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .parameters import REVIEW_PERIOD_DAYS
 from .policy import order_quantities
 from .replenishment import CEILING_LOOKBACK_DAYS, demand_ceiling, order_up_to_levels
 
@@ -148,7 +149,8 @@ def _shipments(inp: ReplayInputs, draws: Draws, i: int, r: int, qty: float):
     return out
 
 
-def replay(inp: ReplayInputs, decide, draws: Draws, review_period: int = 7) -> PolicyOutcome:
+def replay(inp: ReplayInputs, decide, draws: Draws,
+           review_period: int = REVIEW_PERIOD_DAYS) -> PolicyOutcome:
     """Replay the window with ``decide(review, day, on_hand, on_order) -> qty (n,)``."""
     n, n_days = inp.demand.shape
     n_sim = n_days - inp.window_start
@@ -240,7 +242,8 @@ def _review_levels(k: int):
     return [got["order_up_to"] for got in lv["per_target"]]
 
 
-def planning_levels(inp: ReplayInputs, forecaster, targets, review_period: int = 7,
+def planning_levels(inp: ReplayInputs, forecaster, targets,
+                    review_period: int = REVIEW_PERIOD_DAYS,
                     progress=None, workers: int = 1) -> dict:
     """Order-up-to levels per target and review: ``{target: (n_reviews, n)}``.
 
@@ -311,7 +314,7 @@ def reduction_at_equal_fill(naive: dict, frontier: list[dict]) -> float | None:
 
 
 def replay_policies(inp: ReplayInputs, forecaster, targets=DEFAULT_TARGETS,
-                    review_period: int = 7, seed: int = 0, progress=None,
+                    review_period: int = REVIEW_PERIOD_DAYS, seed: int = 0, progress=None,
                     workers: int = 1) -> dict:
     """Naive rule and planning (one run per target) in one simulator; the JSON-ready
     result: window_days, series, naive{...}, planning[{target, ...}],
@@ -339,8 +342,8 @@ HINDSIGHT_MULTIPLES = tuple(np.round(np.linspace(0.1, 6.0, 60), 3))
 HINDSIGHT_UNITS = tuple(range(1, 21))
 
 
-def hindsight_bound(inp: ReplayInputs, fill: float, review_period: int = 7, seed: int = 0,
-                    multiples=HINDSIGHT_MULTIPLES, units=HINDSIGHT_UNITS) -> dict:
+def hindsight_bound(inp: ReplayInputs, fill: float, review_period: int = REVIEW_PERIOD_DAYS,
+                    seed: int = 0, multiples=HINDSIGHT_MULTIPLES, units=HINDSIGHT_UNITS) -> dict:
     """The least inventory any *fixed* order-up-to level per series reaches at aggregate
     fill ``fill``, the levels chosen with hindsight - knowing the window's demand and
     the supplier draws - in the same simulator as :func:`replay_policies`.

@@ -2,15 +2,16 @@
 
 `run_planning()` reads the published warehouse read-only (one short-lived DuckDB
 connection), forecasts with `forecasting.forecast_demand`, sizes orders with
-`forecasting.plan_replenishment`, writes suggestions back to the OLTP as draft purchase
-orders (one per supplier × warehouse, through the service layer, `origin='planning'`) and
+`forecasting.plan_replenishment` (parameters: `forecasting.parameters`), hands the
+suggestions to the OLTP's write-back service (`transactional.services.apply_plan`: draft
+purchase orders, one per supplier × warehouse, `origin='planning'`) and
 writes its outputs to the separate `planning.duckdb` file (docs/marts.md) atomically.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import math
 import os
 import time
 import uuid
@@ -22,14 +23,19 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
+from forecasting.parameters import (
+    PLANNING_DEFAULTS,
+    REVIEW_PERIOD_DAYS,  # noqa: F401 - re-exported (bench)
+    PlanningParameters,
+)
+from transactional.commands import PlanningSuggestion, validate
 from transactional.config import database_url, settings
 from transactional.config import warehouse_path as default_warehouse
 from transactional.db import session_factory
-from transactional.models import Document, PlannerDecision
-from transactional.services import Context, create_draft, delete_draft
-from transactional.services.documents import lock_document
+from transactional.models import PlannerDecision
+from transactional.services import Context, apply_plan
+from transactional.services.planning import PLANNING_ROLE, PLANNING_USER
 
-REVIEW_PERIOD_DAYS = 7
 KEYS = ["item_id", "warehouse_id"]
 
 
@@ -110,18 +116,28 @@ def load_inputs(warehouse: str | Path, as_of=None) -> dict:
             "made_to_order": mto, "open_sales_lines": open_lines, "mto_cover": mto_cover}
 
 
-def forecast(inputs: dict, as_of=None, horizon: int | None = None):
+def forecast(inputs: dict, as_of=None, horizon: int | None = None,
+             params: PlanningParameters | None = None):
     """forecasting.forecast_for_planning over the history (lumps cut off, then the
-    forecast engine); horizon defaults to the longest lead time (+ 2 std) + review
-    period, at least 28 days."""
+    forecast engine); horizon defaults to `params.horizon_days` (the longest lead time
+    + 2 std + the review period, at least 28 days: forecasting.parameters)."""
     from forecasting import forecast_for_planning
 
+    p = params or PLANNING_DEFAULTS
     terms = inputs["terms"]
     if horizon is None:
-        longest = (terms["lead_time_days"] + 2 * terms["lead_time_std_days"]).max()
-        longest = 0.0 if pd.isna(longest) else float(longest)
-        horizon = max(28, math.ceil(longest) + REVIEW_PERIOD_DAYS)
+        longest = (terms["lead_time_days"]
+                   + p.horizon_lead_time_stds * terms["lead_time_std_days"]).max()
+        horizon = p.horizon_days(None if pd.isna(longest) else float(longest))
     return forecast_for_planning(inputs["history"], horizon=horizon, as_of=as_of)
+
+
+def parameters(fill_target: float | None = None,
+               params: PlanningParameters | None = None) -> PlanningParameters:
+    """The run's planning parameters: `params` (default: forecasting.parameters'
+    PLANNING_DEFAULTS) with `fill_target` when one is given."""
+    p = params or PLANNING_DEFAULTS
+    return dataclasses.replace(p, fill_target=fill_target) if fill_target else p
 
 
 def chosen_cv(result) -> pd.DataFrame | None:
@@ -134,18 +150,22 @@ def chosen_cv(result) -> pd.DataFrame | None:
     return cv.merge(chosen, on=KEYS + ["model"], how="inner")
 
 
-def replenish(inputs: dict, result, fill_target: float | None = None) -> pd.DataFrame:
+def replenish(inputs: dict, result, fill_target: float | None = None,
+              params: PlanningParameters | None = None) -> pd.DataFrame:
     """forecasting.plan_replenishment: one row per item-warehouse with its why; then the
     open sales orders that stock and open supply cannot cover (forecasting.mto): a
     make-to-order item is suggested exactly that need (less the make-to-order drafts
-    already raised), a make-to-stock item at least it, and the why names the orders."""
-    from forecasting import DEFAULT_FILL_TARGET, plan_replenishment
+    already raised), a make-to-stock item at least it, and the why names the orders.
+    Review period, fill target and class floors: `parameters(fill_target, params)`."""
+    from forecasting import plan_replenishment
     from forecasting.mto import apply_needs, sales_order_needs
 
+    p = parameters(fill_target, params)
     table = plan_replenishment(result.series, result.forecasts, inputs["positions"],
                                inputs["terms"], inputs["abc"],
-                               review_period_days=REVIEW_PERIOD_DAYS,
-                               fill_target=fill_target or DEFAULT_FILL_TARGET,
+                               review_period_days=p.review_period_days,
+                               fill_target=p.fill_target,
+                               fill_floors=dict(p.fill_floors),
                                cv_df=chosen_cv(result),
                                made_to_order=inputs.get("made_to_order"),
                                history=inputs["history"])
@@ -154,80 +174,51 @@ def replenish(inputs: dict, result, fill_target: float | None = None) -> pd.Data
     return apply_needs(table, needs, inputs["terms"], inputs.get("made_to_order"))
 
 
-def _touched_keys(session, snapshot_seq: int | None) -> set[tuple[int, int]]:
-    """Item-warehouses a planner has in hand: lines of edited planning drafts, and of
-    planning orders approved or rejected after the warehouse snapshot (not yet in the
-    positions, so re-suggesting them would duplicate the planner's decision)."""
-    rows = session.execute(select(Document).where(
-        Document.doc_type == "purchase_order", Document.origin == "planning",
-        Document.planner_touched.is_(True))).scalars()
-    keys = set()
-    for doc in rows:
-        fresh = snapshot_seq is None or (doc.change_seq or 0) > snapshot_seq
-        if doc.status == "draft" or (doc.status in ("approved", "rejected") and fresh):
-            keys |= {(ln.item_id, doc.warehouse_id) for ln in doc.lines}
-    return keys
+def suggestion_commands(suggestions: pd.DataFrame) -> list[PlanningSuggestion]:
+    """The plan's rows as the write-back's commands: rows with suggested_qty > 0 and a
+    supplier, quantities and prices as Decimal (a missing price: the supplier-item
+    price), `sales_orders` (the open sales orders the line is for) when named."""
+    todo = suggestions[pd.to_numeric(suggestions["suggested_qty"]) > 0]
+    todo = todo[todo["supplier_id"].notna()]
+    out = []
+    for r in todo.to_dict("records"):
+        price, orders = r.get("unit_price"), r.get("sales_orders")
+        out.append(validate(PlanningSuggestion, {
+            "item_id": int(r["item_id"]), "warehouse_id": int(r["warehouse_id"]),
+            "supplier_id": int(r["supplier_id"]), "qty": Decimal(str(r["suggested_qty"])),
+            "unit_price": Decimal(str(price)) if price is not None and price == price
+            else None,
+            "sales_orders": orders if isinstance(orders, str) and orders else None},
+            f"suggestion for item {r['item_id']} at warehouse {r['warehouse_id']}"))
+    return out
 
 
 def write_back(suggestions: pd.DataFrame, oltp_url: str | None, run_id: str,
                snapshot_seq: int | None = None, today: dt.date | None = None) -> dict:
-    """Replace planning's own untouched drafts with one draft PO per supplier × warehouse.
+    """Write the plan back as draft purchase orders: `transactional.services.apply_plan`
+    (replace planning's untouched drafts, keep touched ones and skip their
+    item-warehouses and those decided after `snapshot_seq`, one draft PO per supplier ×
+    warehouse; idempotent per `run_id`) in one transaction as user 'planning' / role
+    'planner'.
 
-    `suggestions`: item_id, warehouse_id, supplier_id, suggested_qty (rows ≤ 0 ignored),
-    optional unit_price. One transaction: untouched planning drafts are deleted (each
-    re-checked under its row lock), items a planner holds (see `_touched_keys`) skipped,
-    new drafts created as user 'planning' / role 'planner'. Returns created, replaced,
+    `suggestions`: item_id, warehouse_id, supplier_id, suggested_qty (rows ≤ 0 or without
+    a supplier ignored), optional unit_price and sales_orders. Returns created, replaced,
     kept (touched planning drafts), skipped_lines, documents (new PO numbers).
     """
+    commands = suggestion_commands(suggestions)
     session = session_factory(oltp_url or database_url())()
     clock = (lambda: dt.datetime.combine(today, dt.time(12))) if today else None
-    ctx = Context(session, username="planning", role="planner",
+    ctx = Context(session, username=PLANNING_USER, role=PLANNING_ROLE,
                   **({"clock": clock} if clock else {}))
-    out = {"created": 0, "replaced": 0, "kept": 0, "skipped_lines": 0, "documents": []}
     try:
-        drafts = session.execute(select(Document.id).where(
-            Document.doc_type == "purchase_order", Document.origin == "planning",
-            Document.status == "draft")).scalars().all()
-        for doc_id in drafts:
-            doc = lock_document(ctx, doc_id, "purchase_order")
-            if doc.planner_touched:
-                out["kept"] += 1
-            else:
-                delete_draft(ctx, doc_id, "purchase_order")
-                out["replaced"] += 1
-        held = _touched_keys(session, snapshot_seq)
-        todo = suggestions[pd.to_numeric(suggestions["suggested_qty"]) > 0]
-        todo = todo[todo["supplier_id"].notna()]
-        for (sup, wh), group in todo.groupby(["supplier_id", "warehouse_id"], sort=True):
-            lines, memos = [], []
-            for r in group.sort_values("item_id").to_dict("records"):
-                if (int(r["item_id"]), int(wh)) in held:
-                    out["skipped_lines"] += 1
-                    continue
-                line = {"item_id": int(r["item_id"]), "qty": Decimal(str(r["suggested_qty"]))}
-                if r.get("unit_price") is not None and r["unit_price"] == r["unit_price"]:
-                    line["unit_price"] = Decimal(str(r["unit_price"]))
-                lines.append(line)
-                orders = r.get("sales_orders")
-                memos.append(f"For open sales orders stock and open supply cannot cover: "
-                             f"{orders}" if isinstance(orders, str) and orders else None)
-            if not lines:
-                continue
-            doc = create_draft(ctx, "purchase_order", {
-                "supplier_id": int(sup), "warehouse_id": int(wh), "origin": "planning",
-                "planning_run_id": run_id, "memo": f"planning run {run_id}", "lines": lines})
-            for po_line, memo in zip(doc.lines, memos, strict=True):
-                if memo:  # the line names the sales orders it is for
-                    po_line.memo = memo
-            out["created"] += 1
-            out["documents"].append(doc.number)
+        result = apply_plan(ctx, run_id, commands, snapshot_seq)
         session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
-    return out
+    return result.as_dict()
 
 
 def planner_decisions(oltp_url: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -318,9 +309,12 @@ def _decimal_free(frame: pd.DataFrame):
 def run_planning(oltp_url: str | None = None, warehouse_path: str | Path | None = None,
                  as_of=None, horizon: int | None = None, progress=None,
                  output_path: str | Path | None = None, simulate: bool = True,
-                 fill_target: float | None = None) -> dict:
+                 fill_target: float | None = None,
+                 params: PlanningParameters | None = None) -> dict:
     """One planning run (see the module docstring); prints progress through `progress`.
     `simulate` also refreshes policy_simulation (the `qm plan simulate` replay).
+    `params`: the planning parameters (default: forecasting.parameters.PLANNING_DEFAULTS),
+    `fill_target` overriding its aggregate fill target.
 
     Returns a summary: run_id, series, model_mix {model: series}, suggestions (lines with
     qty > 0), total_value, drafts created / replaced / kept, skipped_lines, output path,
@@ -336,8 +330,9 @@ def run_planning(oltp_url: str | None = None, warehouse_path: str | Path | None 
     inputs = load_inputs(warehouse, as_of)
     say(f"plan: {len(inputs['history'])} demand rows, {len(inputs['terms'])} supplier terms;"
         f" forecasting + backtest")
-    result = forecast(inputs, as_of, horizon)
-    table = replenish(inputs, result, fill_target)
+    p = parameters(fill_target, params)
+    result = forecast(inputs, as_of, horizon, params=p)
+    table = replenish(inputs, result, params=p)
     say(f"plan: {len(result.series)} series, "
         f"{int((pd.to_numeric(table['suggested_qty']) > 0).sum())} suggestions; writing drafts")
     summary = finish_run(run_id, inputs, result, table, oltp_url,

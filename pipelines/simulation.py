@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 
 from forecasting import DEFAULT_FILL_FLOORS, ReplayInputs, SupplierBehaviour, replay_policies
+from forecasting.parameters import REVIEW_PERIOD_DAYS
 from forecasting.policy import choose_supplier_records, service_floor_for_class
 from forecasting.simulate import DEFAULT_TARGETS
-from pipelines.planning import REVIEW_PERIOD_DAYS, load_inputs
+from pipelines.planning import load_inputs
 from transactional.config import warehouse_path as default_warehouse
 
 WINDOW_DAYS = 182
@@ -51,7 +52,8 @@ def _rules(con, keys: pd.DataFrame, hist: pd.DataFrame, lead: pd.Series, terms,
     out = keys.merge(rate, on=KEYS, how="left").fillna({"rate": 0.0})
     out["lead"] = lead.to_numpy()
     pack = np.maximum(terms["pack"], 1)
-    out["reorder_level"] = np.ceil(out["rate"] * (out["lead"] + 7 + THUMB_SAFETY_DAYS))
+    out["reorder_level"] = np.ceil(out["rate"] * (out["lead"] + REVIEW_PERIOD_DAYS
+                                                  + THUMB_SAFETY_DAYS))
     out["reorder_qty"] = np.maximum(np.maximum(terms["moq"], pack),
                                     np.ceil(out["rate"] * THUMB_ORDER_DAYS / pack) * pack)
     return out[KEYS + ["reorder_level", "reorder_qty"]], "rule of thumb"

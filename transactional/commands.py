@@ -243,6 +243,36 @@ class PeriodCloseIn(DocumentIn):
     doc_date: dt.date = Field(description="the last day of the period closed")
 
 
+# ---------------------------------------------------------------- planning
+class PlanningSuggestion(Input):
+    """One line of a planning run: buy `qty` of an item for a warehouse from a supplier
+    (`services.planning.apply_plan` turns the run into draft purchase orders)."""
+
+    item_id: Id
+    warehouse_id: Id
+    supplier_id: Id = Field(description="the supplier planning chose for the line")
+    qty: Num = Field(description="the suggested quantity; > 0, at most 4 decimal places")
+    unit_price: Num | None = Field(None, description="default: the supplier-item price")
+    sales_orders: Text | None = Field(
+        None, description="the open sales orders stock and open supply cannot cover, "
+                          "named in the purchase-order line's memo")
+
+
+RunId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=NO_NUL),
+                  _checked(False)]
+
+
+class PlanningRunIn(Input):
+    """A planning run's write-back: its id (Document.planning_run_id, at most 40
+    characters), the warehouse snapshot it was planned on and its suggestions."""
+
+    run_id: RunId
+    snapshot_seq: int | None = Field(
+        None, ge=0, description="highest document change_seq the warehouse had extracted "
+                                "when the run was planned (None: decisions never expire)")
+    suggestions: list[PlanningSuggestion] = []
+
+
 # ---------------------------------------------------------------- master data
 class ItemIn(Input):
     sku: Str(40)
@@ -394,7 +424,7 @@ _RULES = {"extra_forbidden": "unknown_field", "missing": "required",
           "date_future": "date", "date_past": "date", "string_type": "string",
           "string_pattern_mismatch": "no_nul_character", "bool_parsing": "boolean",
           "bool_type": "boolean", "literal_error": "one_of", "model_type": "object",
-          "string_unicode": "valid_unicode",
+          "string_unicode": "valid_unicode", "string_too_short": "not_empty",
           "dict_type": "object", "list_type": "list"}
 _ID_RULES = {"int_parsing", "int_type", "int_from_float", "greater_than_equal",
              "less_than_equal", "int_parsing_size"}

@@ -12,6 +12,7 @@ from transactional.services.documents import (
 )
 from transactional.services.inventory import receive_transfer
 from transactional.services.master import create_master, seed_reference_data, update_master
+from transactional.services.planning import PlanApplied, apply_plan
 from transactional.services.users import create_user, issue_token
 from transactional.services.workflow import (
                                               approve_credit_override,
@@ -23,6 +24,8 @@ from transactional.services.workflow import (
 
 __all__ = [
                                               "Context",
+                                              "PlanApplied",
+                                              "apply_plan",
                                               "approve_credit_override",
                                               "approve_purchase_order",
                                               "cancel_document",

@@ -52,7 +52,7 @@ ORIGINS = ("manual", "planning", "import", "demo")
 
 
 def create_draft(ctx: Context, doc_type: str, data: Command, *, origin: str | None = None,
-                 planning_run_id: int | None = None) -> Document:
+                 planning_run_id: str | None = None) -> Document:
     """Validate the command (a `transactional.commands` model, or a mapping validated
     through it) and store a draft with its number; nothing posts yet. `origin` and
     `planning_run_id` say where the document comes from (they are not part of the
@@ -64,7 +64,7 @@ def create_draft(ctx: Context, doc_type: str, data: Command, *, origin: str | No
 
 
 def create_and_post(ctx: Context, doc_type: str, data: Command, *,
-                    origin: str | None = None, planning_run_id: int | None = None) -> Document:
+                    origin: str | None = None, planning_run_id: str | None = None) -> Document:
     """Create a document and post it at once ("save and post"): the same validation,
     rows and audit trail (create, then post) as create_draft followed by post_document,
     without re-reading and re-locking the row this transaction has just written."""
@@ -74,7 +74,7 @@ def create_and_post(ctx: Context, doc_type: str, data: Command, *,
 
 
 def _store_draft(ctx: Context, doc_type: str, data: Command, origin: str | None,
-                 planning_run_id: int | None) -> Document:
+                 planning_run_id: str | None) -> Document:
     if doc_type not in HANDLERS:
         raise ValidationError(f"unknown document type {doc_type!r}", field="doc_type",
                               value=doc_type, rule="known_document_type")
