@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboards import fmt as f
 from dashboards import planning_actions, ui
+from forecasting.parameters import DEFAULT_FILL_TARGET
 
 PLAN = "planning.replenishment_plan"
 NOT_RUN = ("Planning has not run yet: `qm plan` forecasts demand from the warehouse, "
@@ -348,7 +349,7 @@ def policy_simulation() -> None:
     st.altair_chart((line + dot).properties(height=320), width="stretch")
     targets = [float(t) for t in plan["target"]]
     pick = st.select_slider("Aggregate fill-rate target", options=targets,
-                            value=min(targets, key=lambda t: abs(t - 0.97)),
+                            value=min(targets, key=lambda t: abs(t - DEFAULT_FILL_TARGET)),
                             format_func=lambda t: f"{t:.1%}", key="plan_fill_target")
     row = plan[plan["target"] == pick].iloc[0]
     cols = st.columns(4)
