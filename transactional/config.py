@@ -56,6 +56,22 @@ class Settings(BaseSettings):
         15, ge=1, description="the window failed sign-ins are counted over")
     token_days: int = Field(
         30, ge=1, description="bearer tokens expire this many days after they are issued")
+    db_pool_size: int = Field(
+        16, ge=1, le=1000,
+        description="database connections per API worker process; at most this many "
+                    "requests are inside a database transaction at once (the others wait "
+                    "without holding a thread), and the worker's thread pool is kept at "
+                    "least 8 threads larger")
+    db_pool_timeout: float = Field(
+        10.0, gt=0, le=600,
+        description="seconds a request waits for a database connection before it is "
+                    "answered 503 with Retry-After")
+    db_lock_timeout_ms: int = Field(
+        5000, ge=0, description="PostgreSQL lock_timeout of the API's connections (ms, 0 = "
+                                "none): a request waiting longer for a row lock gets 503")
+    db_statement_timeout_ms: int = Field(
+        30000, ge=0, description="PostgreSQL statement_timeout of the API's connections "
+                                 "(ms, 0 = none): a longer statement is cancelled, 503")
     dbt_target: str = Field(
         "duckdb", description="dbt target of the warehouse build: duckdb (default) or "
                               "postgres (the scale-out target)")

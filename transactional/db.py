@@ -14,7 +14,7 @@ from sqlalchemy import exc as exc_module
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from transactional.config import database_url
+from transactional.config import database_url, settings
 
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:
@@ -96,6 +96,38 @@ def is_postgres(session_or_engine) -> bool:
 @lru_cache(maxsize=8)
 def _factory(url: str) -> sessionmaker[Session]:
     return sessionmaker(make_engine(url), expire_on_commit=False)
+
+
+@lru_cache(maxsize=8)
+def _service_factory(url: str, pool_size: int, pool_timeout: float, lock_timeout_ms: int,
+                     statement_timeout_ms: int) -> sessionmaker[Session]:
+    kwargs: dict = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": pool_timeout}
+    if url.startswith(("postgresql", "postgres")):
+        kwargs["connect_args"] = {"options": f"-c lock_timeout={lock_timeout_ms} "
+                                             f"-c statement_timeout={statement_timeout_ms}"}
+    return sessionmaker(make_engine(url, **kwargs), expire_on_commit=False)
+
+
+def _clear_factories() -> None:
+    _plain_cache_clear()
+    _service_factory.cache_clear()
+
+
+# `_factory.cache_clear()` (what tests call to close pooled connections) forgets the
+# API's pools too
+_plain_cache_clear = _factory.cache_clear
+_factory.cache_clear = _clear_factories  # type: ignore[method-assign]
+
+
+def service_session_factory(url: str | None = None) -> sessionmaker[Session]:
+    """The API's session factory: a pool of `QM_DB_POOL_SIZE` connections (no overflow:
+    the API admits no more requests into a transaction than that, api/deps.py), checkout
+    waiting at most `QM_DB_POOL_TIMEOUT` s, and on PostgreSQL every connection with
+    `lock_timeout` and `statement_timeout` (`QM_DB_LOCK_TIMEOUT_MS`,
+    `QM_DB_STATEMENT_TIMEOUT_MS`): a request never waits without bound, it gets 503."""
+    s = settings()
+    return _service_factory(url or database_url(), s.db_pool_size, s.db_pool_timeout,
+                            s.db_lock_timeout_ms, s.db_statement_timeout_ms)
 
 
 def session_factory(url: str | None = None) -> sessionmaker[Session]:

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from tests.api.recipes import Recipes
 from transactional.api.deps import UNSAFE, permission_of
 from transactional.db import session_scope
-from transactional.models import AuditLog
+from transactional.models import AuditLog, User
+from transactional.services.users import issue_token
 
 ACTION = {None: "create", "post": "post", "cancel": "cancel", "approve": "approve",
           "reject": "reject", "close": "close", "credit-override": "credit_override",
@@ -19,6 +20,8 @@ ACTION = {None: "create", "post": "post", "cancel": "cancel", "approve": "approv
 def expected_audit(method: str, path: str, permission) -> tuple[str, str]:
     """(action, entity) the route must leave in the audit log."""
     parts = path.removeprefix("/api/v1/").split("/")
+    if parts == ["auth", "revoke"]:
+        return "revoke", "user"
     if parts[0] == "auth":
         return "token", "user"
     if parts[0] == "imports":
@@ -46,8 +49,14 @@ def test_every_write_route_leaves_an_audit_row(sqlite_api):
             with session_scope(api.url) as s:
                 last = s.execute(select(AuditLog.id).order_by(AuditLog.id.desc())
                                  .limit(1)).scalar() or 0
+            headers = {}
+            if req.get("fresh_token"):  # revoke a token of its own, not the admin's
+                with session_scope(api.url) as s:
+                    user = s.execute(select(User).where(User.username == "api-admin")
+                                     ).scalar_one()
+                    headers = {"Authorization": f"Bearer {issue_token(s, user)}"}
             r = api.call(method, req["path"], "admin", json=req.get("json"),
-                         files=req.get("files"))
+                         files=req.get("files"), headers=headers)
             assert r.status_code < 300, (method, route.path, r.text)
             action, entity = expected_audit(method, route.path, permission_of(route))
             with session_scope(api.url) as s:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import weakref
 import time
 from collections.abc import Callable
 
@@ -12,7 +13,7 @@ from fastapi import FastAPI, Request
 
 from transactional.api import problems
 from transactional.api.routes import documents, master, reads, system
-from transactional.db import session_factory
+from transactional.db import service_session_factory
 from transactional.services.base import utcnow
 
 DESCRIPTION = """
@@ -59,8 +60,9 @@ def create_app(database_url: str | None = None,
     """The API bound to `database_url` (default: QM_DATABASE_URL or the SQLite file)."""
     app = FastAPI(title="Quartermaster API", version="1.0", description=DESCRIPTION,
                   docs_url="/docs", openapi_url="/openapi.json")
-    app.state.session_factory = session_factory(database_url)
+    app.state.session_factory = service_session_factory(database_url)
     app.state.clock = clock
+    app.state.admission = weakref.WeakKeyDictionary()  # event loop -> deps.Admission
     app.state.stats = RequestStats()
     problems.install(app)
     # the routes are added to the app itself (not include_router), so app.routes lists

@@ -17,11 +17,13 @@ refused request (4xx) remembers nothing, and keys survive restarts.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Callable
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute, APIRouter
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -32,6 +34,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from transactional.config import settings
 from transactional.errors import PermissionDenied, ValidationError
 from transactional.models import IdempotencyKey
 from transactional.permissions import allowed
@@ -111,18 +114,72 @@ class ServiceRoute(APIRoute):
             request.state.uow = uow
             if uses_idempotency and request.headers.get(IDEMPOTENCY_HEADER) is not None:
                 uow.request_hash = await request_fingerprint(request)
+            slots = admission(request.app)
+            await slots.enter()
             try:
-                response = await handler(request)
-            except Replay as replay:
-                await run_in_threadpool(uow.abort)
-                return replay.response
-            except BaseException:
-                await run_in_threadpool(uow.abort)
-                raise
-            await run_in_threadpool(uow.finish, response)
-            return response
+                try:
+                    response = await handler(request)
+                except Replay as replay:
+                    await run_in_threadpool(uow.abort)
+                    return replay.response
+                except BaseException:
+                    await run_in_threadpool(uow.abort)
+                    raise
+                await run_in_threadpool(uow.finish, response)
+                return response
+            finally:
+                slots.leave()
 
         return run
+
+
+class PoolExhausted(Exception):
+    """No database slot became free within QM_DB_POOL_TIMEOUT (answered 503)."""
+
+    def __init__(self, slots: int, waited: float):
+        super().__init__(f"all {slots} database connections stayed busy for {waited:g} s")
+        self.slots, self.waited = slots, waited
+
+
+class Admission:
+    """At most `QM_DB_POOL_SIZE` requests of one event loop inside a unit of work.
+
+    Each request holds one pooled connection from its first query to its commit and
+    hops between threads (authorisation, handler, commit). With more requests in flight
+    than connections, or than threads, a transaction holding row locks could wait for a
+    thread or a connection that the requests waiting on its locks occupy: the service
+    froze. Admitting no more requests than connections, and keeping the loop's thread
+    pool larger than that, means a request in a transaction always finds a thread and
+    never waits for a connection; the others queue here, holding neither, and get 503
+    with Retry-After after `QM_DB_POOL_TIMEOUT` seconds."""
+
+    def __init__(self, slots: int, timeout: float):
+        self.slots, self.timeout = slots, timeout
+        self._semaphore = asyncio.Semaphore(slots)
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        if limiter.total_tokens < slots + 8:
+            limiter.total_tokens = slots + 8
+
+    async def enter(self) -> None:
+        try:
+            await asyncio.wait_for(self._semaphore.acquire(), self.timeout)
+        except TimeoutError:
+            raise PoolExhausted(self.slots, self.timeout) from None
+
+    def leave(self) -> None:
+        self._semaphore.release()
+
+
+def admission(app) -> Admission:
+    """The app's Admission for the running event loop (uvicorn runs one loop per
+    worker process; each has its own thread pool, so each gets its own slots)."""
+    loop = asyncio.get_running_loop()
+    per_loop = app.state.admission
+    found = per_loop.get(loop)
+    if found is None:
+        s = settings()
+        found = per_loop[loop] = Admission(s.db_pool_size, s.db_pool_timeout)
+    return found
 
 
 def declared_query_parameters(route: APIRoute) -> frozenset[str]:
@@ -191,15 +248,7 @@ class Authorize:
     def __call__(self, request: Request, credentials: Credentials) -> Context:
         uow: UnitOfWork = request.state.uow
         session = uow.session
-        if credentials is None or credentials.scheme.lower() != "bearer":
-            raise HTTPException(401, "a bearer token is required (Authorization: Bearer …)",
-                                headers={"WWW-Authenticate": "Bearer"})
-        token = credentials.credentials
-        user = user_for_token(session, token) if 0 < len(token) <= 200 and \
-            token.isascii() else None
-        if user is None:
-            raise HTTPException(401, "the bearer token is unknown or revoked",
-                                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        user, _token = authenticate(session, credentials)
         if not allowed(user.role, self.resource, self.action):
             raise PermissionDenied(f"role {user.role!r} may not {self.action} {self.resource}",
                                    field="role", value=user.role,
@@ -208,6 +257,26 @@ class Authorize:
             claim_idempotency_key(request, uow, user.username)
         return Context(session, username=user.username, role=user.role,
                        clock=request.app.state.clock)
+
+
+def authenticate(session: Session, credentials: HTTPAuthorizationCredentials | None):
+    """(user, token) of a live bearer token, else 401."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(401, "a bearer token is required (Authorization: Bearer …)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    token = credentials.credentials
+    user = user_for_token(session, token) if 0 < len(token) <= 200 and \
+        token.isascii() else None
+    if user is None:
+        raise HTTPException(401, "the bearer token is unknown, expired or revoked",
+                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return user, token
+
+
+def bearer_caller(request: Request, credentials: Credentials):
+    """Dependency of the routes any signed-in user may call about themselves (revoking
+    their own tokens): (user, token), no permission needed."""
+    return authenticate(request.state.uow.session, credentials)
 
 
 def claim_idempotency_key(request: Request, uow: UnitOfWork, username: str) -> None:

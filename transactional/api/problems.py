@@ -18,9 +18,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from transactional.api.deps import PoolExhausted
 from transactional.errors import DomainError
 
 log = logging.getLogger("quartermaster.api")
@@ -149,11 +151,83 @@ async def data_error(request: Request, exc: DataError) -> JSONResponse:
                               "value": None}])
 
 
-async def operational_error(request: Request, exc: OperationalError) -> JSONResponse:
-    log.warning("database busy or unavailable: %s", type(exc.orig).__name__)
-    return problem_response(request, 503, "Service unavailable",
-                            "the database is busy or unavailable; retry the request",
-                            "database_unavailable", [], headers={"Retry-After": "1"})
+# what a database error means for the client: (status, rule, detail, Retry-After or None,
+# log level). Matched by PostgreSQL SQLSTATE, or by SQLite's message.
+_SQLSTATE = {
+    "53100": (507, "disk_full", "the database server's disk is full: nothing was "
+              "written; an operator must free space", None, logging.ERROR),
+    "25006": (503, "database_read_only", "the database is read-only (a standby or a "
+              "read-only transaction): nothing was written", None, logging.ERROR),
+    "55P03": (503, "lock_timeout", "another request held a row this one needs for longer "
+              "than the lock timeout; nothing was written, retry", "1", logging.WARNING),
+    "57014": (503, "statement_timeout", "a database statement ran longer than the "
+              "statement timeout and was cancelled; nothing was written, retry", "1",
+              logging.WARNING),
+    "40P01": (503, "deadlock", "the database broke a deadlock by cancelling this request; "
+              "nothing was written, retry", "1", logging.ERROR),
+    "40001": (503, "serialization_failure", "a concurrent change conflicted; nothing was "
+              "written, retry", "1", logging.WARNING),
+    "53200": (503, "database_out_of_memory", "the database server is out of memory; "
+              "retry", "5", logging.ERROR),
+    "53300": (503, "too_many_connections", "the database server accepts no more "
+              "connections; retry", "2", logging.ERROR),
+}
+_SQLITE = [
+    ("database or disk is full", _SQLSTATE["53100"][:2] + (
+        "the database file's disk is full: nothing was written; an operator must free "
+        "space", None, logging.ERROR)),
+    ("readonly database", (503, "database_read_only", "the database file is read-only "
+                           "(file, directory or mount): nothing was written", None,
+                           logging.ERROR)),
+    ("database is locked", (503, "database_busy", "the database is busy with another "
+                            "writer; nothing was written, retry", "1", logging.WARNING)),
+    ("disk i/o error", (503, "database_io_error", "the database file could not be read "
+                        "or written (disk I/O error); nothing was written", "5",
+                        logging.ERROR)),
+]
+_UNAVAILABLE = (503, "database_unavailable", "the database is unavailable; retry the "
+                "request", "1", logging.WARNING)
+
+
+def classify_database_error(exc: DBAPIError) -> tuple[int, str, str, str | None, int] | None:
+    """What a database error is, for the client and the log; None for a bug."""
+    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if sqlstate in _SQLSTATE:
+        return _SQLSTATE[sqlstate]
+    message = str(orig or exc).lower()
+    for text, meaning in _SQLITE:
+        if text in message:
+            return meaning
+    if isinstance(exc, OperationalError) or (sqlstate or "")[:2] in ("08", "57", "53"):
+        return _UNAVAILABLE
+    return None
+
+
+async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+    meaning = classify_database_error(exc)
+    if meaning is None:
+        return await unexpected_error(request, exc)
+    status, rule, detail, retry_after, level = meaning
+    orig = getattr(exc, "orig", None)
+    log.log(level, "%s on %s %s: %s (%s: %s)", rule, request.method, request.url.path,
+            detail, type(orig).__name__, str(orig).strip().splitlines()[0] if orig else "")
+    title = {507: "Insufficient storage"}.get(status, "Service unavailable")
+    return problem_response(request, status, title, detail, rule,
+                            [{"field": None, "rule": rule, "message": detail,
+                              "value": None}],
+                            headers={"Retry-After": retry_after} if retry_after else None)
+
+
+async def pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
+    """No database connection within QM_DB_POOL_TIMEOUT: the admission queue (deps) or
+    the pool itself (sqlalchemy.exc.TimeoutError)."""
+    log.warning("pool_exhausted on %s %s: %s", request.method, request.url.path, exc)
+    detail = ("every database connection of this server stayed busy; nothing was "
+              "written, retry")
+    return problem_response(request, 503, "Service unavailable", detail, "pool_exhausted",
+                            [{"field": None, "rule": "pool_exhausted", "message": detail,
+                              "value": None}], headers={"Retry-After": "1"})
 
 
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -169,7 +243,9 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(IntegrityError, integrity_error)
     app.add_exception_handler(DataError, data_error)
-    app.add_exception_handler(OperationalError, operational_error)
+    app.add_exception_handler(DBAPIError, database_error)
+    app.add_exception_handler(PoolTimeoutError, pool_exhausted)
+    app.add_exception_handler(PoolExhausted, pool_exhausted)
     app.add_exception_handler(Exception, unexpected_error)
 
 

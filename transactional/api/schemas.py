@@ -328,6 +328,17 @@ class TokenIn(Input):
     password: Str(1000)
 
 
+class RevokeIn(Input):
+    all: bool = Field(False, description="revoke every live token of the caller, not only "
+                                         "the one this request carries")
+
+
+class RevokeOut(BaseModel):
+    username: str
+    revoked: int = Field(description="how many tokens were revoked")
+    all: bool
+
+
 class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"

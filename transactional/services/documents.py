@@ -8,6 +8,7 @@ rule, the exact reversal on cancel, and the audit trail.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from transactional.errors import Conflict, NotFound, ValidationError
 from transactional.ledger.store import reverse_postings
 from transactional.models import Document, DocumentLine
 from transactional.services.base import (
+    PREFIX,
     Context,
     audit,
     date_field,
@@ -25,6 +27,7 @@ from transactional.services.base import (
     summary,
     touch,
 )
+from transactional.services.handler import lock_sources
 from transactional.services.registry import HANDLERS, handler_for
 
 
@@ -58,6 +61,9 @@ def create_draft(ctx: Context, doc_type: str, data: Command, *, origin: str | No
     `planning_run_id` say where the document comes from (they are not part of the
     command; a mapping may still carry them as keys)."""
     doc = _store_draft(ctx, doc_type, data, origin, planning_run_id)
+    # numbered last: the series row stays locked only from here to the commit, not
+    # while the draft's rows were written (docs/ledger.md, "Numbering")
+    doc.number = next_number(ctx.session, doc_type, doc.doc_date.year)
     touch(ctx, doc)
     audit(ctx, "create", doc_type, doc.id, doc.number, None, summary(doc))
     return doc
@@ -69,6 +75,9 @@ def create_and_post(ctx: Context, doc_type: str, data: Command, *,
     rows and audit trail (create, then post) as create_draft followed by post_document,
     without re-reading and re-locking the row this transaction has just written."""
     doc = _store_draft(ctx, doc_type, data, origin, planning_run_id)
+    # the posting writes the number (journal memo, make-to-order drafts' reasons), so it
+    # is taken before posting; the draft's rows are written already
+    doc.number = next_number(ctx.session, doc_type, doc.doc_date.year)
     audit(ctx, "create", doc_type, doc.id, doc.number, None, summary(doc))
     return _post(ctx, doc)
 
@@ -96,7 +105,8 @@ def _store_draft(ctx: Context, doc_type: str, data: Command, origin: str | None,
                               rule="one_of")
     doc.planning_run_id = planning_run_id
     handler.build(ctx, doc, values)
-    doc.number = next_number(ctx.session, doc_type, doc_date.year)
+    # a unique stand-in until the caller numbers the draft (create_draft, create_and_post)
+    doc.number = f"{PREFIX[doc_type]}-{doc_date.year}-new-{secrets.token_hex(6)}"
     ctx.session.add(doc)
     ctx.session.flush()
     return doc
@@ -166,6 +176,7 @@ def _post(ctx: Context, doc: Document, action: str = "post") -> Document:
     before = summary(doc)
     if handler.posts_to_books:
         ensure_open_period(ctx.session, doc.doc_date, f"{doc.doc_type} {doc.number}")
+    _lock_sources_of(ctx, doc)
     with ctx.session.no_autoflush:  # one flush at the end instead of one per lookup
         handler.post(ctx, doc)
     _touch_related(ctx, doc)
@@ -198,6 +209,7 @@ def cancel_document(ctx: Context, doc_id: int, cancel_date: dt.date | None = Non
     if handler.posts_to_books:
         ensure_open_period(ctx.session, cancel_date, f"cancellation of {doc.number}")
     before = summary(doc)
+    _lock_sources_of(ctx, doc)
     handler.check_cancel(ctx, doc)
     now = ctx.now()
     reverse_postings(ctx.session, doc, cancel_date, now)
@@ -211,6 +223,15 @@ def cancel_document(ctx: Context, doc_id: int, cancel_date: dt.date | None = Non
     ctx.session.flush()
     audit(ctx, "cancel", doc.doc_type, doc.id, doc.number, before, summary(doc))
     return doc
+
+
+def _lock_sources_of(ctx: Context, doc: Document) -> None:
+    """Before anything else is locked (stock balances, the journal), the documents this
+    one draws on: its source lines' documents and their sources, and a payment's
+    allocated documents — in the one global order (docs/ledger.md, "Concurrency")."""
+    lock_sources(ctx, [ln.source_line_id for ln in doc.lines if ln.source_line_id],
+                 sorted({ln.allocated_document_id for ln in doc.lines
+                         if ln.allocated_document_id}))
 
 
 def _touch_related(ctx: Context, doc: Document) -> None:

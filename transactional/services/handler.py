@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from abc import ABC, abstractmethod
 from decimal import Decimal
 from typing import Any
@@ -84,14 +85,68 @@ def price_field(value: Any, field: str, default: Decimal | None = None) -> Decim
 
 
 def source_lines(ctx: Context, ids: list[int], *, lock: bool) -> dict[int, DocumentLine]:
-    """Load source lines (order/receipt/delivery lines) by id, locked in id order."""
+    """Load source lines (order/receipt/delivery lines) by id. With `lock`, their
+    documents are locked first in the one global order (`lock_sources`: headers, then
+    every line of those documents), so a partial delivery cannot lock an order's lines in
+    another order than a concurrent one."""
     if not ids:
         return {}
+    if lock:
+        lock_sources(ctx, ids)
     stmt = select(DocumentLine).where(DocumentLine.id.in_(sorted(set(ids)))) \
         .order_by(DocumentLine.id).execution_options(populate_existing=True)
     if lock:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(key_share=True)
     return {ln.id: ln for ln in ctx.session.execute(stmt).scalars()}
+
+
+def lock_sources(ctx: Context, line_ids: list[int], doc_ids: list[int] = ()) -> None:
+    """Lock the documents a posting or cancel draws on, in the one global order
+    (docs/ledger.md, "Concurrency"): the documents owning `line_ids` (and `doc_ids`, a
+    payment's allocated invoices), then the documents their lines come from, level by
+    level (a return: the delivery, then the sales order), each level's headers in id
+    order; then every line of all those documents in id order — so the change cursor
+    (`touch`), which updates every line of a source document, takes no lock later.
+
+    FOR NO KEY UPDATE: new drafts that merely reference these rows (their foreign keys
+    take key-share locks) are not made to wait. Locked once per transaction."""
+    session = ctx.session
+    done = _locked_in_transaction(session)
+    levels: list[list[int]] = []
+    seen = set(done)
+    current = sorted({i for i in line_ids if i})
+    first = set(doc_ids)
+    while current or first:
+        rows = session.execute(select(DocumentLine.document_id, DocumentLine.source_line_id)
+                               .where(DocumentLine.id.in_(current))).all() if current else []
+        level = sorted(({r[0] for r in rows} | first) - seen)
+        first = set()
+        if level:
+            levels.append(level)
+            seen.update(level)
+        current = sorted({r[1] for r in rows if r[1]})
+    if not levels:
+        return
+    for level in levels:
+        session.execute(select(Document).where(Document.id.in_(level)).order_by(Document.id)
+                        .with_for_update(key_share=True)
+                        .execution_options(populate_existing=True)).all()
+    every = [d for level in levels for d in level]
+    session.execute(select(DocumentLine).where(DocumentLine.document_id.in_(every))
+                    .order_by(DocumentLine.id).with_for_update(key_share=True)
+                    .execution_options(populate_existing=True)).all()
+    done.update(every)
+
+
+def _locked_in_transaction(session) -> set[int]:
+    """The documents `lock_sources` has locked in the session's current transaction."""
+    transaction = session.get_transaction()
+    info = session.info
+    ref = info.get("qm_locked_sources_tx")
+    if transaction is None or ref is None or ref() is not transaction:
+        info["qm_locked_sources_tx"] = weakref.ref(transaction) if transaction else None
+        info["qm_locked_sources"] = set()
+    return info["qm_locked_sources"]
 
 
 def source_line(ctx: Context, doc_field: str, line_id: Any, parent: Document,

@@ -380,7 +380,9 @@ def _check_open(amount: Decimal, target: Document, field: str) -> None:
 
 
 def _lock_doc(ctx: Context, doc_id: int) -> Document:
-    return ctx.session.execute(select(Document).where(Document.id == doc_id).with_for_update()
+    # already locked by the kernel in the global order (lock_sources); this re-reads it
+    return ctx.session.execute(select(Document).where(Document.id == doc_id)
+                               .with_for_update(key_share=True)
                                .execution_options(populate_existing=True)).scalar_one()
 
 

@@ -8,9 +8,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from transactional.api import schemas as s
-from transactional.api.deps import Allowed, service_router, session_of
+from transactional.api.deps import Allowed, bearer_caller, service_router, session_of
 from transactional.imports import MAX_BYTES, import_file
-from transactional.services.users import login
+from transactional.services.users import login, revoke_tokens
 
 router = service_router()
 
@@ -32,6 +32,22 @@ def token(body: s.TokenIn, request: Request, *, session: Annotated[Session, Depe
                          client=request.client.host if request.client else None)
     return {"access_token": issued, "token_type": "bearer", "username": user.username,
             "role": user.role}
+
+
+@router.post("/auth/revoke", response_model=s.RevokeOut, tags=["System"],
+             summary="Revoke the caller's bearer token (or, with all=true, every token of "
+                     "the caller)",
+             description="Needs only a live token: anyone may sign themselves out. The "
+                         "token used for this call is revoked (with `all`: every live "
+                         "token of the user, e.g. after a leak); afterwards it gets 401. "
+                         "Audited as `revoke`.")
+def revoke(body: s.RevokeIn | None = None, *,
+           caller: Annotated[tuple, Depends(bearer_caller)],
+           session: Annotated[Session, Depends(session_of)]):
+    user, token = caller
+    every = bool(body and body.all)
+    count = revoke_tokens(session, user.username, None if every else token)
+    return {"username": user.username, "revoked": count, "all": every}
 
 
 # kind -> the right it needs: the same as entering those rows by hand
