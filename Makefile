@@ -30,9 +30,13 @@ IMPORTS_CHECK = out=$$($(BIN)/lint-imports --no-cache 2>&1); rc=$$?; \
 	echo "lint-imports: $$(echo "$$out" | grep -E '^Contracts: ' || echo "did not run (exit $$rc)")"; \
 	exit $$rc
 
+# pytest-xdist: one worker per core (TEST_WORKERS=1 for a serial run); tests sharing an
+# expensive fixture stay on one worker (tests/conftest.py, xdist groups)
+TEST_WORKERS ?= auto
+
 test: $(STAMP)
 	@$(IMPORTS_CHECK)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check qm demo transactional pipelines forecasting dashboards tests bench

@@ -116,3 +116,30 @@ def small_demo_db(tmp_path_factory) -> str:
     upgrade(url)
     generate(url, **SMALL_DEMO)
     return url
+
+
+# ---------------------------------------------------------------- parallel runs (xdist)
+# `make test` runs pytest-xdist with `--dist loadgroup`. Every test gets a group so that
+# an expensive fixture is built once: the users of a session-scoped world share one
+# worker (the small demo and the warehouse published from it; the medium-like demo; each
+# engine's golden warehouse), and the tests of one module stay together (module-scoped
+# worlds). Without -n the marks change nothing.
+SESSION_GROUPS = {"small_demo_db": "small-demo", "medium_like_db": "medium-like"}
+
+
+def xdist_group(item: pytest.Item) -> str:
+    info = getattr(item, "_fixtureinfo", None)
+    names = set(info.names_closure) if info else set()
+    for fixture, group in SESSION_GROUPS.items():
+        if fixture in names:
+            return group
+    callspec = getattr(item, "callspec", None)
+    if "warehouse" in names and callspec and "warehouse" in callspec.params:
+        return f"golden-{callspec.params['warehouse']}"
+    return item.nodeid.split("::")[0]
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(xdist_group(item)))

@@ -13,6 +13,7 @@ the tests and `qm refresh` load without a manual step.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sys
 import warnings
@@ -70,11 +71,20 @@ def prepare_dbt_project(project_dir: str | Path | None = None,
     bindir = str(Path(sys.executable).parent)
     if (Path(bindir) / "dbt").exists() and bindir not in os.environ.get("PATH", "").split(":"):
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-    project.prepare_if_dev()
-    if _manifest_stale(project):
-        link = dbt_link_path(Path(warehouse or warehouse_path()).resolve())
-        with _environ(dbt_env(link, dbt_target())):
-            project.preparer.prepare(project)
+    # one preparer at a time (two processes loading the definitions at once would both
+    # run `dbt parse` into the same target/manifest.json)
+    lock_file = Path(project.project_dir) / "target" / ".prepare.lock"
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            project.prepare_if_dev()
+            if _manifest_stale(project):
+                link = dbt_link_path(Path(warehouse or warehouse_path()).resolve())
+                with _environ(dbt_env(link, dbt_target())):
+                    project.preparer.prepare(project)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return project
 
 

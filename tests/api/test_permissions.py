@@ -11,8 +11,8 @@ from tests.api.recipes import Recipes
 from transactional.api.deps import permission_of
 from transactional.db import session_scope
 from transactional.models import PlannerDecision, User
-from transactional.services.users import issue_token
 from transactional.permissions import PERMISSIONS, ROLES, allowed
+from transactional.services.users import issue_token
 
 PUBLIC = {"/api/v1/health", "/api/v1/auth/token"}
 # any signed-in user may revoke their own tokens: a bearer token, no right

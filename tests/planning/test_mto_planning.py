@@ -35,7 +35,7 @@ DAY = DAY0 + dt.timedelta(days=91)  # the last day of the history
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    from qm.refresh_commands import refresh
+    from tests.planning.warehouse import publish_marts
     base = tmp_path_factory.mktemp("mto_planning")
     url = f"sqlite:///{base / 'qm.sqlite'}"
     from transactional.migrate import upgrade
@@ -59,11 +59,11 @@ def world(tmp_path_factory):
     co.run(update_master, "item", chair, {"supply_mode": "make_to_order"})
     so_desk = sell(desk, "4")
     warehouse = base / "warehouse.duckdb"
-    summary = refresh(full=True, oltp_url=url, warehouse_path=warehouse)
+    summary = publish_marts(url, warehouse)
     assert summary["success"], summary["failures"][:3]
     return {"url": url, "co": co, "s2": s2, "chair": chair, "desk": desk, "sell": sell,
             "so_chair": so_chair, "so_desk": so_desk, "warehouse": warehouse,
-            "out": base / "planning.duckdb", "refresh": refresh}
+            "out": base / "planning.duckdb", "refresh": publish_marts}
 
 
 def _orders(url, origin):
@@ -134,7 +134,7 @@ def test_a_draft_raised_at_posting_is_not_doubled_by_planning(world):
     mto = _orders(url, "mto")
     assert [(d, [q for _, q, _ in ls]) for _, _, d, ls in mto] == [
         (world["so_desk"].id, [D(4)]), (so2.id, [D(2)])]
-    summary = world["refresh"](oltp_url=url, warehouse_path=world["warehouse"])
+    summary = world["refresh"](url, world["warehouse"])
     assert summary["success"], summary["failures"][:3]
     for _ in range(2):
         run_planning(url, world["warehouse"], output_path=world["out"])

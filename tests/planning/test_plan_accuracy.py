@@ -172,15 +172,15 @@ def test_old_runs_are_thinned_weekly_then_dropped():
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """The planning tests' company (tests/planning/history.py: 13 weeks of daily sales),
-    published by the real refresh."""
-    from qm.refresh_commands import refresh
+    published by the refresh's models (tests/planning/warehouse.py)."""
     from tests.planning.history import build_history
+    from tests.planning.warehouse import publish_marts
     from transactional.migrate import upgrade
     base = tmp_path_factory.mktemp("plan_accuracy")
     url = f"sqlite:///{base / 'qm.sqlite'}"
     upgrade(url)
     co, bolt, s2 = build_history(url)
-    summary = refresh(full=True, oltp_url=url, warehouse_path=base / "warehouse.duckdb")
+    summary = publish_marts(url, base / "warehouse.duckdb")
     assert summary["success"], summary["failures"][:3]
     return {"url": url, "co": co, "warehouse": base / "warehouse.duckdb",
             "out": base / "planning.duckdb"}

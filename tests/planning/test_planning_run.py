@@ -25,7 +25,7 @@ from transactional.services.workflow import (
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    from qm.refresh_commands import refresh
+    from tests.planning.warehouse import publish_marts
     base = tmp_path_factory.mktemp("planning")
     url = f"sqlite:///{base / 'qm.sqlite'}"
     upgrade(url)
@@ -33,7 +33,7 @@ def world(tmp_path_factory):
     for item, wh in ((co.item, co.wh), (co.item2, co.wh), (bolt, co.wh), (co.item, co.wh2)):
         co.run(create_master, "reorder_rule", {"item_id": item, "warehouse_id": wh,
                                                 "reorder_level": "20", "reorder_qty": "40"})
-    summary = refresh(full=True, oltp_url=url, warehouse_path=base / "warehouse.duckdb")
+    summary = publish_marts(url, base / "warehouse.duckdb")
     assert summary["success"], summary["failures"][:3]
     return {"url": url, "co": co, "bolt": bolt, "s2": s2,
             "warehouse": base / "warehouse.duckdb", "out": base / "planning.duckdb"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import weakref
 import time
+import weakref
 from collections.abc import Callable
 
 from fastapi import FastAPI, Request
