@@ -205,9 +205,13 @@ def unlink_build(published: str | Path) -> None:
     dbt_link_path(published).unlink(missing_ok=True)
 
 
+NO_COLOUR = {"DBT_USE_COLORS": "false"}  # logs carry no colour codes
+
+
 def dbt_env(duckdb_path: str | Path, target: str = "duckdb") -> dict[str, str]:
     """Environment variables the dbt profile reads (see dbt_project/profiles.yml)."""
-    return {"QM_DBT_DUCKDB_PATH": str(Path(duckdb_path).absolute()), "QM_DBT_TARGET": target}
+    return {"QM_DBT_DUCKDB_PATH": str(Path(duckdb_path).absolute()), "QM_DBT_TARGET": target,
+            **NO_COLOUR}
 
 
 def save_partial_parse(invocation_target: str | Path, project_dir: str | Path) -> None:
@@ -233,6 +237,7 @@ def run_dbt(command: Sequence[str], build_path: str | Path | None = None,
         path = link_build(build_path, published) if published else build_path
         env.update(dbt_env(path, target))
     env["QM_DBT_TARGET"] = target
+    env.update(NO_COLOUR)
     dbt = Path(sys.executable).with_name("dbt")
     with tempfile.TemporaryDirectory(prefix="qm-dbt-") as tmp:
         cache = project / "target" / "partial_parse.msgpack"
