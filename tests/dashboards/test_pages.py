@@ -5,24 +5,53 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards import access
 from dashboards.kpis import monthly_kpis
-from tests.dashboards.helpers import APP, PAGES, metrics, money, problems, signed_in
+from tests.dashboards.helpers import APP, PAGES, metrics, money, password, problems, signed_in
 from tests.dashboards.test_kpi_formulas import NoFilters
 
 
-def test_sign_in_refuses_a_wrong_password(env):
+def _failed_sign_ins(url: str) -> list[tuple[str, str]]:
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as con:
+        return con.execute("select action, entity_id from audit_log where action like "
+                           "'login_%' order by id").fetchall()
+
+
+def _try_sign_in(username: str, password: str) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=60).run()
-    at.text_input(key="login_username").input("finance")
-    at.text_input(key="login_password").input("not-the-password")
+    at.text_input(key="login_username").input(username)
+    at.text_input(key="login_password").input(password)
     at.button[0].click().run()
+    return at
+
+
+def test_sign_in_refuses_a_wrong_password(writable):
+    at = _try_sign_in("finance", "not-the-password")
     assert [e.value for e in at.error] == ["Unknown user or wrong password."]
     assert "user" not in at.session_state
     assert not at.metric
+    assert _failed_sign_ins(writable.oltp_url) == [("login_failed", "finance")]
+
+
+def test_sign_in_is_throttled_like_the_api(writable, monkeypatch):
+    """QM_LOGIN_MAX_FAILURES=2: two wrong passwords, then even the right one is refused
+    (audited as login_throttled) — the dashboard is no way round the API's throttle."""
+    monkeypatch.setenv("QM_LOGIN_MAX_FAILURES", "2")
+    for _ in range(2):
+        assert [e.value for e in _try_sign_in("finance", "wrong").error] == [
+            "Unknown user or wrong password."]
+    at = _try_sign_in("finance", password("finance"))
+    (message,) = [e.value for e in at.error]
+    assert message.startswith("Too many failed sign-ins: try again in ")
+    assert "user" not in at.session_state
+    assert _failed_sign_ins(writable.oltp_url) == [
+        ("login_failed", "finance"), ("login_failed", "finance"),
+        ("login_throttled", "finance")]
 
 
 def test_sign_in_explains_a_missing_user_database(env, monkeypatch, tmp_path):
