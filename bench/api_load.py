@@ -220,6 +220,7 @@ class Server:
                                  f"{self.log.read_text()[-3000:]}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    s.settimeout(30)  # under load the health check queues like the rest
                     s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n"
                               b"Connection: close\r\n\r\n")
                     if s.recv(64).startswith(b"HTTP/1.1 200"):
@@ -480,12 +481,12 @@ async def killer(server: Server, stats: Stats, total: int, kills: int, args) -> 
     for k in range(1, kills + 1):
         while stats.posted < total * k / (kills + 1):
             await asyncio.sleep(0.05)
-        pid = server.proc.pid
+        pid, at = server.proc.pid, stats.posted
         server.kill()
         await asyncio.sleep(args.down)
         took = await asyncio.get_running_loop().run_in_executor(None, server.start)
-        stats.kills.append(f"kill -9 of pid {pid} at {stats.posted}/{total} posted; "
-                           f"restarted in {args.down + took:.1f} s")
+        stats.kills.append(f"kill -9 of pid {pid} at {at}/{total} posted; answering "
+                           f"again {args.down + took:.1f} s later")
         say(f"  {stats.kills[-1]}")
 
 
