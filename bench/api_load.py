@@ -42,7 +42,7 @@ included); beside it the raw-insert floor of bench/posting.py, measured in the s
         [--inject double|lost] [--new-key-retries] [--pg-url postgresql+psycopg://…/test]
 
 To see it fail: --inject double (a second document for one key, written behind the
-server's back), --inject lost (an acknowledged document's key erased), --new-key-retries
+server's back), --inject lost (a 201/200 recorded for a document never written), --new-key-retries
 with --chaos (a naive client retrying a cut request under a fresh key: real doubles
 through the server), or --server-root pointing at a tree from before the lock-order fix.
 """
@@ -69,14 +69,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, select, text, update  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
 from transactional.check import run_checks  # noqa: E402
 from transactional.db import session_factory, session_scope  # noqa: E402
 from transactional.migrate import upgrade  # noqa: E402
-from transactional.models import (Document, DocumentLine, IdempotencyKey,  # noqa: E402
-                                  StockLedgerEntry)
-from transactional.services import Context, create_draft, create_master, post_document  # noqa: E402,E501
+from transactional.models import (  # noqa: E402
+    Document,
+    DocumentLine,
+    IdempotencyKey,
+    StockLedgerEntry,
+)
+from transactional.services import (  # noqa: E402
+    Context,
+    create_draft,
+    create_master,
+    post_document,
+)
 from transactional.services.users import create_user, issue_token  # noqa: E402
 
 CUTS = ("mid-request", "after-send", "mid-processing", "after-status", "timeout")
@@ -432,7 +441,7 @@ async def send(conn: Conn, stats: Stats, path: str, body: dict | None, key: str,
             return json.loads(data) if data else {}
         rule = ""
         try:
-            rule = json.loads(data).get("type", "").rsplit("/", 1)[-1]
+            rule = re.split(r"[/:]", json.loads(data).get("type", ""))[-1]
         except (ValueError, AttributeError):
             pass
         if status == 503 and "retry-after" in headers:
@@ -572,10 +581,13 @@ def inject(url: str, work: list[list[dict]], what: str) -> str:
             twin = create_draft(ctx, t, dict(doc["body"]))
             post_document(ctx, twin.id, t)
             note = f"posted a second {t} {twin.id} with memo {doc['memo']}"
-        else:
-            session.execute(update(Document).where(Document.id == doc["created"])
-                            .values(memo=doc["memo"] + ":erased"))
-            note = f"erased the memo of acknowledged document {doc['created']}"
+        else:  # an acknowledgment of work that never happened: what a lost write is
+            last = session.execute(select(func.max(Document.id))).scalar_one()
+            phantom = {**doc, "memo": doc["memo"].rsplit(":", 2)[0] + ":phantom:0",
+                       "created": last + 1000}
+            work[0].append(phantom)
+            note = (f"recorded 201 + 200 for document {last + 1000} ({phantom['memo']}), "
+                    f"which the server never wrote")
         session.commit()
     finally:
         session.close()
@@ -586,7 +598,7 @@ def count(url: str, work: list[list[dict]], tag: str) -> dict:
     """created / posted / lost / doubled, from the database against what the clients
     asked for and what they were told."""
     intended = {d["memo"]: d for mine in work for d in mine}
-    lost, doubled = [], []
+    lost, doubled = defaultdict(list), defaultdict(list)  # subject → what is wrong
     with session_scope(url) as s:
         rows = s.execute(select(Document.id, Document.memo, Document.status)
                          .where(Document.memo.like(f"{tag}:%"))).all()
@@ -614,50 +626,52 @@ def count(url: str, work: list[list[dict]], tag: str) -> dict:
         for line_id, (doc_id, qty, entries) in ledger.items():
             if status_of[doc_id] == "posted" and (
                     len(entries) != 1 or entries[0][0] != 1 or abs(entries[0][1]) != qty):
-                doubled.append(f"document {doc_id} line {line_id}: stock ledger {entries} "
-                               f"for qty {qty}")
+                doubled[f"document {doc_id}"].append(
+                    f"document {doc_id} line {line_id}: stock ledger {entries} for qty {qty}")
         for memo in by_memo.keys() - intended.keys():
-            doubled.append(f"{memo}: a document for a key no client used")
+            doubled[memo].append(f"{memo}: a document for a key no client used")
         expected = Counter()  # source line → quantity of the posted documents
         created = posted = 0
         for memo, d in intended.items():
             found = by_memo.get(memo, [])
             if len(found) > 1:
-                doubled.append(f"{memo}: {len(found)} documents {found} for one key")
+                doubled[memo].append(f"{memo}: {len(found)} documents {found} for one key")
             created += bool(found)
             mine = [f for f in found if f[0] == d["created"]] or found[:1]
             if d["created"] is not None and not any(f[0] == d["created"] for f in found):
-                lost.append(f"{memo}: the client was told {d['created']}, the database has "
-                            f"{found or 'nothing'}")
+                lost[memo].append(f"{memo}: the client was told {d['created']}, the "
+                                  f"database has {found or 'nothing'}")
             if d["posted"] and not (mine and mine[0][1] == "posted"):
-                lost.append(f"{memo}: the client was told posted, the database has {mine}")
+                lost[memo].append(f"{memo}: the client was told posted, the database has {mine}")
+            if any(status == "posted" for _, status in found):
+                for src, q in d["qty"].items():  # asked once, whatever the server did
+                    expected[src] += q
             for doc_id, status in found:
-                if status == "posted":
-                    posted += 1
-                    for src, q in d["qty"].items():
-                        expected[src] += q
+                posted += status == "posted"
                 got = lines.get(doc_id, {})
                 for src, q in d["qty"].items():
                     if got.get(src, D(0)) > q:
-                        doubled.append(f"{memo}: line for {src} has {got[src]}, asked {q}")
+                        doubled[memo].append(f"{memo}: line for {src} has {got[src]}, asked {q}")
                     elif got.get(src, D(0)) < q:
-                        lost.append(f"{memo}: line for {src} has {got.get(src)}, asked {q}")
+                        lost[memo].append(f"{memo}: line for {src} has {got.get(src)}, asked {q}")
         sources = s.execute(select(DocumentLine.id, DocumentLine.delivered_qty,
                                    DocumentLine.received_qty)
                             .where(DocumentLine.id.in_(list(expected)))).all() \
             if expected else []
         for src, delivered, received in sources:
             have = delivered + received
+            what = (f"source line {src}: {have} delivered/received, the posted documents "
+                    f"asked {expected[src]}")
             if have > expected[src]:
-                doubled.append(f"source line {src}: {have} delivered/received, the posted "
-                               f"documents asked {expected[src]}")
+                doubled[f"source line {src}"].append(what)
             elif have < expected[src]:
-                lost.append(f"source line {src}: {have} delivered/received, the posted "
-                            f"documents asked {expected[src]}")
+                lost[f"source line {src}"].append(what)
         keys = s.execute(select(func.count()).select_from(IdempotencyKey)
                          .where(IdempotencyKey.key.like(f"{tag}:%"))).scalar_one()
         invariants = [f"{name}: {v}" for name, vs in run_checks(s).items() for v in vs[:3]]
-    return {"created": created, "posted": posted, "lost": lost, "doubled": doubled,
+    return {"created": created, "posted": posted,
+            "lost": [m for ms in lost.values() for m in ms], "lost_n": len(lost),
+            "doubled": [m for ms in doubled.values() for m in ms], "doubled_n": len(doubled),
             "keys": keys, "invariants": invariants}
 
 
@@ -793,8 +807,8 @@ def main() -> int:
         five_fail = Counter(int(e.split("→ ")[1].split()[0]) for e in stats.server_errors)
         unseen_500 = max(0, log_counts["unexpected error"] - five_fail[500])
         failures = {
-            "lost": len(counted["lost"]),
-            "doubled": len(counted["doubled"]),
+            "lost": counted["lost_n"],
+            "doubled": counted["doubled_n"],
             "5xx": len(stats.server_errors) + unseen_500,
             "deadlocks": max(log_counts["deadlock"], deadlocks_db),
             "tracebacks": log_counts["traceback"],
