@@ -204,6 +204,8 @@ class Server:
         self.proc: subprocess.Popen | None = None
         self.starts = 0
         self.summaries: list[str] = []
+        self.cpu_used = 0.0  # CPU seconds of the process group while it answered
+        self._cpu_at_ready = 0.0
 
     @property
     def base(self) -> str:
@@ -233,6 +235,7 @@ class Server:
                     s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n"
                               b"Connection: close\r\n\r\n")
                     if s.recv(64).startswith(b"HTTP/1.1 200"):
+                        self._cpu_at_ready = self.cpu()
                         return time.perf_counter() - started
             except OSError:
                 pass
@@ -240,7 +243,24 @@ class Server:
         self.kill()
         raise SystemExit(f"server did not come up:\n{self.log.read_text()[-3000:]}")
 
+    def cpu(self) -> float:
+        """User + system CPU seconds of the live processes of the server's group."""
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if self.proc is not None and int(fields[2]) == self.proc.pid:
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
+    def _account(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.cpu_used += self.cpu() - self._cpu_at_ready
+
     def kill(self) -> None:
+        self._account()
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
@@ -250,6 +270,7 @@ class Server:
         """SIGINT, as an operator's Ctrl-C; the closing summary line is kept."""
         if self.proc is None:
             return
+        self._account()
         os.killpg(self.proc.pid, signal.SIGINT)
         try:
             self.proc.wait(30)
@@ -532,7 +553,13 @@ def in_process(url: str, work: list[list[dict]], stats: Stats) -> float:
     """The same documents through the service layer in threads (one per client), one
     transaction per call as over HTTP: what the HTTP layer costs is the difference."""
     import threading
-    factory = session_factory(url)
+
+    from sqlalchemy.orm import sessionmaker
+
+    from transactional.db import make_engine
+    engine = make_engine(url, **({"pool_size": len(work), "max_overflow": 0}
+                                 if not url.startswith("sqlite") else {}))
+    factory = sessionmaker(engine, expire_on_commit=False)
 
     def call(fn):
         started = time.perf_counter()
@@ -549,9 +576,14 @@ def in_process(url: str, work: list[list[dict]], stats: Stats) -> float:
         for doc in mine:
             doc_type = "goods_receipt" if doc["receipt"] else "delivery"
             started = time.perf_counter()
-            doc["created"] = call(lambda ctx, b=doc["body"], t=doc_type:
-                                  create_draft(ctx, t, dict(b)).id)
-            call(lambda ctx, d=doc["created"], t=doc_type: post_document(ctx, d, t))
+            try:
+                doc["created"] = call(lambda ctx, b=doc["body"], t=doc_type:
+                                      create_draft(ctx, t, dict(b)).id)
+                call(lambda ctx, d=doc["created"], t=doc_type: post_document(ctx, d, t))
+            except Exception as exc:  # counted as unfinished; the reason is kept
+                stats.refused.append(f"{doc['memo']} in process: {type(exc).__name__}: "
+                                     f"{str(exc)[:200]}")
+                continue
             doc["posted"] = True
             stats.posted += 1
             stats.document_latency.append(time.perf_counter() - started)
@@ -562,7 +594,9 @@ def in_process(url: str, work: list[list[dict]], stats: Stats) -> float:
         t.start()
     for t in threads:
         t.join()
-    return time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return elapsed
 
 
 # ---------------------------------------------------------------- counting
@@ -684,6 +718,10 @@ def qm_check(url: str) -> tuple[int, str]:
     return proc.returncode, (proc.stdout + proc.stderr).strip()
 
 
+def per_doc(cpu: float | None, docs: int) -> float | None:
+    return round(cpu * 1000 / docs, 1) if cpu is not None and docs else None
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
@@ -776,6 +814,7 @@ def main() -> int:
             else 0
         stats = Stats()
         summaries: list[str] = []
+        server_cpu = client_cpu = None
         shape = (f"{args.docs} documents (1–{args.lines} of {order_lines} lines, {n_orders} "
                  f"purchase and {n_orders} sales orders over {n_items} items)")
         if args.in_process:
@@ -790,8 +829,11 @@ def main() -> int:
                 f"{args.chaos:g}, {args.kill} kill -9; server log {log}"
                 + (f"; server env {server_env}" if server_env else "")
                 + (f"; server from {server.root}" if server.root != ROOT else ""))
+            client_cpu = time.process_time()
             seconds = asyncio.run(load(server, token, work, stats, args, args.kill))
+            client_cpu = time.process_time() - client_cpu
             server.stop()
+            server_cpu = server.cpu_used
             summaries = server.summaries
             server = None
         injected = inject(url, work, args.inject) if args.inject else None
@@ -813,7 +855,7 @@ def main() -> int:
             "deadlocks": max(log_counts["deadlock"], deadlocks_db),
             "tracebacks": log_counts["traceback"],
             "refused 4xx": len(stats.refused),
-            "unfinished": stats.unfinished,
+            "unfinished": sum(not d["posted"] for mine in work for d in mine),
             "invariants": len(counted["invariants"]) + (check_rc != 0),
         }
         req, doc_lat = stats.request_latency, stats.document_latency
@@ -830,7 +872,7 @@ def main() -> int:
             "deadlocks_log": log_counts["deadlock"], "deadlocks_pg_stat": deadlocks_db,
             "tracebacks": log_counts["traceback"],
             "log_causes": dict(log_causes), "refused_4xx": len(stats.refused),
-            "unfinished": stats.unfinished, "qm_check_rc": check_rc,
+            "unfinished": failures["unfinished"], "qm_check_rc": check_rc,
             "statuses": {str(k): v for k, v in sorted(stats.statuses.items())},
             "cuts": dict(stats.cuts), "transport_errors": dict(stats.transport_errors),
             "retries": stats.retries, "replays": stats.replays,
@@ -840,6 +882,8 @@ def main() -> int:
             "doc_p50_ms": round(pct(doc_lat, .5) * 1000, 1),
             "doc_p99_ms": round(pct(doc_lat, .99) * 1000, 1),
             "floor_docs_per_s": round(floor, 0) if floor else None,
+            "server_cpu_ms_per_doc": per_doc(server_cpu, counted["posted"]),
+            "client_cpu_ms_per_doc": per_doc(client_cpu, counted["posted"]),
             "load_average": [round(x, 2) for x in load_avg],
             "injected": injected, "ok": not any(failures.values()),
         }
@@ -852,7 +896,7 @@ def main() -> int:
             + (f" ({unseen_500} only in the server log)" if unseen_500 else ""))
         say(f"  client side      : {stats.retries} retries, {stats.replays} answered by "
             f"replay, cuts {dict(stats.cuts) or 0}, transport errors "
-            f"{dict(stats.transport_errors) or 0}, {stats.unfinished} unfinished, "
+            f"{dict(stats.transport_errors) or 0}, {failures['unfinished']} unfinished, "
             f"{len(stats.refused)} refused")
         for k in stats.kills:
             say(f"  server           : {k}")
@@ -866,6 +910,9 @@ def main() -> int:
             f"requests/s) in {seconds:.1f} s; raw-insert floor "
             f"{result['floor_docs_per_s'] or '–'} docs/s; load average "
             f"{' '.join(f'{x:.2f}' for x in load_avg)}")
+        if server_cpu is not None:
+            say(f"  CPU per document : server {result['server_cpu_ms_per_doc']} ms (from "
+                f"ready to stop), load generator {result['client_cpu_ms_per_doc']} ms")
         say(f"  per request      : p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms;"
             f" per document p50 {result['doc_p50_ms']:.0f} ms, p99 "
             f"{result['doc_p99_ms']:.0f} ms (create + post, retries included)")
