@@ -50,7 +50,7 @@ def test_a_double_makes_it_fail():
 @pytest.mark.xfail(strict=True, reason="a client that hangs up mid-body is answered 500 and "
                    "logged as an unexpected error (ClientDisconnect in deps.request_fingerprint)")
 def test_a_connection_cut_mid_request_is_not_a_server_error():
-    rc, result, log = run_load("--clients", "4", "--docs", "8", "--chaos", "0.5",
+    rc, result, log = run_load("--clients", "4", "--docs", "8", "--chaos", "1",
                                "--cuts", "mid-request")
     assert result["log_causes"] == {} and result["failed_5xx"] == 0, log[-2000:]
     assert rc == 0
