@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from transactional.api.deps import PoolExhausted
 from transactional.errors import DomainError
@@ -230,6 +231,17 @@ async def pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
                               "value": None}], headers={"Retry-After": "1"})
 
 
+async def client_disconnected(request: Request, exc: Exception) -> JSONResponse:
+    """The client hung up before its request body was complete: nothing was read, so
+    nothing was written; one log line, no traceback (nobody receives the answer)."""
+    log.info("client_disconnected on %s %s: the body was not complete; nothing written",
+             request.method, request.url.path)
+    detail = "the request body ended before Content-Length; nothing was written"
+    return problem_response(request, 400, "Bad request", detail, "client_disconnected",
+                            [{"field": None, "rule": "client_disconnected",
+                              "message": detail, "value": None}])
+
+
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem_response(request, 500, "Internal error",
@@ -246,6 +258,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DBAPIError, database_error)
     app.add_exception_handler(PoolTimeoutError, pool_exhausted)
     app.add_exception_handler(PoolExhausted, pool_exhausted)
+    app.add_exception_handler(ClientDisconnect, client_disconnected)
     app.add_exception_handler(Exception, unexpected_error)
 
 
