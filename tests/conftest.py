@@ -133,6 +133,8 @@ def xdist_group(item: pytest.Item) -> str:
     for fixture, group in SESSION_GROUPS.items():
         if fixture in names:
             return group
+    if "world" in names and item.nodeid.startswith("tests/dashboards/"):
+        return "small-demo"  # that world asks for small_demo_db at run time
     callspec = getattr(item, "callspec", None)
     if "warehouse" in names and callspec and "warehouse" in callspec.params:
         return f"golden-{callspec.params['warehouse']}"
