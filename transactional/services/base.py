@@ -101,8 +101,7 @@ class BatchState:
 
     def write(self, session: Session) -> None:
         if self.audit_rows:
-            from transactional.ledger.store import insert_rows
-            insert_rows(session.connection(), AuditLog.__table__, self.audit_rows)
+            session.connection().execute(_AUDIT_INSERT, self.audit_rows)
             self.audit_rows = []
 
 
