@@ -1,16 +1,24 @@
-"""Posting throughput: N five-line deliveries (fed by receipts) posted in-process through
-the service layer, on SQLite and PostgreSQL, with 1 and 8 workers.
+"""Posting throughput: N five-line deliveries (fed by a goods receipt) posted in-process
+through the service layer, one transaction per document (serial) or per batch
+(`post_documents`), on SQLite or PostgreSQL, with 1 or more worker processes.
 
-Workers are processes. Prints documents/s and p50/p99 latency per configuration, and beside them the floor: the
-same stock-ledger and journal rows written as one raw batch insert.
+    .venv/bin/python bench/posting.py --engine postgresql --docs 2000 --batch 1 50 --json
 
-    .venv/bin/python bench/posting.py [--docs 400] [--pg-url postgresql+psycopg://…/test]
+For every batch size given (1 = serial `post_document`, one commit each) a fresh database
+is prepared and its drafts posted; beside them the floor: the same number of stock-ledger
+and journal rows written as one raw batch insert, in the same run. `--json` prints one
+line: the figures of the last batch size given at the top level (docs_per_s, p50_ms,
+p99_ms, floor_docs_per_s, pct_of_floor, cpu_ms_per_doc, statements_per_doc) and every
+configuration under "runs". A document's latency is the time from the start of its
+transaction to its commit (in a batch: the batch's), so batching trades latency for
+throughput. CPU and statements are the posting process's (workers = 1 only).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import multiprocessing
 import os
 import statistics
@@ -23,11 +31,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, event, text  # noqa: E402
 
 from transactional.db import make_engine, session_factory  # noqa: E402
 from transactional.migrate import upgrade  # noqa: E402
-from transactional.services import Context, create_draft, create_master, post_document  # noqa: E402
+from transactional.services import (  # noqa: E402
+    Context,
+    create_draft,
+    create_master,
+    post_document,
+    post_documents,
+)
 
 DAY = dt.date(2026, 3, 2)
 ITEMS = 400  # a mid-sized catalogue: hot rows are rare, as in a real business
@@ -69,37 +83,56 @@ def prepare(url: str, docs: int) -> list[int]:
     return drafts
 
 
-def _post_chunk(url: str, ids: list[int]) -> list[float]:
-    """One worker process: post its share of the drafts, one transaction each."""
+def _post_chunk(url: str, ids: list[int], batch: int = 1) -> tuple[list[float], float, int]:
+    """One worker: post its share of the drafts, one transaction per document (batch 1)
+    or per batch of `batch`; returns latencies per document, CPU seconds, statements."""
     factory = session_factory(url)
+    statements = [0]
+
+    def count(*_args):
+        statements[0] += 1
+    event.listen(factory.kw["bind"], "before_cursor_execute", count)
     latencies = []
-    for doc_id in ids:
-        t0 = time.perf_counter()
-        session = factory()
-        try:
-            post_document(Context(session, "bench", "admin", clock), doc_id)
-            session.commit()
-        finally:
-            session.close()
-        latencies.append(time.perf_counter() - t0)
-    return latencies
+    cpu = time.process_time()
+    try:
+        for start in range(0, len(ids), batch):
+            chunk = ids[start:start + batch]
+            t0 = time.perf_counter()
+            session = factory()
+            try:
+                ctx = Context(session, "bench", "admin", clock)
+                if batch == 1:
+                    post_document(ctx, chunk[0])
+                else:
+                    failed = [r.error for r in post_documents(ctx, chunk) if not r.ok]
+                    if failed:
+                        raise RuntimeError(f"batch refused documents: {failed[:3]}")
+                session.commit()
+            finally:
+                session.close()
+            latencies += [time.perf_counter() - t0] * len(chunk)
+    finally:
+        event.remove(factory.kw["bind"], "before_cursor_execute", count)
+    return latencies, time.process_time() - cpu, statements[0]
 
 
-def post_all(url: str, drafts: list[int], workers: int) -> tuple[float, list[float]]:
+def post_all(url: str, drafts: list[int], workers: int, batch: int = 1
+             ) -> tuple[float, list[float], float, int]:
     """Post every draft with `workers` processes (a server runs several worker processes;
     threads in one process would share one interpreter lock)."""
     if workers == 1:
         started = time.perf_counter()
-        lat = _post_chunk(url, drafts)
-        return time.perf_counter() - started, lat
+        lat, cpu, statements = _post_chunk(url, drafts, batch)
+        return time.perf_counter() - started, lat, cpu, statements
     chunks = [drafts[i::workers] for i in range(workers)]
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
         list(pool.map(_post_chunk, [url] * workers, [[] for _ in chunks]))  # warm up imports
         started = time.perf_counter()
-        results = list(pool.map(_post_chunk, [url] * workers, chunks))
+        results = list(pool.map(_post_chunk, [url] * workers, chunks, [batch] * workers))
         elapsed = time.perf_counter() - started
-    return elapsed, [x for r in results for x in r]
+    return (elapsed, [x for r in results for x in r[0]], sum(r[1] for r in results),
+            sum(r[2] for r in results))
 
 
 def floor(url: str, docs: int) -> float:
@@ -146,42 +179,65 @@ def pg_database(admin_url: str) -> tuple[str, callable]:
     return admin_url.rsplit("/", 1)[0] + "/" + name, drop
 
 
+def run(engine_name: str, pg_url: str, docs: int, workers: int, batch: int) -> dict:
+    drop = None
+    if engine_name == "sqlite":
+        url = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"
+    else:
+        url, drop = pg_database(pg_url)
+    try:
+        upgrade(url)
+        print(f"[{engine_name} × {workers}, batch {batch}] preparing {docs} deliveries…",
+              file=sys.stderr)
+        drafts = prepare(url, docs)
+        elapsed, lat, cpu, statements = post_all(url, drafts, workers, batch)
+        lat.sort()
+        fl = floor(url, docs)
+    finally:
+        if drop:
+            drop()
+    rate = docs / elapsed
+    return {"engine": engine_name, "workers": workers, "batch": batch, "docs": docs,
+            "docs_per_s": round(rate, 1), "p50_ms": round(statistics.median(lat) * 1000, 2),
+            "p99_ms": round(lat[max(0, int(len(lat) * 0.99) - 1)] * 1000, 2),
+            "floor_docs_per_s": round(fl, 1), "pct_of_floor": round(100 * rate / fl, 1),
+            "cpu_ms_per_doc": round(cpu * 1000 / docs, 3),
+            "statements_per_doc": round(statements / docs, 2),
+            "load_avg_1m": round(os.getloadavg()[0], 2)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--docs", type=int, default=400)
+    parser.add_argument("--batch", type=int, nargs="+", default=[1],
+                        help="documents per transaction: 1 = serial; several sizes are "
+                             "measured one after the other (e.g. --batch 1 50)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1])
+    parser.add_argument("--json", action="store_true", help="print one JSON line")
     parser.add_argument("--pg-url", default=os.environ.get(
         "QM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-    parser.add_argument("--skip-pg", action="store_true")
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 8])
+    parser.add_argument("--skip-pg", action="store_true", help="same as --engine sqlite")
     args = parser.parse_args()
-    rows = []
-    engines = ["sqlite"] + ([] if args.skip_pg else ["postgresql"])
-    for engine_name in engines:
-        for workers in args.workers:
-            drop = None
-            if engine_name == "sqlite":
-                url = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"
-            else:
-                url, drop = pg_database(args.pg_url)
-            upgrade(url)
-            print(f"[{engine_name} × {workers}] preparing {args.docs} deliveries…",
-                  file=sys.stderr)
-            drafts = prepare(url, args.docs)
-            elapsed, lat = post_all(url, drafts, workers)
-            lat.sort()
-            fl = floor(url, args.docs)
-            rows.append((engine_name, workers, args.docs / elapsed,
-                         statistics.median(lat) * 1000, lat[int(len(lat) * 0.99) - 1] * 1000,
-                         fl))
-            if drop:
-                drop()
-    print(f"{'engine':<11} {'workers':>7} {'docs/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'floor docs/s (raw batch insert)':>32}")
-    for e, w, rate, p50, p99, fl in rows:
-        print(f"{e:<11} {w:>7} {rate:>8.0f} {p50:>8.1f} {p99:>8.1f} {fl:>32.0f}")
-    best = max(r[2] for r in rows)
-    print(f"bench/posting: {len(rows)} configurations, {args.docs} five-line deliveries each, "
-          f"best {best:.0f} docs/s")
+    engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
+    if args.skip_pg:
+        engines = ["sqlite"]
+    runs = [run(e, args.pg_url, args.docs, w, b)
+            for e in engines for w in args.workers for b in args.batch]
+    if args.json:
+        print(json.dumps({**runs[-1], "runs": runs}))
+        return 0
+    print(f"{'engine':<11} {'workers':>7} {'batch':>5} {'docs/s':>8} {'p50 ms':>8} "
+          f"{'p99 ms':>8} {'cpu ms/doc':>10} {'stmts/doc':>9} {'floor docs/s':>12} "
+          f"{'% floor':>7}")
+    for r in runs:
+        print(f"{r['engine']:<11} {r['workers']:>7} {r['batch']:>5} {r['docs_per_s']:>8.0f} "
+              f"{r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['cpu_ms_per_doc']:>10.2f} "
+              f"{r['statements_per_doc']:>9.2f} {r['floor_docs_per_s']:>12.0f} "
+              f"{r['pct_of_floor']:>7.1f}")
+    best = max(r["docs_per_s"] for r in runs)
+    print(f"bench/posting: {len(runs)} configurations, {args.docs} five-line deliveries each, "
+          f"best {best:.0f} docs/s (load average {os.getloadavg()[0]:.2f})")
     return 0
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from transactional.errors import BackdatedMovement, NegativeStock, ValidationError
@@ -25,6 +25,72 @@ from transactional.models import (
     StockLedgerEntry,
     Warehouse,
 )
+
+BUFFER_KEY = "qm_ledger_buffer"  # session.info key of the running batch's LedgerBuffer
+
+
+class LedgerBuffer:
+    """The books' rows of a batch posting (`services.batch`), written at its end: one
+    multi-row insert per table instead of a few inserts per document, in the order the
+    rows were made, so ids come out as serial posting makes them. While a buffer is
+    installed on the session (`session.info[BUFFER_KEY]`), `post_journal` and
+    `StockBook.move` append here, and every `StockBook` of the batch shares one set of
+    locked balances (`book`). Nothing reads these rows back while posting."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.entries: list[tuple[dict, list[dict]]] = []
+        self.ledger_rows: list[dict] = []
+        self.book: StockBook | None = None
+
+    def write(self) -> None:
+        conn = self.session.connection()
+        if self.entries:
+            table = JournalEntry.__table__
+            rows = [entry for entry, _ in self.entries]
+            if conn.dialect.name == "sqlite":
+                # SQLite gives a new row max(id) + 1 and this transaction is the only
+                # writer (BEGIN IMMEDIATE): the same ids, taken up front, let the entries
+                # go in as one multi-row insert (RETURNING in parameter order cannot)
+                first = conn.execute(select(func.coalesce(func.max(table.c.id), 0))
+                                     ).scalar_one() + 1
+                ids = list(range(first, first + len(rows)))
+                conn.execute(table.insert(), [{**r, "id": i} for r, i in zip(rows, ids)])
+            else:
+                ids = conn.execute(table.insert().returning(table.c.id,
+                                                            sort_by_parameter_order=True),
+                                   rows).scalars().all()
+            insert_rows(conn, JournalLine.__table__,
+                        [{**line, "entry_id": entry_id}
+                         for entry_id, (_, lines) in zip(ids, self.entries, strict=True)
+                         for line in lines])
+        if self.ledger_rows:
+            insert_rows(conn, StockLedgerEntry.__table__, self.ledger_rows)
+        self.entries, self.ledger_rows = [], []
+
+
+def insert_rows(conn, table, rows: list[dict]) -> None:
+    """Many rows (all with the same keys) in one statement: a multi-row INSERT on SQLite;
+    on PostgreSQL `INSERT … SELECT FROM unnest(one array per column)` in the rows' order
+    (so their ids follow it), a short statement whatever the number of rows — psycopg
+    would send an executemany as one statement per row."""
+    if conn.dialect.name != "postgresql" or len(rows) < 2:
+        conn.execute(table.insert(), rows)
+        return
+    keys = list(rows[0])
+    cols = [table.c[k] for k in keys]
+    names = [f'"{c.name}"' for c in cols]
+    arrays = ", ".join(f"CAST(:p{i} AS {c.type.compile(dialect=conn.dialect)}[])"
+                       for i, c in enumerate(cols))
+    conn.execute(text(f'INSERT INTO "{table.name}" ({", ".join(names)}) '
+                      f'SELECT {", ".join(names)} FROM unnest({arrays}) WITH ORDINALITY '
+                      f'AS u({", ".join(names)}, qm_ordinal) ORDER BY qm_ordinal'),
+                 {f"p{i}": [r[k] for r in rows] for i, k in enumerate(keys)})
+
+
+def ledger_buffer(session: Session) -> LedgerBuffer | None:
+    return session.info.get(BUFFER_KEY)
+
 
 # limits of the ledger's NUMERIC columns (Qty 18,4 · Money 18,2 · UnitCost 18,6)
 MAX_STOCK_QTY, MAX_STOCK_VALUE, MAX_UNIT_COST = Decimal("1e14"), Decimal("1e16"), Decimal("1e12")
@@ -42,14 +108,19 @@ def post_journal(session: Session, doc: Document, posting_date: dt.date, now: dt
     lines = journal_lines(doc.doc_type, amounts, manual)
     if not lines:
         return None
+    entry = {"document_id": doc.id, "doc_type": doc.doc_type, "posting_date": posting_date,
+             "memo": memo or doc.number, "is_reversal": False, "reverses_id": None,
+             "created_at": now}
+    buffer = ledger_buffer(session)
+    if buffer is not None:  # a batch: written with the batch's other entries at its end
+        buffer.entries.append((entry, [ln.as_row() for ln in lines]))
+        return None
     # plain Core inserts: rows are written at once in this transaction, without the ORM
     # unit-of-work cost (a delivery writes a dozen journal and ledger rows)
     conn = session.connection()
     entry_id = conn.execute(
         JournalEntry.__table__.insert().returning(JournalEntry.__table__.c.id),
-        {"document_id": doc.id, "doc_type": doc.doc_type, "posting_date": posting_date,
-         "memo": memo or doc.number, "is_reversal": False, "reverses_id": None,
-         "created_at": now}).scalar_one()
+        entry).scalar_one()
     conn.execute(JournalLine.__table__.insert(),
                  [{**ln.as_row(), "entry_id": entry_id} for ln in lines])
     return entry_id
@@ -83,19 +154,42 @@ class StockBook:
 
     Locks are taken in one fixed order (item id, warehouse id) so concurrent posters
     touching overlapping items queue instead of deadlocking.
+
+    In a batch (a `LedgerBuffer` on the session) every book shares the batch's balances,
+    locked set-wise before the first document posts (`prelock`); a key the batch did not
+    foresee (the first movement of an item-warehouse, whose row does not exist yet) is
+    locked when a handler asks for it. Its ledger rows go to the buffer.
     """
 
     def __init__(self, session: Session, keys: set[tuple[int, int]]):
         self.session = session
         self.balances: dict[tuple[int, int], StockBalance] = {}
-        ordered = sorted(keys)
+        self._buffer = ledger_buffer(session)
+        if self._buffer is not None:
+            if self._buffer.book is None:
+                self._buffer.book = self
+            self.balances = self._buffer.book.balances
+            self._ensure(keys)
+            return
+        self._ensure(keys)
+
+    def prelock(self, keys: set[tuple[int, int]]) -> None:
+        """Lock the existing balance rows of `keys` in (item, warehouse) order, in one
+        statement (a batch, before its first document posts); missing rows are left to
+        the handler that moves them."""
+        ordered = sorted(set(keys) - self.balances.keys())
+        if ordered:
+            self.balances.update(self._lock(ordered))
+
+    def _ensure(self, keys) -> None:
+        ordered = sorted(set(keys) - self.balances.keys())
         if not ordered:
             return
-        self.balances = self._lock(ordered)
+        self.balances.update(self._lock(ordered))
         missing = [k for k in ordered if k not in self.balances]
         if missing:  # first movement of an item-warehouse: create its row, then lock again
             self._create_rows(missing)
-            self.balances = self._lock(ordered)
+            self.balances.update(self._lock(missing))
 
     def _lock(self, ordered: list[tuple[int, int]]) -> dict[tuple[int, int], StockBalance]:
         # one statement, rows locked in (item, warehouse) order: concurrent posters
@@ -170,7 +264,10 @@ class StockBook:
                    posting_date=posting_date, qty=qty, unit_cost=unit_cost, value=value,
                    running_qty=new_qty, running_value=new_value, is_reversal=is_reversal,
                    created_at=now)
-        self.session.connection().execute(StockLedgerEntry.__table__.insert(), row)
+        if self._buffer is not None:
+            self._buffer.ledger_rows.append(row)
+        else:
+            self.session.connection().execute(StockLedgerEntry.__table__.insert(), row)
         bal.qty = new_qty
         bal.value = new_value
         bal.last_posting_date = posting_date

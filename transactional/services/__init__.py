@@ -1,6 +1,12 @@
 """The service layer: the only code that writes the OLTP tables."""
 
 from transactional.services.base import Context, utcnow
+from transactional.services.batch import (
+                                              BatchCommand,
+                                              BatchResult,
+                                              create_and_post_many,
+                                              post_documents,
+)
 from transactional.services.documents import (
                                               cancel_document,
                                               create_and_post,
@@ -23,6 +29,10 @@ from transactional.services.workflow import (
 )
 
 __all__ = [
+                                              "BatchCommand",
+                                              "BatchResult",
+                                              "create_and_post_many",
+                                              "post_documents",
                                               "Context",
                                               "PlanApplied",
                                               "apply_plan",

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import threading
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, inspect, select
 
 from transactional.commands import Input, parse_command
 from transactional.errors import Conflict, NotFound, ValidationError
@@ -19,8 +20,10 @@ from transactional.ledger.store import reverse_postings
 from transactional.models import Document, DocumentLine
 from transactional.services.base import (
     PREFIX,
+    BatchState,
     Context,
     audit,
+    batch_state,
     date_field,
     ensure_open_period,
     next_number,
@@ -84,16 +87,28 @@ def create_and_post(ctx: Context, doc_type: str, data: Command, *,
 
 def _store_draft(ctx: Context, doc_type: str, data: Command, origin: str | None,
                  planning_run_id: str | None) -> Document:
+    return _write_draft(ctx, *_parse_draft(ctx, doc_type, data, origin, planning_run_id))
+
+
+def _parse_draft(ctx: Context, doc_type: str, data: Command, origin: str | None,
+                 planning_run_id: str | None) -> tuple[str, dict[str, Any], str | None,
+                                                       str | None]:
+    """Check the type and permission and validate the command: (doc_type, values,
+    origin, planning_run_id) for `_write_draft`."""
     if doc_type not in HANDLERS:
         raise ValidationError(f"unknown document type {doc_type!r}", field="doc_type",
                               value=doc_type, rule="known_document_type")
     ctx.authorize(doc_type, "create")
-    handler = handler_for(doc_type)
     if isinstance(data, dict) and ("origin" in data or "planning_run_id" in data):
         data = dict(data)
         origin = data.pop("origin", None) or origin
         planning_run_id = data.pop("planning_run_id", None) or planning_run_id
-    values = _values(parse_command(doc_type, data))
+    return doc_type, _values(parse_command(doc_type, data)), origin, planning_run_id
+
+
+def _write_draft(ctx: Context, doc_type: str, values: dict[str, Any], origin: str | None,
+                 planning_run_id: str | None) -> Document:
+    handler = handler_for(doc_type)
     now = ctx.now()
     doc_date = date_field(values.get("doc_date") or now.date(), "doc_date")
     doc = Document(doc_type=doc_type, status="draft", doc_date=doc_date,
@@ -165,6 +180,10 @@ def approve_document(ctx: Context, doc_id: int, doc_type: str = "purchase_order"
 
 
 def _post(ctx: Context, doc: Document, action: str = "post") -> Document:
+    """Post (or approve) a locked draft: the one posting path, serial or in a batch
+    (services/batch.py, where the ledger, journal and audit rows are buffered and the
+    flush is the batch's)."""
+    batch = batch_state(ctx.session)
     ctx.authorize(doc.doc_type, action)
     handler = handler_for(doc.doc_type)
     _require_status(doc, "draft", "post")
@@ -173,18 +192,29 @@ def _post(ctx: Context, doc: Document, action: str = "post") -> Document:
                        "it (purchase_order:approve), so the decision is recorded; it is not "
                        "posted", field="origin", value=doc.origin,
                        rule="planning_draft_is_approved")
+    if batch is not None and handler.batch_barrier:
+        _barrier(ctx, batch)
     before = summary(doc)
     if handler.posts_to_books:
         ensure_open_period(ctx.session, doc.doc_date, f"{doc.doc_type} {doc.number}")
     _lock_sources_of(ctx, doc)
-    with ctx.session.no_autoflush:  # one flush at the end instead of one per lookup
-        handler.post(ctx, doc)
-    _touch_related(ctx, doc)
+    changed = None
+    if batch is not None:
+        changed = _recorder.objects = set()
+    try:
+        with ctx.session.no_autoflush:  # one flush at the end instead of one per lookup
+            handler.post(ctx, doc)
+    finally:
+        _recorder.objects = None
+    _touch_related(ctx, doc, changed)
     now = ctx.now()
     doc.status = handler.posted_status
     doc.posted_by, doc.posted_at = ctx.username, now
     touch(ctx, doc)
-    ctx.session.flush()
+    if batch is None:
+        ctx.session.flush()
+    elif handler.batch_barrier:
+        _barrier(ctx, batch)
     audit(ctx, "post" if doc.doc_type != "purchase_order" else "approve", doc.doc_type,
           doc.id, doc.number, before, summary(doc))
     return doc
@@ -234,12 +264,46 @@ def _lock_sources_of(ctx: Context, doc: Document) -> None:
                          if ln.allocated_document_id}))
 
 
-def _touch_related(ctx: Context, doc: Document) -> None:
+def _barrier(ctx: Context, batch: BatchState) -> None:
+    """In a batch, before and after a document whose posting queries what earlier ones
+    wrote (`Handler.batch_barrier`): flush the session so the queries see it."""
+    ctx.session.flush()
+    batch.closed = BatchState._UNSET
+
+
+class _Recorder(threading.local):
+    """Documents and lines whose attributes a batched posting sets (`_post` in a batch):
+    what `session.dirty` tells the serial path, which a batch cannot ask because it
+    flushes once at its end."""
+
+    objects: set | None = None
+
+
+_recorder = _Recorder()
+
+
+def _record_set(target, value, oldvalue, initiator):
+    objects = _recorder.objects
+    if objects is not None:
+        objects.add(target)
+
+
+for _model in (Document, DocumentLine):
+    for _attr in inspect(_model).column_attrs:
+        event.listen(getattr(_model, _attr.key), "set", _record_set)
+
+
+def _touch_related(ctx: Context, doc: Document, changed: set | None = None) -> None:
     """Source documents whose tallies changed get a new change cursor too, so the
-    incremental warehouse extract sees them."""
-    related = {obj.document_id for obj in ctx.session.dirty if isinstance(obj, DocumentLine)}
-    related |= {obj.id for obj in ctx.session.dirty if isinstance(obj, Document)}
+    incremental warehouse extract sees them. In a batch, what this document's posting
+    changed (`changed`, recorded while it posted; `session.dirty` holds the whole
+    batch's changes)."""
+    dirty = [obj for obj in (ctx.session.dirty if changed is None else changed)
+             if isinstance(obj, (Document, DocumentLine))]
+    related = {obj.document_id for obj in dirty if isinstance(obj, DocumentLine)}
+    related |= {obj.id for obj in dirty if isinstance(obj, Document)}
     related.discard(doc.id)
+    related.discard(None)
     for other_id in sorted(related):
         touch(ctx, ctx.session.get(Document, other_id))
 

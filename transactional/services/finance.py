@@ -66,6 +66,7 @@ class PeriodClose(Handler):
 
     doc_type = "period_close"
     posts_to_books = False
+    batch_barrier = True  # reads the closed period and counts drafts in it
 
     def build(self, ctx, doc, data):
         if data.get("lines"):

@@ -23,6 +23,12 @@ class Handler(ABC):
     doc_type = ""
     posts_to_books = True
     posted_status = "posted"
+    # batch posting (services/batch.py): the balances a document of this type moves are
+    # (line item, document warehouse), locked set-wise before the batch posts
+    moves_stock = False
+    # posting reads what earlier documents wrote through queries (credit exposure, open
+    # supply, closed periods, drafts in a period): a batch flushes before and after it
+    batch_barrier = False
 
     @abstractmethod
     def build(self, ctx: Context, doc: Document, data: dict[str, Any]) -> None:
@@ -93,6 +99,12 @@ def source_lines(ctx: Context, ids: list[int], *, lock: bool) -> dict[int, Docum
         return {}
     if lock:
         lock_sources(ctx, ids)
+        locked = _locked_lines_in_transaction(ctx.session)
+        if locked.issuperset(ids):
+            # loaded under lock in this transaction (lock_sources, populate_existing): the
+            # identity map holds them as they are, with this transaction's changes
+            get = ctx.session.get
+            return {i: get(DocumentLine, i) for i in sorted(set(ids))}
     stmt = select(DocumentLine).where(DocumentLine.id.in_(sorted(set(ids)))) \
         .order_by(DocumentLine.id).execution_options(populate_existing=True)
     if lock:
@@ -112,6 +124,9 @@ def lock_sources(ctx: Context, line_ids: list[int], doc_ids: list[int] = ()) -> 
     take key-share locks) are not made to wait. Locked once per transaction."""
     session = ctx.session
     done = _locked_in_transaction(session)
+    locked_lines = _locked_lines_in_transaction(session)
+    if locked_lines.issuperset(i for i in line_ids if i) and done.issuperset(doc_ids):
+        return  # all locked already (the kernel before the handler, or a batch)
     levels: list[list[int]] = []
     seen = set(done)
     current = sorted({i for i in line_ids if i})
@@ -127,15 +142,33 @@ def lock_sources(ctx: Context, line_ids: list[int], doc_ids: list[int] = ()) -> 
         current = sorted({r[1] for r in rows if r[1]})
     if not levels:
         return
+    # the locked rows are kept referenced for the transaction (the identity map holds
+    # objects weakly): handlers read them from it instead of querying each again
+    keep = session.info["qm_locked_objects"]
     for level in levels:
-        session.execute(select(Document).where(Document.id.in_(level)).order_by(Document.id)
-                        .with_for_update(key_share=True)
-                        .execution_options(populate_existing=True)).all()
+        keep.extend(session.execute(select(Document).where(Document.id.in_(level))
+                                    .order_by(Document.id).with_for_update(key_share=True)
+                                    .execution_options(populate_existing=True)).scalars())
     every = [d for level in levels for d in level]
-    session.execute(select(DocumentLine).where(DocumentLine.document_id.in_(every))
-                    .order_by(DocumentLine.id).with_for_update(key_share=True)
-                    .execution_options(populate_existing=True)).all()
+    lines = session.execute(select(DocumentLine).where(DocumentLine.document_id.in_(every))
+                            .order_by(DocumentLine.id).with_for_update(key_share=True)
+                            .execution_options(populate_existing=True)).scalars().all()
+    keep.extend(lines)
     done.update(every)
+    locked_lines.update(ln.id for ln in lines)
+
+
+def locked_document(ctx: Context, doc_id: int) -> Document:
+    """A document the kernel has locked in the global order (`lock_sources`, a payment's
+    allocated documents): from the identity map when this transaction loaded it under
+    lock, else re-read FOR NO KEY UPDATE."""
+    if doc_id in _locked_in_transaction(ctx.session):
+        doc = ctx.session.get(Document, doc_id)
+        if doc is not None:
+            return doc
+    return ctx.session.execute(select(Document).where(Document.id == doc_id)
+                               .with_for_update(key_share=True)
+                               .execution_options(populate_existing=True)).scalar_one()
 
 
 def _locked_in_transaction(session) -> set[int]:
@@ -146,7 +179,15 @@ def _locked_in_transaction(session) -> set[int]:
     if transaction is None or ref is None or ref() is not transaction:
         info["qm_locked_sources_tx"] = weakref.ref(transaction) if transaction else None
         info["qm_locked_sources"] = set()
+        info["qm_locked_lines"] = set()
+        info["qm_locked_objects"] = []
     return info["qm_locked_sources"]
+
+
+def _locked_lines_in_transaction(session) -> set[int]:
+    """The lines of the documents `lock_sources` has locked in this transaction."""
+    _locked_in_transaction(session)
+    return session.info["qm_locked_lines"]
 
 
 def source_line(ctx: Context, doc_field: str, line_id: Any, parent: Document,

@@ -29,6 +29,7 @@ class StockTransfer(Handler):
     """Posting dispatches (source → 1210 in transit); `receive_transfer` books arrival."""
 
     doc_type = "stock_transfer"
+    moves_stock = True
 
     def build(self, ctx, doc, data):
         usable_warehouse(ctx, data.get("warehouse_id"), "warehouse_id")
@@ -111,6 +112,7 @@ class StockCount(Handler):
     or to 3000 equity when the count records opening stock."""
 
     doc_type = "stock_count"
+    moves_stock = True
 
     def build(self, ctx, doc, data):
         usable_warehouse(ctx, data.get("warehouse_id"), "warehouse_id")

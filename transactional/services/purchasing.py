@@ -74,6 +74,7 @@ class GoodsReceipt(Handler):
     """Accepted quantity enters stock at the order price; rejected quantity stays open."""
 
     doc_type = "goods_receipt"
+    moves_stock = True
 
     def build(self, ctx, doc, data):
         order = posted_source(ctx, data, "purchase_order", ("approved",))
@@ -210,6 +211,7 @@ class PurchaseReturn(Handler):
     between average cost and receipt price is purchase price variance."""
 
     doc_type = "purchase_return"
+    moves_stock = True
 
     def build(self, ctx, doc, data):
         receipt = posted_source(ctx, data, "goods_receipt")

@@ -18,6 +18,7 @@ from transactional.services.handler import (
     Handler,
     active_item,
     fulfilment,
+    locked_document,
     posted_source,
     price_field,
     qty_field,
@@ -49,6 +50,7 @@ def open_order_value(ctx: Context, customer_id: int) -> Decimal:
 
 class SalesOrder(Handler):
     doc_type = "sales_order"
+    batch_barrier = True  # the credit check and make-to-order needs query open documents
 
     def build(self, ctx, doc, data):
         customer = must_exist(ctx.session, Customer, data.get("customer_id"), "customer_id")
@@ -109,6 +111,7 @@ class SalesOrder(Handler):
 
 class Delivery(Handler):
     doc_type = "delivery"
+    moves_stock = True
 
     def build(self, ctx, doc, data):
         order = posted_source(ctx, data, "sales_order")
@@ -284,6 +287,7 @@ class SalesReturn(Handler):
     """Goods back at the cost they left with, and a credit note at the order price."""
 
     doc_type = "sales_return"
+    moves_stock = True
 
     def build(self, ctx, doc, data):
         delivery = posted_source(ctx, data, "delivery")
@@ -380,10 +384,8 @@ def _check_open(amount: Decimal, target: Document, field: str) -> None:
 
 
 def _lock_doc(ctx: Context, doc_id: int) -> Document:
-    # already locked by the kernel in the global order (lock_sources); this re-reads it
-    return ctx.session.execute(select(Document).where(Document.id == doc_id)
-                               .with_for_update(key_share=True)
-                               .execution_options(populate_existing=True)).scalar_one()
+    # already locked by the kernel in the global order (lock_sources)
+    return locked_document(ctx, doc_id)
 
 
 def _refresh_order_status(ctx: Context, order_id: int, done_attr: str) -> None:

@@ -1,0 +1,311 @@
+"""Batch posting (`post_documents`, `create_and_post_many`) writes what serial posting
+writes: the same document, line, stock-ledger, journal and audit rows, ids included.
+
+The small demo is generated as it is (serial `create_and_post`, `post_document`, …) while
+every service call it makes is recorded; the recording is then replayed into a fresh
+database with runs of consecutive create-and-posts (up to 50, within one of the demo's
+transactions) sent through `create_and_post_many`. Every table must come out identical,
+except what batching changes by design: one change number per batch (`change_seq`, the
+change counter).
+
+A document that fails in a batch fails alone, with its own error; the others post, and
+the failed one leaves no trace."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import os
+import uuid
+
+import pytest
+from sqlalchemy import MetaData, Table, create_engine, event, inspect, select, text
+from sqlalchemy.orm import Session
+
+from tests.conftest import PG_ADMIN_URL, SMALL_DEMO, pg_skip_or_fail
+from tests.core.company import build_company
+from transactional.db import make_engine, session_factory
+from transactional.errors import NegativeStock, NotFound, ValidationError
+from transactional.migrate import upgrade
+from transactional.services import (
+    BatchCommand,
+    Context,
+    create_and_post_many,
+    post_document,
+    post_documents,
+)
+
+# what the demo calls, per module (it imports the names, so they are patched there)
+RECORDED = {
+    "demo.sim": ["create_and_post", "create_draft", "post_document",
+                 "approve_purchase_order", "cancel_document"],
+    "demo.purchase_flow": ["close_order", "reject_purchase_order", "update_master"],
+    "demo.sales_flow": ["approve_credit_override", "close_order", "post_document"],
+    "demo.stock_flow": ["receive_transfer"],
+    "demo.setup": ["create_master", "create_user"],
+}
+BATCH = 50
+# batching takes one change number per batch instead of one per touch
+SKIP_COLUMNS = {"change_seq"}
+SKIP_TABLES = {"change_counter", "alembic_version"}
+
+
+def _copy(value):
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # noqa: BLE001 - not copyable (an ORM object): keep the reference
+        return value
+
+
+def record_demo(url: str, monkeypatch) -> list[tuple]:
+    """Generate the small demo into `url`, recording every service call and commit."""
+    import importlib
+
+    from demo import generate
+    ops: list[tuple] = []
+
+    def wrap(name, fn):
+        def recorded(first, *args, **kwargs):
+            if isinstance(first, Context):
+                ops.append((name, (first.username, first.role, first.now()),
+                            _copy(args), _copy(kwargs)))
+            else:  # create_user(session, …)
+                ops.append((name, None, _copy(args), _copy(kwargs)))
+            return fn(first, *args, **kwargs)
+        return recorded
+
+    for module_name, names in RECORDED.items():
+        module = importlib.import_module(module_name)
+        for name in names:
+            monkeypatch.setattr(module, name, wrap(name, getattr(module, name)))
+
+    def committed(session):
+        ops.append(("commit", None, (), {}))
+    event.listen(Session, "after_commit", committed)
+    try:
+        generate(url, **SMALL_DEMO)
+    finally:
+        event.remove(Session, "after_commit", committed)
+    return ops
+
+
+def replay(url: str, ops: list[tuple], batch: int) -> dict[str, int]:
+    """Replay the recorded calls into `url`; with batch > 1, runs of create_and_post go
+    through create_and_post_many. Returns how many batches and documents went that way."""
+    import transactional.services as services
+    session = session_factory(url)()
+    stats = {"batches": 0, "batched_documents": 0}
+    pending: list[BatchCommand] = []
+    keep: list = []
+
+    def ctx_of(who):
+        username, role, now = who
+        return Context(session, username, role, clock=lambda: now)
+
+    def flush_pending():
+        if not pending:
+            return
+        results = create_and_post_many(ctx_of(("system", "admin", dt.datetime(2000, 1, 1))),
+                                       pending)
+        failed = [r.error for r in results if not r.ok]
+        assert not failed, failed
+        stats["batches"] += 1
+        stats["batched_documents"] += len(pending)
+        pending.clear()
+
+    try:
+        for name, who, args, kwargs in ops:
+            if name == "commit":
+                flush_pending()
+                session.commit()
+                continue
+            if name == "create_and_post" and batch > 1:
+                doc_type, data = args
+                pending.append(BatchCommand(doc_type, data, origin=kwargs.get("origin"),
+                                            ctx=ctx_of(who)))
+                if len(pending) >= batch:
+                    flush_pending()
+                continue
+            flush_pending()
+            fn = getattr(services, name)
+            # the demo keeps the master rows it creates alive in its session (`Sim.orm`),
+            # so their audit summaries show the values as given, not as reloaded
+            keep.append(fn(ctx_of(who) if who else session, *args, **kwargs))
+        flush_pending()
+        session.commit()
+    finally:
+        session.close()
+    return stats
+
+
+def table_digests(url: str) -> dict[str, tuple[int, str]]:
+    """Table → (rows, SHA-256 of its rows in primary-key order, batching's columns out)."""
+    engine = make_engine(url)
+    out = {}
+    try:
+        with engine.connect() as conn:
+            for name in sorted(set(inspect(conn).get_table_names()) - SKIP_TABLES):
+                table = Table(name, MetaData(), autoload_with=conn)
+                cols = [c for c in table.columns if c.name not in SKIP_COLUMNS]
+                order = list(table.primary_key.columns) or list(table.columns)
+                digest, n = hashlib.sha256(), 0
+                for row in conn.execute(select(*cols).order_by(*order)):
+                    digest.update(repr(tuple(row)).encode())
+                    n += 1
+                out[name] = (n, digest.hexdigest())
+    finally:
+        engine.dispose()
+    return out
+
+
+def _pg_database() -> tuple[str, callable]:
+    name = f"qm_batch_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        from transactional.db import _factory
+        _factory.cache_clear()
+        with admin.connect() as conn:
+            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", drop
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_small_demo_batched_writes_what_serial_wrote(engine, tmp_path, monkeypatch):
+    drops = []
+    if engine == "sqlite":
+        serial, batched = (f"sqlite:///{tmp_path / n}.sqlite" for n in ("serial", "batched"))
+    else:
+        pg_skip_or_fail()
+        (serial, d1), (batched, d2) = _pg_database(), _pg_database()
+        drops = [d1, d2]
+    try:
+        upgrade(serial)
+        upgrade(batched)
+        ops = record_demo(serial, monkeypatch)
+        stats = replay(batched, ops, BATCH)
+        assert stats["batched_documents"] > 1000 and stats["batches"] > 50
+        first, second = table_digests(serial), table_digests(batched)
+        assert first["document"][0] > 1000 and first["stock_ledger"][0] > 1000
+        assert {t for t in first if first[t] != second[t]} == set()
+    finally:
+        for drop in drops:
+            drop()
+
+
+# ---------------------------------------------------------------- post_documents
+def _deliveries(c, n: int, qty: str = "2") -> list[int]:
+    """n delivery drafts, each of its own sales order (three lines, two items)."""
+    ids = []
+    for _ in range(n):
+        so = c.post("sales_order", {"customer_id": c.customer, "warehouse_id": c.wh,
+                                    "lines": [{"item_id": c.item, "qty": qty,
+                                               "unit_price": "9.00"},
+                                              {"item_id": c.item2, "qty": "2",
+                                               "unit_price": "7.00"},
+                                              {"item_id": c.item, "qty": "1",
+                                               "unit_price": "9.00"}]})
+        ids.append(c.draft("delivery", {"source_document_id": so.id, "freight_cost": "1.50",
+                                        "lines": [{"source_line_id": ln.id, "qty": ln.qty}
+                                                  for ln in so.lines]}).id)
+    return ids
+
+
+def _post_serially(c, ids):
+    for doc_id in ids:
+        c.run(lambda ctx, d=doc_id: post_document(ctx, d))
+
+
+def _post_batch(c, ids):
+    box = {}
+    c.run(lambda ctx: box.setdefault("r", post_documents(ctx, ids)))
+    return box["r"]
+
+
+def test_post_documents_writes_what_post_document_writes(db_url, tmp_path):
+    """The same drafts posted one by one and as a batch: identical tables."""
+    other = f"sqlite:///{tmp_path / 'other.sqlite'}" if db_url.startswith("sqlite") else None
+    drop = None
+    if other is None:
+        other, drop = _pg_database()
+    try:
+        upgrade(other)
+        results = []
+        for url, batched in ((db_url, False), (other, True)):
+            c = build_company(url)
+            c.purchase([(c.item, "100", "4.00"), (c.item2, "100", "3.00")])
+            ids = _deliveries(c, 12)
+            if batched:
+                r = _post_batch(c, ids)
+                assert all(x.ok for x in r)
+                assert [x.document.id for x in r] == ids
+            else:
+                _post_serially(c, ids)
+            results.append(table_digests(url))
+        assert {t for t in results[0] if results[0][t] != results[1][t]} == set()
+    finally:
+        if drop:
+            drop()
+
+
+def test_a_failing_document_fails_alone(db_url, tmp_path):
+    """A delivery asking for more than is on hand fails with its own error; the others
+    post, and the database is what posting only the others serially writes."""
+    other = f"sqlite:///{tmp_path / 'other.sqlite'}" if db_url.startswith("sqlite") else None
+    drop = None
+    if other is None:
+        other, drop = _pg_database()
+    try:
+        upgrade(other)
+        digests = []
+        for url, batched in ((db_url, False), (other, True)):
+            c = build_company(url)
+            c.purchase([(c.item, "30", "4.00"), (c.item2, "30", "3.00")])
+            ids = _deliveries(c, 3)                # 3 × 3 units
+            big = _deliveries(c, 1, qty="40")      # more than is on hand
+            ids += _deliveries(c, 2)
+            wanted = ids[:3] + big + ids[3:] + [999_999]
+            if batched:
+                r = _post_batch(c, wanted)
+                assert [x.ok for x in r] == [True] * 3 + [False] + [True] * 2 + [False]
+                assert isinstance(r[3].error, NegativeStock)
+                assert isinstance(r[6].error, NotFound)
+            else:
+                _post_serially(c, ids)
+            digests.append(table_digests(url))
+        assert {t for t in digests[0] if digests[0][t] != digests[1][t]} == set()
+    finally:
+        if drop:
+            drop()
+
+
+def test_create_and_post_many_refuses_alone(db_url):
+    c = build_company(db_url)
+    c.purchase([(c.item, "10", "4.00")])
+    so = c.post("sales_order", {"customer_id": c.customer, "warehouse_id": c.wh,
+                                "lines": [{"item_id": c.item, "qty": "4",
+                                           "unit_price": "9.00"}]})
+    line = so.lines[0].id
+    box = {}
+
+    def run(ctx):
+        box["r"] = create_and_post_many(ctx, [
+            ("delivery", {"doc_date": "2026-01-05", "source_document_id": so.id,
+                          "lines": [{"source_line_id": line, "qty": "3"}]}),
+            ("delivery", {"doc_date": "2026-01-05", "source_document_id": so.id,
+                          "lines": [{"source_line_id": line, "qty": "3"}]}),  # only 1 left
+            ("delivery", {"doc_date": "2026-01-05", "source_document_id": so.id,
+                          "lines": [{"source_line_id": line, "qty": "1"}]}),
+        ])
+    c.run(run)
+    r = box["r"]
+    assert [x.ok for x in r] == [True, False, True]
+    assert isinstance(r[1].error, ValidationError)
+    assert r[1].error.rule == "delivered_within_ordered"
+    assert r[0].document.number.endswith("00001") and r[2].document.number.endswith("00002")
