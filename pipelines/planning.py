@@ -150,13 +150,36 @@ def chosen_cv(result) -> pd.DataFrame | None:
     return cv.merge(chosen, on=KEYS + ["model"], how="inner")
 
 
+def previous_plan(path: str | Path) -> pd.DataFrame | None:
+    """item_id, warehouse_id, safety_stock of the last run's `replenishment_plan` in
+    planning.duckdb (None when there is none): the safety stock a new run keeps while its
+    own estimate is within that estimate's noise
+    (forecasting.replenishment.hold_safety_stock)."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return con.execute("select item_id, warehouse_id, safety_stock "
+                           "from replenishment_plan").df()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
 def replenish(inputs: dict, result, fill_target: float | None = None,
-              params: PlanningParameters | None = None) -> pd.DataFrame:
+              params: PlanningParameters | None = None,
+              previous: pd.DataFrame | None = None) -> pd.DataFrame:
     """forecasting.plan_replenishment: one row per item-warehouse with its why; then the
     open sales orders that stock and open supply cannot cover (forecasting.mto): a
     make-to-order item is suggested exactly that need (less the make-to-order drafts
     already raised), a make-to-stock item at least it, and the why names the orders.
-    Review period, fill target and class floors: `parameters(fill_target, params)`."""
+    Review period, fill target and class floors: `parameters(fill_target, params)`.
+    `previous`: the last run's safety stock per item-warehouse (`previous_plan`)."""
     from forecasting import plan_replenishment
     from forecasting.mto import apply_needs, sales_order_needs
 
@@ -168,7 +191,8 @@ def replenish(inputs: dict, result, fill_target: float | None = None,
                                fill_floors=dict(p.fill_floors),
                                cv_df=chosen_cv(result),
                                made_to_order=inputs.get("made_to_order"),
-                               history=inputs["history"])
+                               history=inputs["history"],
+                               previous_plan=previous)
     needs = sales_order_needs(inputs.get("open_sales_lines"), inputs["positions"],
                               inputs.get("mto_cover"))
     return apply_needs(table, needs, inputs["terms"], inputs.get("made_to_order"))
@@ -332,7 +356,11 @@ def run_planning(oltp_url: str | None = None, warehouse_path: str | Path | None 
         f" forecasting + backtest")
     p = parameters(fill_target, params)
     result = forecast(inputs, as_of, horizon, params=p)
-    table = replenish(inputs, result, params=p)
+    # the last run's safety stock is held while a new estimate is within its noise; a
+    # plan cut at an earlier `as_of` does not follow the last (later) run
+    previous = previous_plan(output_path or planning_path(warehouse)) if as_of is None \
+        else None
+    table = replenish(inputs, result, params=p, previous=previous)
     say(f"plan: {len(result.series)} series, "
         f"{int((pd.to_numeric(table['suggested_qty']) > 0).sum())} suggestions; writing drafts")
     summary = finish_run(run_id, inputs, result, table, oltp_url,
