@@ -58,3 +58,25 @@ def test_plan_keeps_last_runs_safety_stock_and_says_so():
     r2 = plan_replenishment(series, fc, pos, terms, abc, previous_plan=far, **kw).iloc[0]
     assert r2.order_up_to == pytest.approx(fresh.order_up_to)
     assert "last run's" not in r2.why
+
+
+def test_previous_plan_only_for_the_same_fill_target(tmp_path):
+    import duckdb
+
+    from pipelines.planning import previous_plan
+
+    path = tmp_path / "planning.duckdb"
+    assert previous_plan(path, 0.97) is None            # no earlier run
+    con = duckdb.connect(str(path))
+    con.execute("create table replenishment_plan as select 'I1' as item_id, "
+                "'W1' as warehouse_id, 12.0 as safety_stock")
+    con.execute("create table planning_runs as select 0.97 as fill_target")
+    con.close()
+    got = previous_plan(path, 0.97)
+    assert got.to_dict("records") == [{"item_id": "I1", "warehouse_id": "W1",
+                                       "safety_stock": 12.0}]
+    assert previous_plan(path, 0.99) is None            # the planner changed the target
+    con = duckdb.connect(str(path))
+    con.execute("create or replace table planning_runs as select 'nan'::double as fill_target")
+    con.close()
+    assert previous_plan(path, 0.97) is None            # a run that recorded no target
