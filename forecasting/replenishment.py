@@ -110,6 +110,34 @@ def demand_ceiling(demand: np.ndarray, exposure, lookback: int = CEILING_LOOKBAC
     return out
 
 
+def hold_safety_stock(order_up_to, forecast_over_exposure, previous_safety_stock, windows):
+    """Keep last review's safety stock unless the new estimate moved by more than its noise.
+
+    The safety part of a level (``S - mu_E``) is re-estimated at every review from a few
+    backtest windows, so it moves from week to week on sampling noise alone; an
+    order-up-to rule buys every rise at once but can only sell a fall off through demand,
+    so that noise ratchets stock up. The relative standard error of a spread estimated
+    from ``w`` windows is about ``1 / sqrt(2 w)`` (41 % for 3 windows): the last review's
+    safety stock is kept while the new one is within that share of it, and the new one
+    is taken at once when it moved by more. The forecast part passes unchanged (its
+    moves carry trend and season). Only stocked levels (``S > 0``) with a previous
+    safety stock (not NaN) are held.
+
+    Returns ``(order_up_to, safety_stock, held)``, ``order_up_to = max(mu_E + safety, 0)``.
+    """
+    S = np.asarray(order_up_to, dtype=float)
+    mu = np.asarray(forecast_over_exposure, dtype=float)
+    ss = S - mu
+    if previous_safety_stock is None:
+        return S, ss, np.zeros(len(S), bool)
+    prev = np.asarray(previous_safety_stock, dtype=float)
+    band = 1.0 / math.sqrt(2.0 * max(int(windows), 1))
+    with np.errstate(invalid="ignore"):
+        held = (S > 0) & np.isfinite(prev) & (np.abs(ss - prev) <= band * np.abs(prev))
+    ss = np.where(held, prev, ss)
+    return np.where(held, np.maximum(mu + ss, 0.0), S), ss, held
+
+
 def order_up_to_levels(daily_forecast, errors, lead_time, lead_time_std, review_period,
                        unit_cost, sparse, floors, fill_target=DEFAULT_FILL_TARGET,
                        made_to_order=None, demand_interval=None, ceiling=None) -> dict:
@@ -241,7 +269,8 @@ def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
                        fill_target: float = DEFAULT_FILL_TARGET, fill_floors: dict | None = None,
                        cv_df: pd.DataFrame | None = None,
                        made_to_order: set | None = None,
-                       history: pd.DataFrame | None = None) -> pd.DataFrame:
+                       history: pd.DataFrame | None = None,
+                       previous_plan: pd.DataFrame | None = None) -> pd.DataFrame:
     """Combine forecasts, stock positions and supplier terms into order suggestions.
 
     Inputs (column names):
@@ -262,6 +291,9 @@ def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
     * ``history``: item_id, warehouse_id, date, demand_qty (the demand history, lumps
       included): no order-up-to level above the most demand seen over lead time +
       review in the last year (:func:`demand_ceiling`). Without it, no ceiling.
+    * ``previous_plan``: item_id, warehouse_id, safety_stock of the last planning run:
+      a stocked level keeps that safety stock while this run's estimate is within its
+      noise (:func:`hold_safety_stock`; the why says so). Without it, none is held.
 
     Per item-warehouse: supplier by :func:`choose_supplier` (need-by = days of cover);
     levels by :func:`order_up_to_levels` with one aggregate ``fill_target`` over all
@@ -343,6 +375,24 @@ def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
         vals = np.full(len(out), np.nan)
         vals[has] = lv[key]
         out[col] = vals
+    out["safety_stock_estimate"] = np.nan
+    if previous_plan is not None and len(previous_plan) and has.any():
+        prev = out[KEYS].merge(previous_plan[KEYS + ["safety_stock"]].drop_duplicates(KEYS),
+                               on=KEYS, how="left")["safety_stock"]
+        S, ss, held = hold_safety_stock(
+            lv["order_up_to"], lv["mu_e"],
+            pd.to_numeric(prev, errors="coerce").to_numpy(float)[has],
+            np.shape(errors)[1] if np.ndim(errors) == 3 else 1)
+        est = np.full(len(out), np.nan)
+        est[has] = np.where(held, lv["safety_stock"], np.nan)
+        out["safety_stock_estimate"] = est
+        w = np.shape(errors)[1] if np.ndim(errors) == 3 else 1
+        out["safety_stock_windows"] = w
+        out["safety_stock_band"] = 1.0 / math.sqrt(2.0 * max(int(w), 1))
+        for col, vals in (("order_up_to", S), ("safety_stock", ss)):
+            v = out[col].to_numpy(float).copy()
+            v[has] = vals
+            out[col] = v
     out["reorder_point"] = out["order_up_to"]
     ceiling = np.full(len(out), np.nan)
     ceiling[has] = np.where(np.isfinite(lv["ceiling"]), lv["ceiling"], np.nan)
@@ -433,7 +483,15 @@ def why_text(r: dict, why: dict, pos_txt: str, R: float, target: float,
             f"{_q(r['order_up_to'])}"
             + (f": no more than the most customers asked for in any {_d(math.ceil(E))} "
                f"days of the last year (the error model alone would stock more)."
-               if r.get("capped") else "."))
+               if r.get("capped") else ".")
+            + (f" The safety stock is last run's {_q(r['safety_stock'])}: this run's "
+               f"estimate {_q(r['safety_stock_estimate'])} is within its sampling error "
+               f"(±{r['safety_stock_band'] * 100:.0f} % for a spread measured on "
+               f"{r['safety_stock_windows']:.0f} backtest window"
+               f"{'s' if r['safety_stock_windows'] != 1 else ''}), so a change that is "
+               f"noise is not bought."
+               if r.get("safety_stock_estimate") == r.get("safety_stock_estimate")
+               and r.get("safety_stock_estimate") is not None else ""))
     if not why["triggered"]:
         return f"{head} The {pos_txt} already reaches it: no order."
     parts = [f"{head} The {pos_txt} is below it by {_q(why['raw_need'])}"]

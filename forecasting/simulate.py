@@ -20,7 +20,10 @@ the same random draws of supplier behaviour:
   *before* that day (``forecaster``; no look-ahead), and
   :func:`forecasting.replenishment.order_up_to_levels` sizes the order-up-to level for
   an aggregate fill-rate target (held to the most demand seen over lead time + review in
-  the year before the review, as the live plan does); the order is ``S - position``
+  the year before the review, as the live plan does), the last review's safety stock
+  kept while the new estimate is within its noise
+  (:func:`forecasting.replenishment.hold_safety_stock`, as the live plan does with the
+  last run's); the order is ``S - position``
   rounded up to packs and MOQ. One refit per review serves every target of a sweep.
 
 Fill rate = units served / units demanded; average inventory value = mean over the
@@ -42,7 +45,8 @@ import pandas as pd
 
 from .parameters import REVIEW_PERIOD_DAYS
 from .policy import order_quantities
-from .replenishment import CEILING_LOOKBACK_DAYS, demand_ceiling, order_up_to_levels
+from .replenishment import (CEILING_LOOKBACK_DAYS, demand_ceiling, hold_safety_stock,
+                            order_up_to_levels)
 
 DEFAULT_TARGETS = (0.75, 0.80, 0.85, 0.90, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995)
 
@@ -239,7 +243,8 @@ def _review_levels(k: int):
     lv = order_up_to_levels(point, errors, inp.lead_time, inp.lead_time_std, review_period,
                             inp.unit_cost, sparse, inp.fill_floor, list(targets),
                             inp.made_to_order, rest[0] if rest else None, ceiling)
-    return [got["order_up_to"] for got in lv["per_target"]]
+    return [got["order_up_to"] for got in lv["per_target"]], lv["mu_e"], \
+        np.shape(errors)[1] if np.ndim(errors) == 3 else 1
 
 
 def planning_levels(inp: ReplayInputs, forecaster, targets,
@@ -281,9 +286,12 @@ def planning_levels(inp: ReplayInputs, forecaster, targets,
                 say(f"simulate: review {r + 1}/{len(reviews)} refitted")
     finally:
         _JOB.clear()
-    for r, got in enumerate(results):
+    previous = {t: None for t in targets}
+    for r, (got, mu_e, windows) in enumerate(results):
         for target, level in zip(targets, got):
-            out[target][r] = level
+            # what the live plan does with the last run's safety stock (hold_safety_stock)
+            out[target][r], previous[target], _ = hold_safety_stock(
+                level, mu_e, previous[target], windows)
     return out
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import os
 import time
 import uuid
@@ -150,13 +151,42 @@ def chosen_cv(result) -> pd.DataFrame | None:
     return cv.merge(chosen, on=KEYS + ["model"], how="inner")
 
 
+def previous_plan(path: str | Path, fill_target: float) -> pd.DataFrame | None:
+    """item_id, warehouse_id, safety_stock of the last run's `replenishment_plan` in
+    planning.duckdb: the safety stock a new run keeps while its own estimate is within
+    that estimate's noise (forecasting.replenishment.hold_safety_stock). None when there
+    is none, or when the last run planned for another aggregate fill target (or did not
+    record one in `planning_runs.fill_target`): a target the planner changed takes effect
+    at once."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        last = con.execute("select fill_target from planning_runs").fetchall()
+        if len(last) != 1 or last[0][0] is None or not math.isfinite(last[0][0]) or \
+                abs(float(last[0][0]) - float(fill_target)) > 1e-9:
+            return None
+        return con.execute("select item_id, warehouse_id, safety_stock "
+                           "from replenishment_plan").df()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
 def replenish(inputs: dict, result, fill_target: float | None = None,
-              params: PlanningParameters | None = None) -> pd.DataFrame:
+              params: PlanningParameters | None = None,
+              previous: pd.DataFrame | None = None) -> pd.DataFrame:
     """forecasting.plan_replenishment: one row per item-warehouse with its why; then the
     open sales orders that stock and open supply cannot cover (forecasting.mto): a
     make-to-order item is suggested exactly that need (less the make-to-order drafts
     already raised), a make-to-stock item at least it, and the why names the orders.
-    Review period, fill target and class floors: `parameters(fill_target, params)`."""
+    Review period, fill target and class floors: `parameters(fill_target, params)`.
+    `previous`: the last run's safety stock per item-warehouse (`previous_plan`)."""
     from forecasting import plan_replenishment
     from forecasting.mto import apply_needs, sales_order_needs
 
@@ -168,7 +198,8 @@ def replenish(inputs: dict, result, fill_target: float | None = None,
                                fill_floors=dict(p.fill_floors),
                                cv_df=chosen_cv(result),
                                made_to_order=inputs.get("made_to_order"),
-                               history=inputs["history"])
+                               history=inputs["history"],
+                               previous_plan=previous)
     needs = sales_order_needs(inputs.get("open_sales_lines"), inputs["positions"],
                               inputs.get("mto_cover"))
     return apply_needs(table, needs, inputs["terms"], inputs.get("made_to_order"))
@@ -332,21 +363,29 @@ def run_planning(oltp_url: str | None = None, warehouse_path: str | Path | None 
         f" forecasting + backtest")
     p = parameters(fill_target, params)
     result = forecast(inputs, as_of, horizon, params=p)
-    table = replenish(inputs, result, params=p)
+    # the last run's safety stock is held while a new estimate is within its noise; a
+    # plan cut at an earlier `as_of` does not follow the last (later) run
+    previous = previous_plan(output_path or planning_path(warehouse), p.fill_target) \
+        if as_of is None else None
+    table = replenish(inputs, result, params=p, previous=previous)
     say(f"plan: {len(result.series)} series, "
         f"{int((pd.to_numeric(table['suggested_qty']) > 0).sum())} suggestions; writing drafts")
     summary = finish_run(run_id, inputs, result, table, oltp_url,
                          output_path or planning_path(warehouse), as_of,
-                         simulate_on=warehouse if simulate else None)
+                         simulate_on=warehouse if simulate else None,
+                         fill_target=p.fill_target)
     summary["seconds"] = round(time.perf_counter() - t0, 1)
     return summary
 
 
 def finish_run(run_id: str, inputs: dict, result, table: pd.DataFrame,
                oltp_url: str | None, out: str | Path, as_of=None,
-               simulate_on: str | Path | None = None) -> dict:
+               simulate_on: str | Path | None = None,
+               fill_target: float | None = None) -> dict:
     """Write the drafts (write_back) and the planning.duckdb tables; the run's summary.
-    With `simulate_on` (the warehouse) the policy replay is refreshed too."""
+    With `simulate_on` (the warehouse) the policy replay is refreshed too. `fill_target`
+    (the run's aggregate target) is kept in `planning_runs`: the next run holds this
+    run's safety stock only for the same target (`previous_plan`)."""
     table = table.copy()
     table.insert(0, "planning_run_id", run_id)
     table["supplier_id"] = table["supplier_id"].astype("Int64")
@@ -369,7 +408,9 @@ def finish_run(run_id: str, inputs: dict, result, table: pd.DataFrame,
                "as_of": str(pd.Timestamp(as_of).date()) if as_of else None}
     runs = pd.DataFrame([{**{k: v for k, v in summary.items() if k != "model_mix"},
                           "model_mix": str(summary["model_mix"]),
-                          "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)}])
+                          "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                          "fill_target": math.nan if fill_target is None
+                          else float(fill_target)}])
     tables = {"demand_forecast": forecasts, "replenishment_plan": table,
               "forecast_series": series, "forecast_accuracy": accuracy,
               "planner_decisions": decisions, "planner_acceptance": acceptance,
