@@ -45,8 +45,12 @@ import pandas as pd
 
 from .parameters import REVIEW_PERIOD_DAYS
 from .policy import order_quantities
-from .replenishment import (CEILING_LOOKBACK_DAYS, demand_ceiling, hold_safety_stock,
-                            order_up_to_levels)
+from .replenishment import (
+    CEILING_LOOKBACK_DAYS,
+    demand_ceiling,
+    hold_safety_stock,
+    order_up_to_levels,
+)
 
 DEFAULT_TARGETS = (0.75, 0.80, 0.85, 0.90, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995)
 
