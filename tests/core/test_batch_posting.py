@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import MetaData, Table, create_engine, event, inspect, select, text
@@ -176,6 +177,21 @@ def _pg_database() -> tuple[str, callable]:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", drop
 
 
+@contextmanager
+def _second_database(db_url: str, tmp_path):
+    """An empty migrated database on the same engine as `db_url`, dropped afterwards."""
+    if db_url.startswith("sqlite"):
+        other, drop = f"sqlite:///{tmp_path / 'other.sqlite'}", None
+    else:
+        other, drop = _pg_database()
+    try:
+        upgrade(other)
+        yield other
+    finally:
+        if drop:
+            drop()
+
+
 @pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_small_demo_batched_writes_what_serial_wrote(engine, tmp_path, monkeypatch):
     drops = []
@@ -230,12 +246,7 @@ def _post_batch(c, ids):
 
 def test_post_documents_writes_what_post_document_writes(db_url, tmp_path):
     """The same drafts posted one by one and as a batch: identical tables."""
-    other = f"sqlite:///{tmp_path / 'other.sqlite'}" if db_url.startswith("sqlite") else None
-    drop = None
-    if other is None:
-        other, drop = _pg_database()
-    try:
-        upgrade(other)
+    with _second_database(db_url, tmp_path) as other:
         results = []
         for url, batched in ((db_url, False), (other, True)):
             c = build_company(url)
@@ -249,20 +260,12 @@ def test_post_documents_writes_what_post_document_writes(db_url, tmp_path):
                 _post_serially(c, ids)
             results.append(table_digests(url))
         assert {t for t in results[0] if results[0][t] != results[1][t]} == set()
-    finally:
-        if drop:
-            drop()
 
 
 def test_a_failing_document_fails_alone(db_url, tmp_path):
     """A delivery asking for more than is on hand fails with its own error; the others
     post, and the database is what posting only the others serially writes."""
-    other = f"sqlite:///{tmp_path / 'other.sqlite'}" if db_url.startswith("sqlite") else None
-    drop = None
-    if other is None:
-        other, drop = _pg_database()
-    try:
-        upgrade(other)
+    with _second_database(db_url, tmp_path) as other:
         digests = []
         for url, batched in ((db_url, False), (other, True)):
             c = build_company(url)
@@ -280,9 +283,6 @@ def test_a_failing_document_fails_alone(db_url, tmp_path):
                 _post_serially(c, ids)
             digests.append(table_digests(url))
         assert {t for t in digests[0] if digests[0][t] != digests[1][t]} == set()
-    finally:
-        if drop:
-            drop()
 
 
 def test_create_and_post_many_refuses_alone(db_url):
