@@ -27,7 +27,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from forecasting.simulate import hindsight_bound, make_draws, naive_rule, replay
+from forecasting.simulate import (
+    DEFAULT_REPLICATIONS,
+    hindsight_bound,
+    naive_rule,
+    pooled,
+    replay,
+    replication_draws,
+)
 from pipelines.planning import REVIEW_PERIOD_DAYS
 from pipelines.simulation import WINDOW_DAYS, load_replay_inputs, simulate
 
@@ -38,19 +45,24 @@ def main(argv=None) -> int:
     ap.add_argument("--planning", action="store_true",
                     help="also replay the planning policy (refits forecasts: minutes)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--replications", type=int, default=DEFAULT_REPLICATIONS,
+                    help="streams of supplier behaviour pooled, as `qm plan simulate`")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     inp, notes = load_replay_inputs(args.warehouse, WINDOW_DAYS)
     n = len(inp.keys)
     n_sim = inp.demand.shape[1] - inp.window_start
-    draws = make_draws(n, (n_sim + REVIEW_PERIOD_DAYS - 1) // REVIEW_PERIOD_DAYS, args.seed)
-    naive = replay(inp, naive_rule(inp), draws, REVIEW_PERIOD_DAYS).summary()
+    n_reviews = (n_sim + REVIEW_PERIOD_DAYS - 1) // REVIEW_PERIOD_DAYS
+    naive = pooled([replay(inp, naive_rule(inp), replication_draws(n, n_reviews, args.seed, k),
+                           REVIEW_PERIOD_DAYS) for k in range(args.replications)])
     print(f"policy_bound: {n} series, measured {notes['window_start']} -> "
           f"{notes['window_end']} ({notes['warm_up_days']} warm-up days), "
-          f"naive = {notes['naive_rule']}", flush=True)
+          f"naive = {notes['naive_rule']}, {args.replications} replication(s) pooled",
+          flush=True)
     print(f"  reorder rules       fill {naive['fill_rate']:.4f}  "
           f"avg inventory {naive['avg_inventory_value']:,.0f}")
-    bound = hindsight_bound(inp, naive["fill_rate"], REVIEW_PERIOD_DAYS, args.seed)
+    bound = hindsight_bound(inp, naive["fill_rate"], REVIEW_PERIOD_DAYS, args.seed,
+                            replications=args.replications)
     red_bound = (None if bound["avg_inventory_value"] is None else
                  1 - bound["avg_inventory_value"] / naive["avg_inventory_value"])
     if red_bound is None:
@@ -61,7 +73,7 @@ def main(argv=None) -> int:
               f"({bound['candidates']} candidate levels per series)", flush=True)
     red_plan = None
     if args.planning:
-        result, _ = simulate(args.warehouse, seed=args.seed,
+        result, _ = simulate(args.warehouse, seed=args.seed, replications=args.replications,
                              progress=lambda m: print("  " + m, flush=True))
         red_plan = result["inventory_reduction_at_equal_fill"]
         for p in result["planning"]:

@@ -38,9 +38,11 @@ from .policy import (
 )
 from .replenishment import forecast_for_planning, plan_replenishment
 from .simulate import (
+    DEFAULT_REPLICATIONS,
     ReplayInputs,
     SupplierBehaviour,
     reduction_at_equal_fill,
+    replay_frontiers,
     replay_policies,
 )
 
@@ -87,7 +89,9 @@ __all__ = [
     "select_models",
     "ses",
     "reduction_at_equal_fill",
+    "replay_frontiers",
     "replay_policies",
+    "DEFAULT_REPLICATIONS",
     "suggest_order",
     "syntetos_boylan",
     "to_panel",

@@ -325,29 +325,86 @@ def reduction_at_equal_fill(naive: dict, frontier: list[dict]) -> float | None:
     return 1.0 - at / float(naive["avg_inventory_value"])
 
 
-def replay_policies(inp: ReplayInputs, forecaster, targets=DEFAULT_TARGETS,
-                    review_period: int = REVIEW_PERIOD_DAYS, seed: int = 0, progress=None,
-                    workers: int = 1) -> dict:
-    """Naive rule and planning (one run per target) in one simulator; the JSON-ready
-    result: window_days, series, naive{...}, planning[{target, ...}],
-    inventory_reduction_at_equal_fill."""
+DEFAULT_REPLICATIONS = 5
+
+
+def replication_draws(n: int, n_reviews: int, seed: int, replication: int) -> Draws:
+    """The random stream of one replication: replication 0 is ``make_draws(seed)`` (what
+    a single-replication replay has always used), replication k > 0 its own stream
+    seeded by (seed, k), so two seeds never share a replication's draws."""
+    if replication == 0:
+        return make_draws(n, n_reviews, seed)
+    rng = np.random.default_rng([seed, replication])
+    return Draws(*(rng.random((n, n_reviews)) for _ in range(6)))
+
+
+def pooled(outcomes: list[PolicyOutcome]) -> dict:
+    """One policy's replications as one summary: fill rate = all units served ÷ all units
+    demanded; average inventory value, stockout days and orders = the mean over
+    replications (each replication covers the same window)."""
+    d = sum(o.demand_units for o in outcomes)
+    s = sum(o.served_units for o in outcomes)
+    k = len(outcomes)
+    return {"fill_rate": round(s / d, 6) if d > 0 else math.nan,
+            "avg_inventory_value": round(sum(o.avg_inventory_value for o in outcomes) / k, 2),
+            "stockout_days": int(round(sum(o.stockout_days for o in outcomes) / k)),
+            "orders": int(round(sum(o.orders for o in outcomes) / k))}
+
+
+def replay_frontiers(inp: ReplayInputs, forecaster, targets=DEFAULT_TARGETS,
+                     review_period: int = REVIEW_PERIOD_DAYS, seed: int = 0, progress=None,
+                     workers: int = 1, replications: int = DEFAULT_REPLICATIONS
+                     ) -> tuple[dict, list]:
+    """:func:`replay_policies` and, per replication, its own reduction at equal fill.
+
+    Each replication replays both policies on its own random stream of supplier
+    behaviour (lead times, split deliveries, rejects; common to the two policies within
+    the replication). The levels do not depend on the draws, so the forecasts are
+    refitted once and serve every replication. The result pools the replications
+    (:func:`pooled`): one replication of a 182-day window moves the reduction by several
+    points on the same levels (docs/planning.md), which is more than the differences a
+    planner compares."""
+    if replications < 1:
+        raise ValueError(f"replications: {replications!r} is not allowed: at least 1")
     n, n_days = inp.demand.shape
     n_sim = n_days - inp.window_start
     if n_sim < 1 or inp.window_start < 1:
         raise ValueError("the replay window needs history before it and at least one day")
     n_reviews = (n_sim + review_period - 1) // review_period
-    draws = make_draws(n, n_reviews, seed)
-    naive = replay(inp, naive_rule(inp), draws, review_period).summary()
     levels = planning_levels(inp, forecaster, targets, review_period, progress, workers)
-    frontier = []
-    for target in targets:
-        out = replay(inp, planning_rule(inp, levels[target]), draws, review_period)
-        frontier.append({"target": target, **out.summary()})
-    red = reduction_at_equal_fill(naive, frontier)
+    naive_runs, plan_runs, per_replication = [], {t: [] for t in targets}, []
+    for k in range(replications):
+        draws = replication_draws(n, n_reviews, seed, k)
+        naive = replay(inp, naive_rule(inp), draws, review_period)
+        naive_runs.append(naive)
+        frontier = []
+        for target in targets:
+            out = replay(inp, planning_rule(inp, levels[target]), draws, review_period)
+            plan_runs[target].append(out)
+            frontier.append({"target": target, **out.summary()})
+        red = reduction_at_equal_fill(naive.summary(), frontier)
+        per_replication.append(None if red is None else round(red, 4))
+        if progress and replications > 1:
+            progress(f"simulate: replication {k + 1}/{replications} replayed")
+    naive_summary = pooled(naive_runs)
+    frontier = [{"target": t, **pooled(plan_runs[t])} for t in targets]
+    red = reduction_at_equal_fill(naive_summary, frontier)
     measured = n_sim - min(max(int(inp.measure_from), 0), n_sim - 1)
-    return {"window_days": int(measured), "series": int(n), "naive": naive,
-            "planning": frontier,
-            "inventory_reduction_at_equal_fill": None if red is None else round(red, 4)}
+    return ({"window_days": int(measured), "series": int(n), "naive": naive_summary,
+             "planning": frontier,
+             "inventory_reduction_at_equal_fill": None if red is None else round(red, 4)},
+            per_replication)
+
+
+def replay_policies(inp: ReplayInputs, forecaster, targets=DEFAULT_TARGETS,
+                    review_period: int = REVIEW_PERIOD_DAYS, seed: int = 0, progress=None,
+                    workers: int = 1, replications: int = DEFAULT_REPLICATIONS) -> dict:
+    """Naive rule and planning (one run per target) in one simulator, ``replications``
+    times on independent random streams of supplier behaviour, pooled; the JSON-ready
+    result: window_days, series, naive{...}, planning[{target, ...}],
+    inventory_reduction_at_equal_fill."""
+    return replay_frontiers(inp, forecaster, targets, review_period, seed, progress,
+                            workers, replications)[0]
 
 
 HINDSIGHT_MULTIPLES = tuple(np.round(np.linspace(0.1, 6.0, 60), 3))
@@ -355,7 +412,8 @@ HINDSIGHT_UNITS = tuple(range(1, 21))
 
 
 def hindsight_bound(inp: ReplayInputs, fill: float, review_period: int = REVIEW_PERIOD_DAYS,
-                    seed: int = 0, multiples=HINDSIGHT_MULTIPLES, units=HINDSIGHT_UNITS) -> dict:
+                    seed: int = 0, multiples=HINDSIGHT_MULTIPLES, units=HINDSIGHT_UNITS,
+                    replications: int = 1) -> dict:
     """The least inventory any *fixed* order-up-to level per series reaches at aggregate
     fill ``fill``, the levels chosen with hindsight - knowing the window's demand and
     the supplier draws - in the same simulator as :func:`replay_policies`.
@@ -368,12 +426,15 @@ def hindsight_bound(inp: ReplayInputs, fill: float, review_period: int = REVIEW_
     stays put can do better on the same window, so a reduction target above this
     bound's reduction is out of reach for that policy family on that window (a level
     that moves over the window could do better only where demand changes in a way it
-    could foresee). Returns ``{fill_rate, avg_inventory_value, candidates}``.
+    could foresee). With ``replications`` > 1 every candidate is replayed on the same
+    streams :func:`replay_policies` pools (:func:`replication_draws`) and the bound is
+    taken on the pooled units and mean stock. Returns ``{fill_rate,
+    avg_inventory_value, candidates}``.
     """
     n, n_days = inp.demand.shape
     n_sim = n_days - inp.window_start
     n_reviews = (n_sim + review_period - 1) // review_period
-    draws = make_draws(n, n_reviews, seed)
+    streams = [replication_draws(n, n_reviews, seed, k) for k in range(replications)]
     realised = np.nan_to_num(inp.demand[:, inp.window_start:]).mean(axis=1)
     mu_e = realised * (np.nan_to_num(np.asarray(inp.lead_time, dtype=float)) + review_period)
     mto = (np.zeros(n, bool) if inp.made_to_order is None
@@ -384,11 +445,12 @@ def hindsight_bound(inp: ReplayInputs, fill: float, review_period: int = REVIEW_
     served, value, demand = [], [], None
     for S in candidates:
         S = np.where(mto, 0.0, S)
-        out = replay(inp, planning_rule(inp, np.repeat(S[None, :], n_reviews, axis=0)),
-                     draws, review_period)
-        served.append(out.per_series["served"])
-        value.append(out.per_series["avg_inventory_units"] * cost)
-        demand = out.per_series["demand"]
+        rule = planning_rule(inp, np.repeat(S[None, :], n_reviews, axis=0))
+        outs = [replay(inp, rule, draws, review_period) for draws in streams]
+        served.append(sum(o.per_series["served"] for o in outs))
+        value.append(sum(o.per_series["avg_inventory_units"] for o in outs) * cost
+                     / replications)
+        demand = sum(o.per_series["demand"] for o in outs)
     served, value = np.array(served).T, np.array(value).T
     need = fill * float(demand.sum())
     rows = np.arange(n)

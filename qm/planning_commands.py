@@ -16,7 +16,7 @@ import json
 import sys
 import time
 
-from forecasting import DEFAULT_FILL_TARGET
+from forecasting import DEFAULT_FILL_TARGET, DEFAULT_REPLICATIONS
 from forecasting.simulate import DEFAULT_TARGETS
 from pipelines.planning import planning_path, run_planning, summary_line, write_outputs
 from pipelines.simulation import (
@@ -47,7 +47,8 @@ def _cmd_plan(args) -> int:
         targets = DEFAULT_TARGETS if args.sweep else (args.fill_target,)
         say = (lambda m: print(m, file=sys.stderr)) if args.json else print
         result, notes = simulate(args.warehouse, days=args.days, targets=targets,
-                                 seed=args.seed, progress=say, warm_up=args.warm_up)
+                                 seed=args.seed, progress=say, warm_up=args.warm_up,
+                                 replications=args.replications)
         frame = simulation_frame(result, notes)
         frame["planning_run_id"] = None
         frame["created_at"] = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -57,6 +58,8 @@ def _cmd_plan(args) -> int:
         line = (f"simulate: {result['series']} series over {result['window_days']} days, "
                 f"{len(targets)} target(s): inventory reduction at equal fill "
                 + (f"{red:.1%}" if red is not None else "n/a")
+                + (f" (pooled over {args.replications} replications)"
+                   if args.replications > 1 else "")
                 + f"; {time.perf_counter() - t0:.1f} s → {out}")
         if args.json:
             print(json.dumps(result, indent=2))
@@ -76,6 +79,13 @@ def _target(text: str) -> float:
     if not 0.5 <= value < 1:
         raise argparse.ArgumentTypeError(f"fill target {text}: must be between 0.5 and 1 "
                                          "(e.g. 0.97)")
+    return value
+
+
+def _replications(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 50:
+        raise argparse.ArgumentTypeError(f"--replications {text}: must be between 1 and 50")
     return value
 
 
@@ -108,6 +118,9 @@ def register(sub) -> None:
                    help="plan at several aggregate fill targets (the frontier)")
     s.add_argument("--json", action="store_true", help="print the result as JSON")
     s.add_argument("--seed", type=int, default=0, help="random stream of supplier behaviour")
+    s.add_argument("--replications", type=_replications, default=DEFAULT_REPLICATIONS,
+                   help=f"independent streams of supplier behaviour replayed and pooled "
+                        f"(default {DEFAULT_REPLICATIONS})")
     s.add_argument("--fill-target", type=_target, default=DEFAULT_FILL_TARGET,
                    help="the target without --sweep")
     s.set_defaults(func=_cmd_plan)

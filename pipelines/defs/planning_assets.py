@@ -35,24 +35,35 @@ def make_planning_defs(dbt_defs: dg.AssetsDefinition):
         return {"run_id": new_run_id(), "inputs": inputs, "result": result}
 
     @dg.asset(group_name=GROUP, kinds={"python"})
-    def replenishment_plan(context: dg.AssetExecutionContext, demand_forecast: dict):
-        """Order suggestions with their why (safety stock, position, rounding)."""
-        from pipelines.planning import replenish
+    def replenishment_plan(context: dg.AssetExecutionContext, demand_forecast: dict,
+                           warehouse: WarehouseResource):
+        """Order suggestions with their why (safety stock, position, rounding); the last
+        run's safety stock is held while a new estimate is within its noise, as
+        `qm plan` does (pipelines.planning.previous_plan)."""
+        from forecasting import PLANNING_DEFAULTS
+        from pipelines.planning import planning_path, previous_plan, replenish
 
-        table = replenish(demand_forecast["inputs"], demand_forecast["result"])
+        previous = previous_plan(planning_path(warehouse.published),
+                                 PLANNING_DEFAULTS.fill_target)
+        table = replenish(demand_forecast["inputs"], demand_forecast["result"],
+                          previous=previous)
         n = int((table["suggested_qty"].astype(float) > 0).sum())
-        context.add_output_metadata({"rows": len(table), "suggestions": n})
+        context.add_output_metadata({"rows": len(table), "suggestions": n,
+                                     "previous_plan_rows": 0 if previous is None
+                                     else len(previous)})
         return {**demand_forecast, "table": table}
 
     @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
     def draft_purchase_orders(context: dg.AssetExecutionContext, replenishment_plan: dict,
                               oltp: OltpResource, warehouse: WarehouseResource) -> None:
         """Planning's draft POs (replacing its untouched ones) and planning.duckdb."""
+        from forecasting import PLANNING_DEFAULTS
         from pipelines.planning import finish_run, planning_path
 
         p = replenishment_plan
         s = finish_run(p["run_id"], p["inputs"], p["result"], p["table"], oltp.url,
-                       planning_path(warehouse.published), simulate_on=warehouse.published)
+                       planning_path(warehouse.published), simulate_on=warehouse.published,
+                       fill_target=PLANNING_DEFAULTS.fill_target)
         context.log.info(f"qm plan: {s['drafts_created']} drafts created, "
                          f"{s['drafts_replaced']} replaced, {s['drafts_kept']} kept")
         context.add_output_metadata({k: str(v) for k, v in s.items()})

@@ -188,3 +188,45 @@ def test_hindsight_bound_hand_computed():
     # a fill no fixed level reaches (demand before any stock can arrive) -> None
     late = inputs(np.full(28, 2.0), 14, lead=30, opening=0.0)
     assert hindsight_bound(late, 0.5)["avg_inventory_value"] is None
+
+
+def test_replications_are_pooled_units_over_units_and_means():
+    from forecasting.simulate import PolicyOutcome, pooled
+
+    # replication 1: 90 of 100 units served, 10.00 of stock; replication 2: 50 of 100, 30.00
+    a = PolicyOutcome(0.9, 10.0, 3, 2, 100.0, 90.0)
+    b = PolicyOutcome(0.5, 30.0, 5, 4, 100.0, 50.0)
+    assert pooled([a, b]) == {"fill_rate": 0.7, "avg_inventory_value": 20.0,
+                              "stockout_days": 4, "orders": 3}
+    # units over units, not the mean of the fill rates: 90 + 10 of 100 + 20 -> 100 / 120
+    c = PolicyOutcome(0.5, 0.0, 0, 0, 20.0, 10.0)
+    assert pooled([a, c])["fill_rate"] == round(100 / 120, 6)
+
+
+def test_replications_replay_each_stream_and_pool_them():
+    from forecasting.simulate import replay_frontiers, replication_draws
+
+    rng = np.random.default_rng(6)
+    demand = rng.poisson(5.0, size=(4, 150)).astype(float)
+    inp = inputs(demand, 80, level=40, qty=60)
+    # lead times vary (1-9 days), so each stream delivers differently
+    inp.behaviour.lead_times = [np.arange(1, 10)] * 4
+    one = replay_policies(inp, flat_forecaster([]), targets=(0.9, 0.99), seed=5,
+                          replications=1)
+    # one replication is the single stream of the seed, as before replications existed
+    draws = make_draws(4, 10, 5)
+    assert one["naive"] == replay(inp, naive_rule(inp), draws).summary()
+    three, per = replay_frontiers(inp, flat_forecaster([]), targets=(0.9, 0.99), seed=5,
+                                  replications=3)
+    assert len(per) == 3 and per[0] == one["inventory_reduction_at_equal_fill"]
+    runs = [replay(inp, naive_rule(inp), replication_draws(4, 10, 5, k)) for k in range(3)]
+    assert len({r.served_units for r in runs}) > 1  # the streams differ
+    assert three["naive"]["fill_rate"] == round(
+        sum(r.served_units for r in runs) / sum(r.demand_units for r in runs), 6)
+    assert three["naive"]["avg_inventory_value"] == round(
+        sum(r.avg_inventory_value for r in runs) / 3, 2)
+    assert replay_policies(inp, flat_forecaster([]), targets=(0.9,), seed=5,
+                           replications=3) == replay_policies(
+        inp, flat_forecaster([]), targets=(0.9,), seed=5, replications=3)
+    with pytest.raises(ValueError, match="replications: 0"):
+        replay_policies(inp, flat_forecaster([]), replications=0)

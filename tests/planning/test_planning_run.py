@@ -122,3 +122,40 @@ def test_simulation_is_deterministic_and_prints_the_json(world, capsys):
     assert set(out) == {"window_days", "series", "naive", "planning",
                         "inventory_reduction_at_equal_fill"}
     assert len(out["planning"]) >= 5
+
+
+def test_dagster_planning_job_holds_the_last_runs_safety_stock(world, tmp_path):
+    """The scheduled `planning` job plans like `qm plan`: it records the run's fill
+    target, and its next run keeps the last run's safety stock where the new estimate is
+    within its noise (here the same history, so every stocked level holds)."""
+    import shutil
+
+    from pipelines.defs.definitions import make_definitions
+
+    # copies: the job writes drafts into the OLTP and planning.duckdb beside the warehouse
+    url = f"sqlite:///{tmp_path / 'qm.sqlite'}"
+    shutil.copy(world["url"].removeprefix("sqlite:///"), tmp_path / "qm.sqlite")
+    shutil.copy(world["warehouse"], tmp_path / "warehouse.duckdb")
+    job = make_definitions(url, tmp_path / "warehouse.duckdb").resolve_job_def("planning")
+
+    def plan():
+        assert job.execute_in_process().success
+        con = duckdb.connect(str(tmp_path / "planning.duckdb"), read_only=True)
+        try:
+            target = con.execute("select fill_target from planning_runs").fetchone()[0]
+            rows = con.execute("select item_id, warehouse_id, safety_stock, why, "
+                               "order_up_to from replenishment_plan order by 1, 2").fetchall()
+        finally:
+            con.close()
+        return target, rows
+
+    target, first = plan()
+    assert target == pytest.approx(0.97)
+    assert not any("last run's" in r[3] for r in first)
+    target, second = plan()
+    held = [r for r in second if "The safety stock is last run's" in r[3]]
+    # every stocked level (order-up-to above 0) holds, with the first run's safety stock
+    stocked = [r for r in first if r[4] is not None and float(r[4]) > 0]
+    assert len(stocked) >= 2 and any(float(r[2]) > 0 for r in stocked)
+    assert {(r[0], r[1], round(float(r[2]), 6)) for r in held} == \
+        {(r[0], r[1], round(float(r[2]), 6)) for r in stocked}
