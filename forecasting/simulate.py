@@ -325,7 +325,7 @@ def reduction_at_equal_fill(naive: dict, frontier: list[dict]) -> float | None:
     return 1.0 - at / float(naive["avg_inventory_value"])
 
 
-DEFAULT_REPLICATIONS = 5
+DEFAULT_REPLICATIONS = 20
 
 
 def replication_draws(n: int, n_reviews: int, seed: int, replication: int) -> Draws:
