@@ -279,7 +279,7 @@ def decimal_field(value: Any, field_name: str, *, positive: bool = False,
     if abs(number) >= Decimal("1e12"):
         raise ValidationError(f"{field_name} is too large: {number}", field=field_name,
                               value=number, rule="max_1e12")
-    if places is not None and number.as_tuple().exponent < -places:  # type: ignore[operator]
+    if places is not None and number.as_tuple().exponent < -places:  # type: ignore[operator]  # finite: an int
         raise ValidationError(f"{field_name} has more than {places} decimal places: {number}",
                               field=field_name, value=number, rule=f"max_{places}_decimals")
     return number

@@ -69,7 +69,7 @@ def _add_master_routes(kind: str, path: str, model: type[s.Input], out: type[s.O
                            filters={k: chosen[k] for k in filters})
 
     # only the filters this kind has appear in its signature (and so in /docs)
-    list_.__signature__ = _without(list_, set(FILTERS) - set(filters))  # type: ignore[attr-defined]
+    list_.__signature__ = _without(list_, set(FILTERS) - set(filters))  # type: ignore[attr-defined]  # FastAPI reads it
     base, one = f"/{path}", f"/{path}/{{key}}"
     router.add_api_route(base, list_, methods=["GET"], response_model=s.Page[out], tags=[tag],
                          summary=f"List {label}s", operation_id=f"list_{kind}")
