@@ -434,12 +434,13 @@ def run_engine(frame: pd.DataFrame, spec: FreqSpec, horizon: int, season_length=
     Y = panel.Y
     n, T = Y.shape
     with np.errstate(invalid="ignore"):
-        nonneg = ~(np.where(np.isnan(Y), 0, Y) < 0).any(axis=1)
+        # one flag per row (numpy types any(axis=…) as maybe a scalar)
+        nonneg: np.ndarray = ~(np.where(np.isnan(Y), 0, Y) < 0).any(axis=1)  # type: ignore[assignment]
     classes = classify_demand(Y)
     sparse = np.isin(classes.demand_class, INTERMITTENT_CLASSES)
     mt = min_train_for(m)
     plans = [backtest_plan(T - s, horizon, n_windows, step, mt) for s in panel.start.tolist()]
-    keyed = {}
+    keyed: dict[tuple[int, int, int], list[int]] = {}
     for r, p in enumerate(plans):
         keyed.setdefault(p, []).append(r)
     daily = spec.period == "D"
@@ -448,7 +449,7 @@ def run_engine(frame: pd.DataFrame, spec: FreqSpec, horizon: int, season_length=
     # estimated AutoETS cost (observations x fits) stays within SF_BUDGET_SECONDS
     fits = np.array([p[1] + 1 for p in plans], dtype=float)
     n_obs = (T - panel.start).astype(float)
-    use_sf = SF_SECONDS_PER_OBS * float((n_obs * fits)[~sparse].sum()) <= SF_BUDGET_SECONDS
+    use_sf: bool | str = SF_SECONDS_PER_OBS * float((n_obs * fits)[~sparse].sum()) <= SF_BUDGET_SECONDS
     short = ~sparse & (n_obs <= ARIMA_MAX_OBS)
     if use_sf and spec.period in COMB_PERIODS:
         use_sf = "arima" if ARIMA_SECONDS_PER_OBS * float((n_obs * fits)[short].sum()) \
@@ -459,7 +460,7 @@ def run_engine(frame: pd.DataFrame, spec: FreqSpec, horizon: int, season_length=
     groups = []
     base_date = _labels(spec, [panel.first_ordinal])[0]
     for (h, w, st), rows in keyed.items():
-        rows = np.array(rows)
+        rows = np.array(rows)  # type: ignore[assignment]  # the group's row indices
         c0 = int(panel.start[rows].min()) // m * m
         Yg = Y[rows, c0:]
         Tg = Yg.shape[1]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -17,9 +17,9 @@ INTERMITTENT_CLASSES = ("intermittent", "lumpy")
 class DemandClass(NamedTuple):
     """Result of :func:`classify_demand` (scalars for 1-D input, arrays for 2-D input)."""
 
-    demand_class: object
-    adi: object
-    cv2: object
+    demand_class: Any  # str, or an array of them
+    adi: Any  # float, or an array
+    cv2: Any
 
 
 def syntetos_boylan(adi, cv2):

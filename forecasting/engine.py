@@ -203,7 +203,7 @@ def ets(Y, origins, horizon, season=7, grid=None, with_ses=False, trends=("N", "
     ses_out = _out(origins, n, horizon) if with_ses else None
     labels = np.full(n, "", dtype=object)
     snaps = snapshots(np.asarray(origins))
-    starts = {}
+    starts: dict[int, list[int]] = {}
     for r, f in enumerate(first.tolist()):
         if f < T:
             starts.setdefault(f, []).append(r)
@@ -213,7 +213,7 @@ def ets(Y, origins, horizon, season=7, grid=None, with_ses=False, trends=("N", "
     s_lo, s_hi = SEASON_BAND
     for t in range(max(origins)):
         if t in starts:
-            r = np.array(starts[t])
+            r = np.array(starts[t])  # type: ignore[assignment]  # the rows starting at t
             level[r] = level0[r, None]
             slope[r] = np.where(has_trend, trend0[r, None], 0.0)
         yt = Y[:, t:t + 1]
@@ -286,7 +286,7 @@ def ets(Y, origins, horizon, season=7, grid=None, with_ses=False, trends=("N", "
             if none_ok.any():  # too little data for any AICc: SES by SSE instead
                 out[i][none_ok] = level[rows, sc][none_ok, None]
             if with_ses:
-                ses_out[i] = level[rows, sc][:, None]
+                ses_out[i] = level[rows, sc][:, None]  # type: ignore[index]  # set with_ses
             if i == len(origins) - 1:
                 err_lab = np.where(best >= K, "M", "A")
                 labels = np.array([f"{e}{trend[c]}{skind[c]}" for e, c in zip(err_lab, col)],

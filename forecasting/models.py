@@ -21,6 +21,8 @@ model in :mod:`forecasting.global_model`; both are re-exported here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ._arrays import (
@@ -188,7 +190,7 @@ def holt_winters(y, censored=None, horizon=28, *, origins=None, alphas=HW_ALPHAS
     return finish(out, was_1d, multi)
 
 
-MODELS = {
+MODELS: dict[str, Callable[..., np.ndarray]] = {
     "seasonal_naive": seasonal_naive,
     "moving_average": moving_average,
     "ses": ses,

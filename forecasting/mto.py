@@ -151,6 +151,7 @@ def apply_needs(plan: pd.DataFrame, needs: pd.DataFrame, terms: pd.DataFrame | N
     mto = set(made_to_order or ())
     needs = needs if needs is not None else pd.DataFrame(columns=NEED_COLUMNS)
     short = {(r["item_id"], r["warehouse_id"]) for r in needs[KEYS].to_dict("records")}
+    i: int | None  # a row of `out`: by position here, looked up by key below
     for i, r in enumerate(out[KEYS + ["suggested_qty"]].to_dict("records")):
         # a make-to-order item is bought for its open orders only: the order-up-to rule
         # (S = 0) would refill a negative position without counting the make-to-order
@@ -166,7 +167,7 @@ def apply_needs(plan: pd.DataFrame, needs: pd.DataFrame, terms: pd.DataFrame | N
         return out
     index = {(r["item_id"], r["warehouse_id"]): i
              for i, r in enumerate(out[KEYS].to_dict("records"))}
-    extra = []
+    extra: list[dict] = []
     for need in needs.to_dict("records"):
         key = (need["item_id"], need["warehouse_id"])
         i = index.get(key)

@@ -29,8 +29,9 @@ def available_commands() -> set[str]:
     from qm.cli import build_parser
     parser = build_parser()
     for action in parser._actions:  # the sub-command table of argparse
-        if isinstance(getattr(action, "choices", None), dict):
-            return set(action.choices)
+        choices = getattr(action, "choices", None)
+        if isinstance(choices, dict):
+            return set(choices)
     return set()
 
 

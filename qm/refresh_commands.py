@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from pipelines.publish import PROJECT_ROOT, DbtSummary, release_run_lock, writer_lock
 
@@ -31,7 +32,7 @@ def _progress_logger(say):
             if isinstance(msg, str) and msg.startswith("qm "):
                 say(f"  {msg[3:]}")
 
-    @dg.logger(description="Quartermaster progress lines")
+    @dg.logger(None, description="Quartermaster progress lines")
     def qm_progress(_init_context):
         log = logging.getLogger("quartermaster.refresh")
         log.setLevel(logging.INFO)
@@ -74,12 +75,12 @@ def refresh(full: bool = False, oltp_url: str | None = None,
             instance=instance, raise_on_error=False,
             tags={"quartermaster/mode": "full" if full else "incremental"})
         release_run_lock(warehouse)  # a run that stopped between its steps
-    summary = {"success": result.success, "run_id": result.run_id, "published": None,
+    summary: dict[str, Any] = {"success": result.success, "run_id": result.run_id, "published": None,
                "mode": "full" if full else "incremental", "rows_extracted": 0, "models": 0,
                "tests_passed": 0, "tests_failed": 0, "failures": []}
     for event in result.get_asset_materialization_events():
         mat = event.step_materialization_data.materialization
-        meta = {k: v.value for k, v in mat.metadata.items()}
+        meta: dict[str, Any] = {k: v.value for k, v in mat.metadata.items()}
         if mat.asset_key.path[0] == "oltp":
             summary["rows_extracted"] += int(meta.get("rows_copied", 0))
         elif mat.asset_key.path == ["warehouse", "published"]:

@@ -21,6 +21,7 @@ from transactional.models import (
     StockLedgerEntry,
     Warehouse,
 )
+from transactional.services.base import filled
 
 ZERO = Decimal(0)
 
@@ -75,7 +76,7 @@ def inventory_agrees(session: Session) -> list[str]:
                            .group_by(StockLedgerEntry.item_id, StockLedgerEntry.warehouse_id)
                            ).all()
     for item_id, wh_id, max_id in last:
-        row = session.get(StockLedgerEntry, max_id)
+        row = filled(session.get(StockLedgerEntry, max_id))  # the id was just read
         q, v = (Decimal(x) for x in session.execute(
             select(func.sum(StockLedgerEntry.qty), func.sum(StockLedgerEntry.value)).where(
                 StockLedgerEntry.item_id == item_id,

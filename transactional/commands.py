@@ -16,7 +16,7 @@ import datetime as dt
 import functools
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, cast, get_args
 
 from pydantic import (
     AfterValidator,
@@ -49,7 +49,7 @@ BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066
 LAYOUT = frozenset("\t\n\r")
 
 
-def _checked(allow_layout: bool):
+def _checked(allow_layout: bool) -> AfterValidator:
     def check(value: str) -> str:
         for ch in value:
             if ch in BIDI_CONTROLS:
@@ -69,10 +69,17 @@ def _checked(allow_layout: bool):
 Text = Annotated[str, StringConstraints(max_length=10_000, pattern=NO_NUL), _checked(True)]
 
 
-def Str(max_length: int):
-    """Names, codes and other one-line fields: no control characters at all."""
-    return Annotated[str, StringConstraints(max_length=max_length, pattern=NO_NUL),
-                     _checked(False)]
+# names, codes and other one-line fields, one alias per column size: no control
+# characters at all (spelled out per size, so that type checkers see a `str`)
+Str10 = Annotated[str, StringConstraints(max_length=10, pattern=NO_NUL), _checked(False)]
+Str16 = Annotated[str, StringConstraints(max_length=16, pattern=NO_NUL), _checked(False)]
+Str20 = Annotated[str, StringConstraints(max_length=20, pattern=NO_NUL), _checked(False)]
+Str40 = Annotated[str, StringConstraints(max_length=40, pattern=NO_NUL), _checked(False)]
+Str60 = Annotated[str, StringConstraints(max_length=60, pattern=NO_NUL), _checked(False)]
+Str80 = Annotated[str, StringConstraints(max_length=80, pattern=NO_NUL), _checked(False)]
+Str120 = Annotated[str, StringConstraints(max_length=120, pattern=NO_NUL), _checked(False)]
+Str200 = Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL), _checked(False)]
+Str1000 = Annotated[str, StringConstraints(max_length=1000, pattern=NO_NUL), _checked(False)]
 
 
 def max_document_lines() -> int:
@@ -127,7 +134,7 @@ class DeliveryIn(DocumentIn):
     source_document_id: Id = Field(description="the posted sales order shipped")
     warehouse_id: Id | None = Field(None, description="default: the order's warehouse")
     carrier_id: Id | None = None
-    tracking_number: Str(80) | None = None
+    tracking_number: Str80 | None = None
     freight_cost: Num | None = None
     delivered_on: dt.date | None = None
     lines: list[SourceLineQty] = Field(min_length=1)
@@ -229,7 +236,7 @@ class StockCountIn(DocumentIn):
 
 
 class JournalLineIn(Input):
-    account_code: Str(10)
+    account_code: Str10
     debit: Num | None = None
     credit: Num | None = None
     memo: Text | None = None
@@ -275,10 +282,10 @@ class PlanningRunIn(Input):
 
 # ---------------------------------------------------------------- master data
 class ItemIn(Input):
-    sku: Str(40)
-    name: Str(200)
-    category: Str(80)
-    unit: Str(16) | None = None
+    sku: Str40
+    name: Str200
+    category: Str80
+    unit: Str16 | None = None
     pack_size: Num | None = None
     moq: Num | None = None
     vat_rate: Num | None = Field(DEFAULT_VAT_RATE, description="a fraction: 0.20 is 20 % "
@@ -293,23 +300,23 @@ class ItemIn(Input):
 
 
 class WarehouseIn(Input):
-    code: Str(20)
-    name: Str(120)
+    code: Str20
+    name: Str120
     active: bool | None = None
 
 
 class CustomerIn(Input):
-    code: Str(20)
-    name: Str(200)
-    region: Str(60) | None = None
+    code: Str20
+    name: Str200
+    region: Str60 | None = None
     credit_limit: Num | None = Field(None, description="0 means no limit")
     payment_terms_days: int | None = Field(None, ge=0, le=3650)
     active: bool | None = None
 
 
 class SupplierIn(Input):
-    code: Str(20)
-    name: Str(200)
+    code: Str20
+    name: Str200
     payment_terms_days: int | None = Field(None, ge=0, le=3650)
     default_lead_time_days: int | None = Field(None, ge=0, le=3650)
     active: bool | None = None
@@ -335,15 +342,15 @@ class ReorderRuleIn(Input):
 
 
 class CarrierIn(Input):
-    code: Str(20)
-    name: Str(120)
+    code: Str20
+    name: Str120
 
 
 class AccountIn(Input):
-    code: Str(10)
-    name: Str(120)
+    code: Str10
+    name: Str120
     account_type: Literal["asset", "liability", "equity", "income", "expense"]
-    parent_code: Str(10) | None = None
+    parent_code: Str10 | None = None
     active: bool | None = None
 
 
@@ -370,7 +377,7 @@ def command_fields(doc_type: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     model = COMMANDS[doc_type]
     header = tuple(f for f in model.model_fields if f not in ("doc_date", "memo", "lines"))
     lines = model.model_fields.get("lines")
-    line_model = lines.annotation.__args__[0] if lines is not None else None
+    line_model = get_args(lines.annotation)[0] if lines is not None else None
     return header, tuple(line_model.model_fields) if line_model is not None else ()
 
 
@@ -430,14 +437,14 @@ _ID_RULES = {"int_parsing", "int_type", "int_from_float", "greater_than_equal",
              "less_than_equal", "int_parsing_size"}
 
 
-def _path(loc: tuple) -> str:
+def _path(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
 
-def _error(e: dict[str, Any], what: str) -> dict[str, Any]:
+def _error(e: Mapping[str, Any], what: str) -> dict[str, Any]:
     field, kind, value = _path(tuple(e.get("loc", ()))), e.get("type", "invalid"), e.get("input")
     name = str(e.get("loc", ("",))[-1])
     rule = _RULES.get(kind, kind)
@@ -483,7 +490,9 @@ def _error(e: dict[str, Any], what: str) -> dict[str, Any]:
 def patch_model(model: type[Input]) -> type[Input]:
     """The same fields, all optional: a draft update changes only what it names."""
     fields: dict[str, Any] = {
-        name: (info.annotation | None, Field(None, description=info.description))
+        # every field of a command is annotated (`annotation` is None only for fields
+        # pydantic could not type)
+        name: (cast(Any, info.annotation) | None, Field(None, description=info.description))
         for name, info in model.model_fields.items()}
     return create_model(model.__name__.removesuffix("In") + "Patch", __base__=Input,
                         **fields)

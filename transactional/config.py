@@ -91,7 +91,7 @@ def settings() -> Settings:
     return _settings_for(_qm_environment())
 
 
-settings.cache_clear = _settings_for.cache_clear  # type: ignore[attr-defined]
+settings.cache_clear = _settings_for.cache_clear  # type: ignore[attr-defined]  # as lru_cache
 
 
 def data_dir() -> Path:

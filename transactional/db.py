@@ -116,7 +116,7 @@ def _clear_factories() -> None:
 # `_factory.cache_clear()` (what tests call to close pooled connections) forgets the
 # API's pools too
 _plain_cache_clear = _factory.cache_clear
-_factory.cache_clear = _clear_factories  # type: ignore[method-assign]
+_factory.cache_clear = _clear_factories  # type: ignore[method-assign]  # see above
 
 
 def service_session_factory(url: str | None = None) -> sessionmaker[Session]:

@@ -243,9 +243,9 @@ def _in_savepoint(ctx: Context, report: ImportReport, kind: str, line: int, work
 
 
 def _row_errors(kind: str, line: int, exc: DomainError) -> list[RowError]:
-    mapping = FIELD_COLUMN.get(kind, {})
-    entries = exc.errors or [{"field": exc.field, "rule": exc.rule, "message": exc.message,
-                              "value": exc.value}]
+    mapping: dict[Any, str] = FIELD_COLUMN.get(kind, {})  # looked up with a field or None
+    entries: list[dict[str, Any]] = exc.errors or [
+        {"field": exc.field, "rule": exc.rule, "message": exc.message, "value": exc.value}]
     return [RowError(line, mapping.get(e.get("field"), e.get("field")), e.get("rule", exc.rule),
                      e.get("message", exc.message), e.get("value")) for e in entries]
 
@@ -328,7 +328,7 @@ def _import_opening_stock(ctx: Context, report: ImportReport, rows: list[tuple[i
                 line, "item_sku", "unique_item_per_warehouse",
                 f"item {item.sku} in {warehouse.code} is already on line "
                 f"{seen[(item.id, warehouse.id)]}", item.sku))
-        if len(report.errors) == errors_before:
+        if len(report.errors) == errors_before and item is not None and warehouse is not None:
             seen[(item.id, warehouse.id)] = line
             by_warehouse.setdefault(warehouse.id, []).append(
                 (line, {"item_id": item.id, "qty": row["quantity"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -22,11 +23,13 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.orm.decl_base import _declarative_constructor
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 Money = Numeric(18, 2)
 Qty = Numeric(18, 4)
@@ -35,14 +38,16 @@ Rate = Numeric(6, 4)
 
 
 class Base(DeclarativeBase):
-    def __init__(self, **kwargs):
+    __table__: ClassVar[Table]  # every model is mapped to a Table (the default: FromClause)
+
+    def __init__(self, **kwargs: Any) -> None:
         # apply scalar column defaults at construction, so new objects compute correctly
         # before they are flushed (Decimal(0) totals, False flags…); the defaults of a class
         # are collected once (constructors run for every document and ledger line)
         defaults = type(self).__dict__.get("_scalar_defaults")
         if defaults is None:
             defaults = {col.key: col.default.arg for col in self.__table__.columns
-                        if col.default is not None and col.default.is_scalar}
+                        if isinstance(col.default, ScalarElementColumnDefault)}
             type(self)._scalar_defaults = defaults
         _declarative_constructor(self, **{**defaults, **kwargs})
 

@@ -21,7 +21,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import Depends, Request, Response
@@ -105,7 +105,8 @@ class ServiceRoute(APIRoute):
 
     def get_route_handler(self):
         handler = super().get_route_handler()
-        uses_idempotency = bool(set(self.methods) & UNSAFE) and permission_of(self) is not None
+        uses_idempotency = bool(set(self.methods or ()) & UNSAFE) and \
+            permission_of(self) is not None
         declared = declared_query_parameters(self)
 
         async def run(request: Request) -> Response:
@@ -310,9 +311,10 @@ def claim_idempotency_key(request: Request, uow: UnitOfWork, username: str) -> N
                           headers={"Idempotent-Replayed": "true"}))
 
 
-def Allowed(resource: str, action: str):
-    """The annotation a route gives its Context parameter to declare its permission."""
-    return Annotated[Context, Depends(Authorize(resource, action))]
+def Allowed(resource: str, action: str) -> Any:
+    """The dependency a route's Context parameter declares its permission with:
+    `ctx: Annotated[Context, Allowed("purchase_order", "approve")]`."""
+    return Depends(Authorize(resource, action))
 
 
 def service_router() -> APIRouter:

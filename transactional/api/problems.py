@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -250,12 +251,14 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     """Register the problem+json handlers on the app."""
-    app.add_exception_handler(DomainError, domain_error)
-    app.add_exception_handler(RequestValidationError, request_validation_error)
-    app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(IntegrityError, integrity_error)
-    app.add_exception_handler(DataError, data_error)
-    app.add_exception_handler(DBAPIError, database_error)
+    # typed as taking any exception: Starlette's signature wants handlers of Exception,
+    # each of these takes the class it is registered for
+    handlers: dict[type[Exception], Callable[[Request, Any], Awaitable[JSONResponse]]] = {
+        DomainError: domain_error, RequestValidationError: request_validation_error,
+        StarletteHTTPException: http_error, IntegrityError: integrity_error,
+        DataError: data_error, DBAPIError: database_error}
+    for exc_class, handler in handlers.items():
+        app.add_exception_handler(exc_class, handler)
     app.add_exception_handler(PoolTimeoutError, pool_exhausted)
     app.add_exception_handler(PoolExhausted, pool_exhausted)
     app.add_exception_handler(ClientDisconnect, client_disconnected)

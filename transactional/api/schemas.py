@@ -49,7 +49,8 @@ from transactional.commands import (  # noqa: F401 - the request bodies are the 
     StockCountIn,
     StockCountLine,
     StockTransferIn,
-    Str,
+    Str80,
+    Str1000,
     SupplierBillIn,
     SupplierBillLine,
     SupplierIn,
@@ -324,8 +325,8 @@ class AuditOut(Output):
 
 # ---------------------------------------------------------------- auth, imports, health
 class TokenIn(Input):
-    username: Str(80)
-    password: Str(1000)
+    username: Str80
+    password: Str1000
 
 
 class RevokeIn(Input):

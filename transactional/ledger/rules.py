@@ -4,6 +4,7 @@ lines. No I/O: `store.post_journal` writes what `journal_lines` returns."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -80,15 +81,19 @@ class JournalLineSpec:
     debit: Decimal
     credit: Decimal
 
-    def as_row(self) -> dict:
+    def as_row(self) -> dict[str, object]:
         return dict(account_code=self.account_code, rule=self.rule,
                     customer_id=self.customer_id, supplier_id=self.supplier_id,
                     item_id=self.item_id, warehouse_id=self.warehouse_id,
                     debit=self.debit, credit=self.credit)
 
 
-def journal_lines(doc_type: str, amounts: list[Amount] = (),
-                  manual: list[ManualLine] = ()) -> list[JournalLineSpec]:
+# a journal line's account and dimensions: (account, customer, supplier, item, warehouse)
+_LineKey = tuple[str, int | None, int | None, int | None, int | None]
+
+
+def journal_lines(doc_type: str, amounts: Sequence[Amount] = (),
+                  manual: Sequence[ManualLine] = ()) -> list[JournalLineSpec]:
     """The lines of the entry that `amounts` (by POSTING_RULES) and `manual` lines make.
 
     Amounts are rounded to the cent; lines with the same account and dimensions are
@@ -99,8 +104,8 @@ def journal_lines(doc_type: str, amounts: list[Amount] = (),
     """
     # net per account and dimensions, so an entry shows one line per account (a negative
     # cost difference nets against the inventory credit instead of showing both sides)
-    buckets: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
-    kinds: dict[tuple, list[str]] = defaultdict(list)
+    buckets: dict[_LineKey, Decimal] = defaultdict(lambda: ZERO)
+    kinds: dict[_LineKey, list[str]] = defaultdict(list)
     for a in amounts:
         value = money(a.value)
         if value == 0:

@@ -7,10 +7,12 @@ arithmetic is `rules.journal_lines` and `valuation.value_move`
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select, text, tuple_
+from sqlalchemy import Connection, Table, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from transactional.errors import BackdatedMovement, NegativeStock, ValidationError
@@ -39,8 +41,8 @@ class LedgerBuffer:
 
     def __init__(self, session: Session):
         self.session = session
-        self.entries: list[tuple[dict, list[dict]]] = []
-        self.ledger_rows: list[dict] = []
+        self.entries: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+        self.ledger_rows: list[dict[str, Any]] = []
         self.book: StockBook | None = None
 
     def write(self) -> None:
@@ -57,9 +59,8 @@ class LedgerBuffer:
                 ids = list(range(first, first + len(rows)))
                 conn.execute(table.insert(), [{**r, "id": i} for r, i in zip(rows, ids)])
             else:
-                ids = conn.execute(table.insert().returning(table.c.id,
-                                                            sort_by_parameter_order=True),
-                                   rows).scalars().all()
+                ids = list(conn.execute(table.insert().returning(
+                    table.c.id, sort_by_parameter_order=True), rows).scalars().all())
             insert_rows(conn, JournalLine.__table__,
                         [{**line, "entry_id": entry_id}
                          for entry_id, (_, lines) in zip(ids, self.entries, strict=True)
@@ -69,7 +70,7 @@ class LedgerBuffer:
         self.entries, self.ledger_rows = [], []
 
 
-def insert_rows(conn, table, rows: list[dict]) -> None:
+def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Many rows (all with the same keys) in one statement: a multi-row INSERT on SQLite;
     on PostgreSQL `INSERT … SELECT FROM unnest(one array per column)` in the rows' order
     (so their ids follow it), a short statement whatever the number of rows — psycopg
@@ -89,7 +90,8 @@ def insert_rows(conn, table, rows: list[dict]) -> None:
 
 
 def ledger_buffer(session: Session) -> LedgerBuffer | None:
-    return session.info.get(BUFFER_KEY)
+    buffer: LedgerBuffer | None = session.info.get(BUFFER_KEY)
+    return buffer
 
 
 # limits of the ledger's NUMERIC columns (Qty 18,4 · Money 18,2 · UnitCost 18,6)
@@ -97,7 +99,7 @@ MAX_STOCK_QTY, MAX_STOCK_VALUE, MAX_UNIT_COST = Decimal("1e14"), Decimal("1e16")
 
 
 def post_journal(session: Session, doc: Document, posting_date: dt.date, now: dt.datetime,
-                 amounts: list[Amount] = (), manual: list[ManualLine] = (),
+                 amounts: Sequence[Amount] = (), manual: Sequence[ManualLine] = (),
                  memo: str | None = None) -> int | None:
     """The one posting function: turn rule amounts (and manual lines) into a balanced entry
     (`rules.journal_lines`) and write it; returns the entry id, None when nothing posts.
@@ -118,7 +120,7 @@ def post_journal(session: Session, doc: Document, posting_date: dt.date, now: dt
     # plain Core inserts: rows are written at once in this transaction, without the ORM
     # unit-of-work cost (a delivery writes a dozen journal and ledger rows)
     conn = session.connection()
-    entry_id = conn.execute(
+    entry_id: int = conn.execute(
         JournalEntry.__table__.insert().returning(JournalEntry.__table__.c.id),
         entry).scalar_one()
     conn.execute(JournalLine.__table__.insert(),
@@ -181,7 +183,7 @@ class StockBook:
         if ordered:
             self.balances.update(self._lock(ordered))
 
-    def _ensure(self, keys) -> None:
+    def _ensure(self, keys: set[tuple[int, int]]) -> None:
         ordered = sorted(set(keys) - self.balances.keys())
         if not ordered:
             return

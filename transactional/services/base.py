@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from transactional.models import AuditLog, Base, ChangeCounter, Document, Number
 from transactional.permissions import authorize
 
 T = TypeVar("T", bound=Base)
+V = TypeVar("V")
 
 
 def utcnow() -> dt.datetime:
@@ -191,6 +192,16 @@ def _key(model: type[Base], key: Any) -> Any:
     return key
 
 
+def filled(value: V | None) -> V:
+    """A column the shared document tables leave nullable but this document type always
+    fills (a delivery's warehouse, its lines' items and source lines, the order a line
+    comes from), or a row a foreign key guarantees: the value, narrowed for the type
+    checker. None here is a broken invariant of the stored data, not an input error."""
+    if value is None:
+        raise AssertionError("a value this document type always has is missing")
+    return value
+
+
 def get_or_404(session: Session, model: type[T], key: Any, field_name: str) -> T:
     typed = _key(model, key) if key is not None else None
     obj = session.get(model, typed) if typed is not None else None
@@ -268,7 +279,7 @@ def decimal_field(value: Any, field_name: str, *, positive: bool = False,
     if abs(number) >= Decimal("1e12"):
         raise ValidationError(f"{field_name} is too large: {number}", field=field_name,
                               value=number, rule="max_1e12")
-    if places is not None and number.as_tuple().exponent < -places:  # type: ignore[operator]
+    if places is not None and number.as_tuple().exponent < -places:  # type: ignore[operator]  # finite: an int
         raise ValidationError(f"{field_name} has more than {places} decimal places: {number}",
                               field=field_name, value=number, rule=f"max_{places}_decimals")
     return number
@@ -277,6 +288,10 @@ def decimal_field(value: Any, field_name: str, *, positive: bool = False,
 EARLIEST_DATE, LATEST_DATE = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 
 
+@overload
+def date_field(value: Any, field_name: str, *, required: Literal[True] = True) -> dt.date: ...
+@overload
+def date_field(value: Any, field_name: str, *, required: bool) -> dt.date | None: ...
 def date_field(value: Any, field_name: str, *, required: bool = True) -> dt.date | None:
     if value is None or value == "":
         if required:

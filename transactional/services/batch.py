@@ -34,18 +34,26 @@ after them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, inspect, select, text
-from sqlalchemy.orm import selectinload
+from sqlalchemy import JSON, Table, inspect, select, text
+from sqlalchemy.orm import Mapper, Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from transactional.errors import DomainError, NotFound
 from transactional.ledger.store import BUFFER_KEY, LedgerBuffer, StockBook
 from transactional.models import Document, DocumentLine, StockBalance
-from transactional.services.base import BATCH_KEY, BatchState, Context, audit, next_number, summary
+from transactional.services.base import (
+    BATCH_KEY,
+    BatchState,
+    Context,
+    audit,
+    filled,
+    next_number,
+    summary,
+)
 from transactional.services.documents import (
     Command,
     _parse_draft,
@@ -107,7 +115,9 @@ def create_and_post_many(ctx: Context, commands: Iterable[BatchCommand | tuple]
     return _run(ctx, cmds, lambda todo: _create_attempt(ctx, todo))
 
 
-def _run(ctx: Context, items: list, attempt) -> list[BatchResult]:
+def _run(ctx: Context, items: list[Any],
+         attempt: Callable[[list[tuple[int, Any]]], dict[int, BatchResult]]
+         ) -> list[BatchResult]:
     session = ctx.session
     results: dict[int, BatchResult] = {}
     todo = list(range(len(items)))
@@ -146,7 +156,7 @@ def _run(ctx: Context, items: list, attempt) -> list[BatchResult]:
     return [results[i] for i in range(len(items))]
 
 
-def _align_updates(session) -> None:
+def _align_updates(session: Session) -> None:
     """Give every dirty row of a table the same set of changed columns (writing back the
     unchanged ones' current values: the rows are locked by this transaction), so the
     flush groups each table's updates into one executemany instead of breaking the
@@ -170,7 +180,7 @@ def _align_updates(session) -> None:
 _GROUPED = (Document, DocumentLine, StockBalance)
 
 
-def _grouped_updates(session) -> None:
+def _grouped_updates(session: Session) -> None:
     """Write the batch's changed tallies, statuses and balances: on PostgreSQL one
     `UPDATE … FROM (VALUES …)` per table (instead of one statement per row, pipelined),
     after which the ORM counts those rows as written; elsewhere (SQLite, in-process)
@@ -184,12 +194,12 @@ def _grouped_updates(session) -> None:
             by_class.setdefault(type(obj), []).append(inspect(obj))
     conn = session.connection()
     for model, states in by_class.items():
-        mapper = inspect(model)
-        table = mapper.local_table
+        mapper: Mapper[Any] = inspect(model)
+        table = cast(Table, mapper.local_table)
         columns = {attr.key: attr.columns[0] for attr in mapper.column_attrs}
         keys = sorted(set().union(*(st.committed_state.keys() for st in states))
                       & columns.keys())
-        pk = [c.key for c in mapper.primary_key]
+        pk = [filled(c.key) for c in mapper.primary_key]
         if not keys or any(st.expired_attributes & set(keys + pk) for st in states):
             continue  # left to the ORM's flush
         if any(isinstance(columns[k].type, JSON) for k in keys) or set(keys) & set(pk):
@@ -274,8 +284,8 @@ def _prelock(ctx: Context, docs: list[Document]) -> None:
     doc_ids = sorted({ln.allocated_document_id for d in docs for ln in d.lines
                       if ln.allocated_document_id})
     _lock_sources_loading_lines(ctx, line_ids, doc_ids)
-    keys = set()
-    transit = None
+    keys: set[tuple[int, int]] = set()
+    transit: int | None = None
     for d in docs:
         handler = HANDLERS.get(d.doc_type)
         if handler is None or not handler.moves_stock or not d.warehouse_id:
@@ -350,4 +360,4 @@ def _prelock_balances(ctx: Context, keys: set[tuple[int, int]]) -> None:
     buffer: LedgerBuffer = ctx.session.info[BUFFER_KEY]
     if buffer.book is None:
         StockBook(ctx.session, set())  # installs itself as the batch's book
-    buffer.book.prelock(keys)
+    filled(buffer.book).prelock(keys)

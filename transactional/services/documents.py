@@ -12,7 +12,7 @@ import secrets
 import threading
 from typing import Any
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, select
 
 from transactional.commands import Input, parse_command
 from transactional.errors import Conflict, NotFound, ValidationError
@@ -26,6 +26,7 @@ from transactional.services.base import (
     batch_state,
     date_field,
     ensure_open_period,
+    filled,
     next_number,
     summary,
     touch,
@@ -282,30 +283,31 @@ class _Recorder(threading.local):
 _recorder = _Recorder()
 
 
-def _record_set(target, value, oldvalue, initiator):
+def _record_set(target: Any, value: Any, oldvalue: Any, initiator: Any) -> None:
     objects = _recorder.objects
     if objects is not None:
         objects.add(target)
 
 
 for _model in (Document, DocumentLine):
-    for _attr in inspect(_model).column_attrs:
+    for _attr in _model.__mapper__.column_attrs:
         event.listen(getattr(_model, _attr.key), "set", _record_set)
 
 
-def _touch_related(ctx: Context, doc: Document, changed: set | None = None) -> None:
+def _touch_related(ctx: Context, doc: Document, changed: set[Any] | None = None) -> None:
     """Source documents whose tallies changed get a new change cursor too, so the
     incremental warehouse extract sees them. In a batch, what this document's posting
     changed (`changed`, recorded while it posted; `session.dirty` holds the whole
     batch's changes)."""
     dirty = [obj for obj in (ctx.session.dirty if changed is None else changed)
              if isinstance(obj, (Document, DocumentLine))]
-    related = {obj.document_id for obj in dirty if isinstance(obj, DocumentLine)}
+    # an object not flushed yet has no id (a new line: no document_id)
+    related: set[int | None] = {obj.document_id for obj in dirty
+                                if isinstance(obj, DocumentLine)}
     related |= {obj.id for obj in dirty if isinstance(obj, Document)}
     related.discard(doc.id)
-    related.discard(None)
-    for other_id in sorted(related):
-        touch(ctx, ctx.session.get(Document, other_id))
+    for other_id in sorted(i for i in related if i is not None):
+        touch(ctx, filled(ctx.session.get(Document, other_id)))
 
 
 def _require_status(doc: Document, status: str, action: str) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 
 from transactional.errors import ValidationError
 from transactional.ledger.rules import ZERO, ManualLine, money
 from transactional.ledger.store import post_journal
 from transactional.models import Account, Document, DocumentLine
-from transactional.services.base import closed_through, decimal_field, must_exist
-from transactional.services.handler import Handler
+from transactional.services.base import Context, closed_through, decimal_field, must_exist
+from transactional.services.handler import Handler, filled
 
 
 class JournalEntryDoc(Handler):
@@ -18,7 +20,7 @@ class JournalEntryDoc(Handler):
 
     doc_type = "journal_entry"
 
-    def build(self, ctx, doc, data):
+    def build(self, ctx: Context, doc: Document, data: dict[str, Any]) -> None:
         lines, total_debit, total_credit = [], ZERO, ZERO
         raw = data["lines"]
         if len(raw) < 2:
@@ -55,9 +57,9 @@ class JournalEntryDoc(Handler):
         doc.lines = lines
         doc.net_total = doc.gross_total = total_debit
 
-    def post(self, ctx, doc):
+    def post(self, ctx: Context, doc: Document) -> None:
         post_journal(ctx.session, doc, doc.doc_date, ctx.now(),
-                     manual=[ManualLine(ln.account_code, ln.debit, ln.credit)
+                     manual=[ManualLine(filled(ln.account_code), ln.debit, ln.credit)
                              for ln in doc.lines], memo=doc.memo)
 
 
@@ -68,13 +70,13 @@ class PeriodClose(Handler):
     posts_to_books = False
     batch_barrier = True  # reads the closed period and counts drafts in it
 
-    def build(self, ctx, doc, data):
+    def build(self, ctx: Context, doc: Document, data: dict[str, Any]) -> None:
         if data.get("lines"):
             raise ValidationError("a period close has no lines", field="lines",
                                   value=len(data["lines"]), rule="no_lines")
         doc.lines = []
 
-    def post(self, ctx, doc):
+    def post(self, ctx: Context, doc: Document) -> None:
         closed = closed_through(ctx.session)
         if closed and doc.doc_date <= closed:
             raise ValidationError(f"period is already closed through {closed}",
@@ -88,7 +90,7 @@ class PeriodClose(Handler):
                                   "delete them first", field="doc_date", value=doc.doc_date,
                                   rule="no_drafts_in_period")
 
-    def check_cancel(self, ctx, doc):
+    def check_cancel(self, ctx: Context, doc: Document) -> None:
         closed = closed_through(ctx.session)
         if closed and closed > doc.doc_date:
             raise ValidationError(f"a later close (through {closed}) must be reopened first",

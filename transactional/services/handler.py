@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import weakref
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from transactional.commands import COMMANDS, command_fields
 from transactional.errors import Conflict, ValidationError
 from transactional.ledger.rules import ZERO, money
 from transactional.models import Document, DocumentLine, Item, Warehouse
-from transactional.services.base import Context, decimal_field, must_exist
+from transactional.services.base import Context, decimal_field, filled, must_exist
 
 
 class Handler(ABC):
@@ -90,7 +92,7 @@ def price_field(value: Any, field: str, default: Decimal | None = None) -> Decim
                          places=PRICE_PLACES)
 
 
-def source_lines(ctx: Context, ids: list[int], *, lock: bool) -> dict[int, DocumentLine]:
+def source_lines(ctx: Context, ids: Sequence[int], *, lock: bool) -> dict[int, DocumentLine]:
     """Load source lines (order/receipt/delivery lines) by id. With `lock`, their
     documents are locked first in the one global order (`lock_sources`: headers, then
     every line of those documents), so a partial delivery cannot lock an order's lines in
@@ -104,7 +106,7 @@ def source_lines(ctx: Context, ids: list[int], *, lock: bool) -> dict[int, Docum
             # loaded under lock in this transaction (lock_sources, populate_existing): the
             # identity map holds them as they are, with this transaction's changes
             get = ctx.session.get
-            return {i: get(DocumentLine, i) for i in sorted(set(ids))}
+            return {i: filled(get(DocumentLine, i)) for i in sorted(set(ids))}
     stmt = select(DocumentLine).where(DocumentLine.id.in_(sorted(set(ids)))) \
         .order_by(DocumentLine.id).execution_options(populate_existing=True)
     if lock:
@@ -112,7 +114,8 @@ def source_lines(ctx: Context, ids: list[int], *, lock: bool) -> dict[int, Docum
     return {ln.id: ln for ln in ctx.session.execute(stmt).scalars()}
 
 
-def lock_sources(ctx: Context, line_ids: list[int], doc_ids: list[int] = ()) -> None:
+def lock_sources(ctx: Context, line_ids: Sequence[int | None],
+                 doc_ids: Sequence[int] = ()) -> None:
     """Lock the documents a posting or cancel draws on, in the one global order
     (docs/ledger.md, "Concurrency"): the documents owning `line_ids` (and `doc_ids`, a
     payment's allocated invoices), then the documents their lines come from, level by
@@ -171,7 +174,7 @@ def locked_document(ctx: Context, doc_id: int) -> Document:
                                .execution_options(populate_existing=True)).scalar_one()
 
 
-def _locked_in_transaction(session) -> set[int]:
+def _locked_in_transaction(session: Session) -> set[int]:
     """The documents `lock_sources` has locked in the session's current transaction."""
     transaction = session.get_transaction()
     info = session.info
@@ -184,7 +187,7 @@ def _locked_in_transaction(session) -> set[int]:
     return info["qm_locked_sources"]
 
 
-def _locked_lines_in_transaction(session) -> set[int]:
+def _locked_lines_in_transaction(session: Session) -> set[int]:
     """The lines of the documents `lock_sources` has locked in this transaction."""
     _locked_in_transaction(session)
     return session.info["qm_locked_lines"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from transactional.errors import Conflict, ValidationError
@@ -19,6 +21,7 @@ from transactional.services.base import (
 from transactional.services.handler import (
     Handler,
     active_item,
+    filled,
     price_field,
     qty_field,
     usable_warehouse,
@@ -31,7 +34,7 @@ class StockTransfer(Handler):
     doc_type = "stock_transfer"
     moves_stock = True
 
-    def build(self, ctx, doc, data):
+    def build(self, ctx: Context, doc: Document, data: dict[str, Any]) -> None:
         usable_warehouse(ctx, data.get("warehouse_id"), "warehouse_id")
         usable_warehouse(ctx, data.get("to_warehouse_id"), "to_warehouse_id")
         if data["warehouse_id"] == data["to_warehouse_id"]:
@@ -46,15 +49,16 @@ class StockTransfer(Handler):
             doc.lines.append(DocumentLine(line_no=i + 1, item_id=item.id,
                                           qty=qty_field(ln.get("qty"), f"lines[{i}].qty")))
 
-    def post(self, ctx, doc):
-        transit = transit_warehouse_id(ctx)
-        book = StockBook(ctx.session, {(ln.item_id, w) for ln in doc.lines
-                                       for w in (doc.warehouse_id, transit)})
+    def post(self, ctx: Context, doc: Document) -> None:
+        transit, warehouse_id = transit_warehouse_id(ctx), filled(doc.warehouse_id)
+        book = StockBook(ctx.session, {(filled(ln.item_id), w) for ln in doc.lines
+                                       for w in (warehouse_id, transit)})
         now, amounts = ctx.now(), []
         for ln in doc.lines:
-            row = book.move(doc, StockMove(ln.item_id, doc.warehouse_id, -ln.qty,
+            item_id = filled(ln.item_id)
+            row = book.move(doc, StockMove(item_id, warehouse_id, -ln.qty,
                                            line_id=ln.id), doc.doc_date, now)
-            book.move(doc, StockMove(ln.item_id, transit, ln.qty, value=-row.value,
+            book.move(doc, StockMove(item_id, transit, ln.qty, value=-row.value,
                                      line_id=ln.id), doc.doc_date, now)
             ln.unit_cost = row.unit_cost
             amounts.append(Amount("dispatched_value", -row.value, item_id=ln.item_id,
@@ -63,7 +67,7 @@ class StockTransfer(Handler):
         doc.transfer_state = "in_transit"
 
 
-def receive_transfer(ctx: Context, doc_id: int, received_on=None) -> Document:
+def receive_transfer(ctx: Context, doc_id: int, received_on: Any = None) -> Document:
     """Book the arrival of a dispatched transfer at the destination, at the dispatched
     value (1200 destination ← 1210 in transit)."""
     from transactional.services.documents import lock_document
@@ -83,13 +87,14 @@ def receive_transfer(ctx: Context, doc_id: int, received_on=None) -> Document:
     in_transit = ctx.session.execute(select(StockLedgerEntry).where(
         StockLedgerEntry.document_id == doc.id, StockLedgerEntry.is_reversal.is_(False),
         StockLedgerEntry.warehouse_id == transit).order_by(StockLedgerEntry.id)).scalars().all()
+    to_warehouse_id = filled(doc.to_warehouse_id)
     book = StockBook(ctx.session, {(r.item_id, w) for r in in_transit
-                                   for w in (transit, doc.to_warehouse_id)})
+                                   for w in (transit, to_warehouse_id)})
     now, amounts = ctx.now(), []
     for r in in_transit:
         book.move(doc, StockMove(r.item_id, transit, -r.qty, value=-r.value,
                                  line_id=r.document_line_id), on, now)
-        row = book.move(doc, StockMove(r.item_id, doc.to_warehouse_id, r.qty, value=r.value,
+        row = book.move(doc, StockMove(r.item_id, to_warehouse_id, r.qty, value=r.value,
                                        line_id=r.document_line_id), on, now)
         amounts.append(Amount("received_value", row.value, item_id=r.item_id,
                               warehouse_id=doc.to_warehouse_id))
@@ -102,8 +107,8 @@ def receive_transfer(ctx: Context, doc_id: int, received_on=None) -> Document:
 
 def transit_warehouse_id(ctx: Context) -> int:
     """The virtual in-transit warehouse (seeded by `qm db upgrade`)."""
-    return ctx.session.execute(select(Warehouse.id).where(Warehouse.is_transit.is_(True))
-                               .order_by(Warehouse.id)).scalars().first()
+    return filled(ctx.session.execute(select(Warehouse.id).where(Warehouse.is_transit.is_(True))
+                                      .order_by(Warehouse.id)).scalars().first())
 
 
 class StockCount(Handler):
@@ -114,7 +119,7 @@ class StockCount(Handler):
     doc_type = "stock_count"
     moves_stock = True
 
-    def build(self, ctx, doc, data):
+    def build(self, ctx: Context, doc: Document, data: dict[str, Any]) -> None:
         usable_warehouse(ctx, data.get("warehouse_id"), "warehouse_id")
         doc.warehouse_id = data["warehouse_id"]
         doc.is_opening = bool(data.get("is_opening"))
@@ -134,19 +139,21 @@ class StockCount(Handler):
             doc.lines.append(DocumentLine(line_no=i + 1, item_id=item.id, qty=counted,
                                           unit_cost=unit_cost))
 
-    def post(self, ctx, doc):
-        book = StockBook(ctx.session, {(ln.item_id, doc.warehouse_id) for ln in doc.lines})
+    def post(self, ctx: Context, doc: Document) -> None:
+        warehouse_id = filled(doc.warehouse_id)
+        book = StockBook(ctx.session, {(filled(ln.item_id), warehouse_id) for ln in doc.lines})
         now, amounts = ctx.now(), []
         kind = "opening_stock" if doc.is_opening else "count_difference"
         for i, ln in enumerate(doc.lines):
-            bal = book.balances[(ln.item_id, doc.warehouse_id)]
+            item_id = filled(ln.item_id)
+            bal = book.balances[(item_id, warehouse_id)]
             ln.system_qty = bal.qty
             diff = ln.qty - bal.qty
             if diff == 0:
                 continue
-            move = StockMove(ln.item_id, doc.warehouse_id, diff, line_id=ln.id)
+            move = StockMove(item_id, warehouse_id, diff, line_id=ln.id)
             if diff > 0:
-                avg = book.average_cost(ln.item_id, doc.warehouse_id)
+                avg = book.average_cost(item_id, warehouse_id)
                 move.unit_cost = ln.unit_cost if (ln.unit_cost is not None and
                                                   (avg is None or doc.is_opening)) else avg
                 if move.unit_cost is None:

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Numeric, String, select
+from sqlalchemy.orm import Session
 
 from transactional.chart import DEFAULT_ACCOUNTS, SUB_ACCOUNT_PARENT
 from transactional.commands import MASTER_COMMANDS, Input, patch_model, validate
 from transactional.errors import Conflict, ValidationError
 from transactional.models import (
     Account,
+    Base,
     Carrier,
     ChangeCounter,
     Customer,
@@ -29,6 +31,7 @@ from transactional.services.base import (
     audit,
     date_field,
     decimal_field,
+    filled,
     get_or_404,
     must_exist,
     text_field,
@@ -36,7 +39,7 @@ from transactional.services.base import (
 
 # kind -> (table, unique fields); the fields, their types and sizes are the kind's
 # command (transactional.commands.MASTER_COMMANDS)
-TABLES: dict[str, tuple[type, tuple[str, ...]]] = {
+TABLES: dict[str, tuple[type[Base], tuple[str, ...]]] = {
     "item": (Item, ("sku",)), "warehouse": (Warehouse, ("code",)),
     "customer": (Customer, ("code",)), "supplier": (Supplier, ("code",)),
     "supplier_item": (SupplierItem, ()), "reorder_rule": (ReorderRule, ()),
@@ -45,7 +48,8 @@ TABLES: dict[str, tuple[type, tuple[str, ...]]] = {
 POSITIVE = frozenset({"pack_size", "reorder_qty"})  # other numbers are ≥ 0
 RATES = frozenset({"vat_rate"})  # fractions below 1
 TRANSIT_CODE = "IN-TRANSIT"
-REFS = {"supplier_id": Supplier, "item_id": Item, "warehouse_id": Warehouse}
+REFS: dict[str, type[Supplier | Item | Warehouse]] = {
+    "supplier_id": Supplier, "item_id": Item, "warehouse_id": Warehouse}
 # kind -> the reference fields that name the row and cannot change once it exists
 KEYS = {"supplier_item": ("supplier_id", "item_id"),
         "reorder_rule": ("item_id", "warehouse_id"), "account": ("code",)}
@@ -74,11 +78,14 @@ def _clean(ctx: Context, kind: str, data: Input | dict[str, Any],
                                       field=name, value=value, rule="not_transit")
             value = row.id
         elif isinstance(value, str):
-            value = text_field(value, name, max_length=column.type.length,
-                               required=model.model_fields[name].is_required()).strip()
+            length = cast(String, column.type).length
+            value = filled(text_field(value, name, max_length=length,
+                                      required=model.model_fields[name].is_required())
+                           ).strip()
         elif isinstance(value, Decimal):
             value = decimal_field(value, name, positive=name in POSITIVE,
-                                  non_negative=name not in POSITIVE, places=column.type.scale)
+                                  non_negative=name not in POSITIVE,
+                                  places=cast(Numeric, column.type).scale)
             if name in RATES and value >= 1:
                 raise ValidationError(f"{name} is a fraction (0.20 = 20 %), got {value}",
                                       field=name, value=value, rule="fraction_below_1")
@@ -88,7 +95,8 @@ def _clean(ctx: Context, kind: str, data: Input | dict[str, Any],
     return out
 
 
-def _check_unique(ctx: Context, kind: str, values: dict[str, Any], exclude_id=None) -> None:
+def _check_unique(ctx: Context, kind: str, values: dict[str, Any],
+                  exclude_id: Any = None) -> None:
     model, unique = TABLES[kind]
     for name in unique:
         if name in values:
@@ -98,31 +106,31 @@ def _check_unique(ctx: Context, kind: str, values: dict[str, Any], exclude_id=No
                 raise Conflict(f"{kind} with {name} {values[name]!r} already exists",
                                field=name, value=values[name], rule="unique")
     if kind == "supplier_item" and "supplier_id" in values:
-        existing = ctx.session.execute(select(SupplierItem).where(
+        terms = ctx.session.execute(select(SupplierItem).where(
             SupplierItem.supplier_id == values["supplier_id"],
             SupplierItem.item_id == values["item_id"])).scalar_one_or_none()
-        if existing is not None and existing.id != exclude_id:
+        if terms is not None and terms.id != exclude_id:
             raise Conflict(f"terms for supplier {values['supplier_id']} and item "
                            f"{values['item_id']} already exist", field="item_id",
                            value=values["item_id"], rule="unique_supplier_item")
     if kind == "reorder_rule" and "item_id" in values:
-        existing = ctx.session.execute(select(ReorderRule).where(
+        rule = ctx.session.execute(select(ReorderRule).where(
             ReorderRule.item_id == values["item_id"],
             ReorderRule.warehouse_id == values["warehouse_id"])).scalar_one_or_none()
-        if existing is not None and existing.id != exclude_id:
+        if rule is not None and rule.id != exclude_id:
             raise Conflict(f"a reorder rule for item {values['item_id']} in warehouse "
-                           f"{values['warehouse_id']} already exists (id {existing.id}): "
+                           f"{values['warehouse_id']} already exists (id {rule.id}): "
                            f"change that one", field="warehouse_id",
                            value=values["warehouse_id"], rule="unique_item_warehouse")
 
 
-def _pk(obj) -> Any:
+def _pk(obj: Base) -> Any:
     return getattr(obj, "id", None) or getattr(obj, "code", None)
 
 
-def as_dict(obj) -> dict[str, Any]:
+def as_dict(obj: Base) -> dict[str, Any]:
     """A JSON-friendly picture of a master-data row."""
-    out = {}
+    out: dict[str, Any] = {}
     for col in obj.__table__.columns:
         if col.name == "password_hash":
             continue
@@ -131,7 +139,7 @@ def as_dict(obj) -> dict[str, Any]:
     return out
 
 
-def create_master(ctx: Context, kind: str, data: Input | dict[str, Any]):
+def create_master(ctx: Context, kind: str, data: Input | dict[str, Any]) -> Base:
     """Validate the kind's command (transactional.commands.MASTER_COMMANDS; a mapping is
     validated through it) and create one master-data row; audited."""
     ctx.authorize(kind, "create")
@@ -150,7 +158,7 @@ def create_master(ctx: Context, kind: str, data: Input | dict[str, Any]):
     return obj
 
 
-def update_master(ctx: Context, kind: str, key: Any, data: Input | dict[str, Any]):
+def update_master(ctx: Context, kind: str, key: Any, data: Input | dict[str, Any]) -> Base:
     """Validate and change the fields a patch names (a mapping, or the kind's patch
     model); audited with before/after."""
     ctx.authorize(kind, "update")
@@ -168,7 +176,7 @@ def update_master(ctx: Context, kind: str, key: Any, data: Input | dict[str, Any
     return obj
 
 
-def seed_reference_data(session) -> None:
+def seed_reference_data(session: Session) -> None:
     """Chart of accounts and the change counter (idempotent)."""
     for code, name, typ, control in DEFAULT_ACCOUNTS:
         if session.get(Account, code) is None:

@@ -47,7 +47,7 @@ from transactional.models import (
     Supplier,
     SupplierItem,
 )
-from transactional.services.base import Context
+from transactional.services.base import Context, filled
 
 MTO_ORIGIN = "mto"
 MTO_USER = "mto"  # the acting user of raised drafts (role planner: may create/delete POs)
@@ -135,6 +135,19 @@ def _system(ctx: Context) -> Context:
     return Context(ctx.session, username=MTO_USER, role="planner", clock=ctx.clock)
 
 
+@dataclass
+class _ItemState:
+    """What one make-to-order item-warehouse has while an order's lines are raised."""
+
+    others: Decimal  # open sales-order quantity of other orders
+    on_hand: Decimal
+    on_order: Decimal  # approved purchase-order lines not yet received
+    drafts: Decimal  # make-to-order drafts already raised
+    terms: Terms | None  # the fastest supplier's, None when no supplier has terms
+    this_order: Decimal = ZERO  # this order's lines up to the current one
+    raised: Decimal = ZERO  # raised for this order so far
+
+
 def raise_needs(ctx: Context, order: Document) -> list[Document]:
     """Draft purchase orders for the uncovered make-to-order lines of `order` (a sales
     order being posted, in its transaction); returns them (none when all is covered)."""
@@ -152,31 +165,31 @@ def raise_needs(ctx: Context, order: Document) -> list[Document]:
     # referencing the item takes (FOR UPDATE would deadlock two such postings)
     ctx.session.execute(select(Item.id).where(Item.id.in_(mto)).order_by(Item.id)
                         .with_for_update(key_share=True)).all()
-    wh = order.warehouse_id
-    state = {i: {"others": _open_sales(ctx, i, wh, order.id), "on_hand": _on_hand(ctx, i, wh),
-                 "on_order": _on_order(ctx, i, wh), "drafts": _mto_drafts(ctx, i, wh),
-                 "this_order": ZERO, "raised": ZERO, "terms": fastest_terms(ctx, i)}
+    wh = filled(order.warehouse_id)
+    state = {i: _ItemState(others=_open_sales(ctx, i, wh, order.id),
+                           on_hand=_on_hand(ctx, i, wh), on_order=_on_order(ctx, i, wh),
+                           drafts=_mto_drafts(ctx, i, wh), terms=fastest_terms(ctx, i))
              for i in mto}
     plans: dict[int, list[tuple[DocumentLine, Decimal, str]]] = {}
     for ln in order.lines:
-        s = state.get(ln.item_id)
+        s = state.get(ln.item_id) if ln.item_id is not None else None
         if s is None or ln.qty <= 0:
             continue
-        s["this_order"] += ln.qty
-        ordered = s["others"] + s["this_order"]
-        supply = s["on_order"] + s["drafts"] + s["raised"]
-        need = min(ordered - s["on_hand"] - supply, ln.qty)
-        terms = s["terms"]
+        s.this_order += ln.qty
+        ordered = s.others + s.this_order
+        supply = s.on_order + s.drafts + s.raised
+        need = min(ordered - s.on_hand - supply, ln.qty)
+        terms = s.terms
         if need <= 0 or terms is None:
             continue
         qty = order_qty(need, terms.pack_size, terms.moq)
         why = (f"Make to order for {order.number} line {ln.line_no}: {q(ordered)} ordered "
-               f"and not delivered, {q(s['on_hand'])} on hand, {q(supply)} on order "
-               f"({q(s['on_order'])} approved + {q(s['drafts'] + s['raised'])} on "
+               f"and not delivered, {q(s.on_hand)} on hand, {q(supply)} on order "
+               f"({q(s.on_order)} approved + {q(s.drafts + s.raised)} on "
                f"make-to-order drafts) → short {q(need)} of this line's {q(ln.qty)}, buy "
                f"{q(qty)} from {terms.supplier_code} (pack {q(terms.pack_size)}, MOQ "
                f"{q(terms.moq)}, {terms.lead_time_days} d lead time)")
-        s["raised"] += qty
+        s.raised += qty
         plans.setdefault(terms.supplier_id, []).append((ln, qty, why))
     if not plans:
         return []
@@ -185,7 +198,8 @@ def raise_needs(ctx: Context, order: Document) -> list[Document]:
     system, today = _system(ctx), ctx.now().date()
     raised = []
     for supplier_id, lines in sorted(plans.items()):
-        lead = max(state[ln.item_id]["terms"].lead_time_days for ln, _, _ in lines)
+        lead = max(filled(state[filled(ln.item_id)].terms).lead_time_days
+                   for ln, _, _ in lines)
         doc = create_draft(system, "purchase_order", {
             "supplier_id": supplier_id, "warehouse_id": wh, "doc_date": today,
             "expected_date": today + dt.timedelta(days=lead),

@@ -48,7 +48,7 @@ from transactional.commands import (
 )
 from transactional.errors import Conflict, ValidationError
 from transactional.models import AuditLog, Document, Supplier, SupplierItem
-from transactional.services.base import Context, audit, must_exist
+from transactional.services.base import Context, audit, filled, must_exist
 from transactional.services.documents import create_draft, delete_draft, lock_document
 from transactional.services.handler import active_item, price_field, qty_field, usable_warehouse
 
@@ -155,7 +155,7 @@ def held_item_warehouses(ctx: Context, snapshot_seq: int | None) -> set[tuple[in
     for doc in rows:
         fresh = snapshot_seq is None or (doc.change_seq or 0) > snapshot_seq
         if doc.status == "draft" or (doc.status in ("approved", "rejected") and fresh):
-            keys |= {(ln.item_id, doc.warehouse_id) for ln in doc.lines}
+            keys |= {(filled(ln.item_id), filled(doc.warehouse_id)) for ln in doc.lines}
     return keys
 
 

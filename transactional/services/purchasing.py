@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 
 from transactional.errors import Conflict, ValidationError
 from transactional.ledger.rules import ZERO, Amount, money
 from transactional.ledger.store import StockBook, StockMove, post_journal
-from transactional.models import DocumentLine, Supplier, SupplierItem
-from transactional.services.base import date_field, must_exist
+from transactional.models import Document, DocumentLine, Supplier, SupplierItem
+from transactional.services.base import Context, date_field, must_exist
 from transactional.services.handler import (
     Handler,
     active_item,
+    filled,
     posted_source,
     price_field,
     qty_field,
@@ -33,7 +36,7 @@ class PurchaseOrder(Handler):
     posts_to_books = False
     posted_status = "approved"
 
-    def build(self, ctx, doc, data):
+    def build(self, ctx: Context, doc: Document, data: dict[str, Any]) -> None:
         supplier = must_exist(ctx.session, Supplier, data.get("supplier_id"), "supplier_id")
         usable_warehouse(ctx, data.get("warehouse_id"), "warehouse_id")
         doc.supplier_id, doc.warehouse_id = supplier.id, data["warehouse_id"]
@@ -60,11 +63,11 @@ class PurchaseOrder(Handler):
         doc.lines = lines
         set_totals(doc)
 
-    def post(self, ctx, doc):
+    def post(self, ctx: Context, doc: Document) -> None:
         doc.fulfilment_status = "open"
         doc.approved_by, doc.approved_at = ctx.username, ctx.now()
 
-    def check_cancel(self, ctx, doc):
+    def check_cancel(self, ctx: Context, doc: Document) -> None:
         if any(ln.received_qty or ln.billed_qty for ln in doc.lines):
             raise Conflict(f"{doc.number} has receipts; close it instead of cancelling",
                            field="status", value=doc.status, rule="no_dependent_documents")
@@ -76,7 +79,7 @@ class GoodsReceipt(Handler):
     doc_type = "goods_receipt"
     moves_stock = True
 
-    def build(self, ctx, doc, data):
+    def build(self, ctx: Context, doc: Document, data: dict[str, Any]) -> None:
         order = posted_source(ctx, data, "purchase_order", ("approved",))
         doc.source_document_id, doc.supplier_id = order.id, order.supplier_id
         doc.warehouse_id = data.get("warehouse_id") or order.warehouse_id
@@ -101,17 +104,18 @@ class GoodsReceipt(Handler):
         doc.lines = lines
         set_totals(doc)
 
-    def post(self, ctx, doc):
-        src = source_lines(ctx, [ln.source_line_id for ln in doc.lines], lock=True)
-        book = StockBook(ctx.session, {(ln.item_id, doc.warehouse_id) for ln in doc.lines
+    def post(self, ctx: Context, doc: Document) -> None:
+        src = source_lines(ctx, [filled(ln.source_line_id) for ln in doc.lines], lock=True)
+        warehouse_id = filled(doc.warehouse_id)
+        book = StockBook(ctx.session, {(filled(ln.item_id), warehouse_id) for ln in doc.lines
                                        if ln.qty > 0})
         now, amounts = ctx.now(), []
         for i, ln in enumerate(doc.lines):
-            po_line = src[ln.source_line_id]
+            po_line = src[filled(ln.source_line_id)]
             _check_remaining(ln.qty + ln.rejected_qty, po_line.qty - po_line.received_qty,
                              f"lines[{i}].qty", "received", "ordered")
             if ln.qty > 0:
-                row = book.move(doc, StockMove(ln.item_id, doc.warehouse_id, ln.qty,
+                row = book.move(doc, StockMove(filled(ln.item_id), warehouse_id, ln.qty,
                                                unit_cost=ln.unit_price, line_id=ln.id),
                                 doc.doc_date, now)
                 amounts.append(Amount("received_value", row.value, item_id=ln.item_id,
@@ -119,21 +123,21 @@ class GoodsReceipt(Handler):
                                       supplier_id=doc.supplier_id))
             po_line.received_qty += ln.qty
         post_journal(ctx.session, doc, doc.doc_date, now, amounts)
-        _refresh_order_status(ctx, doc.source_document_id, "received_qty")
+        _refresh_order_status(ctx, filled(doc.source_document_id), "received_qty")
 
-    def check_cancel(self, ctx, doc):
+    def check_cancel(self, ctx: Context, doc: Document) -> None:
         if any(ln.billed_qty or ln.returned_qty for ln in doc.lines):
             raise Conflict(f"{doc.number} is billed or returned; cancel those first",
                            field="status", value=doc.status, rule="no_dependent_documents")
 
-    def undo(self, ctx, doc):
-        src = source_lines(ctx, [ln.source_line_id for ln in doc.lines], lock=True)
+    def undo(self, ctx: Context, doc: Document) -> None:
+        src = source_lines(ctx, [filled(ln.source_line_id) for ln in doc.lines], lock=True)
         for ln in doc.lines:
-            src[ln.source_line_id].received_qty -= ln.qty
-        _refresh_order_status(ctx, doc.source_document_id, "received_qty")
+            src[filled(ln.source_line_id)].received_qty -= ln.qty
+        _refresh_order_status(ctx, filled(doc.source_document_id), "received_qty")
 
 
-def _billable(receipt_line: DocumentLine):
+def _billable(receipt_line: DocumentLine) -> Decimal:
     return receipt_line.qty - receipt_line.billed_qty - receipt_line.returned_qty
 
 
@@ -143,7 +147,7 @@ class SupplierBill(Handler):
 
     doc_type = "supplier_bill"
 
-    def build(self, ctx, doc, data):
+    def build(self, ctx: Context, doc: Document, data: dict[str, Any]) -> None:
         supplier = must_exist(ctx.session, Supplier, data.get("supplier_id"), "supplier_id")
         doc.supplier_id = supplier.id
         doc.due_date = date_field(data.get("due_date"), "due_date", required=False) or (
@@ -171,11 +175,11 @@ class SupplierBill(Handler):
         set_totals(doc)
         doc.party_balance_effect = doc.gross_total
 
-    def post(self, ctx, doc):
-        src = source_lines(ctx, [ln.source_line_id for ln in doc.lines], lock=True)
+    def post(self, ctx: Context, doc: Document) -> None:
+        src = source_lines(ctx, [filled(ln.source_line_id) for ln in doc.lines], lock=True)
         s, amounts = doc.supplier_id, []
         for i, ln in enumerate(doc.lines):
-            r_line = src[ln.source_line_id]
+            r_line = src[filled(ln.source_line_id)]
             _check_remaining(ln.qty, _billable(r_line), f"lines[{i}].qty", "billed", "received")
             received_value = money(ln.qty * r_line.unit_price)
             amounts.append(Amount("received_value", received_value, supplier_id=s,
@@ -183,25 +187,26 @@ class SupplierBill(Handler):
             amounts.append(Amount("price_variance", ln.net_amount - received_value,
                                   supplier_id=s, item_id=ln.item_id))
             r_line.billed_qty += ln.qty
-            po_line = ctx.session.get(DocumentLine, r_line.source_line_id)
+            po_line = filled(ctx.session.get(DocumentLine, r_line.source_line_id))
             po_line.billed_qty += ln.qty
         amounts.append(Amount("vat", doc.vat_total, supplier_id=s))
         post_journal(ctx.session, doc, doc.doc_date, ctx.now(), amounts)
 
-    def check_cancel(self, ctx, doc):
+    def check_cancel(self, ctx: Context, doc: Document) -> None:
         refuse_if_allocated(doc)
 
-    def undo(self, ctx, doc):
-        src = source_lines(ctx, [ln.source_line_id for ln in doc.lines], lock=True)
+    def undo(self, ctx: Context, doc: Document) -> None:
+        src = source_lines(ctx, [filled(ln.source_line_id) for ln in doc.lines], lock=True)
         for ln in doc.lines:
-            src[ln.source_line_id].billed_qty -= ln.qty
-            ctx.session.get(DocumentLine, src[ln.source_line_id].source_line_id) \
-                .billed_qty -= ln.qty
+            src[filled(ln.source_line_id)].billed_qty -= ln.qty
+            filled(ctx.session.get(DocumentLine, src[filled(ln.source_line_id)].source_line_id)
+                   ).billed_qty -= ln.qty
 
 
 class SupplierPayment(CustomerPayment):
     doc_type = "supplier_payment"
-    party_field, party_model = "supplier_id", Supplier
+    party_field = "supplier_id"
+    party_model = Supplier
     open_type, credit_type = "supplier_bill", "purchase_return"
 
 
@@ -213,7 +218,7 @@ class PurchaseReturn(Handler):
     doc_type = "purchase_return"
     moves_stock = True
 
-    def build(self, ctx, doc, data):
+    def build(self, ctx: Context, doc: Document, data: dict[str, Any]) -> None:
         receipt = posted_source(ctx, data, "goods_receipt")
         doc.source_document_id, doc.supplier_id = receipt.id, receipt.supplier_id
         doc.warehouse_id = receipt.warehouse_id
@@ -231,20 +236,21 @@ class PurchaseReturn(Handler):
         doc.lines = lines
         set_totals(doc)
 
-    def check_cancel(self, ctx, doc):
+    def check_cancel(self, ctx: Context, doc: Document) -> None:
         refuse_if_allocated(doc)
 
-    def post(self, ctx, doc):
-        src = source_lines(ctx, [ln.source_line_id for ln in doc.lines], lock=True)
-        book = StockBook(ctx.session, {(ln.item_id, doc.warehouse_id) for ln in doc.lines})
+    def post(self, ctx: Context, doc: Document) -> None:
+        src = source_lines(ctx, [filled(ln.source_line_id) for ln in doc.lines], lock=True)
+        warehouse_id = filled(doc.warehouse_id)
+        book = StockBook(ctx.session, {(filled(ln.item_id), warehouse_id) for ln in doc.lines})
         now, s, amounts, debit_note = ctx.now(), doc.supplier_id, [], ZERO
         for i, ln in enumerate(doc.lines):
-            r_line = src[ln.source_line_id]
+            r_line = src[filled(ln.source_line_id)]
             _check_remaining(ln.qty, r_line.qty - r_line.returned_qty, f"lines[{i}].qty",
                              "returned", "received")
             unbilled_qty = min(ln.qty, max(_billable(r_line), ZERO))
             billed_qty = ln.qty - unbilled_qty
-            row = book.move(doc, StockMove(ln.item_id, doc.warehouse_id, -ln.qty,
+            row = book.move(doc, StockMove(filled(ln.item_id), warehouse_id, -ln.qty,
                                            line_id=ln.id), doc.doc_date, now)
             unbilled = money(unbilled_qty * r_line.unit_price)
             billed = money(billed_qty * r_line.unit_price)
@@ -260,7 +266,7 @@ class PurchaseReturn(Handler):
         doc.party_balance_effect = -debit_note
         post_journal(ctx.session, doc, doc.doc_date, now, amounts)
 
-    def undo(self, ctx, doc):
-        src = source_lines(ctx, [ln.source_line_id for ln in doc.lines], lock=True)
+    def undo(self, ctx: Context, doc: Document) -> None:
+        src = source_lines(ctx, [filled(ln.source_line_id) for ln in doc.lines], lock=True)
         for ln in doc.lines:
-            src[ln.source_line_id].returned_qty -= ln.qty
+            src[filled(ln.source_line_id)].returned_qty -= ln.qty

@@ -6,11 +6,12 @@ audit log and master-data lists. Every list is keyset-paginated: a page holds at
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union
 from sqlalchemy.orm import selectinload
 
 from transactional.errors import ValidationError
@@ -18,6 +19,7 @@ from transactional.ledger.rules import ZERO, money
 from transactional.models import (
     Account,
     AuditLog,
+    Base,
     Document,
     DocumentLine,
     JournalEntry,
@@ -53,7 +55,7 @@ def _int_cursor(cursor: str | None) -> int | None:
     return int(cursor)
 
 
-def _page(rows: list[Any], limit: int, key) -> Page:
+def _page(rows: list[Any], limit: int, key: Callable[[Any], str]) -> Page:
     """Rows were fetched with limit + 1: the extra row only says there is more."""
     if len(rows) > limit:
         rows = rows[:limit]
@@ -67,9 +69,10 @@ def _check_order(date_from: dt.date | None, date_to: dt.date | None) -> None:
                               field="date_from", value=date_from, rule="from_not_after_to")
 
 
-def _date_range(column, date_from: dt.date | None, date_to: dt.date | None) -> list:
+def _date_range(column: Any, date_from: dt.date | None, date_to: dt.date | None
+                ) -> list[ColumnElement[bool]]:
     _check_order(date_from, date_to)
-    out = []
+    out: list[ColumnElement[bool]] = []
     if date_from:
         out.append(column >= date_from)
     if date_to:
@@ -107,7 +110,8 @@ def list_documents(ctx: Context, doc_type: str, *, status: str | None = None,
 
 
 # ---------------------------------------------------------------- stock
-def _open_quantities(doc_type: str, statuses: tuple[str, ...], done):
+def _open_quantities(doc_type: str, statuses: tuple[str, ...], done: Any
+                     ) -> Select[tuple[int | None, int | None, Decimal]]:
     """Σ (ordered − done) per item-warehouse over open order lines."""
     remaining = DocumentLine.qty - done
     return (select(DocumentLine.item_id.label("item_id"),
@@ -281,10 +285,11 @@ def list_master(ctx: Context, kind: str, *, active: bool | None = None,
     ctx.authorize(kind, "read")
     limit = _limit(limit)
     model = TABLES[kind][0]
-    key = model.code if kind == "account" else model.id
+    columns = model.__table__.c
+    key = columns.code if kind == "account" else columns.id
     stmt = select(model).order_by(key).limit(limit + 1)
     if active is not None and hasattr(model, "active"):
-        stmt = stmt.where(model.active.is_(active))
+        stmt = stmt.where(columns.active.is_(active))
     for name, value in (filters or {}).items():
         if value is not None:
             stmt = stmt.where(getattr(model, name) == value)
@@ -295,7 +300,7 @@ def list_master(ctx: Context, kind: str, *, active: bool | None = None,
                  lambda r: str(r.code if kind == "account" else r.id))
 
 
-def get_master(ctx: Context, kind: str, key: Any):
+def get_master(ctx: Context, kind: str, key: Any) -> Base:
     """One master-data row, or NotFound."""
     ctx.authorize(kind, "read")
     return get_or_404(ctx.session, TABLES[kind][0], key, kind)

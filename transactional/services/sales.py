@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 
 from transactional.errors import Conflict, CreditLimitExceeded, ValidationError
 from transactional.ledger.rules import ZERO, Amount, money
 from transactional.ledger.store import StockBook, StockMove, post_journal
-from transactional.models import Carrier, Customer, Document, DocumentLine
+from transactional.models import Carrier, Customer, Document, DocumentLine, Item, Supplier
 from transactional.services import mto
 from transactional.services.base import Context, date_field, decimal_field, must_exist, text_field
 from transactional.services.handler import (
     QTY_PLACES,
     Handler,
     active_item,
+    filled,
     fulfilment,
     locked_document,
     posted_source,
@@ -52,7 +54,7 @@ class SalesOrder(Handler):
     doc_type = "sales_order"
     batch_barrier = True  # the credit check and make-to-order needs query open documents
 
-    def build(self, ctx, doc, data):
+    def build(self, ctx: Context, doc: Document, data: dict[str, Any]) -> None:
         customer = must_exist(ctx.session, Customer, data.get("customer_id"), "customer_id")
         usable_warehouse(ctx, data.get("warehouse_id"), "warehouse_id")
         doc.customer_id, doc.warehouse_id = customer.id, data["warehouse_id"]
@@ -80,8 +82,8 @@ class SalesOrder(Handler):
         doc.lines = lines
         set_totals(doc)
 
-    def post(self, ctx, doc):
-        customer = ctx.session.get(Customer, doc.customer_id)
+    def post(self, ctx: Context, doc: Document) -> None:
+        customer = filled(ctx.session.get(Customer, doc.customer_id))
         if customer.credit_limit > 0 and not doc.credit_override_by:
             receivable = open_receivable(ctx, customer.id)
             orders = open_order_value(ctx, customer.id)
@@ -98,13 +100,13 @@ class SalesOrder(Handler):
         # purchase order, in this transaction (services/mto.py)
         mto.raise_needs(ctx, doc)
 
-    def check_cancel(self, ctx, doc):
+    def check_cancel(self, ctx: Context, doc: Document) -> None:
         if any(ln.delivered_qty or ln.invoiced_qty for ln in doc.lines):
             raise Conflict(f"{doc.number} has deliveries or invoices; close it instead of "
                            "cancelling", field="status", value=doc.status,
                            rule="no_dependent_documents")
 
-    def undo(self, ctx, doc):
+    def undo(self, ctx: Context, doc: Document) -> None:
         # the make-to-order drafts this order raised go with it, unless someone touched them
         mto.withdraw_needs(ctx, doc)
 
@@ -113,7 +115,7 @@ class Delivery(Handler):
     doc_type = "delivery"
     moves_stock = True
 
-    def build(self, ctx, doc, data):
+    def build(self, ctx: Context, doc: Document, data: dict[str, Any]) -> None:
         order = posted_source(ctx, data, "sales_order")
         doc.source_document_id, doc.customer_id = order.id, order.customer_id
         doc.warehouse_id = data.get("warehouse_id") or order.warehouse_id
@@ -134,7 +136,8 @@ class Delivery(Handler):
                      enumerate(data["lines"])]
         set_totals(doc)
 
-    def _line(self, ctx, order, i, ln):
+    def _line(self, ctx: Context, order: Document, i: int, ln: dict[str, Any]
+              ) -> DocumentLine:
         src = source_line(ctx, f"lines[{i}].source_line_id", ln.get("source_line_id"), order)
         qty = qty_field(ln.get("qty"), f"lines[{i}].qty")
         _check_remaining(qty, src.qty - src.delivered_qty, f"lines[{i}].qty",
@@ -142,15 +145,16 @@ class Delivery(Handler):
         return DocumentLine(line_no=i + 1, item_id=src.item_id, qty=qty, source_line_id=src.id,
                             unit_price=src.unit_price, net_amount=money(qty * src.unit_price))
 
-    def post(self, ctx, doc):
-        src = source_lines(ctx, [ln.source_line_id for ln in doc.lines], lock=True)
-        book = StockBook(ctx.session, {(ln.item_id, doc.warehouse_id) for ln in doc.lines})
+    def post(self, ctx: Context, doc: Document) -> None:
+        src = source_lines(ctx, [filled(ln.source_line_id) for ln in doc.lines], lock=True)
+        warehouse_id = filled(doc.warehouse_id)
+        book = StockBook(ctx.session, {(filled(ln.item_id), warehouse_id) for ln in doc.lines})
         now, amounts = ctx.now(), []
         for i, ln in enumerate(doc.lines):
-            so_line = src[ln.source_line_id]
+            so_line = src[filled(ln.source_line_id)]
             _check_remaining(ln.qty, so_line.qty - so_line.delivered_qty, f"lines[{i}].qty",
                              "delivered", "ordered")
-            row = book.move(doc, StockMove(ln.item_id, doc.warehouse_id, -ln.qty,
+            row = book.move(doc, StockMove(filled(ln.item_id), warehouse_id, -ln.qty,
                                            line_id=ln.id), doc.doc_date, now)
             ln.unit_cost = row.unit_cost
             amounts.append(Amount("cost_of_goods", -row.value, item_id=ln.item_id,
@@ -158,30 +162,30 @@ class Delivery(Handler):
             so_line.delivered_qty += ln.qty
         amounts.append(Amount("freight", doc.freight_cost, customer_id=doc.customer_id))
         post_journal(ctx.session, doc, doc.doc_date, now, amounts)
-        _refresh_order_status(ctx, doc.source_document_id, "delivered_qty")
+        _refresh_order_status(ctx, filled(doc.source_document_id), "delivered_qty")
 
-    def check_cancel(self, ctx, doc):
-        src = source_lines(ctx, [ln.source_line_id for ln in doc.lines], lock=True)
+    def check_cancel(self, ctx: Context, doc: Document) -> None:
+        src = source_lines(ctx, [filled(ln.source_line_id) for ln in doc.lines], lock=True)
         for ln in doc.lines:
-            so_line = src[ln.source_line_id]
+            so_line = src[filled(ln.source_line_id)]
             if ln.returned_qty > 0 or so_line.delivered_qty - ln.qty < so_line.invoiced_qty:
                 raise Conflict(f"{doc.number} is already invoiced or returned; cancel those "
                                "first", field="status", value=doc.status,
                                rule="no_dependent_documents")
 
-    def undo(self, ctx, doc):
-        src = source_lines(ctx, [ln.source_line_id for ln in doc.lines], lock=True)
+    def undo(self, ctx: Context, doc: Document) -> None:
+        src = source_lines(ctx, [filled(ln.source_line_id) for ln in doc.lines], lock=True)
         for ln in doc.lines:
-            src[ln.source_line_id].delivered_qty -= ln.qty
-        _refresh_order_status(ctx, doc.source_document_id, "delivered_qty")
+            src[filled(ln.source_line_id)].delivered_qty -= ln.qty
+        _refresh_order_status(ctx, filled(doc.source_document_id), "delivered_qty")
 
 
 class SalesInvoice(Handler):
     doc_type = "sales_invoice"
 
-    def build(self, ctx, doc, data):
+    def build(self, ctx: Context, doc: Document, data: dict[str, Any]) -> None:
         order = posted_source(ctx, data, "sales_order")
-        customer = ctx.session.get(Customer, order.customer_id)
+        customer = filled(ctx.session.get(Customer, order.customer_id))
         doc.source_document_id, doc.customer_id = order.id, order.customer_id
         doc.due_date = date_field(data.get("due_date"), "due_date", required=False) or (
             doc.doc_date + dt.timedelta(days=customer.payment_terms_days))
@@ -201,10 +205,10 @@ class SalesInvoice(Handler):
         set_totals(doc)
         doc.party_balance_effect = doc.gross_total
 
-    def post(self, ctx, doc):
-        src = source_lines(ctx, [ln.source_line_id for ln in doc.lines], lock=True)
+    def post(self, ctx: Context, doc: Document) -> None:
+        src = source_lines(ctx, [filled(ln.source_line_id) for ln in doc.lines], lock=True)
         for i, ln in enumerate(doc.lines):
-            so_line = src[ln.source_line_id]
+            so_line = src[filled(ln.source_line_id)]
             _check_remaining(ln.qty, so_line.delivered_qty - so_line.invoiced_qty,
                              f"lines[{i}].qty", "invoiced", "delivered")
             so_line.invoiced_qty += ln.qty
@@ -213,13 +217,13 @@ class SalesInvoice(Handler):
                      [Amount("net", doc.net_total, customer_id=c),
                       Amount("vat", doc.vat_total, customer_id=c)])
 
-    def check_cancel(self, ctx, doc):
+    def check_cancel(self, ctx: Context, doc: Document) -> None:
         refuse_if_allocated(doc)
 
-    def undo(self, ctx, doc):
-        src = source_lines(ctx, [ln.source_line_id for ln in doc.lines], lock=True)
+    def undo(self, ctx: Context, doc: Document) -> None:
+        src = source_lines(ctx, [filled(ln.source_line_id) for ln in doc.lines], lock=True)
         for ln in doc.lines:
-            src[ln.source_line_id].invoiced_qty -= ln.qty
+            src[filled(ln.source_line_id)].invoiced_qty -= ln.qty
 
 
 class CustomerPayment(Handler):
@@ -228,10 +232,11 @@ class CustomerPayment(Handler):
     is what the customer actually transfers: invoices less credits."""
 
     doc_type = "customer_payment"
-    party_field, party_model = "customer_id", Customer
+    party_field = "customer_id"
+    party_model: type[Customer | Supplier] = Customer
     open_type, credit_type = "sales_invoice", "sales_return"
 
-    def build(self, ctx, doc, data):
+    def build(self, ctx: Context, doc: Document, data: dict[str, Any]) -> None:
         party = must_exist(ctx.session, self.party_model, data.get(self.party_field),
                            self.party_field)
         setattr(doc, self.party_field, party.id)
@@ -265,9 +270,9 @@ class CustomerPayment(Handler):
         doc.net_total = doc.gross_total = doc.amount
         doc.party_balance_effect = -doc.amount
 
-    def post(self, ctx, doc):
+    def post(self, ctx: Context, doc: Document) -> None:
         for i, ln in enumerate(doc.lines):
-            target = _lock_doc(ctx, ln.allocated_document_id)
+            target = _lock_doc(ctx, filled(ln.allocated_document_id))
             if target.status != "posted":
                 raise Conflict(f"lines[{i}]: {target.number} is {target.status}",
                                field=f"lines[{i}].allocated_document_id", value=target.id,
@@ -278,9 +283,9 @@ class CustomerPayment(Handler):
                      [Amount("amount", doc.amount,
                              **{self.party_field: getattr(doc, self.party_field)})])
 
-    def undo(self, ctx, doc):
+    def undo(self, ctx: Context, doc: Document) -> None:
         for ln in doc.lines:
-            _lock_doc(ctx, ln.allocated_document_id).paid_amount -= ln.net_amount
+            _lock_doc(ctx, filled(ln.allocated_document_id)).paid_amount -= ln.net_amount
 
 
 class SalesReturn(Handler):
@@ -289,7 +294,7 @@ class SalesReturn(Handler):
     doc_type = "sales_return"
     moves_stock = True
 
-    def build(self, ctx, doc, data):
+    def build(self, ctx: Context, doc: Document, data: dict[str, Any]) -> None:
         delivery = posted_source(ctx, data, "delivery")
         doc.source_document_id, doc.customer_id = delivery.id, delivery.customer_id
         doc.warehouse_id = delivery.warehouse_id
@@ -300,7 +305,7 @@ class SalesReturn(Handler):
             qty = qty_field(ln.get("qty"), f"lines[{i}].qty")
             _check_remaining(qty, src.qty - src.returned_qty, f"lines[{i}].qty", "returned",
                              "delivered")
-            so_line = ctx.session.get(DocumentLine, src.source_line_id)
+            so_line = filled(ctx.session.get(DocumentLine, src.source_line_id))
             net = money(qty * src.unit_price)
             lines.append(DocumentLine(line_no=i + 1, item_id=src.item_id, qty=qty,
                                       source_line_id=src.id, unit_price=src.unit_price,
@@ -310,39 +315,40 @@ class SalesReturn(Handler):
         set_totals(doc)
         doc.party_balance_effect = -doc.gross_total
 
-    def check_cancel(self, ctx, doc):
+    def check_cancel(self, ctx: Context, doc: Document) -> None:
         refuse_if_allocated(doc)
 
-    def post(self, ctx, doc):
-        src = source_lines(ctx, [ln.source_line_id for ln in doc.lines], lock=True)
-        book = StockBook(ctx.session, {(ln.item_id, doc.warehouse_id) for ln in doc.lines})
+    def post(self, ctx: Context, doc: Document) -> None:
+        src = source_lines(ctx, [filled(ln.source_line_id) for ln in doc.lines], lock=True)
+        warehouse_id = filled(doc.warehouse_id)
+        book = StockBook(ctx.session, {(filled(ln.item_id), warehouse_id) for ln in doc.lines})
         now, c = ctx.now(), doc.customer_id
         amounts = [Amount("credit_net", doc.net_total, customer_id=c),
                    Amount("credit_vat", doc.vat_total, customer_id=c)]
         for i, ln in enumerate(doc.lines):
-            d_line = src[ln.source_line_id]
+            d_line = src[filled(ln.source_line_id)]
             _check_remaining(ln.qty, d_line.qty - d_line.returned_qty, f"lines[{i}].qty",
                              "returned", "delivered")
-            row = book.move(doc, StockMove(ln.item_id, doc.warehouse_id, ln.qty,
+            row = book.move(doc, StockMove(filled(ln.item_id), warehouse_id, ln.qty,
                                            unit_cost=d_line.unit_cost, line_id=ln.id),
                             doc.doc_date, now)
             amounts.append(Amount("returned_cost", row.value, item_id=ln.item_id,
                                   warehouse_id=doc.warehouse_id, customer_id=c))
             d_line.returned_qty += ln.qty
-            so_line = ctx.session.get(DocumentLine, d_line.source_line_id)
+            so_line = filled(ctx.session.get(DocumentLine, d_line.source_line_id))
             so_line.returned_qty += ln.qty
         post_journal(ctx.session, doc, doc.doc_date, now, amounts)
 
-    def undo(self, ctx, doc):
-        src = source_lines(ctx, [ln.source_line_id for ln in doc.lines], lock=True)
+    def undo(self, ctx: Context, doc: Document) -> None:
+        src = source_lines(ctx, [filled(ln.source_line_id) for ln in doc.lines], lock=True)
         for ln in doc.lines:
-            src[ln.source_line_id].returned_qty -= ln.qty
-            ctx.session.get(DocumentLine, src[ln.source_line_id].source_line_id) \
-                .returned_qty -= ln.qty
+            src[filled(ln.source_line_id)].returned_qty -= ln.qty
+            filled(ctx.session.get(DocumentLine, src[filled(ln.source_line_id)].source_line_id)
+                   ).returned_qty -= ln.qty
 
 
 # ---------------------------------------------------------------- shared helpers
-def _list_price(item, field: str, given) -> Decimal | None:
+def _list_price(item: Item, field: str, given: Any) -> Decimal | None:
     """The price a sales line without one takes: the item's list price, only when one is
     set (> 0). Money never defaults silently to zero: no price and no list price → 422."""
     if given is not None and given != "":
@@ -389,6 +395,6 @@ def _lock_doc(ctx: Context, doc_id: int) -> Document:
 
 
 def _refresh_order_status(ctx: Context, order_id: int, done_attr: str) -> None:
-    order = ctx.session.get(Document, order_id)
+    order = filled(ctx.session.get(Document, order_id))
     if order.fulfilment_status != "closed":
         order.fulfilment_status = fulfilment(order.lines, done_attr)

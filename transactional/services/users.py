@@ -6,10 +6,11 @@ import datetime as dt
 import hashlib
 import math
 import secrets
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerifyMismatchError
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from transactional.config import settings
@@ -87,7 +88,8 @@ def revoke_tokens(session: Session, username: str, token: str | None = None) -> 
     query = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
     if token is not None:
         query = query.where(ApiToken.token_hash == token_hash(token))
-    count = session.execute(query.values(revoked=True)).rowcount
+    # an UPDATE's result is a CursorResult (the ORM types it as a plain Result)
+    count = cast(CursorResult[Any], session.execute(query.values(revoked=True))).rowcount
     ctx = Context(session, username=username, role=user.role)
     audit(ctx, "revoke", "user", user.id, None, None, {"tokens": count})
     return count

@@ -13,7 +13,8 @@ from transactional.services.handler import qty_field
 
 
 def _decide(ctx: Context, doc: Document, action: str, reason: str | None = None,
-            changes: list[tuple[int | None, int, Decimal, Decimal]] | None = None) -> None:
+            changes: list[tuple[int | None, int | None, Decimal, Decimal]] | None = None
+            ) -> None:
     """Record a planner's decision on a planning draft: one row per line (approve,
     reject) or per changed line (edit: line id or None when dropped, item, old and new
     quantity)."""

@@ -1,3 +1,7 @@
+# mypy: disable-error-code="valid-type"
+# (the routes are built per kind in a loop: a body's or key's annotation is the kind's
+# class or Annotated type held in a variable, which FastAPI reads at run time and mypy
+# cannot take as a type)
 """One resource per document type: create (draft), list, get, update and delete while
 draft, post and cancel; the workflow actions of orders and transfers. Thin: every route
 is one service call inside the request's transaction.
@@ -7,7 +11,7 @@ and FastAPI must see their real parameter types.)
 """
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query, Response
 
@@ -26,6 +30,7 @@ from transactional.services import (
     reject_purchase_order,
     update_draft,
 )
+from transactional.services.base import Context
 from transactional.services.queries import list_documents
 
 # doc_type -> (path, command (transactional.commands), label)
@@ -57,10 +62,10 @@ def _add_document_routes(doc_type: str, path: str, model: type[s.Input], label: 
     tag = label.title() + "s" if not label.endswith("y") else label.title()[:-1] + "ies"
     base = f"/{path}"
 
-    def create(body: model, *, ctx: Allowed(doc_type, "create")):
+    def create(body: model, *, ctx: Annotated[Context, Allowed(doc_type, "create")]):
         return create_draft(ctx, doc_type, body)  # the body is the type's command
 
-    def list_(*, ctx: Allowed(doc_type, "read"),
+    def list_(*, ctx: Annotated[Context, Allowed(doc_type, "read")],
               status: Status | None = None, date_from: dt.date | None = None,
               date_to: dt.date | None = None,
               customer_id: OptionalId = None,
@@ -76,30 +81,30 @@ def _add_document_routes(doc_type: str, path: str, model: type[s.Input], label: 
                               item_id=item_id, number=number, cursor=cursor, limit=limit)
 
     def get(doc_id: PathId,
-            *, ctx: Allowed(doc_type, "read")):
+            *, ctx: Annotated[Context, Allowed(doc_type, "read")]):
         return get_document(ctx, doc_id, doc_type)
 
     def update(doc_id: PathId, body: patch,
-               *, ctx: Allowed(doc_type, "update")):
+               *, ctx: Annotated[Context, Allowed(doc_type, "update")]):
         return update_draft(ctx, doc_id, body, doc_type)  # only the fields sent count
 
     def delete(doc_id: PathId,
-               *, ctx: Allowed(doc_type, "delete")):
+               *, ctx: Annotated[Context, Allowed(doc_type, "delete")]):
         delete_draft(ctx, doc_id, doc_type)
         return Response(status_code=204)
 
     def post(doc_id: PathId,
-             *, ctx: Allowed(doc_type, "post")):
+             *, ctx: Annotated[Context, Allowed(doc_type, "post")]):
         return post_document(ctx, doc_id, doc_type)
 
     def cancel(doc_id: PathId,
                body: s.CancelIn | None = None,
-               *, ctx: Allowed(doc_type, "cancel")):
+               *, ctx: Annotated[Context, Allowed(doc_type, "cancel")]):
         body = body or s.CancelIn()
         return cancel_document(ctx, doc_id, body.cancel_date, doc_type, body.reason)
 
     one = f"{base}/{{doc_id}}"
-    doc_out = {"response_model": s.DocumentOut, "tags": [tag]}
+    doc_out: dict[str, Any] = {"response_model": s.DocumentOut, "tags": [tag]}
     router.add_api_route(base, create, methods=["POST"], status_code=201,
                          summary=f"Create a draft {label}", operation_id=f"create_{doc_type}",
                          **doc_out)
@@ -132,27 +137,27 @@ for _doc_type, (_path, _model, _label) in DOCUMENTS.items():
              tags=["Purchase Orders"],
              summary="Approve a draft purchase order (planner, manager; planning suggestions)")
 def approve_po(doc_id: PathId,
-               *, ctx: Allowed("purchase_order", "approve")):
+               *, ctx: Annotated[Context, Allowed("purchase_order", "approve")]):
     return approve_purchase_order(ctx, doc_id)
 
 
 @router.post("/purchase-orders/{doc_id}/reject", response_model=s.DocumentOut,
              tags=["Purchase Orders"], summary="Reject a draft purchase order, with a reason")
 def reject_po(doc_id: PathId, body: s.RejectIn,
-              *, ctx: Allowed("purchase_order", "reject")):
+              *, ctx: Annotated[Context, Allowed("purchase_order", "reject")]):
     return reject_purchase_order(ctx, doc_id, body.reason)
 
 
 @router.post("/purchase-orders/{doc_id}/close", response_model=s.DocumentOut,
              tags=["Purchase Orders"], summary="Short-close an approved purchase order")
-def close_po(doc_id: PathId, *, ctx: Allowed("purchase_order", "close")):
+def close_po(doc_id: PathId, *, ctx: Annotated[Context, Allowed("purchase_order", "close")]):
     get_document(ctx, doc_id, "purchase_order")
     return close_order(ctx, doc_id)
 
 
 @router.post("/sales-orders/{doc_id}/close", response_model=s.DocumentOut,
              tags=["Sales Orders"], summary="Short-close a posted sales order")
-def close_so(doc_id: PathId, *, ctx: Allowed("sales_order", "close")):
+def close_so(doc_id: PathId, *, ctx: Annotated[Context, Allowed("sales_order", "close")]):
     get_document(ctx, doc_id, "sales_order")
     return close_order(ctx, doc_id)
 
@@ -161,12 +166,12 @@ def close_so(doc_id: PathId, *, ctx: Allowed("sales_order", "close")):
              tags=["Sales Orders"],
              summary="Let a draft sales order exceed the customer's credit limit")
 def credit_override(doc_id: PathId,
-                    *, ctx: Allowed("sales_order", "credit_override")):
+                    *, ctx: Annotated[Context, Allowed("sales_order", "credit_override")]):
     return approve_credit_override(ctx, doc_id)
 
 
 @router.post("/stock-transfers/{doc_id}/receive", response_model=s.DocumentOut,
              tags=["Stock Transfers"], summary="Receive a dispatched transfer")
 def receive(doc_id: PathId, body: s.ReceiveIn | None = None,
-            *, ctx: Allowed("stock_transfer", "receive")):
+            *, ctx: Annotated[Context, Allowed("stock_transfer", "receive")]):
     return receive_transfer(ctx, doc_id, (body or s.ReceiveIn()).received_on)

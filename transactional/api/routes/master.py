@@ -1,3 +1,7 @@
+# mypy: disable-error-code="valid-type"
+# (the routes are built per kind in a loop: a body's or key's annotation is the kind's
+# class or Annotated type held in a variable, which FastAPI reads at run time and mypy
+# cannot take as a type)
 """Master data: items, warehouses, customers, suppliers, supplier-item terms, reorder rules,
 carriers and accounts — list, get, create, patch. Every change is audited by the service layer.
 
@@ -11,6 +15,7 @@ from fastapi import Path, Query
 from transactional.api import schemas as s
 from transactional.api.deps import Allowed, service_router
 from transactional.services import create_master, update_master
+from transactional.services.base import Context
 from transactional.services.queries import get_master, list_master
 
 # kind -> (path, input, output, extra list filters: name -> type)
@@ -43,16 +48,16 @@ def _add_master_routes(kind: str, path: str, model: type[s.Input], out: type[s.O
     ref = Annotated[int | None, Query(ge=1, le=s.MAX_ID)]
     mode = Annotated[s.SupplyMode | None, Query()]
 
-    def create(body: model, *, ctx: Allowed(kind, "create")):
+    def create(body: model, *, ctx: Annotated[Context, Allowed(kind, "create")]):
         return create_master(ctx, kind, body)  # the body is the kind's command
 
-    def update(key: key_type, body: patch, *, ctx: Allowed(kind, "update")):
+    def update(key: key_type, body: patch, *, ctx: Annotated[Context, Allowed(kind, "update")]):
         return update_master(ctx, kind, key, body)
 
-    def get(key: key_type, *, ctx: Allowed(kind, "read")):
+    def get(key: key_type, *, ctx: Annotated[Context, Allowed(kind, "read")]):
         return get_master(ctx, kind, key)
 
-    def list_(*, ctx: Allowed(kind, "read"), active: bool | None = None,
+    def list_(*, ctx: Annotated[Context, Allowed(kind, "read")], active: bool | None = None,
               cursor: Annotated[str | None, Query(max_length=40, pattern=s.NO_NUL)] = None,
               limit: Annotated[int, Query(ge=1, le=500)] = 100,
               category: category = None, supply_mode: mode = None, supplier_id: ref = None,
@@ -64,7 +69,7 @@ def _add_master_routes(kind: str, path: str, model: type[s.Input], out: type[s.O
                            filters={k: chosen[k] for k in filters})
 
     # only the filters this kind has appear in its signature (and so in /docs)
-    list_.__signature__ = _without(list_, set(FILTERS) - set(filters))
+    list_.__signature__ = _without(list_, set(FILTERS) - set(filters))  # type: ignore[attr-defined]  # FastAPI reads it
     base, one = f"/{path}", f"/{path}/{{key}}"
     router.add_api_route(base, list_, methods=["GET"], response_model=s.Page[out], tags=[tag],
                          summary=f"List {label}s", operation_id=f"list_{kind}")

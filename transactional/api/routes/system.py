@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from transactional.api import schemas as s
 from transactional.api.deps import Allowed, bearer_caller, service_router, session_of
 from transactional.imports import MAX_BYTES, import_file
+from transactional.services.base import Context
 from transactional.services.users import login, revoke_tokens
 
 router = service_router()
@@ -61,7 +62,7 @@ def _add_import_route(kind: str, resource: str, action: str) -> None:
             doc_date: Annotated[dt.date | None, Form(
                 description="opening stock: date of the opening count (default: today)")
             ] = None,
-            *, ctx: Allowed(resource, action)):
+            *, ctx: Annotated[Context, Allowed(resource, action)]):
         content = file.file.read(MAX_BYTES + 1)
         return import_file(ctx, kind, content, file.filename or "", doc_date).as_dict()
 
