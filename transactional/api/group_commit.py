@@ -44,8 +44,6 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request, Response
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
 from sqlalchemy import bindparam, delete, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -289,12 +287,13 @@ class GroupCommitter:
         for i, result in zip(todo, results, strict=True):
             job = jobs[i]
             if result.ok:
-                response = JSONResponse(jsonable_encoder(DocumentOut.model_validate(
-                    result.document)), status_code=201)
-                outcomes[i] = response
+                # the bytes FastAPI writes for the route's response model (compact JSON,
+                # decimals as strings), by pydantic-core directly
+                body = DocumentOut.model_validate(result.document).model_dump_json()
+                outcomes[i] = Response(body, status_code=201, media_type="application/json")
                 if job.key is not None:
                     store.append({"k": job.key, "u": job.username, "code": 201,
-                                  "body": bytes(response.body).decode()})
+                                  "body": body})
             else:
                 outcomes[i] = result.error
                 if job.key is not None:  # refused: not remembered

@@ -53,11 +53,12 @@ OptionalId = Annotated[int | None, Query(ge=1, le=s.MAX_ID)]
 router = service_router()
 
 
-def _create_and_post(request: Request, post: Annotated[bool, Query(
+async def _create_and_post(request: Request, post: Annotated[bool, Query(
         description="create and post it at once (needs `post` on the type too; a purchase "
                     "order is confirmed). Requests arriving together are posted as one "
                     "batch and each answered after its commit (QM_GROUP_COMMIT)")] = False
-                     ) -> bool:
+                           ) -> bool:
+    # async: a flag, no reason to hop to a worker thread for it
     return defer_claim_when_grouped(request, post)
 
 
