@@ -136,6 +136,12 @@ class GroupCommitter:
         # what the worker did: committed groups, the requests they answered, the largest
         self.groups = self.requests = self.largest = 0
 
+    def summary(self) -> str:
+        if not self.groups:
+            return "group commit: no groups"
+        return (f"group commit: {self.requests} requests in {self.groups} groups (average "
+                f"{self.requests / self.groups:.1f}, largest {self.largest})")
+
     # ------------------------------------------------------------ the request side
     async def submit(self, job: Job) -> Response:
         loop = asyncio.get_running_loop()
