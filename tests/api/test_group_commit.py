@@ -185,3 +185,50 @@ def test_a_lock_timeout_fails_only_its_own_request(pg_url, monkeypatch, caplog):
     retry = api.post("/deliveries?post=true", _dn(stuck, stuck_line, "2"), role="warehouse",
                      key="stuck")
     assert retry.status_code == 201 and retry.json()["status"] == "posted"
+
+
+def test_a_request_queued_past_the_pool_timeout_is_503_and_writes_nothing(pg_url,
+                                                                           monkeypatch):
+    """The worker is held by a group waiting for a row lock; a request queued behind it
+    longer than QM_DB_POOL_TIMEOUT is withdrawn (503 pool_exhausted, Retry-After) and
+    never runs; the request already in the group waits on and lands."""
+    monkeypatch.setenv("QM_DB_POOL_TIMEOUT", "0.5")
+    monkeypatch.setenv("QM_GROUP_COMMIT_WINDOW_MS", "0")
+    api = make_api(pg_url)
+    c = api.company
+    c.purchase([(c.item, "100", "4.00")])
+    (held, held_line), (other, other_line) = _order(api, "5"), _order(api, "5")
+    engine = make_engine(pg_url)
+    holder = engine.connect()
+    holder.begin()
+    holder.execute(text("SELECT id FROM document WHERE id = :id FOR UPDATE"), {"id": held})
+    answers = {}
+
+    def client(key, order, line):
+        r = api.post("/deliveries?post=true", _dn(order, line, "2"), role="warehouse",
+                     key=key)
+        answers[key] = (r.status_code, r.json(), r.headers.get("retry-after"))
+
+    first = threading.Thread(target=client, args=("first", held, held_line))
+    try:
+        first.start()
+        committer = api.client.app.state.group_commit
+        for _ in range(200):  # until the worker has taken it and waits for the lock
+            if committer._thread is not None and not committer._queue:
+                break
+            threading.Event().wait(0.01)
+        threading.Event().wait(0.2)
+        client("queued", other, other_line)
+    finally:
+        holder.rollback()
+        holder.close()
+        engine.dispose()
+    first.join(60)
+    assert answers["queued"][0] == 503, answers
+    assert answers["queued"][1]["type"].endswith(":pool_exhausted")
+    assert answers["queued"][2] == "1"
+    assert answers["first"][0] == 201, answers
+    with session_scope(pg_url) as s:
+        assert s.execute(select(Document.source_document_id).where(
+            Document.doc_type == "delivery")).scalars().all() == [held]
+        assert s.execute(select(IdempotencyKey.key)).scalars().all() == ["first"]
