@@ -8,7 +8,9 @@ purchase and sales orders, so several clients receive the same items and deliver
 sales orders' lines at once, each document naming its own random subset of lines (1 to
 --lines) in random order. Every document is two requests — create the draft, post it —
 each with its own Idempotency-Key, retried with the *same* key after a timeout, a cut
-connection, a 503 (after its Retry-After) or a 5xx, until --deadline seconds.
+connection, a 503 (after its Retry-After) or a 5xx, until --deadline seconds. With
+--create-and-post it is one request, `POST …?post=true` (the group-commit path); with
+--batch N each client sends its documents in `POST /batches` of N, one key per batch.
 
 Chaos (--chaos P): that share of attempts is cut client-side on a raw socket, at a random
 point — mid-request (headers and half the body sent, then close), right after the request
@@ -38,7 +40,7 @@ included); beside it the raw-insert floor of bench/posting.py, measured in the s
     python bench/api_load.py [--clients 16] [--docs 800] [--lines 3] [--workers 1]
         [--engine postgresql|sqlite] [--items N] [--orders N] [--chaos 0.1]
         [--cuts after-send,timeout,...] [--kill 1] [--deadline 120] [--seed 1] [--json]
-        [--in-process] [--keep] [--server-env QM_DB_POOL_SIZE=1 ...] [--server-root DIR]
+        [--create-and-post] [--batch N] [--in-process] [--keep] [--server-env QM_DB_POOL_SIZE=1 ...] [--server-root DIR]
         [--inject double|lost] [--new-key-retries] [--pg-url postgresql+psycopg://…/test]
 
 To see it fail: --inject double (a second document for one key, written behind the
@@ -85,6 +87,7 @@ from transactional.models import (  # noqa: E402
 )
 from transactional.services import (  # noqa: E402
     Context,
+    create_and_post,
     create_draft,
     create_master,
     post_document,
@@ -483,12 +486,53 @@ async def send(conn: Conn, stats: Stats, path: str, body: dict | None, key: str,
     return None
 
 
+async def run_batches(conn: Conn, work: list[dict], stats: Stats, args,
+                      rng: random.Random) -> None:
+    """--batch N: the client's documents in POST /batches of N, one key per batch."""
+    for start in range(0, len(work), args.batch):
+        chunk = work[start:start + args.batch]
+        started = time.perf_counter()
+        body = {"documents": [{"doc_type": "goods_receipt" if d["receipt"] else "delivery",
+                               "document": d["body"]} for d in chunk]}
+        out = await send(conn, stats, "/api/v1/batches", body, f"{chunk[0]['memo']}:batch",
+                         args, rng)
+        results = out["results"] if out else [None] * len(chunk)
+        for doc, result in zip(chunk, results, strict=True):
+            if result is None or result["result"] != "posted":
+                stats.unfinished += 1
+                doc["gave_up"] = "batch"
+                if result is not None:
+                    stats.refused.append(f"{doc['memo']} in a batch: {result['problem']}")
+                continue
+            doc["created"], doc["posted"] = result["id"], True
+            stats.posted += 1
+            stats.document_latency.append(time.perf_counter() - started)
+
+
 async def run_client(port: int, token: str, work: list[dict], stats: Stats, args,
                      rng: random.Random) -> None:
     conn = Conn(port, token)
+    if args.batch:
+        try:
+            await run_batches(conn, work, stats, args, rng)
+        finally:
+            await conn.close()
+        return
     try:
         for doc in work:
             started = time.perf_counter()
+            if args.create_and_post:  # one request: create and post (group commit)
+                made = await send(conn, stats, f"{doc['path']}?post=true", doc["body"],
+                                  f"{doc['memo']}:create-and-post", args, rng)
+                if made is None:
+                    stats.unfinished += 1
+                    doc["gave_up"] = "create-and-post"
+                    continue
+                doc["created"] = made["id"]
+                doc["posted"] = made.get("status") == "posted"
+                stats.posted += 1
+                stats.document_latency.append(time.perf_counter() - started)
+                continue
             made = await send(conn, stats, doc["path"], doc["body"], f"{doc['memo']}:create",
                               args, rng)
             if made is None:
@@ -552,7 +596,8 @@ async def load(server: Server, token: str, work: list[list[dict]], stats: Stats,
     return elapsed
 
 
-def in_process(url: str, work: list[list[dict]], stats: Stats) -> float:
+def in_process(url: str, work: list[list[dict]], stats: Stats,
+               one_call: bool = False) -> float:
     """The same documents through the service layer in threads (one per client), one
     transaction per call as over HTTP: what the HTTP layer costs is the difference."""
     import threading
@@ -580,9 +625,13 @@ def in_process(url: str, work: list[list[dict]], stats: Stats) -> float:
             doc_type = "goods_receipt" if doc["receipt"] else "delivery"
             started = time.perf_counter()
             try:
-                doc["created"] = call(lambda ctx, b=doc["body"], t=doc_type:
-                                      create_draft(ctx, t, dict(b)).id)
-                call(lambda ctx, d=doc["created"], t=doc_type: post_document(ctx, d, t))
+                if one_call:
+                    doc["created"] = call(lambda ctx, b=doc["body"], t=doc_type:
+                                          create_and_post(ctx, t, dict(b)).id)
+                else:
+                    doc["created"] = call(lambda ctx, b=doc["body"], t=doc_type:
+                                          create_draft(ctx, t, dict(b)).id)
+                    call(lambda ctx, d=doc["created"], t=doc_type: post_document(ctx, d, t))
             except Exception as exc:  # counted as unfinished; the reason is kept
                 stats.refused.append(f"{doc['memo']} in process: {type(exc).__name__}: "
                                      f"{str(exc)[:200]}")
@@ -786,6 +835,12 @@ def main() -> int:
     parser.add_argument("--no-floor", dest="floor", action="store_false")
     parser.add_argument("--json", action="store_true",
                         help="one JSON line on stdout at the end (the rest on stderr)")
+    parser.add_argument("--create-and-post", action="store_true",
+                        help="one request per document, POST …?post=true (create and post; "
+                             "the group-commit path) instead of create, then /post")
+    parser.add_argument("--batch", type=int, default=0, metavar="N",
+                        help="each client sends its documents in POST /api/v1/batches of N "
+                             "(one Idempotency-Key per batch)")
     parser.add_argument("--in-process", action="store_true",
                         help="baseline: the same documents through the services, no HTTP")
     parser.add_argument("--keep", action="store_true",
@@ -821,11 +876,14 @@ def main() -> int:
         summaries: list[str] = []
         server_cpu = client_cpu = None
         shape = (f"{args.docs} documents (1–{args.lines} of {order_lines} lines, {n_orders} "
-                 f"purchase and {n_orders} sales orders over {n_items} items)")
+                 f"purchase and {n_orders} sales orders over {n_items} items; "
+                 + (f"in POST /batches of {args.batch}" if args.batch
+                    else "one create-and-post request each" if args.create_and_post
+                    else "create, then post") + ")")
         if args.in_process:
             say(f"api_load: {shape} by {args.clients} threads through the service layer in "
                 f"process (no HTTP), {args.engine} {name}")
-            seconds = in_process(url, work, stats)
+            seconds = in_process(url, work, stats, args.create_and_post)
         else:
             server = Server(url, args.workers, server_env, args.server_root.resolve(), log)
             server.start()
@@ -868,6 +926,7 @@ def main() -> int:
         result = {
             "engine": args.engine, "clients": args.clients, "docs": args.docs,
             "workers": args.workers, "chaos": args.chaos, "kills": len(stats.kills),
+            "create_and_post": args.create_and_post, "batch": args.batch,
             "seconds": round(seconds, 2), "created": counted["created"],
             "posted": counted["posted"], "acknowledged_posted": stats.posted,
             "lost": failures["lost"], "doubled": failures["doubled"],

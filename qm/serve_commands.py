@@ -30,7 +30,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app()
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
                 access_log=args.access_log)
-    print(f"qm serve: stopped; {app.state.stats.summary()}")
+    print(f"qm serve: stopped; {app.state.stats.summary()}; "
+          f"{app.state.group_commit.summary()}")
     return 0
 
 

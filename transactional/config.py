@@ -72,6 +72,21 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = Field(
         30000, ge=0, description="PostgreSQL statement_timeout of the API's connections "
                                  "(ms, 0 = none): a longer statement is cancelled, 503")
+    batch_max_documents: int = Field(
+        500, ge=1, le=100_000,
+        description="most documents one POST /api/v1/batches may carry (more: 422 "
+                    "max_documents, nothing written)")
+    group_commit: bool = Field(
+        True, description="create-and-post requests (POST /api/v1/<documents>?post=true) "
+                          "arriving together are posted as one batch, one commit, and each "
+                          "answered after it (false: one transaction per request)")
+    group_commit_window_ms: float = Field(
+        2.0, ge=0, le=1000,
+        description="how long the group-commit worker, when idle, waits after the first "
+                    "request for others to join its batch (under load batches form while "
+                    "the previous one commits, without waiting)")
+    group_commit_max_documents: int = Field(
+        200, ge=1, le=10_000, description="most documents one group commit posts")
     dbt_target: str = Field(
         "duckdb", description="dbt target of the warehouse build: duckdb (default) or "
                               "postgres (the scale-out target)")

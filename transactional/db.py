@@ -98,14 +98,29 @@ def _factory(url: str) -> sessionmaker[Session]:
     return sessionmaker(make_engine(url), expire_on_commit=False)
 
 
-@lru_cache(maxsize=8)
-def _service_factory(url: str, pool_size: int, pool_timeout: float, lock_timeout_ms: int,
-                     statement_timeout_ms: int) -> sessionmaker[Session]:
+def _api_engine(url: str, pool_size: int, pool_timeout: float, lock_timeout_ms: int,
+                statement_timeout_ms: int) -> Engine:
     kwargs: dict = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": pool_timeout}
     if url.startswith(("postgresql", "postgres")):
         kwargs["connect_args"] = {"options": f"-c lock_timeout={lock_timeout_ms} "
                                              f"-c statement_timeout={statement_timeout_ms}"}
-    return sessionmaker(make_engine(url, **kwargs), expire_on_commit=False)
+    return make_engine(url, **kwargs)
+
+
+@lru_cache(maxsize=8)
+def _service_factory(url: str, pool_size: int, pool_timeout: float, lock_timeout_ms: int,
+                     statement_timeout_ms: int) -> sessionmaker[Session]:
+    return sessionmaker(_api_engine(url, pool_size, pool_timeout, lock_timeout_ms,
+                                    statement_timeout_ms), expire_on_commit=False)
+
+
+def group_commit_engine(url: str | None = None) -> Engine:
+    """The engine of one group-commit worker (api/group_commit.py): a connection of its
+    own, outside the API's pool (the requests it posts for wait holding none), with the
+    API's lock and statement timeouts. Its owner disposes of it."""
+    s = settings()
+    return _api_engine(url or database_url(), 1, s.db_pool_timeout, s.db_lock_timeout_ms,
+                       s.db_statement_timeout_ms)
 
 
 def _clear_factories() -> None:

@@ -16,6 +16,11 @@ MASTER_DATA = ("item", "warehouse", "customer", "supplier", "supplier_item", "re
 # imports need what entering the rows by hand needs (item:create, stock_count:post…):
 # there is no separate import right
 REPORTS = ("stock", "journal", "audit", "planning")
+# POST /batches: `batch:create` lets a role send a batch at all; every document in it
+# is then checked as the single endpoints check it (`<type>:create`, and `<type>:post`
+# when it is posted), and a document the role may not create or post fails alone (403)
+OPERATIONS = ("batch",)
+BATCH = {"batch": {"create"}}
 
 WRITE = {"create", "update", "delete", "post", "cancel"}
 
@@ -40,6 +45,7 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "sales_return": {"create", "update", "delete"},
         "customer": {"create", "update"},
         "stock": {"read"},
+        **BATCH,
     },
     "purchasing": {
         "purchase_order": WRITE | {"close"},
@@ -49,12 +55,14 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "reorder_rule": {"create", "update"},
         "item": {"create", "update"},
         "stock": {"read"}, "planning": {"read"},
+        **BATCH,
     },
     "warehouse": {
         **{t: set(WRITE) for t in ("delivery", "goods_receipt", "stock_transfer",
                                    "stock_count", "sales_return", "purchase_return")},
         "stock_transfer": WRITE | {"receive"},
         "stock": {"read"}, "carrier": {"create", "update"},
+        **BATCH,
     },
     "finance": {
         **{t: set(WRITE) for t in ("sales_invoice", "customer_payment", "supplier_bill",
@@ -62,10 +70,12 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
                                    "sales_return", "purchase_return")},
         "journal": {"read"}, "stock": {"read"},
         "account": {"create", "update"},
+        **BATCH,
     },
     "planner": {
         "purchase_order": {"create", "update", "delete", "approve", "reject"},
         "stock": {"read"}, "planning": {"read", "create"},
+        **BATCH,
     },
 }
 READ_FOR_ALL = set(DOCUMENT_TYPES) | set(MASTER_DATA) - {"user"}

@@ -52,3 +52,23 @@ def test_a_connection_cut_mid_request_is_not_a_server_error():
                                "--cuts", "mid-request")
     assert result["log_causes"] == {} and result["failed_5xx"] == 0, log[-2000:]
     assert rc == 0
+
+
+def test_create_and_post_through_the_group_commit_with_cuts_and_a_kill():
+    """One request per document (POST …?post=true, grouped): cut connections and a kill
+    -9 of the server still leave every document exactly once."""
+    rc, result, log = run_load("--clients", "8", "--docs", "40", "--create-and-post",
+                               "--chaos", "0.2", "--cuts", "after-send,mid-processing,timeout",
+                               "--kill", "1", "--down", "0.2")
+    assert rc == 0, log[-3000:]
+    assert result["ok"] and result["posted"] == result["created"] == 40
+    assert result["lost"] == result["doubled"] == result["failed_5xx"] == 0
+    assert set(result["statuses"]) == {"201"}
+    assert "group commit:" in log
+
+
+def test_batches_of_documents():
+    rc, result, log = run_load("--clients", "4", "--docs", "40", "--batch", "5")
+    assert rc == 0, log[-3000:]
+    assert result["ok"] and result["posted"] == result["created"] == 40
+    assert result["statuses"] == {"200": 8}

@@ -43,7 +43,7 @@ def test_route_role_matrix(sqlite_api):
         permission = permission_of(route)
         for role in ROLES:
             req = recipes.request(method, path)
-            headers = {}
+            headers = dict(req.get("headers", {}))
             if req.get("fresh_token"):
                 with session_scope(api.url) as s:
                     user = s.execute(select(User).where(User.username == f"api-{role}")

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from fastapi import FastAPI, Request
 
 from transactional.api import problems
-from transactional.api.routes import documents, master, reads, system
+from transactional.api.group_commit import GroupCommitter
+from transactional.api.routes import batches, documents, master, reads, system
 from transactional.db import service_session_factory
 from transactional.services.base import utcnow
 
@@ -64,10 +65,11 @@ def create_app(database_url: str | None = None,
     app.state.clock = clock
     app.state.admission = weakref.WeakKeyDictionary()  # event loop -> deps.Admission
     app.state.stats = RequestStats()
+    app.state.group_commit = GroupCommitter(database_url)
     problems.install(app)
     # the routes are added to the app itself (not include_router), so app.routes lists
     # every one of them on any FastAPI version — the route × role test walks that list
-    for module in (system, documents, master, reads):
+    for module in (system, documents, batches, master, reads):
         app.router.routes.extend(module.router.routes)
 
     @app.middleware("http")

@@ -59,6 +59,9 @@ class UnitOfWork:
         self._session: Session | None = None
         self.request_hash: str | None = None
         self.claim: tuple[str, str] | None = None  # (key, username) inserted by us
+        # a create-and-post handed to the group commit: its key is claimed there, in the
+        # transaction that does the work (api/group_commit.py)
+        self.defer_claim = False
 
     @property
     def session(self) -> Session:
@@ -117,21 +120,39 @@ class ServiceRoute(APIRoute):
                 uow.request_hash = await request_fingerprint(request)
             slots = admission(request.app)
             await slots.enter()
+            inside = True
             try:
                 try:
                     response = await handler(request)
                 except Replay as replay:
                     await run_in_threadpool(uow.abort)
                     return replay.response
+                except Grouped as grouped:
+                    # authenticated and authorised: the request's own transaction ends
+                    # here and it waits for the group's commit holding neither a
+                    # connection nor a slot (api/group_commit.py)
+                    await run_in_threadpool(uow.abort)
+                    slots.leave()
+                    inside = False
+                    return await grouped.answer(request, uow.request_hash)
                 except BaseException:
                     await run_in_threadpool(uow.abort)
                     raise
                 await run_in_threadpool(uow.finish, response)
                 return response
             finally:
-                slots.leave()
+                if inside:
+                    slots.leave()
 
         return run
+
+
+class Grouped(Exception):
+    """Raised by a route whose work the group commit does (api/group_commit.py);
+    `answer(request, request_hash)` submits it and returns its response."""
+
+    async def answer(self, request: Request, request_hash: str | None) -> Response:
+        raise NotImplementedError
 
 
 class PoolExhausted(Exception):
@@ -254,7 +275,7 @@ class Authorize:
             raise PermissionDenied(f"role {user.role!r} may not {self.action} {self.resource}",
                                    field="role", value=user.role,
                                    rule=f"{self.resource}:{self.action}")
-        if uow.request_hash is not None:
+        if uow.request_hash is not None and not uow.defer_claim:
             claim_idempotency_key(request, uow, user.username)
         return Context(session, username=user.username, role=user.role,
                        clock=request.app.state.clock)
@@ -283,10 +304,7 @@ def bearer_caller(request: Request, credentials: Credentials):
 def claim_idempotency_key(request: Request, uow: UnitOfWork, username: str) -> None:
     """Insert the key row in the request's transaction, or raise Replay / a 422."""
     key = request.headers[IDEMPOTENCY_HEADER]
-    if not 1 <= len(key) <= 200 or not key.isprintable():
-        raise ValidationError("Idempotency-Key must be 1–200 printable characters",
-                              field="header.Idempotency-Key", value=key[:40],
-                              rule="idempotency_key_format")
+    check_key_format(key)
     session = uow.session
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
@@ -301,14 +319,27 @@ def claim_idempotency_key(request: Request, uow: UnitOfWork, username: str) -> N
         return
     stored = session.execute(select(IdempotencyKey).where(
         IdempotencyKey.key == key, IdempotencyKey.username == username)).scalar_one()
-    if stored.request_hash != uow.request_hash:
+    raise Replay(replayed(stored, uow.request_hash))
+
+
+def check_key_format(key: str) -> None:
+    if not 1 <= len(key) <= 200 or not key.isprintable():
+        raise ValidationError("Idempotency-Key must be 1–200 printable characters",
+                              field="header.Idempotency-Key", value=key[:40],
+                              rule="idempotency_key_format")
+
+
+def replayed(stored: IdempotencyKey, request_hash: str | None) -> Response:
+    """The response stored under a used key, for the same request; a different request
+    under that key is refused (422)."""
+    if stored.request_hash != request_hash:
         raise ValidationError(
             "this Idempotency-Key was already used with a different request; use a new key "
-            "for a new request", field="header.Idempotency-Key", value=key[:40],
+            "for a new request", field="header.Idempotency-Key", value=stored.key[:40],
             rule="idempotency_key_reused")
-    raise Replay(Response(stored.response_body or b"", status_code=stored.status_code or 200,
-                          media_type="application/json" if stored.response_body else None,
-                          headers={"Idempotent-Replayed": "true"}))
+    return Response(stored.response_body or b"", status_code=stored.status_code or 200,
+                    media_type="application/json" if stored.response_body else None,
+                    headers={"Idempotent-Replayed": "true"})
 
 
 def Allowed(resource: str, action: str) -> Any:

@@ -97,19 +97,35 @@ def _plain(value: Any) -> Any:
     return str(value)[:200]
 
 
-async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+def domain_problem(exc: DomainError, instance: str | None) -> dict[str, Any]:
+    """The problem details of a domain error (what `domain_error` answers; a batch
+    reports one per refused document)."""
     errors = [{**e, "value": _plain(e.get("value"))} for e in exc.errors] or [
         {"field": exc.field, "rule": exc.rule, "message": exc.message,
          "value": _plain(exc.value)}]
-    return problem_response(request, exc.status, exc.title, exc.message, exc.rule, errors,
-                            headers=getattr(exc, "headers", None))
+    return json_safe({"type": TYPE_BASE + exc.rule, "title": exc.title, "status": exc.status,
+                      "detail": exc.message, "instance": instance, "errors": errors})
+
+
+async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+    return JSONResponse(domain_problem(exc, request.url.path), status_code=exc.status,
+                        media_type=PROBLEM_JSON, headers=getattr(exc, "headers", None))
+
+
+def _value(error: dict[str, Any]) -> Any:
+    """The value a request-shape error names: none for a missing field; for a list over
+    its limit (`max_lines`, `max_documents`) its length, not its text."""
+    if error.get("type") == "missing":
+        return None
+    if error.get("type") in ("max_lines", "max_documents"):
+        return (error.get("ctx") or {}).get("n")
+    return _plain(error.get("input"))
 
 
 async def request_validation_error(request: Request,
                                    exc: RequestValidationError) -> JSONResponse:
     errors = [{"field": _location(tuple(e.get("loc", ()))), "rule": e.get("type", "invalid"),
-               "message": e.get("msg", "invalid"),
-               "value": None if e.get("type") == "missing" else _plain(e.get("input"))}
+               "message": e.get("msg", "invalid"), "value": _value(e)}
               for e in exc.errors()]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
     return problem_response(request, 422, "Invalid input", detail or "invalid request",

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic_core import PydanticCustomError
 
 from transactional.commands import (  # noqa: F401 - the request bodies are the commands
     COMMANDS,
@@ -162,6 +163,73 @@ class RejectIn(Input):
 
 class ReceiveIn(Input):
     received_on: dt.date | None = Field(None, description="arrival date (default: today)")
+
+
+# ---------------------------------------------------------------- batches
+def _batch_document(doc_type: str, command: type[DocumentIn]) -> type[Input]:
+    """One document of a batch: its type, whether to post it, and its command — the very
+    model the type's own create endpoint takes (the contract is not written twice)."""
+    return create_model(
+        "Batch" + command.__name__, __base__=Input,
+        doc_type=(Literal[doc_type], Field(description="the document type")),  # type: ignore[valid-type]
+        post=(bool | None, Field(None, description="post it (default: the batch's `post`)")),
+        document=(command, Field(description=f"the {doc_type.replace('_', ' ')}, as its "
+                                             f"create endpoint takes it")))
+
+
+BatchDocumentIn = Annotated[Union[tuple(  # noqa: UP007 - a union built from the commands
+    _batch_document(t, m) for t, m in COMMANDS.items())], Field(discriminator="doc_type")]
+
+
+class BatchIn(Input):
+    post: bool = Field(True, description="post the documents (each may say otherwise); "
+                                         "false: create drafts")
+    documents: list[BatchDocumentIn] = Field(  # type: ignore[valid-type]
+        min_length=1, description="at most QM_BATCH_MAX_DOCUMENTS (default 500), created "
+                                  "(and posted) in this order")
+
+    @field_validator("documents", mode="before")
+    @classmethod
+    def _at_most_max_documents(cls, documents: Any) -> Any:
+        """At most QM_BATCH_MAX_DOCUMENTS documents, checked before any is read."""
+        from transactional.config import settings
+        limit = settings().batch_max_documents
+        if isinstance(documents, list) and len(documents) > limit:
+            raise PydanticCustomError(
+                "max_documents", "a batch has at most {limit} documents "
+                "(QM_BATCH_MAX_DOCUMENTS), got {n}", {"limit": limit, "n": len(documents)})
+        return documents
+
+
+class BatchProblem(BaseModel):
+    """Why one document was refused: the problem details its own endpoint would answer."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[dict[str, Any]] = []
+
+
+class BatchResultOut(BaseModel):
+    index: int = Field(description="position in `documents` (0-based)")
+    doc_type: str
+    result: Literal["created", "posted", "failed"] = Field(
+        description="created: a numbered draft; posted: created and posted (a purchase "
+                    "order: approved); failed: nothing of it was written, see `problem`")
+    id: int | None = None
+    number: str | None = None
+    status: str | None = Field(None, description="the document's status")
+    problem: BatchProblem | None = None
+
+
+class BatchOut(BaseModel):
+    documents: int
+    created: int = Field(description="created as drafts")
+    posted: int = Field(description="created and posted")
+    failed: int
+    results: list[BatchResultOut] = Field(description="one per document, in input order")
 
 
 # ---------------------------------------------------------------- master data

@@ -99,6 +99,10 @@ class BatchState:
         self.change_seq: int | None = None
         self.audit_rows: list[dict] = []
         self.closed: Any = self._UNSET
+        # rows looked up by key (`must_exist`, `get_or_404`: warehouses, customers…),
+        # held for the batch: the session's identity map keeps only weak references, so
+        # each document would load them again
+        self.looked_up: list[Base] = []
 
     def write(self, session: Session) -> None:
         if self.audit_rows:
@@ -202,13 +206,20 @@ def filled(value: V | None) -> V:
     return value
 
 
+def _looked_up(session: Session, obj: T) -> T:
+    batch = session.info.get(BATCH_KEY)
+    if batch is not None:
+        batch.looked_up.append(obj)
+    return obj
+
+
 def get_or_404(session: Session, model: type[T], key: Any, field_name: str) -> T:
     typed = _key(model, key) if key is not None else None
     obj = session.get(model, typed) if typed is not None else None
     if obj is None:
         raise NotFound(f"{field_name} {key!r} does not exist", field=field_name,
                        value=key, rule="must_exist")
-    return obj
+    return _looked_up(session, obj)
 
 
 def must_exist(session: Session, model: type[T], key: Any, field_name: str) -> T:
@@ -218,7 +229,7 @@ def must_exist(session: Session, model: type[T], key: Any, field_name: str) -> T
     if obj is None:
         raise ValidationError(f"{field_name}: {model.__tablename__} {key!r} does not exist",
                               field=field_name, value=key, rule="must_exist")
-    return obj
+    return _looked_up(session, obj)
 
 
 def text_field(value: Any, field_name: str, *, max_length: int | None = None,

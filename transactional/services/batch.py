@@ -38,13 +38,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, inspect, select, text
+from sqlalchemy import JSON, Table, inspect, select, text, tuple_
 from sqlalchemy.orm import Mapper, Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from transactional.errors import DomainError, NotFound
 from transactional.ledger.store import BUFFER_KEY, LedgerBuffer, StockBook
-from transactional.models import Document, DocumentLine, StockBalance
+from transactional.models import Document, DocumentLine, NumberSeries, StockBalance
 from transactional.services.base import (
     BATCH_KEY,
     BatchState,
@@ -53,6 +53,7 @@ from transactional.services.base import (
     filled,
     next_number,
     summary,
+    touch,
 )
 from transactional.services.documents import (
     Command,
@@ -84,13 +85,15 @@ class BatchResult:
 @dataclass
 class BatchCommand:
     """A document to create and post in a batch; `ctx` (same session) overrides the
-    batch's context for this document: who creates and posts it, and its clock."""
+    batch's context for this document: who creates and posts it, and its clock. With
+    `post=False` the document is created as a numbered draft only (`create_draft`)."""
 
     doc_type: str
     data: Command
     origin: str | None = None
     planning_run_id: str | None = None
     ctx: Context | None = None
+    post: bool = True
 
 
 class _Failed(Exception):
@@ -110,7 +113,7 @@ def create_and_post_many(ctx: Context, commands: Iterable[BatchCommand | tuple]
     """Create and post documents in one transaction, in the order given (each one sees
     the earlier ones posted, as `create_and_post` one after the other would); one
     result per command. A command is a `BatchCommand` or a tuple (doc_type, data[,
-    origin])."""
+    origin]); a `BatchCommand` with `post=False` is created as a draft (`create_draft`)."""
     cmds = [c if isinstance(c, BatchCommand) else BatchCommand(*c) for c in commands]
     return _run(ctx, cmds, lambda todo: _create_attempt(ctx, todo))
 
@@ -263,17 +266,48 @@ def _create_attempt(ctx: Context, todo: list[tuple[int, BatchCommand]]
                                               cmd.planning_run_id)))
         except DomainError as exc:
             out[i] = BatchResult(i, error=exc)
-    _prelock_commands(ctx, [values for _, _, values in parsed])
+    posting = {i for i, cmd in todo if cmd.post}
+    # drafts only are written, not posted: they lock nothing a posting would
+    _prelock_commands(ctx, [values for i, _, values in parsed if i in posting])
+    _prelock_series(ctx, [(c, values) for _, c, values in parsed])
     for i, c, args in parsed:
         try:
             doc = _write_draft(c, *args)
             # numbered before posting (the posting writes the number), as create_and_post
             doc.number = next_number(c.session, doc.doc_type, doc.doc_date.year)
+            if i not in posting:  # as create_draft
+                touch(c, doc)
             audit(c, "create", doc.doc_type, doc.id, doc.number, None, summary(doc))
-            out[i] = BatchResult(i, document=_post(c, doc))
+            out[i] = BatchResult(i, document=_post(c, doc) if i in posting else doc)
         except DomainError as exc:
             raise _Failed(i, exc) from exc
     return out
+
+
+def _prelock_series(ctx: Context, parsed: list[tuple[Context, tuple]]) -> None:
+    """Lock the number-series rows the batch will number from, in (type, year) order,
+    in one statement — after everything else it locks (the series come last in the lock
+    order). Without it a batch numbering a delivery, then a receipt, and another
+    numbering a receipt, then a delivery, would each hold one series row and wait for
+    the other's (two concurrent batches: group commits of two server processes, two
+    POST /batches). A sales order may raise a make-to-order purchase order, so its
+    batch locks the purchase-order series too. Rows that do not exist yet are created
+    by `next_number` when first needed, as serial posting does."""
+    keys: set[tuple[str, int]] = set()
+    for c, (doc_type, values, _, _) in parsed:
+        doc_date = values.get("doc_date") or c.now().date()
+        year = doc_date.year if hasattr(doc_date, "year") else None
+        if year is None:
+            continue  # an invalid date: refused by _write_draft, numbers nothing
+        keys.add((doc_type, year))
+        if doc_type == "sales_order":
+            keys.add(("purchase_order", c.now().year))
+    if len(keys) < 2 or ctx.session.get_bind().dialect.name != "postgresql":
+        return  # one row: nothing to order (SQLite: writers are serialised anyway)
+    table = NumberSeries.__table__
+    ctx.session.connection().execute(
+        select(table.c.doc_type).where(tuple_(table.c.doc_type, table.c.year).in_(
+            sorted(keys))).order_by(table.c.doc_type, table.c.year).with_for_update())
 
 
 def _prelock(ctx: Context, docs: list[Document]) -> None:

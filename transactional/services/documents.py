@@ -120,11 +120,20 @@ def _write_draft(ctx: Context, doc_type: str, values: dict[str, Any], origin: st
                               f"{doc.origin!r}", field="origin", value=doc.origin,
                               rule="one_of")
     doc.planning_run_id = planning_run_id
-    handler.build(ctx, doc, values)
+    if batch_state(ctx.session) is None:
+        handler.build(ctx, doc, values)
+    else:
+        # in a batch (services/batch.py) the earlier documents' changes wait in memory
+        # for the batch's grouped writes: the lookups do not flush them row by row
+        with ctx.session.no_autoflush:
+            handler.build(ctx, doc, values)
     # a unique stand-in until the caller numbers the draft (create_draft, create_and_post)
     doc.number = f"{PREFIX[doc_type]}-{doc_date.year}-new-{secrets.token_hex(6)}"
     ctx.session.add(doc)
-    ctx.session.flush()
+    if batch_state(ctx.session) is None:
+        ctx.session.flush()
+    else:  # the new rows only (their ids are needed now); the rest at the batch's end
+        ctx.session.flush([doc, *doc.lines])
     return doc
 
 

@@ -13,10 +13,11 @@ and FastAPI must see their real parameter types.)
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import Path, Query, Response
+from fastapi import Depends, Path, Query, Request, Response
 
 from transactional.api import schemas as s
 from transactional.api.deps import Allowed, service_router
+from transactional.api.group_commit import create_and_post_route, defer_claim_when_grouped
 from transactional.services import (
     approve_credit_override,
     approve_purchase_order,
@@ -57,12 +58,28 @@ OptionalId = Annotated[int | None, Query(ge=1, le=s.MAX_ID)]
 router = service_router()
 
 
+async def _create_and_post(request: Request, post: Annotated[bool, Query(
+        description="create and post it at once (needs `post` on the type too; a purchase "
+                    "order is confirmed). Requests arriving together are posted as one "
+                    "batch and each answered after its commit (QM_GROUP_COMMIT)")] = False
+                           ) -> bool:
+    # async: a flag, no reason to hop to a worker thread for it
+    return defer_claim_when_grouped(request, post)
+
+
+# declared before the Authorize dependency, which then leaves the key to the group
+CreateAndPost = Annotated[bool, Depends(_create_and_post)]
+
+
 def _add_document_routes(doc_type: str, path: str, model: type[s.Input], label: str) -> None:
     patch = s.patch_model(model)
     tag = label.title() + "s" if not label.endswith("y") else label.title()[:-1] + "ies"
     base = f"/{path}"
 
-    def create(body: model, *, ctx: Annotated[Context, Allowed(doc_type, "create")]):
+    def create(body: model, request: Request, *, post: CreateAndPost,
+               ctx: Annotated[Context, Allowed(doc_type, "create")]):
+        if post:  # create and post: through the group commit (api/group_commit.py)
+            return create_and_post_route(request, ctx, doc_type, body)
         return create_draft(ctx, doc_type, body)  # the body is the type's command
 
     def list_(*, ctx: Annotated[Context, Allowed(doc_type, "read")],
