@@ -36,6 +36,7 @@ def session(page: str, role: str):
     per server in real life): they share one scan here."""
     from streamlit.components.v2.component_manager import BidiComponentManager
     from streamlit.testing.v1 import AppTest
+
     if not _COMPONENTS:
         manager = BidiComponentManager()
         manager.discover_and_register_components(start_file_watching=False)
@@ -73,18 +74,25 @@ def main() -> int:
     import logging
 
     import streamlit as st
+
     logging.getLogger("streamlit").setLevel(logging.ERROR)
 
     from dashboards import warehouse
+
     path = warehouse.path_of()
     if not path.exists():
-        print(f"bench/dashboard: no warehouse at {path}; run `qm refresh` or pass "
-              "--warehouse", file=sys.stderr)
+        print(
+            f"bench/dashboard: no warehouse at {path}; run `qm refresh` or pass --warehouse",
+            file=sys.stderr,
+        )
         return 2
     size = path.stat().st_size / 2**20
     rows = warehouse.query("select count(*) from marts.fct_stock_daily").iloc[0, 0]
-    print(f"bench/dashboard: {path} ({size:.0f} MiB, {rows:,} stock-day rows), role "
-          f"{args.role}, {args.runs} warm runs per page", flush=True)
+    print(
+        f"bench/dashboard: {path} ({size:.0f} MiB, {rows:,} stock-day rows), role "
+        f"{args.role}, {args.runs} warm runs per page",
+        flush=True,
+    )
     print(f"{'page':<12}{'cold s':>8}{'p50 s':>8}{'p95 s':>8}{'floor':>8}  verdict")
     worst, failures = 0.0, []
     for page in PAGES:  # imports (pandas, altair, the pages' modules) are not the pages' cost
@@ -102,12 +110,13 @@ def main() -> int:
         verdict = "ok" if p95 <= FLOOR_S else "over"
         if errors:
             verdict, failures = "ERROR", failures + [f"{page}: {errors[0][:200]}"]
-        print(f"{page:<12}{cold:>8.2f}{p50:>8.2f}{p95:>8.2f}{FLOOR_S:>8.1f}  {verdict}",
-              flush=True)
+        print(f"{page:<12}{cold:>8.2f}{p50:>8.2f}{p95:>8.2f}{FLOOR_S:>8.1f}  {verdict}", flush=True)
     for failure in failures:
         print(f"  {failure}")
-    print(f"bench/dashboard: worst warm p95 {worst:.2f} s against the {FLOOR_S:.1f} s floor "
-          f"({'met' if worst <= FLOOR_S else 'not met'}); {len(failures)} page(s) with errors")
+    print(
+        f"bench/dashboard: worst warm p95 {worst:.2f} s against the {FLOOR_S:.1f} s floor "
+        f"({'met' if worst <= FLOOR_S else 'not met'}); {len(failures)} page(s) with errors"
+    )
     return 1 if failures else 0
 
 

@@ -59,10 +59,14 @@ def real_datasets():
 
     out = []
     for name, freq, m, h, start in [
-            ("airpassengers", "MS", 12, 12, "1949-01-01"), ("wineind", "MS", 12, 12, "1980-01-01"),
-            ("sunspots", "MS", 12, 12, "1749-01-01"), ("ausbeer", "QS", 4, 8, "1956-01-01"),
-            ("austres", "QS", 4, 8, "1971-04-01"), ("woolyrnq", "QS", 4, 8, "1965-01-01"),
-            ("lynx", "YS", 1, 10, "1821-01-01")]:
+        ("airpassengers", "MS", 12, 12, "1949-01-01"),
+        ("wineind", "MS", 12, 12, "1980-01-01"),
+        ("sunspots", "MS", 12, 12, "1749-01-01"),
+        ("ausbeer", "QS", 4, 8, "1956-01-01"),
+        ("austres", "QS", 4, 8, "1971-04-01"),
+        ("woolyrnq", "QS", 4, 8, "1965-01-01"),
+        ("lynx", "YS", 1, 10, "1821-01-01"),
+    ]:
         y = getattr(d, f"load_{name}")(as_series=True).to_numpy(float)
         out.append((name, _series(name, y, freq, start), freq, m, h))
     return out
@@ -84,14 +88,20 @@ def synthetic_daily(n_series=150, n_days=730, seed=0):
             trend = 1 + rng.uniform(-0.4, 0.6) * t / n_days
             lam = level * week * year * trend
             lam *= np.where(rng.random(n_days) < 0.03, 2.5, 1.0)
-            y = rng.poisson(np.clip(lam, 0, None)) if kind == 0 else rng.negative_binomial(
-                2, 2 / (2 + np.clip(lam, 1e-6, None)))
+            y = (
+                rng.poisson(np.clip(lam, 0, None))
+                if kind == 0
+                else rng.negative_binomial(2, 2 / (2 + np.clip(lam, 1e-6, None)))
+            )
         else:
             p = rng.uniform(0.05, 0.35)
             y = np.where(rng.random(n_days) < p, rng.integers(1, 12, n_days), 0)
         start = int(rng.integers(0, 200)) if i % 5 == 0 else 0
-        rows.append(pd.DataFrame({"unique_id": f"s{i:04d}", "ds": ds[start:],
-                                  "y": np.asarray(y, float)[start:]}))
+        rows.append(
+            pd.DataFrame(
+                {"unique_id": f"s{i:04d}", "ds": ds[start:], "y": np.asarray(y, float)[start:]}
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -99,8 +109,7 @@ def warehouse_panel(path):
     import duckdb
 
     con = duckdb.connect(str(path), read_only=True)
-    df = con.execute("select date, item_id, warehouse_id, demand_qty from marts.demand_daily"
-                     ).df()
+    df = con.execute("select date, item_id, warehouse_id, demand_qty from marts.demand_daily").df()
     con.close()
     df["unique_id"] = df.item_id.astype(str) + "|" + df.warehouse_id.astype(str)
     df = df.groupby(["unique_id", "date"], as_index=False)["demand_qty"].sum()
@@ -139,23 +148,30 @@ def metrics(train, test, pred, m):
         d = np.abs(y[lag:] - y[:-lag])
         d = d[np.isfinite(d)]
         s1 = d.mean() if len(d) and d.mean() > 0 else max(np.nanmean(np.abs(y)), 1e-9)
-        s2 = ((d ** 2).mean() if len(d) and (d ** 2).mean() > 0
-              else max(np.nanmean(y ** 2), 1e-9))
+        s2 = (d**2).mean() if len(d) and (d**2).mean() > 0 else max(np.nanmean(y**2), 1e-9)
         t = merged[merged.unique_id == uid]
         e = t.yhat.to_numpy() - t.y.to_numpy()
         mase.append(np.nanmean(np.abs(e)) / s1)
-        rmsse.append(np.sqrt(np.nanmean(e ** 2) / s2))
+        rmsse.append(np.sqrt(np.nanmean(e**2) / s2))
     merged = merged[merged.y.notna()]
     e = merged.yhat - merged.y
     tot = merged.y.abs().sum()
-    return {"MASE": np.mean(mase), "RMSSE": np.mean(rmsse), "WAPE": e.abs().sum() / tot,
-            "bias": e.sum() / tot}
+    return {
+        "MASE": np.mean(mase),
+        "RMSSE": np.mean(rmsse),
+        "WAPE": e.abs().sum() / tot,
+        "bias": e.sum() / tot,
+    }
 
 
 def run_ours(train, h, freq, m):
     t0 = time.process_time()
     fc = forecast(train, h, freq, season_length=m)
-    return fc[["unique_id", "ds", "yhat"]], time.process_time() - t0, fc.drop_duplicates("unique_id").model.value_counts()
+    return (
+        fc[["unique_id", "ds", "yhat"]],
+        time.process_time() - t0,
+        fc.drop_duplicates("unique_id").model.value_counts(),
+    )
 
 
 def run_sf(train, h, freq, m):
@@ -163,10 +179,12 @@ def run_sf(train, h, freq, m):
     from statsforecast.models import TSB, AutoETS, CrostonOptimized, SeasonalNaive
 
     out = {}
-    for name, model in [("AutoETS", AutoETS(season_length=m)),
-                        ("SeasonalNaive", SeasonalNaive(season_length=m)),
-                        ("CrostonOptimized", CrostonOptimized()),
-                        ("TSB", TSB(alpha_d=0.2, alpha_p=0.2))]:
+    for name, model in [
+        ("AutoETS", AutoETS(season_length=m)),
+        ("SeasonalNaive", SeasonalNaive(season_length=m)),
+        ("CrostonOptimized", CrostonOptimized()),
+        ("TSB", TSB(alpha_d=0.2, alpha_p=0.2)),
+    ]:
         t0 = time.process_time()
         fc = StatsForecast([model], freq=SF_FREQ[freq], n_jobs=1).forecast(df=train, h=h)
         cpu = time.process_time() - t0
@@ -182,8 +200,15 @@ def _warm_up():
     from statsforecast.models import TSB, AutoETS, CrostonOptimized, SeasonalNaive
 
     df = _series("w", np.arange(1, 49, dtype=float) % 7 + 5, "MS", "2000-01-01")
-    StatsForecast([AutoETS(season_length=12), SeasonalNaive(12), CrostonOptimized(),
-                   TSB(alpha_d=0.2, alpha_p=0.2)], freq="MS").forecast(df=df, h=3)
+    StatsForecast(
+        [
+            AutoETS(season_length=12),
+            SeasonalNaive(12),
+            CrostonOptimized(),
+            TSB(alpha_d=0.2, alpha_p=0.2),
+        ],
+        freq="MS",
+    ).forecast(df=df, h=3)
 
 
 def accuracy(extra=()):
@@ -197,8 +222,17 @@ def accuracy(extra=()):
         for k, (fc, c) in run_sf(train, h, freq, m).items():
             res[k] = (metrics(train, test, fc, m), c)
         for model, (met, c) in res.items():
-            rows.append({"dataset": name, "freq": freq, "h": h, "series": df.unique_id.nunique(),
-                         "model": model, **met, "cpu_s": c})
+            rows.append(
+                {
+                    "dataset": name,
+                    "freq": freq,
+                    "h": h,
+                    "series": df.unique_id.nunique(),
+                    "model": model,
+                    **met,
+                    "cpu_s": c,
+                }
+            )
         ours_m, ets_m = res["ours"][0]["MASE"], res["AutoETS"][0]["MASE"]
         tie = abs(ours_m - ets_m) <= 1e-6 * max(abs(ets_m), 1.0)
         verdict["ties" if tie else "beats" if ours_m < ets_m else "loses to"].append(name)
@@ -207,8 +241,13 @@ def accuracy(extra=()):
     with pd.option_context("display.width", 160, "display.max_rows", 200):
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     n = len(sets)
-    print("; ".join(f"ours {k} AutoETS (mean MASE) on {len(v)} of {n} datasets"
-                    + (f" ({', '.join(v)})" if v else "") for k, v in verdict.items()))
+    print(
+        "; ".join(
+            f"ours {k} AutoETS (mean MASE) on {len(v)} of {n} datasets"
+            + (f" ({', '.join(v)})" if v else "")
+            for k, v in verdict.items()
+        )
+    )
 
 
 def speed(n_series=10_000, n_days=730, sample=100):
@@ -219,13 +258,20 @@ def speed(n_series=10_000, n_days=730, sample=100):
     inter = rng.random(n_series) < 0.4
     Y[inter] *= rng.random((inter.sum(), n_days)) < 0.2
     ds = pd.date_range("2023-01-02", periods=n_days, freq="D")
-    df = pd.DataFrame({"unique_id": np.repeat(np.arange(n_series), n_days),
-                       "ds": np.tile(ds.values, n_series), "y": Y.reshape(-1)})
+    df = pd.DataFrame(
+        {
+            "unique_id": np.repeat(np.arange(n_series), n_days),
+            "ds": np.tile(ds.values, n_series),
+            "y": Y.reshape(-1),
+        }
+    )
     w0, c0 = time.time(), time.process_time()
     fc, cv = forecast(df, 28, "D", return_cv=True)
     wall, cpu = time.time() - w0, time.process_time() - c0
-    print(f"ours: {n_series} x {n_days} daily, horizon 28, 3 windows, backtest + forecast: "
-          f"wall {wall:.1f} s, CPU {cpu:.1f} s, cv rows {len(cv)}")
+    print(
+        f"ours: {n_series} x {n_days} daily, horizon 28, 3 windows, backtest + forecast: "
+        f"wall {wall:.1f} s, CPU {cpu:.1f} s, cv rows {len(cv)}"
+    )
     from statsforecast import StatsForecast
     from statsforecast.models import AutoETS
 
@@ -234,9 +280,11 @@ def speed(n_series=10_000, n_days=730, sample=100):
     w0 = time.time()
     StatsForecast([AutoETS(season_length=7)], freq="D", n_jobs=1).forecast(df=sub, h=28)
     per = (time.time() - w0) / sample
-    print(f"statsforecast AutoETS, n_jobs=1, forecast only (no backtest): {per * 1000:.0f} ms "
-          f"per series -> {per * n_series:.0f} s for {n_series} series "
-          f"(x4 with a 3-window backtest: {4 * per * n_series:.0f} s)")
+    print(
+        f"statsforecast AutoETS, n_jobs=1, forecast only (no backtest): {per * 1000:.0f} ms "
+        f"per series -> {per * n_series:.0f} s for {n_series} series "
+        f"(x4 with a 3-window backtest: {4 * per * n_series:.0f} s)"
+    )
 
 
 def validation_series():
@@ -251,17 +299,38 @@ def validation_series():
     out.append(("elnino", el, "MS", 12, 12, False))
     out.append(("elec_equip", ee.load().data.iloc[:, 0].to_numpy(float), "MS", 12, 12, False))
     mac = sm.datasets.macrodata.load_pandas().data
-    for c in ["realgdp", "realcons", "realinv", "realgovt", "realdpi", "cpi", "m1", "tbilrate",
-              "unemp", "pop", "infl", "realint"]:
+    for c in [
+        "realgdp",
+        "realcons",
+        "realinv",
+        "realgovt",
+        "realdpi",
+        "cpi",
+        "m1",
+        "tbilrate",
+        "unemp",
+        "pop",
+        "infl",
+        "realint",
+    ]:
         out.append((f"macro_{c}", mac[c].to_numpy(float), "QS", 4, 8, False))
     dan = sm.datasets.danish_data.load_pandas().data
     out += [(f"danish_{c}", dan[c].to_numpy(float), "QS", 4, 8, False) for c in dan.columns]
     ii = sm.datasets.interest_inflation.load_pandas().data
     out += [(f"intinf_{c}", ii[c].to_numpy(float), "QS", 4, 8, False) for c in ("Dp", "R")]
-    out.append(("nile", sm.datasets.nile.load_pandas().data.volume.to_numpy(float), "YS", 1,
-                10, False))
-    out.append(("sunspots_y", sm.datasets.sunspots.load_pandas().data.SUNACTIVITY.to_numpy(
-        float), "YS", 1, 10, False))
+    out.append(
+        ("nile", sm.datasets.nile.load_pandas().data.volume.to_numpy(float), "YS", 1, 10, False)
+    )
+    out.append(
+        (
+            "sunspots_y",
+            sm.datasets.sunspots.load_pandas().data.SUNACTIVITY.to_numpy(float),
+            "YS",
+            1,
+            10,
+            False,
+        )
+    )
     return out
 
 
@@ -293,16 +362,18 @@ def validate_rules():
         "comb": lambda w, n, ch: "comb",
         "comb, switch at 10 % + every window": lambda w, n, ch: _switch(w, n, "comb", 0.10),
         "comb, switch at 30 % + every window": lambda w, n, ch: _switch(w, n, "comb", 0.30),
-        "comb, ets if it wins every window by 10 %":
-            lambda w, n, ch: _switch(w, n, "comb", 0.10, ["ets"]),
-        "lower mean backtest of ets / comb":
-            lambda w, n, ch: min(("ets", "comb"), key=lambda k: np.mean(w[k])),
+        "comb, ets if it wins every window by 10 %": lambda w, n, ch: _switch(
+            w, n, "comb", 0.10, ["ets"]
+        ),
+        "lower mean backtest of ets / comb": lambda w, n, ch: min(
+            ("ets", "comb"), key=lambda k: np.mean(w[k])
+        ),
     }
     rows = []
     for name, y, freq, m, h, bench in validation_series():
-        for k in (range(1, 5) if bench else range(0, 4)):
+        for k in range(1, 5) if bench else range(0, 4):
             n = len(y) - k * h
-            train, test = y[:n - h], y[n - h:n]
+            train, test = y[: n - h], y[n - h : n]
             if len(train) < 3 * max(m, 4) + h:
                 continue
             frame, spec = api.validate(_series(name, train, freq, "1900-01-01"), h, freq)
@@ -322,11 +393,15 @@ def validate_rules():
     out = []
     for r in rules:
         line = {"rule": r}
-        for label, d in (("all", df), ("other series", df[~df.bench]),
-                         ("bench series, earlier origins", df[df.bench])):
+        for label, d in (
+            ("all", df),
+            ("other series", df[~df.bench]),
+            ("bench series, earlier origins", df[df.bench]),
+        ):
             x = d[r].to_numpy(float)
-            line[f"{label} ({len(d)})"] = (f"{np.exp(np.log(x).mean()):.3f} "
-                                          f"({(x < 0.99).sum()}/{(x > 1.01).sum()})")
+            line[f"{label} ({len(d)})"] = (
+                f"{np.exp(np.log(x).mean()):.3f} ({(x < 0.99).sum()}/{(x > 1.01).sum()})"
+            )
         out.append(line)
     with pd.option_context("display.width", 200, "display.max_colwidth", 60):
         print("holdout MASE / AutoETS's, geometric mean (cases better / worse by > 1 %)")
@@ -337,8 +412,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--warehouse", help="DuckDB file with marts.demand_daily")
     ap.add_argument("--speed", action="store_true", help="10 000 x 730 timing only")
-    ap.add_argument("--validate", action="store_true",
-                    help="selection rules on series / origins outside the holdout")
+    ap.add_argument(
+        "--validate",
+        action="store_true",
+        help="selection rules on series / origins outside the holdout",
+    )
     args = ap.parse_args(argv)
     if args.speed:
         speed()

@@ -42,49 +42,86 @@ from pipelines.simulation import WINDOW_DAYS, load_replay_inputs, simulate
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("warehouse", nargs="?", default=None)
-    ap.add_argument("--planning", action="store_true",
-                    help="also replay the planning policy (refits forecasts: minutes)")
+    ap.add_argument(
+        "--planning",
+        action="store_true",
+        help="also replay the planning policy (refits forecasts: minutes)",
+    )
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--replications", type=int, default=DEFAULT_REPLICATIONS,
-                    help="streams of supplier behaviour pooled, as `qm plan simulate`")
+    ap.add_argument(
+        "--replications",
+        type=int,
+        default=DEFAULT_REPLICATIONS,
+        help="streams of supplier behaviour pooled, as `qm plan simulate`",
+    )
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     inp, notes = load_replay_inputs(args.warehouse, WINDOW_DAYS)
     n = len(inp.keys)
     n_sim = inp.demand.shape[1] - inp.window_start
     n_reviews = (n_sim + REVIEW_PERIOD_DAYS - 1) // REVIEW_PERIOD_DAYS
-    naive = pooled([replay(inp, naive_rule(inp), replication_draws(n, n_reviews, args.seed, k),
-                           REVIEW_PERIOD_DAYS) for k in range(args.replications)])
-    print(f"policy_bound: {n} series, measured {notes['window_start']} -> "
-          f"{notes['window_end']} ({notes['warm_up_days']} warm-up days), "
-          f"naive = {notes['naive_rule']}, {args.replications} replication(s) pooled",
-          flush=True)
-    print(f"  reorder rules       fill {naive['fill_rate']:.4f}  "
-          f"avg inventory {naive['avg_inventory_value']:,.0f}")
-    bound = hindsight_bound(inp, naive["fill_rate"], REVIEW_PERIOD_DAYS, args.seed,
-                            replications=args.replications)
-    red_bound = (None if bound["avg_inventory_value"] is None else
-                 1 - bound["avg_inventory_value"] / naive["avg_inventory_value"])
+    naive = pooled(
+        [
+            replay(
+                inp,
+                naive_rule(inp),
+                replication_draws(n, n_reviews, args.seed, k),
+                REVIEW_PERIOD_DAYS,
+            )
+            for k in range(args.replications)
+        ]
+    )
+    print(
+        f"policy_bound: {n} series, measured {notes['window_start']} -> "
+        f"{notes['window_end']} ({notes['warm_up_days']} warm-up days), "
+        f"naive = {notes['naive_rule']}, {args.replications} replication(s) pooled",
+        flush=True,
+    )
+    print(
+        f"  reorder rules       fill {naive['fill_rate']:.4f}  "
+        f"avg inventory {naive['avg_inventory_value']:,.0f}"
+    )
+    bound = hindsight_bound(
+        inp, naive["fill_rate"], REVIEW_PERIOD_DAYS, args.seed, replications=args.replications
+    )
+    red_bound = (
+        None
+        if bound["avg_inventory_value"] is None
+        else 1 - bound["avg_inventory_value"] / naive["avg_inventory_value"]
+    )
     if red_bound is None:
         print("  hindsight bound     no fixed level reaches the rules' fill rate")
     else:
-        print(f"  hindsight bound     fill {bound['fill_rate']:.4f}  avg inventory "
-              f"{bound['avg_inventory_value']:,.0f}  stock saved {red_bound:.1%} "
-              f"({bound['candidates']} candidate levels per series)", flush=True)
+        print(
+            f"  hindsight bound     fill {bound['fill_rate']:.4f}  avg inventory "
+            f"{bound['avg_inventory_value']:,.0f}  stock saved {red_bound:.1%} "
+            f"({bound['candidates']} candidate levels per series)",
+            flush=True,
+        )
     red_plan = None
     if args.planning:
-        result, _ = simulate(args.warehouse, seed=args.seed, replications=args.replications,
-                             progress=lambda m: print("  " + m, flush=True))
+        result, _ = simulate(
+            args.warehouse,
+            seed=args.seed,
+            replications=args.replications,
+            progress=lambda m: print("  " + m, flush=True),
+        )
         red_plan = result["inventory_reduction_at_equal_fill"]
         for p in result["planning"]:
-            print(f"  planning @ {p['target']:.3f}  fill {p['fill_rate']:.4f}  "
-                  f"avg inventory {p['avg_inventory_value']:,.0f}")
-        print(f"  planning            stock saved at equal fill "
-              f"{'n/a' if red_plan is None else f'{red_plan:.1%}'}")
+            print(
+                f"  planning @ {p['target']:.3f}  fill {p['fill_rate']:.4f}  "
+                f"avg inventory {p['avg_inventory_value']:,.0f}"
+            )
+        print(
+            f"  planning            stock saved at equal fill "
+            f"{'n/a' if red_plan is None else f'{red_plan:.1%}'}"
+        )
     fmt = lambda r: "n/a" if r is None else f"{r:.1%}"  # noqa: E731
-    print(f"policy_bound: stock saved at the rules' fill: hindsight bound {fmt(red_bound)}"
-          + (f", planning {fmt(red_plan)}" if args.planning else "")
-          + f" ({time.perf_counter() - t0:.0f} s)")
+    print(
+        f"policy_bound: stock saved at the rules' fill: hindsight bound {fmt(red_bound)}"
+        + (f", planning {fmt(red_plan)}" if args.planning else "")
+        + f" ({time.perf_counter() - t0:.0f} s)"
+    )
     return 0
 
 

@@ -72,6 +72,7 @@ def pick_oltp(args, scratch: Path) -> str:
         if not path.exists():
             from demo import generate
             from transactional.migrate import upgrade
+
             say(f"bench: generating the {args.scale} demo into {path} (once)")
             upgrade(f"sqlite:///{path}")
             generate(f"sqlite:///{path}", scale=args.scale, progress=True)
@@ -91,13 +92,15 @@ def post_more_documents(url: str, share: float = 0.01, seed: int = 7) -> int:
     from transactional.db import session_factory
     from transactional.models import Customer, Document, StockBalance
     from transactional.services import Context, create_draft, post_document
+
     rng = random.Random(seed)
     session = session_factory(url)()
     n_docs = session.execute(select(func.count()).select_from(Document)).scalar_one()
     last = session.execute(select(func.max(Document.doc_date))).scalar_one()
     customers = session.execute(select(Customer.id).where(Customer.active)).scalars().all()
-    stock = session.execute(select(StockBalance.item_id, StockBalance.warehouse_id)
-                            .where(StockBalance.qty >= 1)).all()
+    stock = session.execute(
+        select(StockBalance.item_id, StockBalance.warehouse_id).where(StockBalance.qty >= 1)
+    ).all()
     session.close()
     wanted, posted = max(2, int(n_docs * share) // 2), 0
     day = last or dt.date.today()
@@ -107,13 +110,26 @@ def post_more_documents(url: str, share: float = 0.01, seed: int = 7) -> int:
         session = session_factory(url)()
         ctx = Context(session, username="bench", role="admin", clock=clock)
         try:
-            so = create_draft(ctx, "sales_order", {"doc_date": day, "customer_id": rng.choice(
-                customers), "warehouse_id": wh, "lines": [
-                    {"item_id": item, "qty": "1", "unit_price": "10.00"}]})
+            so = create_draft(
+                ctx,
+                "sales_order",
+                {
+                    "doc_date": day,
+                    "customer_id": rng.choice(customers),
+                    "warehouse_id": wh,
+                    "lines": [{"item_id": item, "qty": "1", "unit_price": "10.00"}],
+                },
+            )
             post_document(ctx, so.id)
-            dn = create_draft(ctx, "delivery", {"doc_date": day, "source_document_id": so.id,
-                                                "lines": [{"source_line_id": so.lines[0].id,
-                                                           "qty": "1"}]})
+            dn = create_draft(
+                ctx,
+                "delivery",
+                {
+                    "doc_date": day,
+                    "source_document_id": so.id,
+                    "lines": [{"source_line_id": so.lines[0].id, "qty": "1"}],
+                },
+            )
             post_document(ctx, dn.id)
             session.commit()
             posted += 2
@@ -140,8 +156,15 @@ def stepwise(url: str, warehouse: Path, full: bool) -> dict[str, float]:
     if not (models.success and tests.success):
         raise SystemExit(f"bench: dbt failed: {(models.failures + tests.failures)[:5]}")
     t0 = time.perf_counter()
-    publish(build, warehouse, run_id, "full" if full else "incremental", tests.tests_passed,
-            tests.tests_failed, url_kind(url))
+    publish(
+        build,
+        warehouse,
+        run_id,
+        "full" if full else "incremental",
+        tests.tests_passed,
+        tests.tests_failed,
+        url_kind(url),
+    )
     t["publish"] = time.perf_counter() - t0
     t["models"], t["tests"] = models.models, tests.tests_passed
     return t
@@ -174,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         job: dict[str, float] = {}
         if not args.no_dagster:
             from qm.refresh_commands import refresh
+
             job["full"] = refresh(full=True, oltp_url=url, warehouse_path=warehouse)["seconds"]
             post_more_documents(url, seed=8)
             job["incremental"] = refresh(oltp_url=url, warehouse_path=warehouse)["seconds"]
@@ -184,16 +208,24 @@ def main(argv: list[str] | None = None) -> int:
         tot_i = sum(inc[s] for s in ("extract", "dbt models", "dbt tests", "publish"))
         say(f"{'total':<12}{tot_f:>10.1f}{tot_i:>10.1f}   (targets 90 / 15)")
         if job:
-            say(f"{'dagster job':<12}{job['full']:>10.1f}{job['incremental']:>10.1f}"
-                "   (qm refresh, end to end)")
-        say(f"{'floor':<12}{floor_s:>10.2f}{'':>10}   (DuckDB: turnover + P&L from raw, "
-            f"{floor_rows} rows)")
-        say(f"extract: {full['rows']:.0f} rows in {full['extract']:.1f} s = "
+            say(
+                f"{'dagster job':<12}{job['full']:>10.1f}{job['incremental']:>10.1f}"
+                "   (qm refresh, end to end)"
+            )
+        say(
+            f"{'floor':<12}{floor_s:>10.2f}{'':>10}   (DuckDB: turnover + P&L from raw, "
+            f"{floor_rows} rows)"
+        )
+        say(
+            f"extract: {full['rows']:.0f} rows in {full['extract']:.1f} s = "
             f"{full['rows'] / full['extract']:,.0f} rows/s (full); "
-            f"{inc['rows']:.0f} rows in {inc['extract']:.1f} s (incremental)")
-        say(f"bench refresh: full {tot_f:.1f} s, incremental {tot_i:.1f} s "
+            f"{inc['rows']:.0f} rows in {inc['extract']:.1f} s (incremental)"
+        )
+        say(
+            f"bench refresh: full {tot_f:.1f} s, incremental {tot_i:.1f} s "
             f"({full['models']:.0f} models, {full['tests']:.0f} tests) vs floor "
-            f"{floor_s:.2f} s")
+            f"{floor_s:.2f} s"
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0

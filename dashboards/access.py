@@ -41,18 +41,49 @@ def _managers(role: str) -> bool:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("overview", "Overview", "pages/overview.py", ":material/dashboard:", _managers,
-             "managers"),
-    PageSpec("inventory", "Inventory", "pages/inventory.py", ":material/inventory_2:",
-             lambda role: allowed(role, "stock", "read"), "everyone who reads stock"),
-    PageSpec("sales", "Sales & margin", "pages/sales.py", ":material/trending_up:", _sales,
-             "sales, finance, managers"),
-    PageSpec("purchasing", "Purchasing & suppliers", "pages/purchasing.py",
-             ":material/local_shipping:", _purchasing, "purchasing, planners, finance"),
-    PageSpec("planning", "Planning", "pages/planning.py", ":material/event_repeat:",
-             _planning, "planners, purchasing, managers"),
-    PageSpec("finance", "Finance", "pages/finance.py", ":material/account_balance:",
-             _finance, "finance, managers"),
+    PageSpec(
+        "overview", "Overview", "pages/overview.py", ":material/dashboard:", _managers, "managers"
+    ),
+    PageSpec(
+        "inventory",
+        "Inventory",
+        "pages/inventory.py",
+        ":material/inventory_2:",
+        lambda role: allowed(role, "stock", "read"),
+        "everyone who reads stock",
+    ),
+    PageSpec(
+        "sales",
+        "Sales & margin",
+        "pages/sales.py",
+        ":material/trending_up:",
+        _sales,
+        "sales, finance, managers",
+    ),
+    PageSpec(
+        "purchasing",
+        "Purchasing & suppliers",
+        "pages/purchasing.py",
+        ":material/local_shipping:",
+        _purchasing,
+        "purchasing, planners, finance",
+    ),
+    PageSpec(
+        "planning",
+        "Planning",
+        "pages/planning.py",
+        ":material/event_repeat:",
+        _planning,
+        "planners, purchasing, managers",
+    ),
+    PageSpec(
+        "finance",
+        "Finance",
+        "pages/finance.py",
+        ":material/account_balance:",
+        _finance,
+        "finance, managers",
+    ),
 )
 BY_KEY = {p.key: p for p in PAGES}
 

@@ -18,15 +18,19 @@ import streamlit as st
 
 from dashboards import access, auth, ui
 
-st.set_page_config(page_title="Quartermaster", page_icon=":material/warehouse:",
-                   layout="wide")
+st.set_page_config(page_title="Quartermaster", page_icon=":material/warehouse:", layout="wide")
 
 user = ui.current_user()
 if user is None:
-    nav = st.navigation([st.Page(auth.sign_in_page, title="Sign in", icon=":material/login:",
-                                 url_path="sign-in")])
+    nav = st.navigation(
+        [st.Page(auth.sign_in_page, title="Sign in", icon=":material/login:", url_path="sign-in")]
+    )
 else:
     # each page draws the shared parts itself (ui.page_setup: sidebar, filters, freshness)
-    nav = st.navigation([st.Page(p.file, title=p.title, icon=p.icon, url_path=p.key)
-                         for p in access.pages_for(user["role"])])
+    nav = st.navigation(
+        [
+            st.Page(p.file, title=p.title, icon=p.icon, url_path=p.key)
+            for p in access.pages_for(user["role"])
+        ]
+    )
 nav.run()

@@ -33,23 +33,26 @@ def sign_in(username: str, password: str, client: str | None = None) -> dict | N
 def sign_in_page() -> None:
     """The only page shown before signing in."""
     st.title("Quartermaster")
-    st.caption("Dashboards for managers, planners and finance. Sign in with your "
-               "Quartermaster user (the same as for the API).")
+    st.caption(
+        "Dashboards for managers, planners and finance. Sign in with your "
+        "Quartermaster user (the same as for the API)."
+    )
     with st.form("sign_in", width=420):
         username = st.text_input("Username", key="login_username")
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            user = (sign_in(username, password, client_address())
-                    if username and password else None)
+            user = sign_in(username, password, client_address()) if username and password else None
         except TooManyAttempts as exc:
             st.error(f"Too many failed sign-ins: try again in {exc.retry_after} s.")
             return
         except SQLAlchemyError as exc:  # no database, or not migrated yet
-            st.error(f"The user database is not reachable or not set up "
-                     f"({type(exc).__name__}): run `qm db upgrade`, then create users "
-                     "(`qm user create NAME --role ROLE --password …`) or `make demo`.")
+            st.error(
+                f"The user database is not reachable or not set up "
+                f"({type(exc).__name__}): run `qm db upgrade`, then create users "
+                "(`qm user create NAME --role ROLE --password …`) or `make demo`."
+            )
             return
         if user is None:
             st.error("Unknown user or wrong password.")
@@ -57,8 +60,7 @@ def sign_in_page() -> None:
         st.session_state["user"] = user
         st.rerun()
     with st.expander("Who sees what"):
-        st.table({role: ", ".join(pages) or "—"
-                  for role, pages in access.access_table().items()})
+        st.table({role: ", ".join(pages) or "—" for role, pages in access.access_table().items()})
 
 
 def sign_out() -> None:

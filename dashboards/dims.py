@@ -9,9 +9,13 @@ import pandas as pd
 
 Query = Callable[..., pd.DataFrame]
 
-_CODE = {"item": ("sku", "item_sku", "code"), "warehouse": ("warehouse_code", "code"),
-         "customer": ("customer_code", "code"), "supplier": ("supplier_code", "code"),
-         "carrier": ("carrier_code", "code")}
+_CODE = {
+    "item": ("sku", "item_sku", "code"),
+    "warehouse": ("warehouse_code", "code"),
+    "customer": ("customer_code", "code"),
+    "supplier": ("supplier_code", "code"),
+    "carrier": ("carrier_code", "code"),
+}
 
 
 def _pick(columns, *names: str) -> str | None:
@@ -42,8 +46,9 @@ def lookup(q: Query, kind: str) -> pd.DataFrame:
         cat = _pick(cols, "category", "item_category")
         out["category"] = raw[cat].astype(str) if cat else "(none)"
     if kind == "warehouse":
-        out["is_transit"] = raw["is_transit"].fillna(False).astype(bool) \
-            if "is_transit" in cols else False
+        out["is_transit"] = (
+            raw["is_transit"].fillna(False).astype(bool) if "is_transit" in cols else False
+        )
     if kind == "customer":
         reg = _pick(cols, "region", "customer_region")
         out["region"] = raw[reg].fillna("").astype(str) if reg else ""
@@ -56,8 +61,9 @@ def names(q: Query, kind: str) -> dict[int, str]:
     return dict(zip(frame["id"], frame["label"]))
 
 
-def attach(frame: pd.DataFrame, q: Query, kind: str, id_col: str | None = None,
-           as_col: str | None = None) -> pd.DataFrame:
+def attach(
+    frame: pd.DataFrame, q: Query, kind: str, id_col: str | None = None, as_col: str | None = None
+) -> pd.DataFrame:
     """Add a readable label column for `<kind>_id` (after the id column)."""
     id_col = id_col or f"{kind}_id"
     as_col = as_col or kind

@@ -31,12 +31,14 @@ class Report:
         if not self.kinds:
             self.kinds = [LINE] * len(self.frame)
         if len(self.kinds) != len(self.frame):
-            raise ValueError(f"{self.title}: {len(self.kinds)} row kinds for "
-                             f"{len(self.frame)} rows")
+            raise ValueError(
+                f"{self.title}: {len(self.kinds)} row kinds for {len(self.frame)} rows"
+            )
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, title: str, subtitle: str = "",
-                   total_label: str | None = "Total") -> Report:
+    def from_frame(
+        cls, frame: pd.DataFrame, title: str, subtitle: str = "", total_label: str | None = "Total"
+    ) -> Report:
         """A plain list; with total_label, a totals row summing the numeric columns."""
         frame = frame.reset_index(drop=True)
         kinds = [LINE] * len(frame)
@@ -46,8 +48,7 @@ class Report:
             total[frame.columns[0]] = total_label
             for c in numeric:
                 # + 0.0 turns a rounded -0.0 into 0.0
-                total[c] = round(sum((_num(v) for v in frame[c] if not _missing(v)), 0.0),
-                                 2) + 0.0
+                total[c] = round(sum((_num(v) for v in frame[c] if not _missing(v)), 0.0), 2) + 0.0
             frame = pd.DataFrame([*frame.to_dict("records"), total], columns=frame.columns)
             kinds.append(TOTAL)
         return cls(title, frame, subtitle, kinds)
@@ -84,8 +85,9 @@ def is_numeric(col: pd.Series) -> bool:
     if pd.api.types.is_numeric_dtype(col):
         return True
     values = [v for v in col if not _missing(v)]
-    return bool(values) and all(isinstance(v, (int, float, Decimal)) and
-                                not isinstance(v, bool) for v in values)
+    return bool(values) and all(
+        isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) for v in values
+    )
 
 
 def _cell(v):
@@ -127,8 +129,11 @@ def to_csv(report: Report | pd.DataFrame) -> bytes:
     """UTF-8 CSV of the rows as shown (headings included, numbers unformatted); text
     that starts like a formula is written with a leading apostrophe."""
     frame = report.frame if isinstance(report, Report) else report
-    return _neutral_frame(frame).to_csv(index=False, float_format="%.2f",
-                                         lineterminator="\r\n").encode("utf-8")
+    return (
+        _neutral_frame(frame)
+        .to_csv(index=False, float_format="%.2f", lineterminator="\r\n")
+        .encode("utf-8")
+    )
 
 
 def reports_to_csv(reports: list[Report]) -> bytes:
@@ -142,13 +147,25 @@ def reports_to_csv(reports: list[Report]) -> bytes:
             line = " ".join(str(rec[c]) for c in text if not _missing(rec[c]))
             for c in numeric:
                 if not _missing(rec[c]):
-                    rows.append({"statement": rep.title, "subtitle": rep.subtitle, "row": i,
-                                 "kind": rep.kinds[i - 1], "line": line, "column": str(c),
-                                 "amount": _num(rec[c])})
-    frame = pd.DataFrame(rows, columns=["statement", "subtitle", "row", "kind", "line",
-                                        "column", "amount"])
-    return _neutral_frame(frame).to_csv(index=False, float_format="%.2f",
-                                         lineterminator="\r\n").encode("utf-8")
+                    rows.append(
+                        {
+                            "statement": rep.title,
+                            "subtitle": rep.subtitle,
+                            "row": i,
+                            "kind": rep.kinds[i - 1],
+                            "line": line,
+                            "column": str(c),
+                            "amount": _num(rec[c]),
+                        }
+                    )
+    frame = pd.DataFrame(
+        rows, columns=["statement", "subtitle", "row", "kind", "line", "column", "amount"]
+    )
+    return (
+        _neutral_frame(frame)
+        .to_csv(index=False, float_format="%.2f", lineterminator="\r\n")
+        .encode("utf-8")
+    )
 
 
 # ------------------------------------------------------------------------------ XLSX
@@ -197,8 +214,7 @@ def to_xlsx(reports: Report | list[Report]) -> bytes:
                 elif kind == HEADING:
                     cell.font = Font(bold=True, color="1F3864")
         for j, col in enumerate(cols, start=1):
-            width = max([len(str(col))] + [len(_shown(v, col in numeric))
-                                           for v in rep.frame[col]])
+            width = max([len(str(col))] + [len(_shown(v, col in numeric)) for v in rep.frame[col]])
             ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 10), 60)
         ws.freeze_panes = "A5"
     buf = io.BytesIO()
@@ -250,35 +266,49 @@ def to_pdf(reports: Report | list[Report]) -> bytes:
     reports = [reports] if isinstance(reports, Report) else reports
     wide = any(len(r.frame.columns) > 5 for r in reports)
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=landscape(A4) if wide else A4,
-                            leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                            bottomMargin=15 * mm, title=reports[0].title if reports else "",
-                            author="Quartermaster")
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=landscape(A4) if wide else A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=reports[0].title if reports else "",
+        author="Quartermaster",
+    )
     styles = getSampleStyleSheet()
     story = []
     for k, rep in enumerate(reports):
         if k:
             story.append(PageBreak())
-        story += [Paragraph(_esc(rep.title), styles["Title"]),
-                  Paragraph(_esc(rep.subtitle), styles["Italic"]), Spacer(1, 4 * mm)]
+        story += [
+            Paragraph(_esc(rep.title), styles["Title"]),
+            Paragraph(_esc(rep.subtitle), styles["Italic"]),
+            Spacer(1, 4 * mm),
+        ]
         cols = list(rep.frame.columns)
         numeric = [c in {c for c in cols if is_numeric(rep.frame[c])} for c in cols]
         data = [[str(c) for c in cols]]
         for row in rep.frame.itertuples(index=False):
             data.append([_shown(v, n) for v, n in zip(row, numeric)])
         table = Table(data, repeatRows=1, hAlign="LEFT")
-        style = [("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 9),
-                 ("FONT", (0, 1), (-1, -1), "Helvetica", 9),
-                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDE4EE")),
-                 ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black),
-                 ("BOTTOMPADDING", (0, 0), (-1, -1), 2), ("TOPPADDING", (0, 0), (-1, -1), 2)]
+        style = [
+            ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 9),
+            ("FONT", (0, 1), (-1, -1), "Helvetica", 9),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDE4EE")),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ]
         for j, n in enumerate(numeric):
             if n:
                 style.append(("ALIGN", (j, 0), (j, -1), "RIGHT"))
         for i, kind in enumerate(rep.kinds, start=1):
             if kind == TOTAL:
-                style += [("FONT", (0, i), (-1, i), "Helvetica-Bold", 9),
-                          ("LINEABOVE", (0, i), (-1, i), 0.6, colors.black)]
+                style += [
+                    ("FONT", (0, i), (-1, i), "Helvetica-Bold", 9),
+                    ("LINEABOVE", (0, i), (-1, i), 0.6, colors.black),
+                ]
             elif kind == HEADING:
                 style.append(("FONT", (0, i), (-1, i), "Helvetica-Bold", 9))
         table.setStyle(TableStyle(style))

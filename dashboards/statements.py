@@ -16,8 +16,11 @@ from dashboards.exports import HEADING, LINE, TOTAL, Report
 
 Query = Callable[..., pd.DataFrame]
 VIEWS = ("month", "quarter", "ytd")
-_TOTAL_LINE = re.compile(r"^(total|net[ _]|gross[ _](profit|margin)|operating[ _]profit|"
-                         r"opening[ _]|closing[ _])", re.IGNORECASE)
+_TOTAL_LINE = re.compile(
+    r"^(total|net[ _]|gross[ _](profit|margin)|operating[ _]profit|"
+    r"opening[ _]|closing[ _])",
+    re.IGNORECASE,
+)
 BUCKETS = ("0-30", "31-60", "61-90", "90+")
 NAN = float("nan")
 
@@ -86,8 +89,7 @@ def periods(month: dt.date, view: str) -> list[tuple[str, list[dt.date]]]:
     label = month.strftime("%b %Y")
     if view == "month":
         prev, ly = add_months(month, -1), add_months(month, -12)
-        return [(label, [month]), (prev.strftime("%b %Y"), [prev]),
-                (ly.strftime("%b %Y"), [ly])]
+        return [(label, [month]), (prev.strftime("%b %Y"), [prev]), (ly.strftime("%b %Y"), [ly])]
     if view == "quarter":
         q_first = add_months(month, -((month.month - 1) % 3))
         n = (month.month - 1) % 3 + 1
@@ -95,16 +97,24 @@ def periods(month: dt.date, view: str) -> list[tuple[str, list[dt.date]]]:
         suffix = "" if n == 3 else " to date"
         prev_first = add_months(q_first, -3)
         pq = (prev_first.month - 1) // 3 + 1
-        return [(f"Q{quarter} {month.year}{suffix}", _span(q_first, month)),
-                (f"Q{pq} {prev_first.year}", _span(prev_first, add_months(prev_first, 2))),
-                (f"Q{quarter} {month.year - 1}{suffix}",
-                 _span(add_months(q_first, -12), add_months(month, -12)))]
+        return [
+            (f"Q{quarter} {month.year}{suffix}", _span(q_first, month)),
+            (f"Q{pq} {prev_first.year}", _span(prev_first, add_months(prev_first, 2))),
+            (
+                f"Q{quarter} {month.year - 1}{suffix}",
+                _span(add_months(q_first, -12), add_months(month, -12)),
+            ),
+        ]
     if view == "ytd":
         jan = month.replace(month=1)
-        return [(f"YTD {label}", _span(jan, month)),
-                (f"YTD {add_months(month, -12).strftime('%b %Y')}",
-                 _span(add_months(jan, -12), add_months(month, -12))),
-                (f"FY {month.year - 1}", _span(add_months(jan, -12), add_months(jan, -1)))]
+        return [
+            (f"YTD {label}", _span(jan, month)),
+            (
+                f"YTD {add_months(month, -12).strftime('%b %Y')}",
+                _span(add_months(jan, -12), add_months(month, -12)),
+            ),
+            (f"FY {month.year - 1}", _span(add_months(jan, -12), add_months(jan, -1))),
+        ]
     raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
 
 
@@ -114,25 +124,33 @@ def income_statement(q: Query, month: str | dt.date, view: str = "month") -> Rep
     month = month_start(month)
     cols = periods(month, view)
     first = min(min(ms) for _, ms in cols)
-    data = q("select * from marts.income_statement_monthly where month between ? and ?",
-             [first, month])
+    data = q(
+        "select * from marts.income_statement_monthly where month between ? and ?", [first, month]
+    )
     data = _labelled(data, "statement_line", "is_subtotal")
     data["month"] = pd.to_datetime(data["month"]).dt.date
-    lines = (data[["line_order", "label", "bold"]].drop_duplicates("label")
-             .sort_values(["line_order", "label"]))
+    lines = (
+        data[["line_order", "label", "bold"]]
+        .drop_duplicates("label")
+        .sort_values(["line_order", "label"])
+    )
     out = pd.DataFrame({"Line": lines["label"].to_numpy()})
     for label, months in cols:
         rows = data[data["month"].isin(months)]
         part = rows.groupby("label")["amount"].sum()
         # a period with no books at all is blank, not zero
-        out[label] = [round(float(part.get(name, 0.0)), 2) if len(rows) else float("nan")
-                      for name in out["Line"]]
+        out[label] = [
+            round(float(part.get(name, 0.0)), 2) if len(rows) else float("nan")
+            for name in out["Line"]
+        ]
     out[f"Change vs {cols[1][0]}"] = (out[cols[0][0]] - out[cols[1][0]]).round(2)
     kinds = [TOTAL if b else LINE for b in lines["bold"]]
-    title = {"month": "Income statement", "quarter": "Income statement (quarter)",
-             "ytd": "Income statement (YTD)"}[view]
-    return Report(title, out, f"{cols[0][0]}; amounts: income positive, expenses negative",
-                  kinds)
+    title = {
+        "month": "Income statement",
+        "quarter": "Income statement (quarter)",
+        "ytd": "Income statement (YTD)",
+    }[view]
+    return Report(title, out, f"{cols[0][0]}; amounts: income positive, expenses negative", kinds)
 
 
 def balance_sheet(q: Query, at: str | dt.date) -> Report:
@@ -147,8 +165,9 @@ def balance_sheet(q: Query, at: str | dt.date) -> Report:
     data = _labelled(data, "statement_line", "is_total")
     data["month_end"] = pd.to_datetime(data["month_end"]).dt.date
     # totals are computed here, so the mart's own total lines are left out
-    data = data[~data["bold"] & ~data["statement_line"].astype(str).str.lower()
-                .str.startswith("total")]
+    data = data[
+        ~data["bold"] & ~data["statement_line"].astype(str).str.lower().str.startswith("total")
+    ]
     labels = [e.strftime("%-d %b %Y") for e in ends]
     booked = set(data["month_end"])  # month ends without rows stay blank
     rows, kinds = [], []
@@ -157,8 +176,11 @@ def balance_sheet(q: Query, at: str | dt.date) -> Report:
         part = data[data["section"] == section]
         rows.append({"Line": section.capitalize(), **{lab: None for lab in labels}})
         kinds.append(HEADING)
-        lines = (part[["line_order", "label"]].drop_duplicates("label")
-                 .sort_values(["line_order", "label"]))
+        lines = (
+            part[["line_order", "label"]]
+            .drop_duplicates("label")
+            .sort_values(["line_order", "label"])
+        )
         for name in lines["label"]:
             row = {"Line": name}
             for e, lab in zip(ends, labels):
@@ -166,13 +188,20 @@ def balance_sheet(q: Query, at: str | dt.date) -> Report:
                 row[lab] = round(float(hit["amount"].sum()), 2) if e in booked else NAN
             rows.append(row)
             kinds.append(LINE)
-        totals[section] = {lab: round(float(part[part["month_end"] == e]["amount"].sum()), 2)
-                           if e in booked else NAN for e, lab in zip(ends, labels)}
+        totals[section] = {
+            lab: round(float(part[part["month_end"] == e]["amount"].sum()), 2)
+            if e in booked
+            else NAN
+            for e, lab in zip(ends, labels)
+        }
         rows.append({"Line": f"Total {section}", **totals[section]})
         kinds.append(TOTAL)
-    rows.append({"Line": "Total liabilities and equity",
-                 **{lab: round(totals["liabilities"][lab] + totals["equity"][lab], 2)
-                    for lab in labels}})
+    rows.append(
+        {
+            "Line": "Total liabilities and equity",
+            **{lab: round(totals["liabilities"][lab] + totals["equity"][lab], 2) for lab in labels},
+        }
+    )
     kinds.append(TOTAL)
     return Report("Balance sheet", pd.DataFrame(rows), f"at {labels[0]}", kinds)
 
@@ -182,14 +211,22 @@ def cash_flow(q: Query, month: str | dt.date, method: str | None = None) -> Repo
     indirect one exists or another is asked for)."""
     month = month_start(month)
     methods = list(q("select distinct method from marts.cash_flow_monthly")["method"])
-    method = method if method in methods else ("direct" if "direct" in methods or not methods
-                                               else methods[0])
-    data = q("select * from marts.cash_flow_monthly where method = ? and month between ? "
-             "and ?", [method, month.replace(month=1), month])
+    method = (
+        method
+        if method in methods
+        else ("direct" if "direct" in methods or not methods else methods[0])
+    )
+    data = q(
+        "select * from marts.cash_flow_monthly where method = ? and month between ? and ?",
+        [method, month.replace(month=1), month],
+    )
     data = _labelled(data, "line", "is_subtotal")
     data["month"] = pd.to_datetime(data["month"]).dt.date
-    lines = (data[["line_order", "line", "label", "bold"]].drop_duplicates("line")
-             .sort_values(["line_order", "line"]))
+    lines = (
+        data[["line_order", "line", "label", "bold"]]
+        .drop_duplicates("line")
+        .sort_values(["line_order", "line"])
+    )
     label = month.strftime("%b %Y")
     out = pd.DataFrame({"Line": lines["label"].to_numpy()})
     out[label] = [_cash_value(data, key, [month]) for key in lines["line"]]
@@ -215,11 +252,21 @@ def _cash_value(data: pd.DataFrame, key: str, months: list) -> float:
 def trial_balance(q: Query, at: str | dt.date) -> Report:
     """Every account's debit, credit and balance at the month end, with totals."""
     end = month_end(month_start(at))
-    data = q("select account_code, account_name, account_type, debit, credit, balance "
-             "from marts.trial_balance where month_end = ? order by account_code", [end])
-    frame = data.rename(columns={"account_code": "Account", "account_name": "Name",
-                                 "account_type": "Type", "debit": "Debit",
-                                 "credit": "Credit", "balance": "Balance"})
+    data = q(
+        "select account_code, account_name, account_type, debit, credit, balance "
+        "from marts.trial_balance where month_end = ? order by account_code",
+        [end],
+    )
+    frame = data.rename(
+        columns={
+            "account_code": "Account",
+            "account_name": "Name",
+            "account_type": "Type",
+            "debit": "Debit",
+            "credit": "Credit",
+            "balance": "Balance",
+        }
+    )
     for c in ("Debit", "Credit", "Balance"):
         frame[c] = frame[c].astype(float)
     return Report.from_frame(frame, "Trial balance", f"at {end.strftime('%-d %b %Y')}")
@@ -227,10 +274,13 @@ def trial_balance(q: Query, at: str | dt.date) -> Report:
 
 def ageing_documents(q: Query, kind: str) -> pd.DataFrame:
     """Open documents of ar_ageing ('customer') or ap_ageing ('supplier') with names."""
-    mart, party = ("ar_ageing", "customer") if kind in ("ar", "customer") else \
-        ("ap_ageing", "supplier")
-    data = q(f"select {party}_id, document_id, number, due_date, open_amount, days_overdue, "
-             f"bucket from marts.{mart} order by days_overdue desc, number")
+    mart, party = (
+        ("ar_ageing", "customer") if kind in ("ar", "customer") else ("ap_ageing", "supplier")
+    )
+    data = q(
+        f"select {party}_id, document_id, number, due_date, open_amount, days_overdue, "
+        f"bucket from marts.{mart} order by days_overdue desc, number"
+    )
     data["open_amount"] = data["open_amount"].astype(float)
     return dims.attach(data, q, party)
 
@@ -240,8 +290,9 @@ def ageing_summary(q: Query, kind: str) -> Report:
     docs = ageing_documents(q, kind)
     party = "customer" if kind in ("ar", "customer") else "supplier"
     title = "Accounts receivable ageing" if party == "customer" else "Accounts payable ageing"
-    pivot = docs.pivot_table(index=party, columns="bucket", values="open_amount",
-                             aggfunc="sum", fill_value=0.0)
+    pivot = docs.pivot_table(
+        index=party, columns="bucket", values="open_amount", aggfunc="sum", fill_value=0.0
+    )
     frame = pd.DataFrame({party.capitalize(): pivot.index})
     for b in BUCKETS:
         frame[b] = pivot[b].to_numpy() if b in pivot else 0.0
@@ -253,5 +304,10 @@ def ageing_summary(q: Query, kind: str) -> Report:
 def statement_pack(q: Query, month: str | dt.date) -> list[Report]:
     """What `qm statements` writes: income statement (month and YTD), balance sheet,
     cash flow and trial balance for the month."""
-    return [income_statement(q, month, "month"), income_statement(q, month, "ytd"),
-            balance_sheet(q, month), cash_flow(q, month), trial_balance(q, month)]
+    return [
+        income_statement(q, month, "month"),
+        income_statement(q, month, "ytd"),
+        balance_sheet(q, month),
+        cash_flow(q, month),
+        trial_balance(q, month),
+    ]

@@ -88,8 +88,7 @@ def require_page(page_key: str, check_warehouse: bool = True) -> dict:
         st.warning("Sign in to see this page.")
         st.stop()
     if not spec.may_see(user["role"]):
-        st.error(f"The {user['role']} role may not open {spec.title} (it is for "
-                 f"{spec.audience}).")
+        st.error(f"The {user['role']} role may not open {spec.title} (it is for {spec.audience}).")
         st.stop()
     if check_warehouse and not warehouse_ready():
         _no_warehouse(spec)
@@ -98,10 +97,12 @@ def require_page(page_key: str, check_warehouse: bool = True) -> dict:
 
 def _no_warehouse(spec: access.PageSpec) -> None:
     st.title(spec.title)
-    empty_state("No warehouse published yet",
-                f"Nothing has been published at `{warehouse.path_of()}`. Run "
-                "`qm refresh --full` (or `make demo`) to build the warehouse; this page "
-                "fills in as soon as a refresh publishes.")
+    empty_state(
+        "No warehouse published yet",
+        f"Nothing has been published at `{warehouse.path_of()}`. Run "
+        "`qm refresh --full` (or `make demo`) to build the warehouse; this page "
+        "fills in as soon as a refresh publishes.",
+    )
     st.stop()
 
 
@@ -118,13 +119,17 @@ def freshness_banner() -> None:
         tests = f", {int(info['tests_passed'])} tests passed"
         if info.get("tests_failed"):
             tests += f", {int(info['tests_failed'])} failed"
-    text = (f"Data published {when} by run `{info['run_id']}` ({info.get('mode')} refresh "
-            f"from {info.get('oltp_url_kind')}){tests}")
+    text = (
+        f"Data published {when} by run `{info['run_id']}` ({info.get('mode')} refresh "
+        f"from {info.get('oltp_url_kind')}){tests}"
+    )
     if info.get("checks_passed"):
         st.caption(f":material/verified: {text} · checks passed")
     else:
-        st.warning(f"{text} · **checks FAILED**: figures may be wrong until the next "
-                   "good refresh.", icon=":material/warning:")
+        st.warning(
+            f"{text} · **checks FAILED**: figures may be wrong until the next good refresh.",
+            icon=":material/warning:",
+        )
 
 
 # ---------------------------------------------------------------------------- filters
@@ -135,9 +140,13 @@ class Filters:
     warehouses: tuple[int, ...]
     categories: tuple[str, ...]
 
-    def where(self, date_col: str | None = None, wh_col: str | None = None,
-              cat_col: str | None = None, item_col: str | None = None
-              ) -> tuple[str, list]:
+    def where(
+        self,
+        date_col: str | None = None,
+        wh_col: str | None = None,
+        cat_col: str | None = None,
+        item_col: str | None = None,
+    ) -> tuple[str, list]:
         """' and …' conditions and their parameters for the chosen columns. Category can
         be filtered on a category column or through the item id (dim_item)."""
         sql, params = "", []
@@ -185,8 +194,11 @@ def sidebar_filters() -> None:
     default_start = max(first, (last.replace(day=1) - pd.DateOffset(months=11)).date())
     state = st.session_state
     period = state.get("flt_period")
-    if not (isinstance(period, (tuple, list)) and len(period) == 2
-            and first <= period[0] <= period[1] <= last):
+    if not (
+        isinstance(period, (tuple, list))
+        and len(period) == 2
+        and first <= period[0] <= period[1] <= last
+    ):
         state["flt_period"] = (default_start, last)
     whs = dims.lookup(q, "warehouse")
     whs = whs[~whs["is_transit"]]  # goods in transit are not a place to filter on
@@ -198,25 +210,44 @@ def sidebar_filters() -> None:
         state[f"w_{key}"] = state[key]
     with st.sidebar:
         st.subheader("Filters")
-        st.date_input("Period", key="w_flt_period", min_value=first, max_value=last,
-                      format="YYYY-MM-DD", on_change=_keep, args=("flt_period",))
+        st.date_input(
+            "Period",
+            key="w_flt_period",
+            min_value=first,
+            max_value=last,
+            format="YYYY-MM-DD",
+            on_change=_keep,
+            args=("flt_period",),
+        )
         labels = dict(zip(whs["id"], whs["label"]))
-        st.multiselect("Warehouses", list(whs["id"]), key="w_flt_wh",
-                       format_func=lambda i: labels.get(i, str(i)), placeholder="All",
-                       on_change=_keep, args=("flt_wh",))
-        st.multiselect("Categories", cats, key="w_flt_cat", placeholder="All",
-                       on_change=_keep, args=("flt_cat",))
+        st.multiselect(
+            "Warehouses",
+            list(whs["id"]),
+            key="w_flt_wh",
+            format_func=lambda i: labels.get(i, str(i)),
+            placeholder="All",
+            on_change=_keep,
+            args=("flt_wh",),
+        )
+        st.multiselect(
+            "Categories",
+            cats,
+            key="w_flt_cat",
+            placeholder="All",
+            on_change=_keep,
+            args=("flt_cat",),
+        )
 
 
 def page_setup(page_key: str) -> dict:
     """What every page starts with: the role check, the sidebar (who is signed in, sign
     out, filters) and the freshness banner. Returns the user."""
     from dashboards import auth
+
     user = require_page(page_key, check_warehouse=False)
     with st.sidebar:
         st.caption(f"Signed in as **{user['username']}** ({user['role']})")
-        st.button("Sign out", on_click=auth.sign_out, icon=":material/logout:",
-                  key="sign_out")
+        st.button("Sign out", on_click=auth.sign_out, icon=":material/logout:", key="sign_out")
     freshness_banner()
     if not warehouse_ready():
         _no_warehouse(access.BY_KEY[page_key])
@@ -233,8 +264,12 @@ def filters() -> Filters:
         start, end = period[0], as_of()
     else:
         start, end = first_day(), as_of()
-    return Filters(start, end, tuple(int(w) for w in st.session_state.get("flt_wh", [])),
-                   tuple(st.session_state.get("flt_cat", [])))
+    return Filters(
+        start,
+        end,
+        tuple(int(w) for w in st.session_state.get("flt_wh", [])),
+        tuple(st.session_state.get("flt_cat", [])),
+    )
 
 
 # ---------------------------------------------------------------------- presentation
@@ -247,17 +282,34 @@ def downloads(report: exports.Report, key: str, pdf: bool = False) -> None:
     """CSV and XLSX (and PDF) buttons; files are built only when clicked."""
     row = st.container(horizontal=True)
     stem = report.title.lower().replace(" ", "_").replace("—", "").replace("__", "_")
-    row.download_button("CSV", lambda: exports.to_csv(report), f"{stem}.csv",
-                            "text/csv", key=f"{key}_csv", icon=":material/download:",
-                            on_click="ignore")
     row.download_button(
-        "XLSX", lambda: exports.to_xlsx(report), f"{stem}.xlsx",
+        "CSV",
+        lambda: exports.to_csv(report),
+        f"{stem}.csv",
+        "text/csv",
+        key=f"{key}_csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    row.download_button(
+        "XLSX",
+        lambda: exports.to_xlsx(report),
+        f"{stem}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"{key}_xlsx", icon=":material/download:", on_click="ignore")
+        key=f"{key}_xlsx",
+        icon=":material/download:",
+        on_click="ignore",
+    )
     if pdf:
-        row.download_button("PDF", lambda: exports.to_pdf(report), f"{stem}.pdf",
-                                "application/pdf", key=f"{key}_pdf",
-                                icon=":material/download:", on_click="ignore")
+        row.download_button(
+            "PDF",
+            lambda: exports.to_pdf(report),
+            f"{stem}.pdf",
+            "application/pdf",
+            key=f"{key}_pdf",
+            icon=":material/download:",
+            on_click="ignore",
+        )
 
 
 def number_config(columns, style: str = "localized") -> dict:
@@ -266,6 +318,20 @@ def number_config(columns, style: str = "localized") -> dict:
     return {c: st.column_config.NumberColumn(str(c), format=style) for c in columns}
 
 
-__all__ = ["Filters", "as_of", "current_user", "downloads", "empty_state", "filters",
-           "freshness_banner", "has_table", "number_config", "page_setup", "q",
-           "require_page", "run_key", "sidebar_filters", "warehouse_ready"]
+__all__ = [
+    "Filters",
+    "as_of",
+    "current_user",
+    "downloads",
+    "empty_state",
+    "filters",
+    "freshness_banner",
+    "has_table",
+    "number_config",
+    "page_setup",
+    "q",
+    "require_page",
+    "run_key",
+    "sidebar_filters",
+    "warehouse_ready",
+]

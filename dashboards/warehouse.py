@@ -34,17 +34,19 @@ def _connect(path: str | Path | None, with_planning: bool) -> duckdb.DuckDBPyCon
     con = duckdb.connect(str(path_of(path)), read_only=True)
     plan = planning_path(path)
     if with_planning and plan.exists():
-        inside = con.execute("select count(*) from information_schema.schemata where "
-                             "schema_name = 'planning' and catalog_name = current_database()"
-                             ).fetchone()[0]
+        inside = con.execute(
+            "select count(*) from information_schema.schemata where "
+            "schema_name = 'planning' and catalog_name = current_database()"
+        ).fetchone()[0]
         if not inside:  # `planning.<table>` then names the attached file's tables
             quoted = str(plan).replace("'", "''")
             con.execute(f"attach '{quoted}' as planning (read_only)")
     return con
 
 
-def query(sql: str, params: list | tuple | None = None,
-          path: str | Path | None = None) -> pd.DataFrame:
+def query(
+    sql: str, params: list | tuple | None = None, path: str | Path | None = None
+) -> pd.DataFrame:
     """Run one query on the published warehouse (planning's file attached as `planning`
     when the query names it) and return a DataFrame."""
     con = _connect(path, "planning." in sql or "information_schema" in sql)
@@ -79,8 +81,9 @@ def latest_publish(path: str | Path | None = None) -> dict[str, Any] | None:
     if file_stamp(path) is None:
         return None
     try:
-        frame = query("select * from meta.publish_log order by published_at desc limit 1",
-                      path=path)
+        frame = query(
+            "select * from meta.publish_log order by published_at desc limit 1", path=path
+        )
     except duckdb.Error:
         return None
     if frame.empty:
@@ -90,8 +93,10 @@ def latest_publish(path: str | Path | None = None) -> dict[str, Any] | None:
 
 def tables(path: str | Path | None = None) -> frozenset[str]:
     """Every 'schema.table' in the published file (to tell 'planning has not run')."""
-    frame = query("select case when table_catalog = 'planning' then 'planning' else "
-                  "table_schema end || '.' || table_name as t from information_schema.tables "
-                  "where table_catalog = current_database() or table_catalog = 'planning'",
-                  path=path)
+    frame = query(
+        "select case when table_catalog = 'planning' then 'planning' else "
+        "table_schema end || '.' || table_name as t from information_schema.tables "
+        "where table_catalog = current_database() or table_catalog = 'planning'",
+        path=path,
+    )
     return frozenset(frame["t"])

@@ -48,9 +48,15 @@ def demo_logins() -> list[tuple[str, str]]:
     return [(role, demo_password(role)) for role in ROLES]
 
 
-def generate(url: str, scale: str | Scale = "small", seed: int = 42,
-             start: dt.date | str | None = None,
-             months: int | None = None, progress: bool = False, **knobs) -> dict:
+def generate(
+    url: str,
+    scale: str | Scale = "small",
+    seed: int = 42,
+    start: dt.date | str | None = None,
+    months: int | None = None,
+    progress: bool = False,
+    **knobs,
+) -> dict:
     """Build the demo company into the (migrated, empty) database at `url`.
 
     Returns the summary (see `summary.summarize`) plus `seconds` and the config used.
@@ -58,6 +64,7 @@ def generate(url: str, scale: str | Scale = "small", seed: int = 42,
     """
     from demo.engine import Sim, run
     from demo.summary import summarize
+
     existing = document_count(url)
     if existing:
         raise DemoNotEmpty(f"the database already has {existing:,} documents")
@@ -72,6 +79,11 @@ def generate(url: str, scale: str | Scale = "small", seed: int = 42,
         result = summarize(sim.session)
     finally:
         sim.session.close()
-    result.update(seconds=stats["seconds"], config=cfg, stats=dict(stats),
-                  cancelled=dict(sim.cancelled), cpu_by_type=dict(sim.cpu_by_type))
+    result.update(
+        seconds=stats["seconds"],
+        config=cfg,
+        stats=dict(stats),
+        cancelled=dict(sim.cancelled),
+        cpu_by_type=dict(sim.cpu_by_type),
+    )
     return result

@@ -73,31 +73,31 @@ SCALES: dict[str, Scale] = {
 class Knobs:
     """Behaviour shared by every scale (probabilities per event unless said otherwise)."""
 
-    intermittent_share: float = 0.30      # items with slow, lumpy demand
-    yearly_peak_month: int = 12           # the whole trade peaks before year end…
-    yearly_amplitude: float = 0.20        # …by this much (on top of each category's season)
-    launched_share: float = 0.08          # items launched during the history
-    discontinued_share: float = 0.06      # items discontinued during the history
-    lines_per_order: float = 9.0          # mean sales order lines per order (B2B)
+    intermittent_share: float = 0.30  # items with slow, lumpy demand
+    yearly_peak_month: int = 12  # the whole trade peaks before year end…
+    yearly_amplitude: float = 0.20  # …by this much (on top of each category's season)
+    launched_share: float = 0.08  # items launched during the history
+    discontinued_share: float = 0.06  # items discontinued during the history
+    lines_per_order: float = 9.0  # mean sales order lines per order (B2B)
     promos_per_year: int = 6
     promo_weeks: tuple[int, int] = (2, 4)
     promo_discount: tuple[float, float] = (0.10, 0.25)
     promo_lift: tuple[float, float] = (1.4, 2.0)
-    return_rate: float = 0.02             # share of delivered quantity returned
-    split_delivery: float = 0.04          # orders shipped in two deliveries
-    next_day_shipping: float = 0.30       # orders shipped the next working day
-    supplier_late_share: float = 0.30     # suppliers that are often late
+    return_rate: float = 0.02  # share of delivered quantity returned
+    split_delivery: float = 0.04  # orders shipped in two deliveries
+    next_day_shipping: float = 0.30  # orders shipped the next working day
+    supplier_late_share: float = 0.30  # suppliers that are often late
     late_prob_reliable: tuple[float, float] = (0.02, 0.10)
     late_prob_unreliable: tuple[float, float] = (0.35, 0.60)
     partial_delivery: tuple[float, float] = (0.05, 0.25)
     qc_reject_line: tuple[float, float] = (0.005, 0.05)
-    purchase_return_line: float = 0.012   # receipt lines with a defect found next day
-    price_change_per_year: float = 1.0    # supplier price revisions per supplier and year
-    shrink_rate: float = 0.002            # share of counted units missing per monthly count
-    surplus_prob: float = 0.01            # count lines finding a few units more
-    cancel_rate: float = 0.002            # documents cancelled and redone
-    po_reject_rate: float = 0.01          # purchase orders a manager rejects
-    close_through_months: int = 2         # months kept open before the period close
+    purchase_return_line: float = 0.012  # receipt lines with a defect found next day
+    price_change_per_year: float = 1.0  # supplier price revisions per supplier and year
+    shrink_rate: float = 0.002  # share of counted units missing per monthly count
+    surplus_prob: float = 0.01  # count lines finding a few units more
+    cancel_rate: float = 0.002  # documents cancelled and redone
+    po_reject_rate: float = 0.01  # purchase orders a manager rejects
+    close_through_months: int = 2  # months kept open before the period close
 
 
 @dataclass(frozen=True)
@@ -138,12 +138,16 @@ def default_start(months: int, today: dt.date | None = None) -> dt.date:
     return add_months(today or dt.date.today(), -months)
 
 
-def make_config(scale: str | Scale, seed: int = 42, start: dt.date | str | None = None,
-                months: int | None = None, **knobs) -> DemoConfig:
+def make_config(
+    scale: str | Scale,
+    seed: int = 42,
+    start: dt.date | str | None = None,
+    months: int | None = None,
+    **knobs,
+) -> DemoConfig:
     """A DemoConfig for a named (or custom) scale; `months` defaults to the scale's."""
     spec = scale if isinstance(scale, Scale) else SCALES[scale]
     months = months or spec.months
     if isinstance(start, str):
         start = dt.date.fromisoformat(start)
-    return DemoConfig(spec, seed, start or default_start(months), months,
-                      replace(Knobs(), **knobs))
+    return DemoConfig(spec, seed, start or default_start(months), months, replace(Knobs(), **knobs))

@@ -11,7 +11,7 @@ import numpy as np
 from demo.config import CLOSED_DAYS, WEEKDAY_FACTOR, DemoConfig
 from demo.world import World
 
-RAMP_DAYS = 60       # a new item's demand ramps up, a discontinued one's fades out
+RAMP_DAYS = 60  # a new item's demand ramps up, a discontinued one's fades out
 
 
 def is_open(day: dt.date) -> bool:
@@ -31,7 +31,7 @@ class Promo:
     """A promotion: items sold at a discount for some weeks, lifting demand."""
 
     start: dt.date
-    end: dt.date          # exclusive
+    end: dt.date  # exclusive
     items: list[int]
     discount: float
     lift: float
@@ -53,27 +53,29 @@ class Demand:
         for it in items:
             c, spec = it.cat, it.category
             peak = (spec.peak_month - 0.5) * 365.25 / 12
-            shape = np.maximum(0.15, 1 + spec.amplitude * np.cos(2 * np.pi * (year_doy - peak)
-                                                                  / 365.25))
-            curve = np.maximum(0.15, 1 + spec.amplitude * np.cos(2 * np.pi * (doy - peak)
-                                                                  / 365.25))
+            shape = np.maximum(
+                0.15, 1 + spec.amplitude * np.cos(2 * np.pi * (year_doy - peak) / 365.25)
+            )
+            curve = np.maximum(0.15, 1 + spec.amplitude * np.cos(2 * np.pi * (doy - peak) / 365.25))
             season[c] = curve / shape.mean()  # a year of it averages 1
             trend[c] = (1 + spec.trend) ** years
-        weekday = np.array([WEEKDAY_FACTOR[d.weekday()] if is_open(d) else 0.0
-                            for d in self.days])
+        weekday = np.array([WEEKDAY_FACTOR[d.weekday()] if is_open(d) else 0.0 for d in self.days])
         life = np.ones((len(items), n_days))
         day_idx = {d: k for k, d in enumerate(self.days)}
         for it in items:
             if it.launched_on:
                 k = day_idx[it.launched_on]
                 life[it.idx, :k] = 0
-                ramp = np.linspace(0.2, 1.0, RAMP_DAYS)[:n_days - k]
-                life[it.idx, k:k + len(ramp)] = ramp
+                ramp = np.linspace(0.2, 1.0, RAMP_DAYS)[: n_days - k]
+                life[it.idx, k : k + len(ramp)] = ramp
             if it.discontinued_on:
                 k = day_idx[it.discontinued_on]
-                fade = np.linspace(1.0, 0.3, RAMP_DAYS)[-k:] if k < RAMP_DAYS else \
-                    np.linspace(1.0, 0.3, RAMP_DAYS)
-                life[it.idx, k - len(fade):k] *= fade
+                fade = (
+                    np.linspace(1.0, 0.3, RAMP_DAYS)[-k:]
+                    if k < RAMP_DAYS
+                    else np.linspace(1.0, 0.3, RAMP_DAYS)
+                )
+                life[it.idx, k - len(fade) : k] *= fade
                 life[it.idx, k:] = 0
         self.promos = self._promos(rng)
         lift = np.ones((len(items), n_days))
@@ -87,7 +89,8 @@ class Demand:
                 self.discount[i, a:b] = p.discount
         kn = cfg.knobs
         trade = 1 + kn.yearly_amplitude * np.cos(
-            2 * np.pi * (doy - (kn.yearly_peak_month - 0.5) * 365.25 / 12) / 365.25)
+            2 * np.pi * (doy - (kn.yearly_peak_month - 0.5) * 365.25 / 12) / 365.25
+        )
         cat_of = np.array([it.cat for it in items])
         self.factor = season[cat_of] * trend[cat_of] * life * lift * (weekday * trade)[None, :]
         base = np.array([it.rate for it in items])
@@ -111,18 +114,25 @@ class Demand:
             if rng.random() < 0.5:  # a whole category…
                 cat = items[int(rng.integers(len(items)))].cat
                 chosen = [it.idx for it in items if it.cat == cat and not it.intermittent]
-            else:                   # …or a handful of best sellers
-                chosen = sorted(rng.choice(len(items), size=max(2, len(items) // 20),
-                                           replace=False).tolist())
-            out.append(Promo(start, start + dt.timedelta(days=7 * weeks), chosen,
-                             round(float(rng.uniform(*kn.promo_discount)), 2),
-                             float(rng.uniform(*kn.promo_lift))))
+            else:  # …or a handful of best sellers
+                chosen = sorted(
+                    rng.choice(len(items), size=max(2, len(items) // 20), replace=False).tolist()
+                )
+            out.append(
+                Promo(
+                    start,
+                    start + dt.timedelta(days=7 * weeks),
+                    chosen,
+                    round(float(rng.uniform(*kn.promo_discount)), 2),
+                    float(rng.uniform(*kn.promo_lift)),
+                )
+            )
         return sorted(out, key=lambda p: p.start)
 
     def expected_daily_units(self, day_index: int, window: int = 28) -> np.ndarray:
         """Items × warehouses: mean units per day around `day_index`, without promotions'
         or seasons' knowledge — what a naive planner would estimate (used at the start)."""
-        f = self.factor[:, day_index:day_index + window].mean(axis=1)
+        f = self.factor[:, day_index : day_index + window].mean(axis=1)
         units = self.rate * f * self.mean_packs * self.pack
         return units[:, None] * self.wh_share
 

@@ -35,11 +35,25 @@ def run(sim: Sim) -> dict:
     started, cpu = time.perf_counter(), time.process_time()
     cfg = sim.cfg
     w = sim.world
-    on_sale = sum(1 for it in w.items if it.launched_on is None or
-                  it.launched_on - dt.timedelta(days=LAUNCH_LEAD_DAYS) <= cfg.start)
-    setup = tqdm(total=len(ROLES) + len(w.warehouses) + len(w.carriers) + len(w.suppliers)
-                 + len(w.customers) + on_sale, desc="setup", unit="row",
-                 file=sys.stderr, disable=not sim.progress, dynamic_ncols=True)
+    on_sale = sum(
+        1
+        for it in w.items
+        if it.launched_on is None
+        or it.launched_on - dt.timedelta(days=LAUNCH_LEAD_DAYS) <= cfg.start
+    )
+    setup = tqdm(
+        total=len(ROLES)
+        + len(w.warehouses)
+        + len(w.carriers)
+        + len(w.suppliers)
+        + len(w.customers)
+        + on_sale,
+        desc="setup",
+        unit="row",
+        file=sys.stderr,
+        disable=not sim.progress,
+        dynamic_ncols=True,
+    )
     sim.setup_bar = setup
     create_users(sim)
     create_master_data(sim)
@@ -48,8 +62,14 @@ def run(sim: Sim) -> dict:
     setup.close()
     sim.setup_bar = None
     n_days = (cfg.end - cfg.start).days
-    bar = tqdm(total=n_days, desc="history", unit="day", file=sys.stderr,
-               disable=not sim.progress, dynamic_ncols=True)
+    bar = tqdm(
+        total=n_days,
+        desc="history",
+        unit="day",
+        file=sys.stderr,
+        disable=not sim.progress,
+        dynamic_ncols=True,
+    )
     try:
         for k in range(n_days):
             sim.k, sim.day = k, cfg.start + dt.timedelta(days=k)
@@ -58,8 +78,7 @@ def run(sim: Sim) -> dict:
             sim.agenda.pop(sim.day, None)
             bar.update(1)
             if k % 7 == 0:
-                bar.set_postfix(day=str(sim.day), docs=sum(sim.counts.values()),
-                                refresh=False)
+                bar.set_postfix(day=str(sim.day), docs=sum(sim.counts.values()), refresh=False)
     except BaseException:
         sim.session.rollback()
         raise
@@ -68,6 +87,7 @@ def run(sim: Sim) -> dict:
     sim.stats["seconds"] = time.perf_counter() - started
     sim.stats["cpu_seconds"] = time.process_time() - cpu
     return sim.stats
+
 
 def simulate_day(sim: Sim) -> None:
     """One business day, in the order a real company would live it."""

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 CENT = Decimal("0.01")
 DAY = dt.timedelta(days=1)
-STOP_ORDERING_DAYS = 90   # no new orders for an item this long before it is discontinued
+STOP_ORDERING_DAYS = 90  # no new orders for an item this long before it is discontinued
 
 
 @dataclass
@@ -34,8 +34,8 @@ class OpenOrder:
     po: object
     supplier: int
     warehouse: int
-    open_qty: dict[int, int] = field(default_factory=dict)   # PO line id → not yet received
-    item_of: dict[int, int] = field(default_factory=dict)    # PO line id → item index
+    open_qty: dict[int, int] = field(default_factory=dict)  # PO line id → not yet received
+    item_of: dict[int, int] = field(default_factory=dict)  # PO line id → item index
     cancelled: bool = False
 
 
@@ -70,8 +70,9 @@ def _revise_prices(sim: Sim, su, pct: float) -> None:
         update_master(sim.ctx["purchasing"], "supplier_item", terms.id, {"price": new})
         sim.price[(s, i)] = new
         if sim.world.items[i].supplier == s:  # pass it on to customers a month later
-            sim.schedule(sim.day + DAY * 30, "list_price",
-                         (i, (sim.list_price[i] * factor).quantize(CENT)))
+            sim.schedule(
+                sim.day + DAY * 30, "list_price", (i, (sim.list_price[i] * factor).quantize(CENT))
+            )
     sim.stats["price_revisions"] += 1
 
 
@@ -83,10 +84,21 @@ def _orderable(sim: Sim) -> np.ndarray:
         items, far = sim.world.items, dt.date.max.toordinal()
         lead = [sim.world.suppliers[it.supplier].quoted_lead for it in items]
         window = sim._order_window = (
-            np.array([it.launched_on.toordinal() - ld - 7 if it.launched_on else 0
-                      for it, ld in zip(items, lead)]),
-            np.array([it.discontinued_on.toordinal() - STOP_ORDERING_DAYS
-                      if it.discontinued_on else far for it in items]))
+            np.array(
+                [
+                    it.launched_on.toordinal() - ld - 7 if it.launched_on else 0
+                    for it, ld in zip(items, lead)
+                ]
+            ),
+            np.array(
+                [
+                    it.discontinued_on.toordinal() - STOP_ORDERING_DAYS
+                    if it.discontinued_on
+                    else far
+                    for it in items
+                ]
+            ),
+        )
     ordinal = sim.day.toordinal()
     created = np.array([it.id != 0 for it in sim.world.items])
     return created & (window[0] <= ordinal) & (ordinal < window[1])
@@ -113,9 +125,13 @@ def review_reorders(sim: Sim) -> None:
 
 def _raise_po(sim: Sim, s: int, w: int, lines: list[tuple[int, int]]) -> None:
     su, rng, items = sim.world.suppliers[s], sim.rng_supply, sim.world.items
-    data = {"supplier_id": su.id, "warehouse_id": sim.world.warehouses[w].id,
-            "lines": [{"item_id": items[i].id, "qty": q, "unit_price": sim.price[(s, i)]}
-                      for i, q in lines]}
+    data = {
+        "supplier_id": su.id,
+        "warehouse_id": sim.world.warehouses[w].id,
+        "lines": [
+            {"item_id": items[i].id, "qty": q, "unit_price": sim.price[(s, i)]} for i, q in lines
+        ],
+    }
     if rng.random() < sim.cfg.knobs.po_reject_rate:
         po = sim.draft("purchasing", "purchase_order", data)
         sim.clock.tick(900)
@@ -141,13 +157,16 @@ def _plan_shipments(sim: Sim, order: OpenOrder, lines) -> None:
     full = [(ln.id, q) for ln, (_, q) in zip(order.po.lines, lines)]
     if rng.random() < su.partial_prob:
         packs = {ln.id: sim.world.items[i].pack for ln, (i, _) in zip(order.po.lines, lines)}
-        first = [(lid, q * int(rng.integers(40, 81)) // 100 // packs[lid] * packs[lid])
-                 for lid, q in full]
+        first = [
+            (lid, q * int(rng.integers(40, 81)) // 100 // packs[lid] * packs[lid])
+            for lid, q in full
+        ]
         if any(q for _, q in first):
             sim.schedule(arrive, "arrival", (order, [x for x in first if x[1]], False))
             rest = [(lid, q - f) for (lid, q), (_, f) in zip(full, first) if q - f]
-            sim.schedule(next_open(arrive + DAY * int(rng.integers(3, 11))), "arrival",
-                         (order, rest, True))
+            sim.schedule(
+                next_open(arrive + DAY * int(rng.integers(3, 11))), "arrival", (order, rest, True)
+            )
             return
     sim.schedule(arrive, "arrival", (order, full, True))
 
@@ -196,8 +215,7 @@ def _receive(sim: Sim, order: OpenOrder, shipped, final: bool) -> None:
             sim.on_order[order.item_of[lid], w] -= q
             order.open_qty[lid] = 0
     returned = _return_defects(sim, order, gr)
-    sim.schedule(next_open(sim.day + DAY * int(rng.integers(2, 11))), "bill",
-                 (order, gr, returned))
+    sim.schedule(next_open(sim.day + DAY * int(rng.integers(2, 11))), "bill", (order, gr, returned))
 
 
 def _return_defects(sim: Sim, order: OpenOrder, gr) -> dict[int, int]:
@@ -210,10 +228,15 @@ def _return_defects(sim: Sim, order: OpenOrder, gr) -> dict[int, int]:
             if q > 0:
                 back[ln.id] = q
     if back:
-        sim.post("purchasing", "purchase_return", {
-            "source_document_id": gr.id,
-            "lines": [{"source_line_id": lid, "qty": q} for lid, q in back.items()]},
-            poster="warehouse")
+        sim.post(
+            "purchasing",
+            "purchase_return",
+            {
+                "source_document_id": gr.id,
+                "lines": [{"source_line_id": lid, "qty": q} for lid, q in back.items()],
+            },
+            poster="warehouse",
+        )
         for ln in gr.lines:
             if ln.id in back:
                 sim.on_hand[order.item_of[ln.source_line_id], w] -= back[ln.id]
@@ -258,8 +281,13 @@ def pay_suppliers(sim: Sim) -> None:
         due = [b for b in bills if b[2] <= horizon]
         if not due:
             continue
-        sim.post("finance", "supplier_payment", {
-            "supplier_id": sim.world.suppliers[s].id,
-            "amount": sum((b[1] for b in due), Decimal(0)),
-            "lines": [{"allocated_document_id": b[0], "amount": b[1]} for b in due]})
+        sim.post(
+            "finance",
+            "supplier_payment",
+            {
+                "supplier_id": sim.world.suppliers[s].id,
+                "amount": sum((b[1] for b in due), Decimal(0)),
+                "lines": [{"allocated_document_id": b[0], "amount": b[1]} for b in due],
+            },
+        )
         sim.open_bills[s] = [b for b in bills if b[2] > horizon]

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 CENT = Decimal("0.01")
 DAY = dt.timedelta(days=1)
 RETURN_FRACTION = (0.5, 1.0)  # a return sends back this share of a delivered line…
-RETURN_LINES = 2.0            # …of about this many lines of the delivery
+RETURN_LINES = 2.0  # …of about this many lines of the delivery
 
 
 def _candidates(sim: Sim) -> dict:
@@ -72,17 +72,28 @@ def place_order(sim: Sim, cu, wanted: dict[int, int]) -> None:
     for i in sorted(wanted):
         qty = wanted[i]
         served = int(min(qty, max(0, sim.on_hand[i, w] - sim.committed[i, w])))
-        price = sim.list_price[i] * (1 - cu.discount) * \
-            (1 - Decimal(str(sim.demand.discount[i, k])))
-        lines.append({"item_id": items[i].id, "qty": served, "lost_qty": qty - served,
-                      "unit_price": price.quantize(CENT)})
+        price = (
+            sim.list_price[i] * (1 - cu.discount) * (1 - Decimal(str(sim.demand.discount[i, k])))
+        )
+        lines.append(
+            {
+                "item_id": items[i].id,
+                "qty": served,
+                "lost_qty": qty - served,
+                "unit_price": price.quantize(CENT),
+            }
+        )
         sim.committed[i, w] += served
         sim.stats["demand_qty"] += qty
         sim.stats["lost_qty"] += qty - served
     # promised for the day after shipping plus the usual carrier's transit time
     expected = next_open(sim.day + DAY * (1 + sim.world.carriers[cu.carrier].transit))
-    data = {"customer_id": cu.id, "warehouse_id": sim.world.warehouses[w].id,
-            "expected_date": expected, "lines": lines}
+    data = {
+        "customer_id": cu.id,
+        "warehouse_id": sim.world.warehouses[w].id,
+        "expected_date": expected,
+        "lines": lines,
+    }
     so = _post_order(sim, cu, data)
     sim.stats["so_lines"] += len(lines)
     served = [(ln, int(ln.qty)) for ln in so.lines if ln.qty > 0]
@@ -90,8 +101,7 @@ def place_order(sim: Sim, cu, wanted: dict[int, int]) -> None:
         sim.clock.tick()
         close_order(sim.ctx["sales"], so.id)
         return
-    ship = sim.day if rng.random() >= sim.cfg.knobs.next_day_shipping else \
-        next_open(sim.day + DAY)
+    ship = sim.day if rng.random() >= sim.cfg.knobs.next_day_shipping else next_open(sim.day + DAY)
     if len(served) >= 2 and rng.random() < sim.cfg.knobs.split_delivery:
         cut = len(served) // 2  # the rest follows from the next truck
         sim.schedule(ship, "ship", (so, cu, served[:cut], False))
@@ -128,15 +138,22 @@ def ship_queued(sim: Sim) -> None:
             for ln, qty in lines:
                 sim.committed[_idx(sim, ln.item_id), w] -= qty
             continue
-        ca = carriers[cu.carrier] if rng.random() < 0.8 else \
-            carriers[int(rng.integers(len(carriers)))]
+        ca = (
+            carriers[cu.carrier]
+            if rng.random() < 0.8
+            else carriers[int(rng.integers(len(carriers)))]
+        )
         value = sum((ln.unit_price * qty for ln, qty in lines), Decimal(0))
         freight = (ca.base_fee + ca.per_line * len(lines) + ca.value_share * value).quantize(CENT)
         transit = ca.transit + (int(rng.integers(1, 4)) if rng.random() < ca.late_prob else 0)
-        data = {"source_document_id": so.id, "carrier_id": ca.id,
-                "tracking_number": f"{ca.code}{int(rng.integers(10**9, 10**10))}",
-                "freight_cost": freight, "delivered_on": sim.day + DAY * transit,
-                "lines": [{"source_line_id": ln.id, "qty": qty} for ln, qty in lines]}
+        data = {
+            "source_document_id": so.id,
+            "carrier_id": ca.id,
+            "tracking_number": f"{ca.code}{int(rng.integers(10**9, 10**10))}",
+            "freight_cost": freight,
+            "delivered_on": sim.day + DAY * transit,
+            "lines": [{"source_line_id": ln.id, "qty": qty} for ln, qty in lines],
+        }
         dn = sim.post("warehouse", "delivery", data)
         if sim.wants_cancel("delivery"):
             sim.cancel("warehouse", dn, "wrong items picked; shipped again")
@@ -162,8 +179,9 @@ def _maybe_return(sim: Sim, dn, cu) -> None:
     back = []
     for j in sorted(rng.choice(len(lines), size=k, replace=False).tolist()):
         ln, qty = lines[j], int(lines[j].qty)
-        back.append((ln.id, ln.item_id,
-                     max(1, min(qty, round(qty * rng.uniform(*RETURN_FRACTION))))))
+        back.append(
+            (ln.id, ln.item_id, max(1, min(qty, round(qty * rng.uniform(*RETURN_FRACTION)))))
+        )
     sim.schedule(next_open(sim.day + DAY * int(rng.integers(3, 26))), "return", (dn, cu, back))
 
 
@@ -175,9 +193,14 @@ def receive_returns(sim: Sim) -> None:
     """Customers send goods back (damaged, wrong size): stock in at the shipped cost and a
     credit note, which the customer deducts from its next payment."""
     for dn, cu, back in sim.due("return"):
-        ret = sim.post("warehouse", "sales_return", {
-            "source_document_id": dn.id,
-            "lines": [{"source_line_id": line_id, "qty": qty} for line_id, _, qty in back]})
+        ret = sim.post(
+            "warehouse",
+            "sales_return",
+            {
+                "source_document_id": dn.id,
+                "lines": [{"source_line_id": line_id, "qty": qty} for line_id, _, qty in back],
+            },
+        )
         sim.open_invoices[cu.idx].append([ret.id, -ret.gross_total, sim.day])
         for _, item_id, qty in back:
             sim.on_hand[_idx(sim, item_id), cu.warehouse] += qty
@@ -188,8 +211,10 @@ def invoice_deliveries(sim: Sim) -> None:
     """One invoice per delivery; when it will be paid depends on the customer."""
     rng = sim.rng_sales
     for so, cu, lines in sim.todays_deliveries:
-        data = {"source_document_id": so.id,
-                "lines": [{"source_line_id": ln.id, "qty": qty} for ln, qty in lines]}
+        data = {
+            "source_document_id": so.id,
+            "lines": [{"source_line_id": ln.id, "qty": qty} for ln, qty in lines],
+        }
         inv = sim.post("finance", "sales_invoice", data)
         if sim.wants_cancel("sales_invoice"):
             sim.cancel("finance", inv, "wrong invoice address; reissued")
@@ -218,9 +243,15 @@ def collect_payments(sim: Sim) -> None:
         amount = sum((e[1] for e in due), Decimal(0))
         if amount <= 0:  # only credits (or more credit than due): they wait for invoices
             continue
-        pay = sim.post("finance", "customer_payment", {
-            "customer_id": cu.id, "amount": amount,
-            "lines": [{"allocated_document_id": e[0], "amount": e[1]} for e in due]})
+        pay = sim.post(
+            "finance",
+            "customer_payment",
+            {
+                "customer_id": cu.id,
+                "amount": amount,
+                "lines": [{"allocated_document_id": e[0], "amount": e[1]} for e in due],
+            },
+        )
         sim.open_invoices[cu.idx] = [e for e in open_items if e[2] > sim.day]
         if sim.wants_cancel("customer_payment"):
             sim.schedule(next_open(sim.day + DAY * 3), "bounce", (pay, cu, due))

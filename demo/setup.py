@@ -20,12 +20,20 @@ from transactional.services import create_master, create_user
 if TYPE_CHECKING:
     from demo.sim import Sim
 
-CANCELLABLE = ("sales_order", "delivery", "sales_invoice", "customer_payment",
-               "purchase_order", "goods_receipt", "supplier_bill", "journal_entry",
-               "stock_transfer")
-LAUNCH_LEAD_DAYS = 60   # a new item's master data exists this long before its launch
-SAFETY_DAYS = 10        # the naive reorder level's cushion, in days of average demand
-ORDER_DAYS = 42         # the naive order quantity: six weeks of average demand
+CANCELLABLE = (
+    "sales_order",
+    "delivery",
+    "sales_invoice",
+    "customer_payment",
+    "purchase_order",
+    "goods_receipt",
+    "supplier_bill",
+    "journal_entry",
+    "stock_transfer",
+)
+LAUNCH_LEAD_DAYS = 60  # a new item's master data exists this long before its launch
+SAFETY_DAYS = 10  # the naive reorder level's cushion, in days of average demand
+ORDER_DAYS = 42  # the naive order quantity: six weeks of average demand
 
 
 def demo_password(role: str) -> str:
@@ -50,33 +58,71 @@ def create_master_data(sim: Sim) -> None:
     """Warehouses, carriers, suppliers, customers, the reorder policy, and the items
     already on sale at the start with their supplier terms and reorder rules."""
     w, ctx = sim.world, sim.ctx["admin"]
-    sim.orm = {"warehouse": {}, "carrier": {}, "supplier": {}, "customer": {}, "item": {},
-               "supplier_item": {}}
+    sim.orm = {
+        "warehouse": {},
+        "carrier": {},
+        "supplier": {},
+        "customer": {},
+        "item": {},
+        "supplier_item": {},
+    }
     for wh in w.warehouses:
-        _keep(sim, "warehouse", wh, create_master(ctx, "warehouse",
-                                                  {"code": wh.code, "name": wh.name}))
+        _keep(
+            sim,
+            "warehouse",
+            wh,
+            create_master(ctx, "warehouse", {"code": wh.code, "name": wh.name}),
+        )
     for ca in w.carriers:
-        _keep(sim, "carrier", ca, create_master(ctx, "carrier",
-                                                {"code": ca.code, "name": ca.name}))
+        _keep(sim, "carrier", ca, create_master(ctx, "carrier", {"code": ca.code, "name": ca.name}))
     for su in w.suppliers:
-        _keep(sim, "supplier", su, create_master(ctx, "supplier", {
-            "code": su.code, "name": su.name, "payment_terms_days": su.terms,
-            "default_lead_time_days": su.quoted_lead}))
+        _keep(
+            sim,
+            "supplier",
+            su,
+            create_master(
+                ctx,
+                "supplier",
+                {
+                    "code": su.code,
+                    "name": su.name,
+                    "payment_terms_days": su.terms,
+                    "default_lead_time_days": su.quoted_lead,
+                },
+            ),
+        )
     from demo.finance_flow import monthly_revenue_estimate
+
     sim.revenue_estimate = monthly_revenue_estimate(sim)
     total_weight = sum(cu.weight for cu in w.customers)
     for cu in w.customers:
         if cu.credit_limit:  # months of expected purchases (with VAT), rounded to 1,000
             monthly = float(sim.revenue_estimate) * cu.weight / total_weight * 1.2
-            cu.credit_limit = Decimal(max(1, math.ceil(monthly * float(cu.credit_limit)
-                                                       / 1000)) * 1000)
-        _keep(sim, "customer", cu, create_master(ctx, "customer", {
-            "code": cu.code, "name": cu.name, "region": cu.region,
-            "credit_limit": cu.credit_limit, "payment_terms_days": cu.terms}))
+            cu.credit_limit = Decimal(
+                max(1, math.ceil(monthly * float(cu.credit_limit) / 1000)) * 1000
+            )
+        _keep(
+            sim,
+            "customer",
+            cu,
+            create_master(
+                ctx,
+                "customer",
+                {
+                    "code": cu.code,
+                    "name": cu.name,
+                    "region": cu.region,
+                    "credit_limit": cu.credit_limit,
+                    "payment_terms_days": cu.terms,
+                },
+            ),
+        )
     set_reorder_policy(sim)
     for it in w.items:
-        if it.launched_on is None or it.launched_on - dt.timedelta(
-                days=LAUNCH_LEAD_DAYS) <= sim.cfg.start:
+        if (
+            it.launched_on is None
+            or it.launched_on - dt.timedelta(days=LAUNCH_LEAD_DAYS) <= sim.cfg.start
+        ):
             create_item(sim, it)
 
 
@@ -85,10 +131,21 @@ def create_item(sim: Sim, it) -> None:
     reorder rule in every warehouse."""
     ctx, rng = sim.ctx["admin"], sim.rng_world
     launched = it.launched_on or sim.cfg.start - dt.timedelta(days=int(rng.integers(200, 2500)))
-    row = create_master(ctx, "item", {
-        "sku": it.sku, "name": it.name, "category": it.category.name,
-        "unit": "pcs", "pack_size": it.pack, "moq": it.moq, "vat_rate": it.vat,
-        "list_price": it.list_price, "launched_on": launched})
+    row = create_master(
+        ctx,
+        "item",
+        {
+            "sku": it.sku,
+            "name": it.name,
+            "category": it.category.name,
+            "unit": "pcs",
+            "pack_size": it.pack,
+            "moq": it.moq,
+            "vat_rate": it.vat,
+            "list_price": it.list_price,
+            "launched_on": launched,
+        },
+    )
     _keep(sim, "item", it, row)
     for s, markup in ((it.supplier, 1.0), (it.alt_supplier, float(rng.uniform(1.03, 1.10)))):
         if s is None:
@@ -96,9 +153,18 @@ def create_item(sim: Sim, it) -> None:
         su = sim.world.suppliers[s]
         price = (it.cost * Decimal(f"{markup:.4f}")).quantize(Decimal("0.01"))
         lead = max(1, su.quoted_lead + int(rng.integers(-2, 3)))
-        terms = create_master(ctx, "supplier_item", {
-            "supplier_id": su.id, "item_id": row.id, "price": price, "lead_time_days": lead,
-            "moq": it.moq, "pack_size": it.pack})
+        terms = create_master(
+            ctx,
+            "supplier_item",
+            {
+                "supplier_id": su.id,
+                "item_id": row.id,
+                "price": price,
+                "lead_time_days": lead,
+                "moq": it.moq,
+                "pack_size": it.pack,
+            },
+        )
         sim.orm["supplier_item"][(s, it.idx)] = terms
         sim.price[(s, it.idx)] = price
     create_reorder_rules(sim, it)
@@ -111,9 +177,16 @@ def create_reorder_rules(sim: Sim, it) -> None:
     ctx = sim.ctx["admin"]
     level, qty = sim.reorder_plan
     for w, wh in enumerate(sim.world.warehouses):
-        create_master(ctx, "reorder_rule", {
-            "item_id": it.id, "warehouse_id": wh.id,
-            "reorder_level": int(level[it.idx, w]), "reorder_qty": int(qty[it.idx, w])})
+        create_master(
+            ctx,
+            "reorder_rule",
+            {
+                "item_id": it.id,
+                "warehouse_id": wh.id,
+                "reorder_level": int(level[it.idx, w]),
+                "reorder_qty": int(qty[it.idx, w]),
+            },
+        )
     load_reorder_rules(sim, it)
 
 
@@ -122,9 +195,11 @@ def load_reorder_rules(sim: Sim, it) -> None:
     a level of 12.5 reorders at a position of 12 or less, as 12 does)."""
     column = {wh.id: w for w, wh in enumerate(sim.world.warehouses)}
     # columns, not ORM objects: the figures as the database holds them
-    rules = sim.session.execute(select(ReorderRule.warehouse_id, ReorderRule.reorder_level,
-                                       ReorderRule.reorder_qty)
-                                .where(ReorderRule.item_id == it.id)).all()
+    rules = sim.session.execute(
+        select(ReorderRule.warehouse_id, ReorderRule.reorder_level, ReorderRule.reorder_qty).where(
+            ReorderRule.item_id == it.id
+        )
+    ).all()
     for warehouse_id, level, qty in rules:
         w = column.get(warehouse_id)
         if w is not None:
@@ -159,17 +234,23 @@ def reorder_policy(world, demand) -> tuple[np.ndarray, np.ndarray]:
     order_qty = np.zeros_like(rop)
     for it in world.items:
         k0 = demand.days.index(it.launched_on) if it.launched_on else 0
-        window = demand.factor[it.idx, k0:k0 + min(365, n_days)]
-        daily = demand.rate[it.idx] * (window.mean() if len(window) else 0) \
-            * demand.mean_packs[it.idx] * it.pack * demand.wh_share[it.idx]
+        window = demand.factor[it.idx, k0 : k0 + min(365, n_days)]
+        daily = (
+            demand.rate[it.idx]
+            * (window.mean() if len(window) else 0)
+            * demand.mean_packs[it.idx]
+            * it.pack
+            * demand.wh_share[it.idx]
+        )
         lead = world.suppliers[it.supplier].quoted_lead
         for w, units in enumerate(daily):
             level = math.ceil(units * (lead + 7 + SAFETY_DAYS))
             if it.intermittent:  # hold about one and a half typical orders of a slow mover
                 level = max(level, it.pack * round(1.5 * it.mean_packs))
             rop[it.idx, w] = level
-            order_qty[it.idx, w] = max(it.moq, it.pack, math.ceil(units * ORDER_DAYS /
-                                                                  it.pack) * it.pack)
+            order_qty[it.idx, w] = max(
+                it.moq, it.pack, math.ceil(units * ORDER_DAYS / it.pack) * it.pack
+            )
     return rop, order_qty
 
 
@@ -180,7 +261,7 @@ def plan_cancellations(sim: Sim) -> None:
     span = (cfg.end - cfg.start).days
     for doc_type in CANCELLABLE:
         n = 1 + int(rng.poisson(cfg.months / 12))
-        days = sorted(int(x) for x in rng.integers(min(20, span // 3), max(span - 10,
-                                                                           span // 2 + 1),
-                                                     size=n))
+        days = sorted(
+            int(x) for x in rng.integers(min(20, span // 3), max(span - 10, span // 2 + 1), size=n)
+        )
         sim.cancel_plan[doc_type] = [cfg.start + dt.timedelta(days=x) for x in days]

@@ -63,18 +63,23 @@ class Sim:
     def __init__(self, cfg: DemoConfig, url: str, progress: bool = True):
         self.cfg, self.url, self.progress = cfg, url, progress
         self.world, self.demand, streams = plan(cfg)
-        self.rng_world, self.rng_demand, self.rng_sales, self.rng_supply, self.rng_stock, \
-            self.rng_misc = streams
+        (
+            self.rng_world,
+            self.rng_demand,
+            self.rng_sales,
+            self.rng_supply,
+            self.rng_stock,
+            self.rng_misc,
+        ) = streams
         self.session = session_factory(url)()
         self.clock = SimClock(cfg.start)
-        self.ctx = {r: Context(self.session, username=r, role=r, clock=self.clock)
-                    for r in ROLES}
+        self.ctx = {r: Context(self.session, username=r, role=r, clock=self.clock) for r in ROLES}
         self.day = cfg.start
-        self.k = 0                                   # index of the simulated day
+        self.k = 0  # index of the simulated day
         n_i, n_w = len(self.world.items), len(self.world.warehouses)
         self.on_hand = np.zeros((n_i, n_w), dtype=np.int64)
         self.committed = np.zeros_like(self.on_hand)  # ordered, not yet shipped
-        self.on_order = np.zeros_like(self.on_hand)   # approved PO qty not yet received
+        self.on_order = np.zeros_like(self.on_hand)  # approved PO qty not yet received
         self.in_transit = np.zeros_like(self.on_hand)  # transfers on the way in
         # the naive reorder policy as stored in reorder_rule (read back by setup.py
         # load_reorder_rules when an item is created); reorder_plan: the figures written
@@ -86,16 +91,16 @@ class Sim:
         self.price: dict[tuple[int, int], Decimal] = {}  # (supplier, item) → current price
         self.agenda: dict[dt.date, dict[str, list]] = defaultdict(lambda: defaultdict(list))
         self.open_invoices: dict[int, list[list]] = defaultdict(list)  # customer → items
-        self.open_bills: dict[int, list[list]] = defaultdict(list)     # supplier → items
+        self.open_bills: dict[int, list[list]] = defaultdict(list)  # supplier → items
         self.cancel_plan: dict[str, list[dt.date]] = {}
         self.counts: Counter = Counter()
         self.cancelled: Counter = Counter()
-        self.cpu_by_type: Counter = Counter()        # CPU seconds spent posting, per type
-        self.stats: Counter = Counter()              # demand, lost, shrink… for the summary
-        self.orm: dict[str, dict] = {}               # master rows kept alive in the session
-        self.item_index: dict[int, int] = {}         # item id → index in the plan
+        self.cpu_by_type: Counter = Counter()  # CPU seconds spent posting, per type
+        self.stats: Counter = Counter()  # demand, lost, shrink… for the summary
+        self.orm: dict[str, dict] = {}  # master rows kept alive in the session
+        self.item_index: dict[int, int] = {}  # item id → index in the plan
         self.todays_deliveries: list = []
-        self.setup_bar = None                        # the "setup" progress bar while open
+        self.setup_bar = None  # the "setup" progress bar while open
         self.revenue_estimate = Decimal(0)
 
     # ------------------------------------------------------------ posting helpers
@@ -105,8 +110,7 @@ class Sim:
 
     def draft(self, role: str, doc_type: str, data: dict):
         self.clock.tick()
-        return create_draft(self.ctx[role], doc_type, self.command(doc_type, data),
-                            origin="demo")
+        return create_draft(self.ctx[role], doc_type, self.command(doc_type, data), origin="demo")
 
     def post(self, role: str, doc_type: str, data: dict, poster: str | None = None):
         """Create and post a document dated today (created by `role`, posted by `poster`)."""
@@ -119,8 +123,9 @@ class Sim:
     def _post(self, role: str, doc_type: str, data: dict, poster: str | None):
         if doc_type != "purchase_order" and poster in (None, role):
             self.clock.tick()
-            doc = create_and_post(self.ctx[role], doc_type, self.command(doc_type, data),
-                                  origin="demo")
+            doc = create_and_post(
+                self.ctx[role], doc_type, self.command(doc_type, data), origin="demo"
+            )
         else:
             doc = self.draft(role, doc_type, data)
             if doc_type == "purchase_order":

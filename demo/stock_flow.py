@@ -30,18 +30,26 @@ def opening_stock(sim: Sim) -> None:
             q = int(sim.order_qty[it.idx, w])
             qty = int(sim.rop[it.idx, w]) + int(q * rng.uniform(0.3, 1.0)) // it.pack * it.pack
             if qty > 0:
-                lines.append({"item_id": it.id, "qty": qty,
-                              "unit_cost": sim.price[(it.supplier, it.idx)]})
+                lines.append(
+                    {"item_id": it.id, "qty": qty, "unit_cost": sim.price[(it.supplier, it.idx)]}
+                )
                 sim.on_hand[it.idx, w] = qty
         if lines:
-            sim.post("warehouse", "stock_count", {"warehouse_id": wh.id, "is_opening": True,
-                                                  "lines": lines})
+            sim.post(
+                "warehouse",
+                "stock_count",
+                {"warehouse_id": wh.id, "is_opening": True, "lines": lines},
+            )
 
 
 def _active(sim: Sim) -> np.ndarray:
     day = sim.day
-    return np.array([bool(it.id) and (it.discontinued_on is None or it.discontinued_on > day)
-                     for it in sim.world.items])
+    return np.array(
+        [
+            bool(it.id) and (it.discontinued_on is None or it.discontinued_on > day)
+            for it in sim.world.items
+        ]
+    )
 
 
 def receive_transfers(sim: Sim) -> None:
@@ -75,17 +83,24 @@ def rebalance(sim: Sim) -> None:
                 spare[i, v] -= qty
     rng, whs = sim.rng_stock, sim.world.warehouses
     for (v, w), lines in sorted(moves.items()):
-        doc = sim.post("warehouse", "stock_transfer", {
-            "warehouse_id": whs[v].id, "to_warehouse_id": whs[w].id,
-            "lines": [{"item_id": sim.world.items[i].id, "qty": q} for i, q in lines]})
+        doc = sim.post(
+            "warehouse",
+            "stock_transfer",
+            {
+                "warehouse_id": whs[v].id,
+                "to_warehouse_id": whs[w].id,
+                "lines": [{"item_id": sim.world.items[i].id, "qty": q} for i, q in lines],
+            },
+        )
         if sim.wants_cancel("stock_transfer"):
             sim.cancel("warehouse", doc, "truck not available; stock stays")
             continue
         for i, q in lines:
             sim.on_hand[i, v] -= q
             sim.in_transit[i, w] += q
-        sim.schedule(next_open(sim.day + DAY * int(rng.integers(1, 4))), "transfer_in",
-                     (doc, w, lines))
+        sim.schedule(
+            next_open(sim.day + DAY * int(rng.integers(1, 4))), "transfer_in", (doc, w, lines)
+        )
 
 
 def month_end_count(sim: Sim) -> None:
@@ -99,8 +114,7 @@ def month_end_count(sim: Sim) -> None:
         lines = []
         for i in np.nonzero(active & (sim.on_hand[:, w] > 0))[0].tolist():
             have = int(sim.on_hand[i, w])
-            missing = min(int(rng.binomial(have, kn.shrink_rate)),
-                          have - int(sim.committed[i, w]))
+            missing = min(int(rng.binomial(have, kn.shrink_rate)), have - int(sim.committed[i, w]))
             found = int(rng.integers(1, 4)) if rng.random() < kn.surplus_prob else 0
             counted = have - missing + found
             lines.append({"item_id": sim.world.items[i].id, "qty": counted})

@@ -64,7 +64,7 @@ __all__ = [
     "order_up_to_for_fill",
     "service_floor_for_class",
     "CANDIDATES",
-        "MODELS",
+    "MODELS",
     "MODEL_ORDER",
     "BacktestResult",
     "DemandClass",

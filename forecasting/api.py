@@ -28,30 +28,51 @@ from .global_model import global_gbm
 from .intermittent import croston_sba, tsb
 
 # simplest first: ties and near-ties go to the earlier name
-MODEL_ORDER = ("naive", "seasonal_naive", "moving_average", "ses", "croston", "sba", "tsb",
-               "adida", "imapa", "theta", "ets", "comb", "global")
-FREQUENT_MODELS = ("naive", "seasonal_naive", "moving_average", "ses", "theta", "ets",
-                   "global")
-SPARSE_MODELS = ("moving_average", "ses", "croston", "sba", "tsb", "adida", "imapa", "ets",
-                 "global")
+MODEL_ORDER = (
+    "naive",
+    "seasonal_naive",
+    "moving_average",
+    "ses",
+    "croston",
+    "sba",
+    "tsb",
+    "adida",
+    "imapa",
+    "theta",
+    "ets",
+    "comb",
+    "global",
+)
+FREQUENT_MODELS = ("naive", "seasonal_naive", "moving_average", "ses", "theta", "ets", "global")
+SPARSE_MODELS = (
+    "moving_average",
+    "ses",
+    "croston",
+    "sba",
+    "tsb",
+    "adida",
+    "imapa",
+    "ets",
+    "global",
+)
 ENSEMBLE = "ensemble"
 ENSEMBLE_SIZE = 3
-ENSEMBLE_TOLERANCE = 0.05   # ensemble kept when its backtest error is within 5 % of the best
-SWITCH_MARGIN = 0.10        # a challenger must beat ETS by 10 % (and in every window)
+ENSEMBLE_TOLERANCE = 0.05  # ensemble kept when its backtest error is within 5 % of the best
+SWITCH_MARGIN = 0.10  # a challenger must beat ETS by 10 % (and in every window)
 ETS_ANCHOR_SPARSE = True
-GLOBAL_MIN_SERIES = 30      # the global model needs daily data and 30 series sharing a
-                            # backtest plan (short series are grouped by their plan)
+GLOBAL_MIN_SERIES = 30  # the global model needs daily data and 30 series sharing a
+# backtest plan (short series are grouped by their plan)
 FAST_GRID_CELLS = 1_500_000  # series x periods above which ETS uses the small grid
-SF_SECONDS_PER_OBS = 3e-4    # measured statsforecast AutoETS fit cost per observation
-SF_BUDGET_SECONDS = 5.0      # panels cheaper than this use AutoETS for the 'ets' candidate
-COMB = "comb"                # small monthly / quarterly / yearly panels: mean of AutoETS,
+SF_SECONDS_PER_OBS = 3e-4  # measured statsforecast AutoETS fit cost per observation
+SF_BUDGET_SECONDS = 5.0  # panels cheaper than this use AutoETS for the 'ets' candidate
+COMB = "comb"  # small monthly / quarterly / yearly panels: mean of AutoETS,
 COMB_PERIODS = ("M", "Q", "Y")  # AutoTheta (and AutoARIMA); not validated for D / W data
-ARIMA_MAX_OBS = 300          # AutoARIMA joins the comb for series up to 300 periods ...
+ARIMA_MAX_OBS = 300  # AutoARIMA joins the comb for series up to 300 periods ...
 ARIMA_SECONDS_PER_OBS = 3e-3  # (measured AutoARIMA cost per observation at <= 300; ~1.4e-2
 ARIMA_BUDGET_SECONDS = 10.0  # at 400-700) ... when the panel's estimated cost is <= 10 s
 CV_COLUMNS = ["unique_id", "model", "cutoff", "ds", "h", "y", "yhat"]
-FORECAST_CAP = 10.0          # a candidate forecasting beyond 10 x the largest |y| of its
-                             # training window (or non-finite) is invalid for that series
+FORECAST_CAP = 10.0  # a candidate forecasting beyond 10 x the largest |y| of its
+# training window (or non-finite) is invalid for that series
 
 _FREQ_HELP = "D, W, W-MON..W-SUN, MS, M/ME, QS, Q/QE, YS, Y/YE"
 
@@ -76,14 +97,24 @@ def freq_spec(freq) -> FreqSpec:
         f = "W-SUN"
     if f.startswith("W-") and f[2:] in ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"):
         return FreqSpec(f, f, "end", 52)
-    table = {"MS": ("M", "start", 12), "M": ("M", "end", 12), "ME": ("M", "end", 12),
-             "QS": ("Q", "start", 4), "QS-JAN": ("Q", "start", 4), "Q": ("Q", "end", 4),
-             "QE": ("Q", "end", 4), "Q-DEC": ("Q", "end", 4), "QE-DEC": ("Q", "end", 4),
-             "YS": ("Y", "start", 1), "AS": ("Y", "start", 1), "Y": ("Y", "end", 1),
-             "YE": ("Y", "end", 1), "A": ("Y", "end", 1)}
+    table = {
+        "MS": ("M", "start", 12),
+        "M": ("M", "end", 12),
+        "ME": ("M", "end", 12),
+        "QS": ("Q", "start", 4),
+        "QS-JAN": ("Q", "start", 4),
+        "Q": ("Q", "end", 4),
+        "QE": ("Q", "end", 4),
+        "Q-DEC": ("Q", "end", 4),
+        "QE-DEC": ("Q", "end", 4),
+        "YS": ("Y", "start", 1),
+        "AS": ("Y", "start", 1),
+        "Y": ("Y", "end", 1),
+        "YE": ("Y", "end", 1),
+        "A": ("Y", "end", 1),
+    }
     if f not in table:
-        raise ValueError(f"freq: {freq!r} is not a supported frequency (use one of "
-                         f"{_FREQ_HELP})")
+        raise ValueError(f"freq: {freq!r} is not a supported frequency (use one of {_FREQ_HELP})")
     p, lab, m = table[f]
     return FreqSpec(f, p, lab, m)
 
@@ -119,8 +150,14 @@ def validate(history, horizon, freq) -> tuple[pd.DataFrame, FreqSpec]:
         raise ValueError(f"horizon: {horizon!r} is not a positive integer")
     spec = freq_spec(freq)
     if len(history) == 0:
-        return pd.DataFrame({"unique_id": [], "ds": pd.to_datetime([]), "y": [],
-                             "ordinal": np.array([], dtype=np.int64)}), spec
+        return pd.DataFrame(
+            {
+                "unique_id": [],
+                "ds": pd.to_datetime([]),
+                "y": [],
+                "ordinal": np.array([], dtype=np.int64),
+            }
+        ), spec
     uid = history["unique_id"].to_numpy()
     if pd.isna(history["unique_id"]).any():
         _fail_row("unique_id", uid, pd.isna(history["unique_id"]).to_numpy(), "is null")
@@ -135,10 +172,17 @@ def validate(history, horizon, freq) -> tuple[pd.DataFrame, FreqSpec]:
     if bad.any():
         _fail_row("ds", raw_ds.to_numpy(), bad, "is not a date")
     raw_y = history["y"]
-    if raw_y.dtype == bool or raw_y.dtype == object and raw_y.map(
-            lambda v: isinstance(v, bool)).any():
-        _fail_row("y", raw_y.to_numpy(), raw_y.map(lambda v: isinstance(v, bool)).to_numpy(),
-                  "is not a number")
+    if (
+        raw_y.dtype == bool
+        or raw_y.dtype == object
+        and raw_y.map(lambda v: isinstance(v, bool)).any()
+    ):
+        _fail_row(
+            "y",
+            raw_y.to_numpy(),
+            raw_y.map(lambda v: isinstance(v, bool)).to_numpy(),
+            "is not a number",
+        )
     y = pd.to_numeric(raw_y, errors="coerce").astype(float)
     bad = (y.isna() & raw_y.notna()).to_numpy()
     if bad.any():
@@ -154,15 +198,19 @@ def validate(history, horizon, freq) -> tuple[pd.DataFrame, FreqSpec]:
         raise ValueError(
             f"ds: '{ds.iloc[i]}' is not on the {spec.name!r} grid (row {i}): expected "
             f"'{back[i].date()}' ({'period start' if spec.label == 'start' else 'period end'}"
-            f"{'; pass freq W-' + ds.iloc[i].day_name()[:3].upper() if spec.period[0] == 'W' else ''})")
-    frame = pd.DataFrame({"unique_id": uid, "ds": ds.to_numpy(), "y": y.to_numpy(),
-                          "ordinal": ordinal})
+            f"{'; pass freq W-' + ds.iloc[i].day_name()[:3].upper() if spec.period[0] == 'W' else ''})"
+        )
+    frame = pd.DataFrame(
+        {"unique_id": uid, "ds": ds.to_numpy(), "y": y.to_numpy(), "ordinal": ordinal}
+    )
     dup = frame.duplicated(["unique_id", "ordinal"], keep=False).to_numpy()
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
         n = int(((frame.unique_id == uid[i]) & (frame.ordinal == ordinal[i])).sum())
-        raise ValueError(f"(unique_id, ds): ({uid[i]!r}, '{ds.iloc[i].date()}') appears {n} "
-                         f"times (row {i}); each pair must be unique")
+        raise ValueError(
+            f"(unique_id, ds): ({uid[i]!r}, '{ds.iloc[i].date()}') appears {n} "
+            f"times (row {i}); each pair must be unique"
+        )
     return frame, spec
 
 
@@ -194,8 +242,9 @@ def build_panel(frame: pd.DataFrame, end_ordinal: int | None = None) -> Panel:
     return Panel(np.asarray(ids, dtype=object), o0, Y, start)
 
 
-def backtest_plan(n_obs: int, horizon: int, n_windows: int, step: int | None,
-                  min_train: int) -> tuple[int, int, int]:
+def backtest_plan(
+    n_obs: int, horizon: int, n_windows: int, step: int | None, min_train: int
+) -> tuple[int, int, int]:
     """(backtest horizon, windows, step) for a series with ``n_obs`` periods.
 
     The last window ends at the last period; windows are ``step`` apart (default: the
@@ -234,12 +283,12 @@ class EngineResult:
     spec: FreqSpec
     season: int
     horizon: int
-    point: np.ndarray         # series x horizon (selected)
+    point: np.ndarray  # series x horizon (selected)
     lo: dict
     hi: dict
-    chosen: np.ndarray        # series, model name
+    chosen: np.ndarray  # series, model name
     classes: object
-    groups: list              # list of dicts (rows, cutoffs, h, A, F, scores)
+    groups: list  # list of dicts (rows, cutoffs, h, A, F, scores)
     nonneg: np.ndarray
 
 
@@ -258,8 +307,7 @@ def _candidates(sparse, daily, n_series):
     return out
 
 
-def _run_models(Yg, cut, Hmax, m, sparse, daily, start_date, n_group, fast, use_sf,
-                promo=None):
+def _run_models(Yg, cut, Hmax, m, sparse, daily, start_date, n_group, fast, use_sf, promo=None):
     """All candidate forecasts for one group: name -> (len(cut), rows, Hmax), NaN for
     rows where the model is not a candidate."""
     n = Yg.shape[0]
@@ -302,9 +350,18 @@ def _run_models(Yg, cut, Hmax, m, sparse, daily, start_date, n_group, fast, use_
         elif name == "tsb":
             put(name, rows, tsb(clipped[rows], None, Hmax, origins=cut))
         elif name == "global":
-            put(name, rows, global_gbm(clipped[rows], None, Hmax, origins=cut,
-                                       start_date=start_date,
-                                       promo=None if promo is None else promo[rows]))
+            put(
+                name,
+                rows,
+                global_gbm(
+                    clipped[rows],
+                    None,
+                    Hmax,
+                    origins=cut,
+                    start_date=start_date,
+                    promo=None if promo is None else promo[rows],
+                ),
+            )
         else:
             put(name, rows, getattr(engine, name)(X, cut, Hmax, m))
     return out
@@ -317,8 +374,8 @@ def _invalidate_wild(fcs, Yg, run):
     that series (all its forecasts NaN: not scored, not selectable, not in the ensemble
     or the cv frame). A series with no non-zero value yet may only be forecast 0."""
     A = np.where(np.isnan(Yg), 0.0, np.abs(Yg))
-    runmax = np.maximum.accumulate(A, axis=1)                    # (series, periods)
-    cap = FORECAST_CAP * runmax[:, np.asarray(run) - 1].T        # (origins, series)
+    runmax = np.maximum.accumulate(A, axis=1)  # (series, periods)
+    cap = FORECAST_CAP * runmax[:, np.asarray(run) - 1].T  # (origins, series)
     tol = 1e-9 * np.maximum(cap, 1.0)
     for arr in fcs.values():
         with np.errstate(invalid="ignore"):
@@ -335,16 +392,17 @@ def _statsforecast_ets(X, cut, Hmax, m, fc, comb=None, arima=False):
     it with the mean of AutoETS, AutoTheta and (``arima``) AutoARIMA - the M4-style
     "comb" benchmark; NaN where AutoETS could not run."""
     first = np.argmax(~np.isnan(X), axis=1)
-    clean = np.array([not np.isnan(X[r, first[r]:]).any() for r in range(X.shape[0])])
+    clean = np.array([not np.isnan(X[r, first[r] :]).any() for r in range(X.shape[0])])
     if not clean.any():
         return
     from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
+
     sl = m if m <= 24 else 1
     for r in np.flatnonzero(clean):
         long_series = X.shape[1] - first[r] > ARIMA_MAX_OBS
         members = [AutoTheta] + ([AutoARIMA] if arima and not long_series else [])
         for i, o in enumerate(cut):
-            y = X[r, first[r]:o]
+            y = X[r, first[r] : o]
             if len(y) < 2 * max(m, 2) + 2:
                 continue
             try:
@@ -358,8 +416,7 @@ def _statsforecast_ets(X, cut, Hmax, m, fc, comb=None, arima=False):
                 try:
                     with warnings.catch_warnings(), np.errstate(all="ignore"):
                         warnings.simplefilter("ignore")  # statsforecast's ARIMA search
-                        f = np.asarray(model(season_length=sl).forecast(y=y, h=Hmax)["mean"],
-                                       float)
+                        f = np.asarray(model(season_length=sl).forecast(y=y, h=Hmax)["mean"], float)
                 except Exception:  # noqa: BLE001 - a member that fails is left out
                     continue
                 if np.isfinite(f).all():
@@ -385,10 +442,9 @@ def _select(scores, names, per_window, sparse):
     """
     s = np.where(np.isfinite(scores), scores, np.inf)
     best = s.min(axis=1)
-    rank = np.array([MODEL_ORDER.index(x) if x in MODEL_ORDER else len(MODEL_ORDER)
-                     for x in names])
+    rank = np.array([MODEL_ORDER.index(x) if x in MODEL_ORDER else len(MODEL_ORDER) for x in names])
     tied = np.isfinite(s) & (s <= best[:, None] + 1e-9 * np.maximum(np.abs(best[:, None]), 1))
-    pick = np.argmin(np.where(tied, rank[None, :], 10 ** 6), axis=1)
+    pick = np.argmin(np.where(tied, rank[None, :], 10**6), axis=1)
     if ENSEMBLE in names:
         e = names.index(ENSEMBLE)
         ok = np.isfinite(s[:, e]) & (s[:, e] <= best * (1 + ENSEMBLE_TOLERANCE) + 1e-12)
@@ -400,7 +456,7 @@ def _select(scores, names, per_window, sparse):
         anchor = (~sparse | ETS_ANCHOR_SPARSE) & np.isfinite(sj[:, 0])
         pw = np.where(np.isfinite(per_window), per_window, np.inf)
         pwj = pw[:, rows, j][:, :, None]
-        every = (pw < pwj).all(axis=0)                           # (series, models)
+        every = (pw < pwj).all(axis=0)  # (series, models)
         clear = s < sj * (1 - SWITCH_MARGIN) - 1e-12
         challenger = np.where(every & clear, s, np.inf)
         cb = np.argmin(challenger, axis=1)
@@ -413,10 +469,18 @@ def _select(scores, names, per_window, sparse):
     return pick
 
 
-def run_engine(frame: pd.DataFrame, spec: FreqSpec, horizon: int, season_length=None,
-               levels=(80, 95), n_windows: int = 3, step: int | None = None,
-               end_ordinal: int | None = None, selection_metric: str = "auto",
-               promo: np.ndarray | None = None) -> EngineResult:
+def run_engine(
+    frame: pd.DataFrame,
+    spec: FreqSpec,
+    horizon: int,
+    season_length=None,
+    levels=(80, 95),
+    n_windows: int = 3,
+    step: int | None = None,
+    end_ordinal: int | None = None,
+    selection_metric: str = "auto",
+    promo: np.ndarray | None = None,
+) -> EngineResult:
     """Build the panel, backtest every candidate per group of series that share a
     backtest plan, select, forecast and put intervals around the selected forecast.
 
@@ -449,11 +513,16 @@ def run_engine(frame: pd.DataFrame, spec: FreqSpec, horizon: int, season_length=
     # estimated AutoETS cost (observations x fits) stays within SF_BUDGET_SECONDS
     fits = np.array([p[1] + 1 for p in plans], dtype=float)
     n_obs = (T - panel.start).astype(float)
-    use_sf: bool | str = SF_SECONDS_PER_OBS * float((n_obs * fits)[~sparse].sum()) <= SF_BUDGET_SECONDS
+    use_sf: bool | str = (
+        SF_SECONDS_PER_OBS * float((n_obs * fits)[~sparse].sum()) <= SF_BUDGET_SECONDS
+    )
     short = ~sparse & (n_obs <= ARIMA_MAX_OBS)
     if use_sf and spec.period in COMB_PERIODS:
-        use_sf = "arima" if ARIMA_SECONDS_PER_OBS * float((n_obs * fits)[short].sum()) \
-            <= ARIMA_BUDGET_SECONDS else "comb"
+        use_sf = (
+            "arima"
+            if ARIMA_SECONDS_PER_OBS * float((n_obs * fits)[short].sum()) <= ARIMA_BUDGET_SECONDS
+            else "comb"
+        )
     point = np.zeros((n, horizon))
     sigma = np.full((n, horizon), np.nan)
     chosen = np.empty(n, dtype=object)
@@ -468,15 +537,26 @@ def run_engine(frame: pd.DataFrame, spec: FreqSpec, horizon: int, season_length=
         run = cut + [Tg]
         Hmax = max(horizon, h)
         start_date = base_date + pd.Timedelta(days=c0) if daily else None
-        fcs = _run_models(Yg, run, Hmax, m, sparse[rows], daily, start_date, len(rows), fast,
-                          use_sf, None if promo is None else promo[rows, c0:])
+        fcs = _run_models(
+            Yg,
+            run,
+            Hmax,
+            m,
+            sparse[rows],
+            daily,
+            start_date,
+            len(rows),
+            fast,
+            use_sf,
+            None if promo is None else promo[rows, c0:],
+        )
         for arr in fcs.values():
             np.clip(arr, 0, None, out=arr, where=nonneg[rows][None, :, None] & ~np.isnan(arr))
         _invalidate_wild(fcs, Yg, run)
         names = list(fcs)
         A = np.full((w, len(rows), h), np.nan)
         for i, o in enumerate(cut):
-            A[i] = Yg[:, o:o + h]
+            A[i] = Yg[:, o : o + h]
         F = {k: v[:w, :, :h] for k, v in fcs.items()}
         final = {k: v[w, :, :horizon] for k, v in fcs.items()}
         metrics = {}
@@ -490,16 +570,18 @@ def run_engine(frame: pd.DataFrame, spec: FreqSpec, horizon: int, season_length=
             order = np.argsort(np.where(np.isfinite(sel), sel, np.inf), axis=1)
             top = order[:, :ENSEMBLE_SIZE]
             ok = np.take_along_axis(np.isfinite(sel), top, axis=1)
-            stackF = np.stack([F[k] for k in names], axis=0)        # (models, w, s, h)
-            stackP = np.stack([final[k] for k in names], axis=0)    # (models, s, H)
+            stackF = np.stack([F[k] for k in names], axis=0)  # (models, w, s, h)
+            stackP = np.stack([final[k] for k in names], axis=0)  # (models, s, H)
             ridx = np.arange(len(rows))
             eF = np.zeros_like(A)
             eP = np.zeros((len(rows), horizon))
             cnt = np.maximum(ok.sum(axis=1), 1)
             for j in range(top.shape[1]):
                 wgt = ok[:, j].astype(float)
-                eF += np.nan_to_num(stackF[top[:, j], :, ridx, :].transpose(1, 0, 2)) * \
-                    wgt[None, :, None]
+                eF += (
+                    np.nan_to_num(stackF[top[:, j], :, ridx, :].transpose(1, 0, 2))
+                    * wgt[None, :, None]
+                )
                 eP += np.nan_to_num(stackP[top[:, j], ridx, :]) * wgt[:, None]
             eF /= cnt[None, :, None]
             eP /= cnt[:, None]
@@ -508,13 +590,18 @@ def run_engine(frame: pd.DataFrame, spec: FreqSpec, horizon: int, season_length=
             metrics[ENSEMBLE] = score(eF, A, sc1, sc2)
             names.append(ENSEMBLE)
             sel = _selection_scores(metrics, names, sparse[rows], selection_metric)
-            pick = _select(sel, names, _window_scores(metrics, names, sparse[rows],
-                                                      selection_metric), sparse[rows])
+            pick = _select(
+                sel,
+                names,
+                _window_scores(metrics, names, sparse[rows], selection_metric),
+                sparse[rows],
+            )
         else:
             pick = np.full(len(rows), -1)
         fb = np.where(sparse[rows], "croston", "ses")
-        pick_names = np.array([names[p] if p >= 0 else fb[i] for i, p in enumerate(pick)],
-                              dtype=object)
+        pick_names = np.array(
+            [names[p] if p >= 0 else fb[i] for i, p in enumerate(pick)], dtype=object
+        )
         for k in set(pick_names):
             sub = pick_names == k
             point[rows[sub]] = np.nan_to_num(final[k][sub])
@@ -535,31 +622,39 @@ def run_engine(frame: pd.DataFrame, spec: FreqSpec, horizon: int, season_length=
             ext = sig[:, -1:] * np.sqrt(np.arange(1, horizon + 1)[None, :] / h)
             sig = np.concatenate([sig, ext[:, h:]], axis=1)[:, :horizon]
             sigma[rows] = sig
-        groups.append({"rows": rows, "c0": c0, "cut": cut, "h": h, "A": A, "F": F,
-                       "metrics": metrics, "names": names, "chosen": pick_names,
-                       "final": final})
+        groups.append(
+            {
+                "rows": rows,
+                "c0": c0,
+                "cut": cut,
+                "h": h,
+                "A": A,
+                "F": F,
+                "metrics": metrics,
+                "names": names,
+                "chosen": pick_names,
+                "final": final,
+            }
+        )
     # fallback sigma: std of the last 2 seasons (28 days for daily data) x sqrt(h)
-    recent = Y[:, -max(2 * m, 28 if daily else 8):]
+    recent = Y[:, -max(2 * m, 28 if daily else 8) :]
     with np.errstate(invalid="ignore"):
-        fb_sig = np.sqrt(np.maximum(nanmean(recent ** 2, 1) - nanmean(recent, 1) ** 2, 0))
+        fb_sig = np.sqrt(np.maximum(nanmean(recent**2, 1) - nanmean(recent, 1) ** 2, 0))
     fb_sig = np.nan_to_num(fb_sig)[:, None] * np.sqrt(np.arange(1, horizon + 1))[None, :]
     sigma = np.where(np.isfinite(sigma), sigma, fb_sig)
     lo, hi = {}, {}
     for lv in levels:
         z = norm.ppf(0.5 + float(lv) / 200.0)
-        lo[lv] = np.where(nonneg[:, None], np.clip(point - z * sigma, 0, None),
-                          point - z * sigma)
+        lo[lv] = np.where(nonneg[:, None], np.clip(point - z * sigma, 0, None), point - z * sigma)
         hi[lv] = point + z * sigma
-    return EngineResult(panel, spec, m, horizon, point, lo, hi, chosen, classes, groups,
-                        nonneg)
+    return EngineResult(panel, spec, m, horizon, point, lo, hi, chosen, classes, groups, nonneg)
 
 
 def _selection_scores(metrics, names, sparse, selection_metric):
     """(series, models) mean over windows of MASE (RMSSE for intermittent series under
     'auto', where MAE rewards forecasting zero)."""
     if selection_metric not in ("auto", "mase", "rmsse"):
-        raise ValueError(f"selection_metric: {selection_metric!r} is not one of auto, "
-                         "mase, rmsse")
+        raise ValueError(f"selection_metric: {selection_metric!r} is not one of auto, mase, rmsse")
     cols = []
     for k in names:
         mase = nanmean(metrics[k]["mase"], axis=0)
@@ -589,9 +684,14 @@ def forecast_frame(res: EngineResult, levels=(80, 95)) -> pd.DataFrame:
     n, H = res.point.shape
     last = p.first_ordinal + p.Y.shape[1] - 1
     ds = _labels(res.spec, np.arange(last + 1, last + 1 + H))
-    out = pd.DataFrame({"unique_id": np.repeat(p.ids, H), "ds": np.tile(ds.to_numpy(), n),
-                        "yhat": res.point.reshape(-1),
-                        "model": np.repeat(res.chosen.astype(str), H)})
+    out = pd.DataFrame(
+        {
+            "unique_id": np.repeat(p.ids, H),
+            "ds": np.tile(ds.to_numpy(), n),
+            "yhat": res.point.reshape(-1),
+            "model": np.repeat(res.chosen.astype(str), H),
+        }
+    )
     for lv in levels:
         out[f"lo_{lv}"] = res.lo[lv].reshape(-1)
         out[f"hi_{lv}"] = res.hi[lv].reshape(-1)
@@ -621,10 +721,19 @@ def cv_frame(res: EngineResult) -> pd.DataFrame:
             hh = np.tile(np.arange(1, h + 1), len(wi))
             wi_r, si_r = np.repeat(wi, h), np.repeat(si, h)
             ords = cut_ord[wi_r] + hh
-            parts.append(pd.DataFrame({
-                "unique_id": p.ids[rows[si_r]], "model": name,
-                "cutoff_ord": cut_ord[wi_r], "ds_ord": ords, "h": hh,
-                "y": g["A"][wi_r, si_r, hh - 1], "yhat": F[wi_r, si_r, hh - 1]}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "unique_id": p.ids[rows[si_r]],
+                        "model": name,
+                        "cutoff_ord": cut_ord[wi_r],
+                        "ds_ord": ords,
+                        "h": hh,
+                        "y": g["A"][wi_r, si_r, hh - 1],
+                        "yhat": F[wi_r, si_r, hh - 1],
+                    }
+                )
+            )
     if not parts:
         return pd.DataFrame(columns=CV_COLUMNS)
     out = pd.concat(parts, ignore_index=True)
@@ -636,9 +745,16 @@ def cv_frame(res: EngineResult) -> pd.DataFrame:
     return out
 
 
-def forecast(history: pd.DataFrame, horizon: int, freq: str, season_length: int | None = None,
-             levels=(80, 95), return_cv: bool = False, n_windows: int = 3,
-             step: int | None = None):
+def forecast(
+    history: pd.DataFrame,
+    horizon: int,
+    freq: str,
+    season_length: int | None = None,
+    levels=(80, 95),
+    return_cv: bool = False,
+    n_windows: int = 3,
+    step: int | None = None,
+):
     """Forecast every series of a long ``unique_id, ds, y`` history ``horizon`` periods.
 
     ``freq``: 'D', 'W' (= 'W-SUN') or 'W-MON'..'W-SAT', 'MS', 'M' / 'ME' (month end),
@@ -654,7 +770,8 @@ def forecast(history: pd.DataFrame, horizon: int, freq: str, season_length: int 
     levels = _check_levels(levels)
     if frame.empty:
         cols = ["unique_id", "ds", "yhat", "model"] + [
-            f"{s}_{lv}" for lv in levels for s in ("lo", "hi")]
+            f"{s}_{lv}" for lv in levels for s in ("lo", "hi")
+        ]
         empty = pd.DataFrame(columns=cols)
         return (empty, pd.DataFrame(columns=CV_COLUMNS)) if return_cv else empty
     res = run_engine(frame, spec, int(horizon), season_length, levels, n_windows, step)
@@ -662,8 +779,14 @@ def forecast(history: pd.DataFrame, horizon: int, freq: str, season_length: int 
     return (fc, cv_frame(res)) if return_cv else fc
 
 
-def cross_validate(history: pd.DataFrame, horizon: int, freq: str, n_windows: int = 3,
-                   step: int | None = None, season_length: int | None = None) -> pd.DataFrame:
+def cross_validate(
+    history: pd.DataFrame,
+    horizon: int,
+    freq: str,
+    n_windows: int = 3,
+    step: int | None = None,
+    season_length: int | None = None,
+) -> pd.DataFrame:
     """The rolling-origin backtest behind :func:`forecast`: rows ``unique_id, model,
     cutoff, ds, h, y, yhat`` for every candidate model, the ``ensemble`` and the
     ``selected`` model of each series. ``cutoff`` = last training period. Short series

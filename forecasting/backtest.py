@@ -34,20 +34,23 @@ MODEL_ORDER = tuple(MODELS)  # simplest first
 _FREQUENT = ("seasonal_naive", "moving_average", "ses", "holt_winters", "global")
 _SPARSE = ("croston", "sba", "tsb", "moving_average", "global")
 DEFAULT_SELECTION = "auto"
-CANDIDATES = {"smooth": _FREQUENT, "erratic": _FREQUENT,
-              "intermittent": _SPARSE, "lumpy": _SPARSE}
+CANDIDATES = {"smooth": _FREQUENT, "erratic": _FREQUENT, "intermittent": _SPARSE, "lumpy": _SPARSE}
 
 
-def make_origins(n_days: int, n_origins: int = 3, horizon: int = BACKTEST_HORIZON,
-                 step: int = ORIGIN_STEP, min_train: int = 14) -> np.ndarray:
+def make_origins(
+    n_days: int,
+    n_origins: int = 3,
+    horizon: int = BACKTEST_HORIZON,
+    step: int = ORIGIN_STEP,
+    min_train: int = 14,
+) -> np.ndarray:
     """Cut-offs ``n_days - horizon - k * step`` (k = n_origins-1 .. 0), keeping those with
     at least ``min_train`` days of training data. Ascending."""
     orig = [n_days - horizon - k * step for k in range(n_origins - 1, -1, -1)]
     return np.array([o for o in orig if o >= min_train], dtype=int)
 
 
-def naive_scale(Y: np.ndarray, origins: np.ndarray, season: int = 7,
-                power: int = 1) -> np.ndarray:
+def naive_scale(Y: np.ndarray, origins: np.ndarray, season: int = 7, power: int = 1) -> np.ndarray:
     """Scale denominators, shape (origins, series): in-sample mean of
     ``|y_t - y_{t-7}| ** power`` (power 1: MASE, 2: RMSSE before the square root).
     Fallbacks when it is 0: mean ``|y| ** power``, then 1."""
@@ -66,8 +69,9 @@ def naive_scale(Y: np.ndarray, origins: np.ndarray, season: int = 7,
     return out
 
 
-def score(fc: np.ndarray, actual: np.ndarray, scale: np.ndarray,
-          scale_sq: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def score(
+    fc: np.ndarray, actual: np.ndarray, scale: np.ndarray, scale_sq: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """MASE, WAPE, bias (and RMSSE when ``scale_sq`` is given) of forecasts shaped
     (origins x series x horizon); NaN actual = not scored."""
     err = fc - actual
@@ -77,12 +81,13 @@ def score(fc: np.ndarray, actual: np.ndarray, scale: np.ndarray,
     n = ok.sum(axis=2)
     act = np.where(ok, actual, 0).sum(axis=2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = {"mase": np.where(n > 0, abs_sum / np.maximum(n, 1) / scale, np.nan),
-               "wape": np.where(act > 0, abs_sum / act, np.nan),
-               "bias": np.where(act > 0, np.where(ok, err, 0).sum(axis=2) / act, np.nan)}
+        out = {
+            "mase": np.where(n > 0, abs_sum / np.maximum(n, 1) / scale, np.nan),
+            "wape": np.where(act > 0, abs_sum / act, np.nan),
+            "bias": np.where(act > 0, np.where(ok, err, 0).sum(axis=2) / act, np.nan),
+        }
         if scale_sq is not None:
-            out["rmsse"] = np.where(n > 0, np.sqrt(sq_sum / np.maximum(n, 1) / scale_sq),
-                                    np.nan)
+            out["rmsse"] = np.where(n > 0, np.sqrt(sq_sum / np.maximum(n, 1) / scale_sq), np.nan)
     return out
 
 
@@ -158,9 +163,19 @@ def _mean_metric(metrics, names, n_s, classes, selection_metric) -> np.ndarray:
     return np.column_stack(cols) if cols else np.empty((n_s, 0))
 
 
-def run_backtest(y, censored, classes, *, n_origins=3, horizon=BACKTEST_HORIZON,
-                 start_date=None, promo=None, final_horizon=None, models=None,
-                 selection_metric=DEFAULT_SELECTION):
+def run_backtest(
+    y,
+    censored,
+    classes,
+    *,
+    n_origins=3,
+    horizon=BACKTEST_HORIZON,
+    start_date=None,
+    promo=None,
+    final_horizon=None,
+    models=None,
+    selection_metric=DEFAULT_SELECTION,
+):
     """Backtest every model at ``n_origins`` rolling origins and pick one per series.
 
     With ``final_horizon``, the non-global models also forecast from the end of history
@@ -176,7 +191,7 @@ def run_backtest(y, censored, classes, *, n_origins=3, horizon=BACKTEST_HORIZON,
     extra = {"start_date": start_date, "promo": promo}
     actual = np.full((len(orig), n_s, horizon), np.nan)
     for i, o in enumerate(orig.tolist()):
-        actual[i] = Y[:, o:o + horizon]
+        actual[i] = Y[:, o : o + horizon]
     fcs, final, metrics = {}, {}, {}
     scale, scale_sq = naive_scale(Y, orig), naive_scale(Y, orig, power=2)
     shared = {}
@@ -187,9 +202,8 @@ def run_backtest(y, censored, classes, *, n_origins=3, horizon=BACKTEST_HORIZON,
             if len(orig):
                 fcs[name] = MODELS[name](Y, None, horizon, origins=orig, **extra)
         elif run_orig:
-            out = shared[name] if name in shared else MODELS[name](Y, None, fh,
-                                                                   origins=run_orig)
-            fcs[name] = out[:len(orig), :, :horizon]
+            out = shared[name] if name in shared else MODELS[name](Y, None, fh, origins=run_orig)
+            fcs[name] = out[: len(orig), :, :horizon]
             if final_horizon:
                 final[name] = out[-1, :, :final_horizon]
         if name in fcs:

@@ -32,8 +32,9 @@ def syntetos_boylan(adi, cv2):
     cv2 = np.asarray(cv2, dtype=float)
     frequent = adi < ADI_CUTOFF
     steady = cv2 < CV2_CUTOFF
-    out = np.where(frequent, np.where(steady, "smooth", "erratic"),
-                   np.where(steady, "intermittent", "lumpy"))
+    out = np.where(
+        frequent, np.where(steady, "smooth", "erratic"), np.where(steady, "intermittent", "lumpy")
+    )
     out = np.where(np.isnan(adi) | np.isnan(cv2), "lumpy", out)
     return out.astype(object) if out.ndim else str(out)
 
@@ -54,7 +55,7 @@ def classify_demand(y, censored=None) -> DemandClass:
     """
     Y, was_1d = prepare(y, censored)
     obs = ~np.isnan(Y)
-    pos = np.cumsum(obs, axis=1) - 1                 # index among observed days
+    pos = np.cumsum(obs, axis=1) - 1  # index among observed days
     nz = obs & (Y > 0)
     n_nz = nz.sum(axis=1)
     n_obs = obs.sum(axis=1)
@@ -62,11 +63,14 @@ def classify_demand(y, censored=None) -> DemandClass:
     last = np.where(nz, pos, -1).max(axis=1)
     sizes = np.where(nz, Y, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        adi = np.where(n_nz >= 2, (last - first) / np.maximum(n_nz - 1, 1),
-                       np.where(n_nz == 1, n_obs.astype(float), np.nan))
+        adi = np.where(
+            n_nz >= 2,
+            (last - first) / np.maximum(n_nz - 1, 1),
+            np.where(n_nz == 1, n_obs.astype(float), np.nan),
+        )
         mean = sizes.sum(axis=1) / n_nz
-        var = (sizes ** 2).sum(axis=1) / n_nz - mean ** 2
-        cv2 = np.where(n_nz > 0, np.maximum(var, 0.0) / mean ** 2, np.nan)
+        var = (sizes**2).sum(axis=1) / n_nz - mean**2
+        cv2 = np.where(n_nz > 0, np.maximum(var, 0.0) / mean**2, np.nan)
     cls = np.asarray(syntetos_boylan(adi, cv2), dtype=object).reshape(-1)
     cls[n_nz < 2] = "lumpy"
     if was_1d:

@@ -19,8 +19,19 @@ KEYS = ["item_id", "warehouse_id"]
 REQUIRED = KEYS + ["date", "demand_qty", "is_stockout"]
 RECENT_DAYS = 91
 FORECAST_COLUMNS = KEYS + ["date", "forecast_qty", "p10", "p50", "p90"]
-SERIES_COLUMNS = KEYS + ["demand_class", "adi", "cv2", "chosen_model", "mase", "wape", "bias",
-                         "mean_daily_demand", "sigma_daily_demand", "n_days", "rmsse"]
+SERIES_COLUMNS = KEYS + [
+    "demand_class",
+    "adi",
+    "cv2",
+    "chosen_model",
+    "mase",
+    "wape",
+    "bias",
+    "mean_daily_demand",
+    "sigma_daily_demand",
+    "n_days",
+    "rmsse",
+]
 BACKTEST_COLUMNS = KEYS + ["model", "origin", "mase", "wape", "bias", "rmsse"]
 DEFAULT_SELECTION = "auto"
 
@@ -46,8 +57,8 @@ class _Panel:
     keys: pd.DataFrame
     start: pd.Timestamp
     as_of: pd.Timestamp
-    Y: np.ndarray          # series x days, NaN before a series' first row
-    censored: np.ndarray   # stockout days
+    Y: np.ndarray  # series x days, NaN before a series' first row
+    censored: np.ndarray  # stockout days
     promo: np.ndarray | None
     n_days: np.ndarray
 
@@ -90,13 +101,21 @@ def to_panel(history: pd.DataFrame, as_of=None, horizon: int = 0) -> _Panel:
         n_p = n_d + horizon
         inside = day < n_p
         p = pd.to_numeric(history["promo"], errors="coerce").fillna(0).to_numpy(float)[inside]
-        promo = np.bincount(code[inside] * n_p + day[inside], weights=p,
-                            minlength=n_s * n_p).reshape(n_s, n_p).clip(0, 1)
+        promo = (
+            np.bincount(code[inside] * n_p + day[inside], weights=p, minlength=n_s * n_p)
+            .reshape(n_s, n_p)
+            .clip(0, 1)
+        )
     return _Panel(keys, start, as_of, Y, cen, promo, n_d - s0)
 
 
-def forecast_demand(history: pd.DataFrame, horizon: int, as_of=None, n_origins: int = 3,
-                    selection_metric: str = DEFAULT_SELECTION) -> ForecastResult:
+def forecast_demand(
+    history: pd.DataFrame,
+    horizon: int,
+    as_of=None,
+    n_origins: int = 3,
+    selection_metric: str = DEFAULT_SELECTION,
+) -> ForecastResult:
     """Forecast daily demand for every (item_id, warehouse_id) series.
 
     ``history`` columns: item_id, warehouse_id, date, demand_qty, is_stockout, optional
@@ -125,9 +144,11 @@ def forecast_demand(history: pd.DataFrame, horizon: int, as_of=None, n_origins: 
     if horizon < 1:
         raise ValueError("horizon must be >= 1")
     if len(history) == 0:
-        return ForecastResult(pd.DataFrame(columns=FORECAST_COLUMNS),
-                              pd.DataFrame(columns=SERIES_COLUMNS),
-                              pd.DataFrame(columns=BACKTEST_COLUMNS))
+        return ForecastResult(
+            pd.DataFrame(columns=FORECAST_COLUMNS),
+            pd.DataFrame(columns=SERIES_COLUMNS),
+            pd.DataFrame(columns=BACKTEST_COLUMNS),
+        )
     panel = to_panel(history, as_of, int(horizon))
     keys = panel.keys
     n, T = panel.Y.shape
@@ -135,12 +156,21 @@ def forecast_demand(history: pd.DataFrame, horizon: int, as_of=None, n_origins: 
     spec: FreqSpec = freq_spec("D")
     first_ord = pd.Period(panel.start, freq="D").ordinal
     ii, tt = np.nonzero(~np.isnan(panel.Y))  # every row since the series' first row
-    empty = np.setdiff1d(np.arange(n), ii)    # no row up to as_of: one unobserved day
+    empty = np.setdiff1d(np.arange(n), ii)  # no row up to as_of: one unobserved day
     ii, tt = np.concatenate([ii, empty]), np.concatenate([tt, np.full(len(empty), T - 1)])
     frame = pd.DataFrame({"unique_id": ii, "ordinal": first_ord + tt, "y": Y[ii, tt]})
-    res = run_engine(frame, spec, int(horizon), None, (80,), n_origins, None,
-                     end_ordinal=first_ord + T - 1, selection_metric=selection_metric,
-                     promo=panel.promo)
+    res = run_engine(
+        frame,
+        spec,
+        int(horizon),
+        None,
+        (80,),
+        n_origins,
+        None,
+        end_ordinal=first_ord + T - 1,
+        selection_metric=selection_metric,
+        promo=panel.promo,
+    )
     # the engine's panel rows are the sorted unique_ids 0..n-1 = rows of ``keys``
     fc = keys.loc[np.repeat(np.arange(n), horizon)].reset_index(drop=True)
     dates = pd.date_range(panel.as_of + pd.Timedelta(days=1), periods=horizon, freq="D")
@@ -192,13 +222,16 @@ def _series_and_backtest(res, keys, Y, n_days):
                 parts.append(part)
     recent = Y[:, -RECENT_DAYS:]
     with np.errstate(invalid="ignore"):
-        fb = np.sqrt(np.maximum(nanmean(recent ** 2, 1) - nanmean(recent, 1) ** 2, 0))
+        fb = np.sqrt(np.maximum(nanmean(recent**2, 1) - nanmean(recent, 1) ** 2, 0))
     sigma = np.nan_to_num(np.where(np.isnan(sigma), fb, sigma))
     for k, v in mets.items():
         frame[k] = v
     frame["mean_daily_demand"] = np.nan_to_num(nanmean(recent, axis=1))
     frame["sigma_daily_demand"] = sigma
     frame["n_days"] = n_days.astype(int)
-    bt = (pd.concat(parts, ignore_index=True)[BACKTEST_COLUMNS] if parts
-          else pd.DataFrame(columns=BACKTEST_COLUMNS))
+    bt = (
+        pd.concat(parts, ignore_index=True)[BACKTEST_COLUMNS]
+        if parts
+        else pd.DataFrame(columns=BACKTEST_COLUMNS)
+    )
     return frame[SERIES_COLUMNS], bt

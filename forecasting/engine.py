@@ -29,10 +29,13 @@ import numpy as np
 
 from ._arrays import first_observed, nanmean, prefix_sums, snapshots, window_mean
 
-FULL_GRID = {"alpha": (0.02, 0.08, 0.2, 0.4, 0.7, 0.95), "beta": (0.005, 0.03, 0.12),
-             "gamma": (0.01, 0.05, 0.2), "phi": (0.9, 0.98)}
-FAST_GRID = {"alpha": (0.05, 0.2, 0.5), "beta": (0.01, 0.05), "gamma": (0.02, 0.1),
-             "phi": (0.95,)}
+FULL_GRID = {
+    "alpha": (0.02, 0.08, 0.2, 0.4, 0.7, 0.95),
+    "beta": (0.005, 0.03, 0.12),
+    "gamma": (0.01, 0.05, 0.2),
+    "phi": (0.9, 0.98),
+}
+FAST_GRID = {"alpha": (0.05, 0.2, 0.5), "beta": (0.01, 0.05), "gamma": (0.02, 0.1), "phi": (0.95,)}
 INIT_SEASONS = 6
 STATE_WEIGHT = 1.0  # initial states count as parameters in AICc
 # numerical guards (see :func:`ets`): a parameter set whose level / trend / seasonal state
@@ -74,7 +77,7 @@ def seasonal_naive(Y, origins, horizon, season=7, lookback=8):
     for i, o in enumerate(origins):
         win = np.full((n, width), np.nan)
         take = min(width, o)
-        win[:, width - take:] = Y[:, o - take:o]
+        win[:, width - take :] = Y[:, o - take : o]
         blocks = win.reshape(n, lookback, season)
         valid = ~np.isnan(blocks)
         last = np.where(valid, np.arange(lookback)[None, :, None], -1).max(axis=1)
@@ -104,13 +107,13 @@ def _configs(grid, season, positive_any, trends=("N", "A", "Ad")):
     for s in seasons:
         for trend in trends:
             for a in grid["alpha"]:
-                for b in (grid["beta"] if trend != "N" else (0.0,)):
+                for b in grid["beta"] if trend != "N" else (0.0,):
                     if b > a:
                         continue
-                    for g in (grid["gamma"] if s != "N" else (0.0,)):
+                    for g in grid["gamma"] if s != "N" else (0.0,):
                         if g > 1 - a:
                             continue
-                        for phi in (grid["phi"] if trend == "Ad" else (1.0,)):
+                        for phi in grid["phi"] if trend == "Ad" else (1.0,):
                             out.append((trend, s, a, b, g, phi))
     return out
 
@@ -181,17 +184,21 @@ def ets(Y, origins, horizon, season=7, grid=None, with_ses=False, trends=("N", "
     has_trend = (trend != "N")[None, :]
     smul = (skind == "M")[None, :]
     sany = skind != "N"
-    n_par = (1 + (trend != "N") + (trend == "Ad") + sany + STATE_WEIGHT * (
-        1 + (trend != "N") + sany * (m - 1))).astype(float)[None, :]
+    n_par = (
+        1
+        + (trend != "N")
+        + (trend == "Ad")
+        + sany
+        + STATE_WEIGHT * (1 + (trend != "N") + sany * (m - 1))
+    ).astype(float)[None, :]
     level0, trend0, add0, mul0, scale0 = _init_states(Y, first, min(origins), m)
     level = np.full((n, K), np.nan)
     slope = np.zeros((n, K))
-    S = np.where(smul[None], mul0[:, :, None], np.where(sany[None, None, :], add0[:, :, None],
-                                                        0.0))
+    S = np.where(smul[None], mul0[:, :, None], np.where(sany[None, None, :], add0[:, :, None], 0.0))
     sse = np.zeros((n, K))
     sser = np.zeros((n, K))
     slog = np.zeros((n, K))
-    bad = np.zeros((n, K), dtype=bool)   # multiplicative likelihood undefined (mu <= 0)
+    bad = np.zeros((n, K), dtype=bool)  # multiplicative likelihood undefined (mu <= 0)
     wild = np.zeros((n, K), dtype=bool)  # path left the sane range: column rejected
     nobs = np.zeros((n, 1))
     # causal scale of each series for the guards: max |y| and mean |y| seen so far (the
@@ -216,8 +223,8 @@ def ets(Y, origins, horizon, season=7, grid=None, with_ses=False, trends=("N", "
             r = np.array(starts[t])  # type: ignore[assignment]  # the rows starting at t
             level[r] = level0[r, None]
             slope[r] = np.where(has_trend, trend0[r, None], 0.0)
-        yt = Y[:, t:t + 1]
-        okt = obs[:, t:t + 1]
+        yt = Y[:, t : t + 1]
+        okt = obs[:, t : t + 1]
         y_abs = np.where(okt, np.abs(np.where(okt, yt, 0.0)), 0.0)
         abs_sum += y_abs
         abs_cnt += okt
@@ -238,16 +245,20 @@ def ets(Y, origins, horizon, season=7, grid=None, with_ses=False, trends=("N", "
         sser += np.where(ok & pos_mu, rel * rel, 0.0)
         slog += np.where(ok & pos_mu, np.log(mu_d), 0.0)
         e_l = np.where(smul, err / np.where(smul, s, 1.0), err)
-        S[p] = np.where(ok, np.where(smul, np.clip(s + g * err / base_m, s_lo, s_hi),
-                                     s + g * err), s)
+        S[p] = np.where(
+            ok, np.where(smul, np.clip(s + g * err / base_m, s_lo, s_hi), s + g * err), s
+        )
         nobs += ok[:, :1]
         level = base + a * e_l
         slope = phi * slope + b_ * e_l
         ymax = np.maximum(ymax, y_abs)
         lim = PATH_LIMIT * ymax
         with np.errstate(invalid="ignore"):
-            out_of_range = (np.abs(level) > lim) | (np.abs(slope) > lim) | (
-                np.abs(S[p]) > np.where(smul, np.inf, lim))
+            out_of_range = (
+                (np.abs(level) > lim)
+                | (np.abs(slope) > lim)
+                | (np.abs(S[p]) > np.where(smul, np.inf, lim))
+            )
         if out_of_range.any():  # reject, and freeze the state so nothing overflows
             wild |= out_of_range
             level = np.where(wild, np.clip(level, -lim, lim), level)
@@ -259,8 +270,7 @@ def ets(Y, origins, horizon, season=7, grid=None, with_ses=False, trends=("N", "
             with np.errstate(invalid="ignore", divide="ignore"):
                 pen = 2 * n_par + 2 * n_par * (n_par + 1) / np.maximum(nn - n_par - 1, 1e-9)
                 aic_a = nn * np.log(np.maximum(sse, 1e-12) / np.maximum(nn, 1)) + pen
-                aic_m = (nn * np.log(np.maximum(sser, 1e-12) / np.maximum(nn, 1))
-                         + 2 * slog + pen)
+                aic_m = nn * np.log(np.maximum(sser, 1e-12) / np.maximum(nn, 1)) + 2 * slog + pen
             fine = (nn - n_par - 1 > 0) & ~wild
             aic_a = np.where(fine & np.isfinite(aic_a), aic_a, np.inf)
             pos_row = positive[:, None]
@@ -281,16 +291,16 @@ def ets(Y, origins, horizon, season=7, grid=None, with_ses=False, trends=("N", "
                 both[off, best[off] % K + K] = np.inf
             out[i] = path
             none_ok |= off | ~np.isfinite(both[rows, best])  # still out of range: SES
-            sc = ses_cols[np.argmin(np.where(wild[:, ses_cols], np.inf, sse[:, ses_cols]),
-                                    axis=1)]
+            sc = ses_cols[np.argmin(np.where(wild[:, ses_cols], np.inf, sse[:, ses_cols]), axis=1)]
             if none_ok.any():  # too little data for any AICc: SES by SSE instead
                 out[i][none_ok] = level[rows, sc][none_ok, None]
             if with_ses:
                 ses_out[i] = level[rows, sc][:, None]  # type: ignore[index]  # set with_ses
             if i == len(origins) - 1:
                 err_lab = np.where(best >= K, "M", "A")
-                labels = np.array([f"{e}{trend[c]}{skind[c]}" for e, c in zip(err_lab, col)],
-                                  dtype=object)
+                labels = np.array(
+                    [f"{e}{trend[c]}{skind[c]}" for e, c in zip(err_lab, col)], dtype=object
+                )
                 labels[none_ok] = "ANN"
     return out, ses_out, labels
 
@@ -325,7 +335,7 @@ def _ses_core(Y, origins, horizon, alphas):
     obs = ~np.isnan(Y)
     rows = np.arange(n)
     for t in range(max(origins)):
-        yt, ok = Y[:, t:t + 1], obs[:, t:t + 1]
+        yt, ok = Y[:, t : t + 1], obs[:, t : t + 1]
         err = yt - level
         valid = ok & ~np.isnan(level)
         sse += np.where(valid, err * err, 0.0)
@@ -368,10 +378,10 @@ def seasonal_indices(Y, upto, season):
     for c in range(0, upto - season + 1, season):
         blk = window_mean(cs, cn, c, c + season)
         with np.errstate(invalid="ignore", divide="ignore"):
-            r = X[:, c:c + season] / blk[:, None]
-        good = ok[:, c:c + season] & np.isfinite(r)
-        sums[:, phase[c:c + season]] += np.where(good, r, 0.0)
-        cnt[:, phase[c:c + season]] += good
+            r = X[:, c : c + season] / blk[:, None]
+        good = ok[:, c : c + season] & np.isfinite(r)
+        sums[:, phase[c : c + season]] += np.where(good, r, 0.0)
+        cnt[:, phase[c : c + season]] += good
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.where(cnt > 0, sums / np.maximum(cnt, 1), 1.0)
         r = r / r.mean(axis=1, keepdims=True)
@@ -438,7 +448,7 @@ def adida(Y, origins, horizon, season=1, imapa=False):
             nb = o // lv
             if nb < 1:
                 continue
-            blk = X[rows][:, o - nb * lv:o].reshape(rows.sum(), nb, lv)
+            blk = X[rows][:, o - nb * lv : o].reshape(rows.sum(), nb, lv)
             with np.errstate(invalid="ignore"):
                 sums = np.where(np.isnan(blk).all(axis=2), np.nan, np.nansum(blk, axis=2))
             lev = _ses_core(sums, [nb], 1, (0.1,))[0][0, :, 0]

@@ -65,8 +65,11 @@ def _sample_rows(Y, first, origin, max_rows, rng, train_window):
     if total == 0:
         return np.empty(0, int), np.empty(0, int)
     offsets = np.concatenate([[0], np.cumsum(counts)])
-    flat = np.arange(total) if total <= max_rows else np.sort(
-        rng.choice(total, size=max_rows, replace=False))
+    flat = (
+        np.arange(total)
+        if total <= max_rows
+        else np.sort(rng.choice(total, size=max_rows, replace=False))
+    )
     ii = np.searchsorted(offsets, flat, side="right") - 1
     tt = lo[ii] + (flat - offsets[ii])
     keep = ~np.isnan(Y[ii, tt])
@@ -84,9 +87,20 @@ def _pad_promo(promo, n_s: int, n_days: int):
     return out
 
 
-def global_gbm(y, censored=None, horizon=28, *, origins=None, start_date=None, promo=None,
-               max_rows=300_000, max_iter=100, random_state=0, train_window=None,
-               n_threads=1):
+def global_gbm(
+    y,
+    censored=None,
+    horizon=28,
+    *,
+    origins=None,
+    start_date=None,
+    promo=None,
+    max_rows=300_000,
+    max_iter=100,
+    random_state=0,
+    train_window=None,
+    n_threads=1,
+):
     """Global HistGradientBoostingRegressor trained across all series once per origin.
 
     ``start_date`` is the date of day 0 (for calendar features). ``promo`` is an optional
@@ -107,13 +121,27 @@ def global_gbm(y, censored=None, horizon=28, *, origins=None, start_date=None, p
     out = np.empty((len(orig), n_s, horizon))
     with threadpool_limits(limits=n_threads, user_api="openmp"):
         for i, o in enumerate(orig.tolist()):
-            out[i] = _fit_predict(Y, cs, cn, first, o, horizon, cal, P, rng, max_rows,
-                                  max_iter, random_state, train_window)
+            out[i] = _fit_predict(
+                Y,
+                cs,
+                cn,
+                first,
+                o,
+                horizon,
+                cal,
+                P,
+                rng,
+                max_rows,
+                max_iter,
+                random_state,
+                train_window,
+            )
     return finish(out, was_1d, multi)
 
 
-def _fit_predict(Y, cs, cn, first, o, horizon, cal, P, rng, max_rows, max_iter,
-                 random_state, train_window) -> np.ndarray:
+def _fit_predict(
+    Y, cs, cn, first, o, horizon, cal, P, rng, max_rows, max_iter, random_state, train_window
+) -> np.ndarray:
     """Train on days before origin ``o`` and forecast ``horizon`` days (series x horizon).
     A series with no demand before the origin (observed mean 0) is forecast 0: its scale
     would be the fallback 1 and the pooled model would forecast ~1 unit a day."""
@@ -125,8 +153,13 @@ def _fit_predict(Y, cs, cn, first, o, horizon, cal, P, rng, max_rows, max_iter,
         return np.repeat(np.nan_to_num(window_mean(cs, cn, o - 28, o))[:, None], horizon, 1)
     X = _features(Y, cs, cn, ii, tt, scale, cal, P)
     model = HistGradientBoostingRegressor(
-        max_iter=max_iter, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=40,
-        early_stopping=False, random_state=random_state)
+        max_iter=max_iter,
+        learning_rate=0.1,
+        max_leaf_nodes=31,
+        min_samples_leaf=40,
+        early_stopping=False,
+        random_state=random_state,
+    )
     model.fit(X, Y[ii, tt] / scale[ii])
     hist = Y[:, :o]
     top = np.where(np.isnan(hist), 0.0, hist).max(axis=1, initial=0.0)
@@ -150,10 +183,10 @@ def _predict(model, hist, origin, horizon, scale, cal, P, top=None):
     rows = np.arange(n_s)
     for start in range(0, horizon, BLOCK):
         days = np.arange(origin + start, origin + min(start + BLOCK, horizon))
-        cs, cn = prefix_sums(W[:, :days[-1] + 1 - offset])
+        cs, cn = prefix_sums(W[:, : days[-1] + 1 - offset])
         ii = np.repeat(rows, days.size)
         tt = np.tile(days, n_s)
         pred = model.predict(_features(W, cs, cn, ii, tt, scale, cal, P, offset))
         val = np.clip(pred, 0.0, None) * scale[ii]
         W[ii, tt - offset] = val if top is None else np.minimum(val, top[ii])
-    return W[:, keep:keep + horizon]
+    return W[:, keep : keep + horizon]

@@ -24,17 +24,17 @@ def croston_sba(y, censored=None, horizon=28, *, origins=None, alphas=CROSTON_AL
     Y, was_1d = prepare(y, censored)
     orig, multi = resolve_origins(origins, Y.shape[1])
     a = np.asarray(alphas, dtype=float)[None, :]
-    factors = (np.ones_like(a), 1.0 - a / 2.0)      # Croston, SBA
+    factors = (np.ones_like(a), 1.0 - a / 2.0)  # Croston, SBA
     n_s = Y.shape[0]
-    size = np.full((n_s, a.shape[1]), np.nan)      # smoothed non-zero demand size z
-    interval = np.full_like(size, np.nan)          # smoothed inter-demand interval p
-    since = np.zeros((n_s, 1))                     # observed days since the last demand
+    size = np.full((n_s, a.shape[1]), np.nan)  # smoothed non-zero demand size z
+    interval = np.full_like(size, np.nan)  # smoothed inter-demand interval p
+    since = np.zeros((n_s, 1))  # observed days since the last demand
     sse = [np.zeros_like(size), np.zeros_like(size)]
     out = [np.empty((len(orig), n_s, horizon)) for _ in factors]
     snaps = snapshots(orig)
     obs = ~np.isnan(Y)
     for t in range(int(orig.max())):
-        yt, ok = Y[:, t:t + 1], obs[:, t:t + 1]
+        yt, ok = Y[:, t : t + 1], obs[:, t : t + 1]
         if ok.any():
             with np.errstate(invalid="ignore"):
                 base = size / interval
@@ -45,8 +45,10 @@ def croston_sba(y, censored=None, horizon=28, *, origins=None, alphas=CROSTON_AL
             dem = ok & (yt > 0)
             size = np.where(dem, np.where(np.isnan(size), yt, size + a * (yt - size)), size)
             interval = np.where(
-                dem, np.where(np.isnan(interval), since, interval + a * (since - interval)),
-                interval)
+                dem,
+                np.where(np.isnan(interval), since, interval + a * (since - interval)),
+                interval,
+            )
             since = np.where(dem, 0.0, since)
         for i in snaps.get(t + 1, ()):
             with np.errstate(invalid="ignore"):
@@ -95,7 +97,7 @@ def tsb(y, censored=None, horizon=28, *, origins=None, alphas=TSB_ALPHAS, betas=
     snaps = snapshots(orig)
     obs = ~np.isnan(Y)
     for t in range(int(orig.max())):
-        yt, ok = Y[:, t:t + 1], obs[:, t:t + 1]
+        yt, ok = Y[:, t : t + 1], obs[:, t : t + 1]
         if ok.any():
             fc = prob * size
             err = yt - fc

@@ -23,8 +23,9 @@ LUMP_MULTIPLE = 4.0
 MIN_DEMAND_DAYS = 3
 
 
-def lump_thresholds(Y: np.ndarray, multiple: float = LUMP_MULTIPLE,
-                    min_days: int = MIN_DEMAND_DAYS) -> np.ndarray:
+def lump_thresholds(
+    Y: np.ndarray, multiple: float = LUMP_MULTIPLE, min_days: int = MIN_DEMAND_DAYS
+) -> np.ndarray:
     """Per row of ``Y`` (series x days, NaN = not observed): ``multiple`` x median of the
     positive days, ``inf`` with fewer than ``min_days`` positive days."""
     Y = np.asarray(Y, dtype=float)
@@ -44,8 +45,12 @@ def cap_panel(Y: np.ndarray, multiple: float = LUMP_MULTIPLE) -> tuple[np.ndarra
         return np.where(np.isnan(Y), np.nan, np.minimum(Y, thr[:, None])), thr
 
 
-def cap_history(history: pd.DataFrame, keys=("item_id", "warehouse_id"), value="demand_qty",
-                multiple: float = LUMP_MULTIPLE) -> tuple[pd.DataFrame, pd.DataFrame]:
+def cap_history(
+    history: pd.DataFrame,
+    keys=("item_id", "warehouse_id"),
+    value="demand_qty",
+    multiple: float = LUMP_MULTIPLE,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Long history with ``value`` capped per series; and per series: lump_threshold,
     lump_days (days above it), lump_qty (volume cut off)."""
     keys = list(keys)
@@ -61,8 +66,11 @@ def cap_history(history: pd.DataFrame, keys=("item_id", "warehouse_id"), value="
     capped = np.minimum(qty.to_numpy(float), t)
     cut = qty.to_numpy(float) - np.nan_to_num(capped)
     h[value] = capped
-    summary = pd.DataFrame({"cut": cut, "lump": cut > 1e-9}, index=idx).groupby(
-        level=list(range(len(keys)))).sum()
+    summary = (
+        pd.DataFrame({"cut": cut, "lump": cut > 1e-9}, index=idx)
+        .groupby(level=list(range(len(keys))))
+        .sum()
+    )
     out = thr.to_frame().join(summary, how="outer").reset_index()
     out.columns = keys + ["lump_threshold", "lump_qty", "lump_days"]
     out["lump_days"] = out["lump_days"].fillna(0).astype(int)

@@ -58,8 +58,7 @@ __all__ = [
 ]
 
 
-def seasonal_naive(y, censored=None, horizon=28, *, origins=None, season=SEASON,
-                   lookback_weeks=8):
+def seasonal_naive(y, censored=None, horizon=28, *, origins=None, season=SEASON, lookback_weeks=8):
     """Weekly seasonal naive: each future day repeats the last observed same-weekday value.
 
     Censored days are skipped: the most recent *observed* value of that weekday within
@@ -73,7 +72,7 @@ def seasonal_naive(y, censored=None, horizon=28, *, origins=None, season=SEASON,
     for i, o in enumerate(orig.tolist()):
         win = np.full((n_s, width), np.nan)
         take = min(width, o)
-        win[:, width - take:] = Y[:, o - take:o]
+        win[:, width - take :] = Y[:, o - take : o]
         blocks = win.reshape(n_s, lookback_weeks, season)
         valid = ~np.isnan(blocks)
         last = np.where(valid, np.arange(lookback_weeks)[None, :, None], -1).max(axis=1)
@@ -115,7 +114,7 @@ def ses(y, censored=None, horizon=28, *, origins=None, alphas=SES_ALPHAS):
     snaps = snapshots(orig)
     obs = ~np.isnan(Y)
     for t in range(int(orig.max())):
-        yt, ok = Y[:, t:t + 1], obs[:, t:t + 1]
+        yt, ok = Y[:, t : t + 1], obs[:, t : t + 1]
         if ok.any():
             err = yt - level
             valid = ok & ~np.isnan(level)
@@ -148,8 +147,9 @@ def _hw_init(Y: np.ndarray, limit: int, season: int, n_init: int):
     return level0, seas
 
 
-def holt_winters(y, censored=None, horizon=28, *, origins=None, alphas=HW_ALPHAS,
-                 gammas=HW_GAMMAS, season=SEASON):
+def holt_winters(
+    y, censored=None, horizon=28, *, origins=None, alphas=HW_ALPHAS, gammas=HW_GAMMAS, season=SEASON
+):
     """Additive weekly seasonality with a smoothed level (Holt-Winters without trend).
 
     Error-correction form with ``e = y_t - l_{t-1} - s_{t-m}``::
@@ -174,7 +174,7 @@ def holt_winters(y, censored=None, horizon=28, *, origins=None, alphas=HW_ALPHAS
     obs = ~np.isnan(Y)
     rows = np.arange(n_s)
     for t in range(int(orig.max())):
-        yt, ok = Y[:, t:t + 1], obs[:, t:t + 1]
+        yt, ok = Y[:, t : t + 1], obs[:, t : t + 1]
         if ok.any():
             s = seas[t % season]
             err = yt - level - s

@@ -50,8 +50,11 @@ class PlanningParameters:
     def horizon_days(self, longest_lead_time_days: float | None) -> int:
         """Forecast days a run needs: the longest lead time (already + its standard
         deviations) plus the review period, at least ``min_horizon_days``."""
-        longest = 0.0 if longest_lead_time_days is None or math.isnan(
-            longest_lead_time_days) else float(longest_lead_time_days)
+        longest = (
+            0.0
+            if longest_lead_time_days is None or math.isnan(longest_lead_time_days)
+            else float(longest_lead_time_days)
+        )
         return max(self.min_horizon_days, math.ceil(longest) + self.review_period_days)
 
 

@@ -40,9 +40,32 @@ from scipy.stats import norm
 
 from .parameters import DEFAULT_FILL_FLOORS, DEFAULT_FILL_TARGET  # noqa: F401 - defined there
 
-FILL_GRID = np.array([0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94,
-                      0.95, 0.96, 0.97, 0.975, 0.98, 0.985, 0.99, 0.993, 0.995, 0.997,
-                      0.998, 0.999])
+FILL_GRID = np.array(
+    [
+        0.5,
+        0.6,
+        0.7,
+        0.75,
+        0.8,
+        0.85,
+        0.88,
+        0.9,
+        0.92,
+        0.94,
+        0.95,
+        0.96,
+        0.97,
+        0.975,
+        0.98,
+        0.985,
+        0.99,
+        0.993,
+        0.995,
+        0.997,
+        0.998,
+        0.999,
+    ]
+)
 DISPERSION_TOL = 0.05
 MAX_DISCRETE = 4000  # above this many units over E a discrete series is treated as normal
 SPARSE_CLASSES = ("intermittent", "lumpy")
@@ -82,8 +105,13 @@ class DemandOverExposure:
             n_nb = np.where(over, m * m / np.maximum(vv - m, 1e-12), 1.0)[:, None]
             p_nb = np.where(over, m / vv, 0.5)[:, None]
             with np.errstate(divide="ignore", invalid="ignore"):
-                log_nb = (gammaln(k + n_nb) - gammaln(n_nb) - gammaln(k + 1)
-                          + n_nb * np.log(p_nb) + k * np.log1p(-p_nb))
+                log_nb = (
+                    gammaln(k + n_nb)
+                    - gammaln(n_nb)
+                    - gammaln(k + 1)
+                    + n_nb * np.log(p_nb)
+                    + k * np.log1p(-p_nb)
+                )
                 log_po = k * np.log(m[:, None]) - m[:, None] - gammaln(k + 1)
             pmf = np.exp(np.where(over[:, None], log_nb, log_po))
             sf = np.clip(1.0 - np.cumsum(pmf, axis=1), 0.0, 1.0)
@@ -123,13 +151,15 @@ def fill_rate(S, over_e: DemandOverExposure, over_l: DemandOverExposure) -> np.n
     mu_r = over_e.mean - over_l.mean
     mu_r = mu_r[:, None] if S.ndim == 2 else mu_r
     with np.errstate(invalid="ignore", divide="ignore"):
-        beta = np.where(mu_r > 1e-12, 1.0 - np.maximum(esc, 0.0) / np.where(
-            mu_r > 1e-12, mu_r, 1.0), 1.0)
+        beta = np.where(
+            mu_r > 1e-12, 1.0 - np.maximum(esc, 0.0) / np.where(mu_r > 1e-12, mu_r, 1.0), 1.0
+        )
     return np.clip(beta, 0.0, 1.0)
 
 
-def order_up_to_for_fill(beta, over_e: DemandOverExposure, over_l: DemandOverExposure,
-                         iterations: int = 48) -> np.ndarray:
+def order_up_to_for_fill(
+    beta, over_e: DemandOverExposure, over_l: DemandOverExposure, iterations: int = 48
+) -> np.ndarray:
     """Smallest ``S`` with ``fill_rate(S) >= beta`` (bisection). ``beta``: a scalar or
     (n,) -> (n,); (n, k) -> (n, k) (a grid of fill rates per series)."""
     n = len(over_e.mean)
@@ -146,9 +176,15 @@ def order_up_to_for_fill(beta, over_e: DemandOverExposure, over_l: DemandOverExp
     return hi if two_d else hi[:, 0]
 
 
-def allocate_fill_rates(target, unit_cost, over_e: DemandOverExposure,
-                        over_l: DemandOverExposure, floors=None,
-                        grid: np.ndarray = FILL_GRID, may_skip=None):
+def allocate_fill_rates(
+    target,
+    unit_cost,
+    over_e: DemandOverExposure,
+    over_l: DemandOverExposure,
+    floors=None,
+    grid: np.ndarray = FILL_GRID,
+    may_skip=None,
+):
     """Per-series fill rates meeting an aggregate fill ``target`` at least stock value.
 
     Minimise ``sum c_i S_i`` subject to ``sum mu_R,i (1 - beta_i) <= (1 - target) sum
@@ -198,9 +234,9 @@ def allocate_fill_rates(target, unit_cost, over_e: DemandOverExposure,
                 lo, hi = -12.0, 12.0
                 for _ in range(50):
                     mid = (lo + hi) / 2
-                    _, g = pick(10.0 ** mid)
+                    _, g = pick(10.0**mid)
                     lo, hi = (lo, mid) if g >= t else (mid, hi)
-                idx, got = pick(10.0 ** hi)
+                idx, got = pick(10.0**hi)
         return s_grid[rows, idx], grid[idx], float(got)
 
     if np.ndim(target) == 0:
@@ -230,14 +266,15 @@ def accumulated_error_variance(errors: np.ndarray, exposure, sparse=None) -> np.
     ratio = np.full(n, np.nan)
     if err.ndim == 3 and err.shape[2] > 0:
         m = np.clip(np.ceil(E).astype(int), 1, err.shape[2])
-        cum = np.nancumsum(err, axis=2)                         # (n, w, h)
+        cum = np.nancumsum(err, axis=2)  # (n, w, h)
         observed = np.cumsum(~np.isnan(err), axis=2)
         rows = np.arange(n)
-        at = cum[rows, :, m - 1]                                # (n, w)
+        at = cum[rows, :, m - 1]  # (n, w)
         full = observed[rows, :, m - 1] == m[:, None]
         with np.errstate(invalid="ignore", divide="ignore"):
-            msq = np.where(full.any(1), np.where(full, at * at, 0).sum(1)
-                           / np.maximum(full.sum(1), 1), np.nan)
+            msq = np.where(
+                full.any(1), np.where(full, at * at, 0).sum(1) / np.maximum(full.sum(1), 1), np.nan
+            )
             ratio = msq / (m * sigma2)
     out = np.full(n, np.nan)
     for kind in (False, True):
@@ -277,8 +314,9 @@ def pack_round(need, pack_size=1, moq=0) -> tuple[Decimal, Decimal]:
     return after_pack, max(after_pack, moq_packed)
 
 
-def suggest_order(order_up_to, reorder_point, on_hand, on_order, committed, pack_size=1,
-                  moq=0) -> tuple[Decimal, dict]:
+def suggest_order(
+    order_up_to, reorder_point, on_hand, on_order, committed, pack_size=1, moq=0
+) -> tuple[Decimal, dict]:
     """Order quantity for an (s, S) review: ``(qty: Decimal, why: dict)``.
 
     position = on_hand + on_order - committed. If position <= reorder_point:
@@ -295,12 +333,22 @@ def suggest_order(order_up_to, reorder_point, on_hand, on_order, committed, pack
     triggered = below and raw > 0
     after_pack, qty = pack_round(raw, pack, moq_d) if triggered else (Decimal(0), Decimal(0))
     moq_packed = (moq_d / pack).to_integral_value(ROUND_CEILING) * pack
-    why = {"on_hand": _dec(on_hand), "on_order": _dec(on_order),
-           "committed": _dec(committed), "position": position, "reorder_point": rop,
-           "order_up_to": s_level, "below_reorder_point": below,
-           "triggered": triggered, "raw_need": raw,
-           "pack_size": pack, "after_pack": after_pack, "moq": moq_d,
-           "moq_in_packs": moq_packed, "after_moq": qty}
+    why = {
+        "on_hand": _dec(on_hand),
+        "on_order": _dec(on_order),
+        "committed": _dec(committed),
+        "position": position,
+        "reorder_point": rop,
+        "order_up_to": s_level,
+        "below_reorder_point": below,
+        "triggered": triggered,
+        "raw_need": raw,
+        "pack_size": pack,
+        "after_pack": after_pack,
+        "moq": moq_d,
+        "moq_in_packs": moq_packed,
+        "after_moq": qty,
+    }
     return qty, why
 
 
@@ -332,13 +380,24 @@ def choose_supplier_records(options: list[dict], need_by_days) -> tuple[object, 
     if not options:
         return None, "no supplier terms", {}
     need = float(need_by_days)
-    rows = [(float(o["unit_price"]), float(o["lead_time_days"]), o["supplier_id"], i)
-            for i, o in enumerate(options)]
+    rows = [
+        (float(o["unit_price"]), float(o["lead_time_days"]), o["supplier_id"], i)
+        for i, o in enumerate(options)
+    ]
     ok = [r for r in rows if r[1] <= need]
     if ok:
         price, lt, sup, i = min(ok, key=lambda r: (r[0], r[2]))
-        return sup, (f"cheapest of {len(ok)} supplier(s) delivering within {need:.1f} d: "
-                     f"{sup} at {price:g}/unit, {lt:g} d"), options[i]
+        return (
+            sup,
+            (
+                f"cheapest of {len(ok)} supplier(s) delivering within {need:.1f} d: "
+                f"{sup} at {price:g}/unit, {lt:g} d"
+            ),
+            options[i],
+        )
     price, lt, sup, i = min(rows, key=lambda r: (r[1], r[0], r[2]))
-    return sup, (f"no supplier delivers within {need:.1f} d; fastest: {sup} "
-                 f"({lt:g} d at {price:g}/unit)"), options[i]
+    return (
+        sup,
+        (f"no supplier delivers within {need:.1f} d; fastest: {sup} ({lt:g} d at {price:g}/unit)"),
+        options[i],
+    )

@@ -31,19 +31,47 @@ KEYS = ["item_id", "warehouse_id"]
 LUMP_COLUMNS = ["lump_threshold", "lump_qty", "lump_days"]
 CENT = Decimal("0.01")
 COLUMNS = [
-    "item_id", "warehouse_id", "supplier_id", "demand_class", "abc_class", "service_level",
-    "fill_floor", "lead_time_days", "lead_time_std_days", "forecast_over_horizon",
-    "forecast_over_lead_time", "mean_daily_demand", "sigma_daily_demand",
-    "sigma_over_horizon", "distribution", "safety_stock", "reorder_point", "order_up_to",
-    "demand_ceiling", "capped",
-    "on_hand", "on_order", "committed", "position", "raw_qty", "pack_size", "moq",
-    "suggested_qty", "unit_price", "unit_cost", "line_value", "supplier_rule", "stocking",
-    "adi", "why",
+    "item_id",
+    "warehouse_id",
+    "supplier_id",
+    "demand_class",
+    "abc_class",
+    "service_level",
+    "fill_floor",
+    "lead_time_days",
+    "lead_time_std_days",
+    "forecast_over_horizon",
+    "forecast_over_lead_time",
+    "mean_daily_demand",
+    "sigma_daily_demand",
+    "sigma_over_horizon",
+    "distribution",
+    "safety_stock",
+    "reorder_point",
+    "order_up_to",
+    "demand_ceiling",
+    "capped",
+    "on_hand",
+    "on_order",
+    "committed",
+    "position",
+    "raw_qty",
+    "pack_size",
+    "moq",
+    "suggested_qty",
+    "unit_price",
+    "unit_cost",
+    "line_value",
+    "supplier_rule",
+    "stocking",
+    "adi",
+    "why",
 ]
 
 
-def forecast_for_planning(history: pd.DataFrame, horizon: int, as_of=None,
-                          lump_multiple: float = LUMP_MULTIPLE):
+def forecast_for_planning(
+    history: pd.DataFrame, horizon: int, as_of=None, lump_multiple: float = LUMP_MULTIPLE
+):
     """The forecast planning stocks for: :func:`forecast_demand` on the history with rare
     lumps cut off (:mod:`forecasting.lumps`). The live plan and the policy replay both
     call this, so the replay proves what the plan does. ``result.series`` gains
@@ -83,8 +111,9 @@ def sum_over(daily: np.ndarray, days: np.ndarray) -> np.ndarray:
 CEILING_LOOKBACK_DAYS = 365
 
 
-def demand_ceiling(demand: np.ndarray, exposure, lookback: int = CEILING_LOOKBACK_DAYS
-                   ) -> np.ndarray:
+def demand_ceiling(
+    demand: np.ndarray, exposure, lookback: int = CEILING_LOOKBACK_DAYS
+) -> np.ndarray:
     """The most demand seen in any ``exposure`` consecutive days of the last ``lookback``.
 
     ``demand`` (n, days): daily demand up to the review (NaN before a series starts; rare
@@ -99,8 +128,12 @@ def demand_ceiling(demand: np.ndarray, exposure, lookback: int = CEILING_LOOKBAC
     n = x.shape[0]
     seen = (~np.isnan(x)).sum(axis=1)
     cs = np.concatenate([np.zeros((n, 1)), np.cumsum(np.nan_to_num(x), axis=1)], axis=1)
-    e = np.maximum(np.ceil(np.nan_to_num(np.broadcast_to(
-        np.asarray(exposure, dtype=float), (n,)))).astype(int), 1)
+    e = np.maximum(
+        np.ceil(np.nan_to_num(np.broadcast_to(np.asarray(exposure, dtype=float), (n,)))).astype(
+            int
+        ),
+        1,
+    )
     out = np.where(seen > 0, cs[:, -1] * e / np.maximum(seen, 1), np.inf)
     for days in np.unique(e[(seen >= e) & (e < cs.shape[1])]):
         rows = np.flatnonzero((e == days) & (seen >= days))
@@ -138,9 +171,20 @@ def hold_safety_stock(order_up_to, forecast_over_exposure, previous_safety_stock
     return np.where(held, np.maximum(mu + ss, 0.0), S), ss, held
 
 
-def order_up_to_levels(daily_forecast, errors, lead_time, lead_time_std, review_period,
-                       unit_cost, sparse, floors, fill_target=DEFAULT_FILL_TARGET,
-                       made_to_order=None, demand_interval=None, ceiling=None) -> dict:
+def order_up_to_levels(
+    daily_forecast,
+    errors,
+    lead_time,
+    lead_time_std,
+    review_period,
+    unit_cost,
+    sparse,
+    floors,
+    fill_target=DEFAULT_FILL_TARGET,
+    made_to_order=None,
+    demand_interval=None,
+    ceiling=None,
+) -> dict:
     """Order-up-to levels for n series at one review (vectorised).
 
     ``daily_forecast`` (n, H); ``errors`` (n, windows, h) backtest errors or None;
@@ -182,12 +226,20 @@ def order_up_to_levels(daily_forecast, errors, lead_time, lead_time_std, review_
     keep = ~mto
     over_e = DemandOverExposure(mu_e[keep], var_e[keep], np.asarray(sparse, bool)[keep])
     over_l = DemandOverExposure(mu_l[keep], var_l[keep], np.asarray(sparse, bool)[keep])
-    part = allocate_fill_rates(fill_target, np.asarray(unit_cost, float)[keep], over_e,
-                               over_l, np.asarray(floors, float)[keep],
-                               may_skip=rare[keep])
+    part = allocate_fill_rates(
+        fill_target,
+        np.asarray(unit_cost, float)[keep],
+        over_e,
+        over_l,
+        np.asarray(floors, float)[keep],
+        may_skip=rare[keep],
+    )
 
-    top = np.full(len(E), np.inf) if ceiling is None else np.nan_to_num(
-        np.asarray(ceiling, dtype=float), nan=np.inf)
+    top = (
+        np.full(len(E), np.inf)
+        if ceiling is None
+        else np.nan_to_num(np.asarray(ceiling, dtype=float), nan=np.inf)
+    )
 
     def full(S, beta, agg):
         S_all, b_all = np.zeros(len(E)), np.zeros(len(E))
@@ -198,20 +250,44 @@ def order_up_to_levels(daily_forecast, errors, lead_time, lead_time_std, review_
     alloc = full(*part) if np.ndim(fill_target) == 0 else [full(*a) for a in part]
     discrete = np.zeros(len(E), bool)
     discrete[keep] = over_e.discrete
-    base = {"mu_e": mu_e, "mu_l": mu_l, "var_e": var_e, "var_l": var_l,
-            "sigma_e": np.sqrt(var_e), "discrete": discrete, "made_to_order": mto,
-            "ceiling": top}
+    base = {
+        "mu_e": mu_e,
+        "mu_l": mu_l,
+        "var_e": var_e,
+        "var_l": var_l,
+        "sigma_e": np.sqrt(var_e),
+        "discrete": discrete,
+        "made_to_order": mto,
+        "ceiling": top,
+    }
     if np.ndim(fill_target) == 0:
         S, beta, agg, over = alloc
-        return {**base, "order_up_to": S, "safety_stock": S - mu_e, "fill_rate": beta,
-                "aggregate": agg, "capped": over}
-    return {**base, "per_target": [{"order_up_to": S, "safety_stock": S - mu_e,
-                                     "fill_rate": beta, "aggregate": agg, "capped": over}
-                                    for S, beta, agg, over in alloc]}
+        return {
+            **base,
+            "order_up_to": S,
+            "safety_stock": S - mu_e,
+            "fill_rate": beta,
+            "aggregate": agg,
+            "capped": over,
+        }
+    return {
+        **base,
+        "per_target": [
+            {
+                "order_up_to": S,
+                "safety_stock": S - mu_e,
+                "fill_rate": beta,
+                "aggregate": agg,
+                "capped": over,
+            }
+            for S, beta, agg, over in alloc
+        ],
+    }
 
 
-def history_ceiling(history: pd.DataFrame, keys: pd.DataFrame, exposure,
-                    lookback: int = CEILING_LOOKBACK_DAYS) -> np.ndarray:
+def history_ceiling(
+    history: pd.DataFrame, keys: pd.DataFrame, exposure, lookback: int = CEILING_LOOKBACK_DAYS
+) -> np.ndarray:
     """:func:`demand_ceiling` for the rows of ``keys`` from a long ``history`` (item_id,
     warehouse_id, date, demand_qty; missing days inside a series count as 0)."""
     h = history[KEYS + ["date", "demand_qty"]].copy()
@@ -224,7 +300,8 @@ def history_ceiling(history: pd.DataFrame, keys: pd.DataFrame, exposure,
     day0 = end - pd.Timedelta(days=lookback - 1)
     mat = np.full((n, lookback), np.nan)
     row = pd.MultiIndex.from_frame(keys[KEYS].reset_index(drop=True)).get_indexer(
-        pd.MultiIndex.from_frame(h[KEYS]))
+        pd.MultiIndex.from_frame(h[KEYS])
+    )
     ok = row >= 0
     col = (h["date"] - day0).dt.days.to_numpy()[ok]
     mat[row[ok], col] = pd.to_numeric(h["demand_qty"]).fillna(0).to_numpy(float)[ok]
@@ -256,21 +333,28 @@ def errors_array(cv: pd.DataFrame | None, keys: pd.DataFrame) -> np.ndarray | No
     pos = pos[keep]
     cut = cv.groupby(KEYS, sort=False)["cutoff"].rank(method="dense").astype(int).to_numpy() - 1
     h = cv["h"].to_numpy(int) - 1
-    out = np.full((len(keys), int(cut.max()) + 1 if len(cut) else 1,
-                   int(h.max()) + 1 if len(h) else 1), np.nan)
+    out = np.full(
+        (len(keys), int(cut.max()) + 1 if len(cut) else 1, int(h.max()) + 1 if len(h) else 1),
+        np.nan,
+    )
     out[pos, cut, h] = cv["y"].to_numpy(float) - cv["yhat"].to_numpy(float)
     return out
 
 
-def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
-                       positions_df: pd.DataFrame, terms_df: pd.DataFrame,
-                       abc_df: pd.DataFrame | None = None,
-                       review_period_days: float = REVIEW_PERIOD_DAYS,
-                       fill_target: float = DEFAULT_FILL_TARGET, fill_floors: dict | None = None,
-                       cv_df: pd.DataFrame | None = None,
-                       made_to_order: set | None = None,
-                       history: pd.DataFrame | None = None,
-                       previous_plan: pd.DataFrame | None = None) -> pd.DataFrame:
+def plan_replenishment(
+    series_df: pd.DataFrame,
+    forecasts_df: pd.DataFrame,
+    positions_df: pd.DataFrame,
+    terms_df: pd.DataFrame,
+    abc_df: pd.DataFrame | None = None,
+    review_period_days: float = REVIEW_PERIOD_DAYS,
+    fill_target: float = DEFAULT_FILL_TARGET,
+    fill_floors: dict | None = None,
+    cv_df: pd.DataFrame | None = None,
+    made_to_order: set | None = None,
+    history: pd.DataFrame | None = None,
+    previous_plan: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Combine forecasts, stock positions and supplier terms into order suggestions.
 
     Inputs (column names):
@@ -310,8 +394,14 @@ def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
     base["abc_class"] = [str(c) if isinstance(c, str) and c else "C" for c in base["abc_class"]]
     base = base.reset_index(drop=True)
     fc = forecasts_df.sort_values(KEYS + ["date"]) if len(forecasts_df) else None
-    daily = ({} if fc is None else {k: fc["forecast_qty"].to_numpy(float)[idx] for k, idx in
-                                     fc.groupby(KEYS, sort=False).indices.items()})
+    daily = (
+        {}
+        if fc is None
+        else {
+            k: fc["forecast_qty"].to_numpy(float)[idx]
+            for k, idx in fc.groupby(KEYS, sort=False).indices.items()
+        }
+    )
     terms: dict = {}
     for t in terms_df.to_dict("records"):
         terms.setdefault(t["item_id"], []).append(t)
@@ -320,37 +410,45 @@ def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
     for n, rec in enumerate(base.to_dict("records")):
         key = (rec["item_id"], rec["warehouse_id"])
         arr = daily.get(key)
-        rate = float(arr.mean()) if arr is not None and len(arr) else _num(
-            rec.get("mean_daily_demand"))
+        rate = (
+            float(arr.mean())
+            if arr is not None and len(arr)
+            else _num(rec.get("mean_daily_demand"))
+        )
         if arr is not None and len(arr):
-            point[n, :len(arr)] = arr
-            point[n, len(arr):] = rate
+            point[n, : len(arr)] = arr
+            point[n, len(arr) :] = rate
         else:
             point[n] = rate
-        position = _num(rec.get("on_hand")) + _num(rec.get("on_order")) - _num(
-            rec.get("committed"))
+        position = _num(rec.get("on_hand")) + _num(rec.get("on_order")) - _num(rec.get("committed"))
         need_by = max(position, 0.0) / rate if rate > 0 else math.inf
         sup, rule, t = choose_supplier_records(terms.get(rec["item_id"], []), need_by)
         on_hand, value = _num(rec.get("on_hand")), _num(rec.get("stock_value"), math.nan)
         price = _num(t.get("unit_price"), math.nan) if sup is not None else math.nan
         cost = value / on_hand if on_hand > 0 and value == value and value > 0 else price
-        rows.append({
-            **{k: rec[k] for k in KEYS}, "supplier_id": sup,
-            "demand_class": rec.get("demand_class") if isinstance(
-                rec.get("demand_class"), str) else "unknown",
-            "abc_class": rec["abc_class"],
-            "fill_floor": service_floor_for_class(rec["abc_class"], fill_floors),
-            "lead_time_days": _num(t.get("lead_time_days"), math.nan),
-            "lead_time_std_days": _num(t.get("lead_time_std_days")),
-            "sigma_daily_demand": _num(rec.get("sigma_daily_demand")),
-            "adi": _num(rec.get("adi"), math.nan),
-            "on_hand": _dec(rec.get("on_hand")), "on_order": _dec(rec.get("on_order")),
-            "committed": _dec(rec.get("committed")),
-            "pack_size": _dec(t.get("pack_size", 1)) if sup is not None else Decimal(1),
-            "moq": _dec(t.get("moq", 0)) if sup is not None else Decimal(0),
-            "unit_price": _dec(t.get("unit_price")) if sup is not None else None,
-            "unit_cost": cost, "supplier_rule": rule,
-        })
+        rows.append(
+            {
+                **{k: rec[k] for k in KEYS},
+                "supplier_id": sup,
+                "demand_class": rec.get("demand_class")
+                if isinstance(rec.get("demand_class"), str)
+                else "unknown",
+                "abc_class": rec["abc_class"],
+                "fill_floor": service_floor_for_class(rec["abc_class"], fill_floors),
+                "lead_time_days": _num(t.get("lead_time_days"), math.nan),
+                "lead_time_std_days": _num(t.get("lead_time_std_days")),
+                "sigma_daily_demand": _num(rec.get("sigma_daily_demand")),
+                "adi": _num(rec.get("adi"), math.nan),
+                "on_hand": _dec(rec.get("on_hand")),
+                "on_order": _dec(rec.get("on_order")),
+                "committed": _dec(rec.get("committed")),
+                "pack_size": _dec(t.get("pack_size", 1)) if sup is not None else Decimal(1),
+                "moq": _dec(t.get("moq", 0)) if sup is not None else Decimal(0),
+                "unit_price": _dec(t.get("unit_price")) if sup is not None else None,
+                "unit_cost": cost,
+                "supplier_rule": rule,
+            }
+        )
     if not rows:
         return pd.DataFrame(columns=COLUMNS)
     out = pd.DataFrame(rows)
@@ -361,28 +459,44 @@ def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
     if errors is None:  # independent daily errors of size sigma_daily_demand
         sig = out["sigma_daily_demand"].to_numpy(float)
         errors = np.repeat(sig[:, None, None], 1, axis=2)
-    lv = order_up_to_levels(point[has], errors[has], out["lead_time_days"][has],
-                            out["lead_time_std_days"][has], R,
-                            out["unit_cost"].to_numpy(float)[has], sparse[has],
-                            out["fill_floor"].to_numpy(float)[has], fill_target,
-                            out["item_id"].isin(made_to_order or set()).to_numpy()[has],
-                            pd.to_numeric(out["adi"], errors="coerce").to_numpy(float)[has],
-                            None if history is None else history_ceiling(
-                                history, out[has], out["lead_time_days"][has] + R))
-    for col, key in (("forecast_over_horizon", "mu_e"), ("forecast_over_lead_time", "mu_l"),
-                     ("sigma_over_horizon", "sigma_e"), ("safety_stock", "safety_stock"),
-                     ("order_up_to", "order_up_to"), ("service_level", "fill_rate")):
+    lv = order_up_to_levels(
+        point[has],
+        errors[has],
+        out["lead_time_days"][has],
+        out["lead_time_std_days"][has],
+        R,
+        out["unit_cost"].to_numpy(float)[has],
+        sparse[has],
+        out["fill_floor"].to_numpy(float)[has],
+        fill_target,
+        out["item_id"].isin(made_to_order or set()).to_numpy()[has],
+        pd.to_numeric(out["adi"], errors="coerce").to_numpy(float)[has],
+        None
+        if history is None
+        else history_ceiling(history, out[has], out["lead_time_days"][has] + R),
+    )
+    for col, key in (
+        ("forecast_over_horizon", "mu_e"),
+        ("forecast_over_lead_time", "mu_l"),
+        ("sigma_over_horizon", "sigma_e"),
+        ("safety_stock", "safety_stock"),
+        ("order_up_to", "order_up_to"),
+        ("service_level", "fill_rate"),
+    ):
         vals = np.full(len(out), np.nan)
         vals[has] = lv[key]
         out[col] = vals
     out["safety_stock_estimate"] = np.nan
     if previous_plan is not None and len(previous_plan) and has.any():
-        prev = out[KEYS].merge(previous_plan[KEYS + ["safety_stock"]].drop_duplicates(KEYS),
-                               on=KEYS, how="left")["safety_stock"]
+        prev = out[KEYS].merge(
+            previous_plan[KEYS + ["safety_stock"]].drop_duplicates(KEYS), on=KEYS, how="left"
+        )["safety_stock"]
         S, ss, held = hold_safety_stock(
-            lv["order_up_to"], lv["mu_e"],
+            lv["order_up_to"],
+            lv["mu_e"],
             pd.to_numeric(prev, errors="coerce").to_numpy(float)[has],
-            np.shape(errors)[1] if np.ndim(errors) == 3 else 1)
+            np.shape(errors)[1] if np.ndim(errors) == 3 else 1,
+        )
         est = np.full(len(out), np.nan)
         est[has] = np.where(held, lv["safety_stock"], np.nan)
         out["safety_stock_estimate"] = est
@@ -401,16 +515,25 @@ def plan_replenishment(series_df: pd.DataFrame, forecasts_df: pd.DataFrame,
     capped[has] = lv["capped"]
     out["capped"] = capped
     exposure = out["lead_time_days"] + R
-    out["mean_daily_demand"] = np.where(exposure > 0, out["forecast_over_horizon"] / exposure,
-                                        np.nan)
+    out["mean_daily_demand"] = np.where(
+        exposure > 0, out["forecast_over_horizon"] / exposure, np.nan
+    )
     dist = np.full(len(out), "", dtype=object)
     dist[has] = np.where(lv["discrete"], "negative binomial / Poisson", "normal")
     out["distribution"] = dist
     mto = np.zeros(len(out), bool)
     mto[has] = lv["made_to_order"]
-    out["stocking"] = np.where(mto, "make to order (item)", np.where(
-        has & (out["order_up_to"].fillna(-1).to_numpy() == 0) & (out["service_level"].fillna(
-            -1).to_numpy() == 0), "make to order (lumpy)", "stock"))
+    out["stocking"] = np.where(
+        mto,
+        "make to order (item)",
+        np.where(
+            has
+            & (out["order_up_to"].fillna(-1).to_numpy() == 0)
+            & (out["service_level"].fillna(-1).to_numpy() == 0),
+            "make to order (lumpy)",
+            "stock",
+        ),
+    )
     out.attrs["expected_fill_rate"] = lv["aggregate"]
     return _finish(out, R, fill_target, lv["aggregate"])
 
@@ -419,17 +542,27 @@ def _finish(out: pd.DataFrame, R: float, target: float, aggregate: float) -> pd.
     """Order sizing, line value and the planner's explanation per row."""
     fills = {"position": [], "raw_qty": [], "suggested_qty": [], "line_value": [], "why": []}
     for r in out.to_dict("records"):
-        pos_txt = (f"stock position {_q(r['on_hand'] + r['on_order'] - r['committed'])} "
-                   f"({_q(r['on_hand'])} on hand + {_q(r['on_order'])} on order − "
-                   f"{_q(r['committed'])} committed to customers)")
+        pos_txt = (
+            f"stock position {_q(r['on_hand'] + r['on_order'] - r['committed'])} "
+            f"({_q(r['on_hand'])} on hand + {_q(r['on_order'])} on order − "
+            f"{_q(r['committed'])} committed to customers)"
+        )
         if r["supplier_id"] is None:
-            qty, why = Decimal(0), {"position": r["on_hand"] + r["on_order"] - r["committed"],
-                                    "raw_need": None}
+            qty, why = (
+                Decimal(0),
+                {"position": r["on_hand"] + r["on_order"] - r["committed"], "raw_need": None},
+            )
             text = f"No supplier terms for this item, so nothing is ordered; {pos_txt}."
         else:
-            qty, why = suggest_order(round(r["order_up_to"], 6), round(r["reorder_point"], 6),
-                                     r["on_hand"], r["on_order"], r["committed"],
-                                     r["pack_size"], r["moq"])
+            qty, why = suggest_order(
+                round(r["order_up_to"], 6),
+                round(r["reorder_point"], 6),
+                r["on_hand"],
+                r["on_order"],
+                r["committed"],
+                r["pack_size"],
+                r["moq"],
+            )
             text = why_text(r, why, pos_txt, R, target, aggregate)
         fills["position"].append(why["position"])
         fills["raw_qty"].append(why["raw_need"])
@@ -453,51 +586,66 @@ def _q(x) -> str:
     return f"{f:,.0f}" if abs(f - round(f)) < 1e-9 else f"{f:,.1f}"
 
 
-def why_text(r: dict, why: dict, pos_txt: str, R: float, target: float,
-             aggregate: float) -> str:
+def why_text(r: dict, why: dict, pos_txt: str, R: float, target: float, aggregate: float) -> str:
     """The suggestion's reason in full sentences, every number included."""
     E = r["lead_time_days"] + R
     if r["stocking"] == "make to order (item)":
-        return (f"Make-to-order item (item master data): not stocked; a customer's order is "
-                f"bought when it comes. The {pos_txt} still serves what it can. No order.")
+        return (
+            f"Make-to-order item (item master data): not stocked; a customer's order is "
+            f"bought when it comes. The {pos_txt} still serves what it can. No order."
+        )
     if r["service_level"] == 0 and r["order_up_to"] == 0:
-        return (f"Make to order, not stocked: demand over the next {_d(E)} days (lead time "
-                f"{_d(r['lead_time_days'])} d + review every {_d(R)} d) is "
-                f"{_q(r['forecast_over_horizon'])} on average but comes on one day in "
-                f"{_d(r['adi'])} (forecast error ±{_q(r['sigma_over_horizon'])}), so stocking "
-                f"for it "
-                f"would cost more stock value per unit of fill than any other item for the "
-                f"{target * 100:g} % target. Order when a customer orders; the {pos_txt} "
-                f"still serves what it can. No order.")
-    head = (f"Demand forecast over the next {_d(E)} days (lead time "
-            f"{_d(r['lead_time_days'])} d + review every {_d(R)} d): "
-            f"{_q(r['forecast_over_horizon'])}. Safety stock "
-            f"{_q(r['safety_stock'])} covers a forecast error of ±{_q(r['sigma_over_horizon'])}"
-            f" over those days ({r['distribution']} demand"
-            + (f", lead time varies by ±{_d(r['lead_time_std_days'])} d" if
-               r["lead_time_std_days"] else "")
-            + f") for a {r['service_level'] * 100:.1f} % fill rate on this item — the rate "
-            f"that meets the {target * 100:g} % target across all items at the least stock "
-            f"value (class {r['abc_class']} floor {r['fill_floor'] * 100:g} %). Order-up-to "
-            f"level = {_q(r['forecast_over_horizon'])} + {_q(r['safety_stock'])} = "
-            f"{_q(r['order_up_to'])}"
-            + (f": no more than the most customers asked for in any {_d(math.ceil(E))} "
-               f"days of the last year (the error model alone would stock more)."
-               if r.get("capped") else ".")
-            + (f" The safety stock is last run's {_q(r['safety_stock'])}: this run's "
-               f"estimate {_q(r['safety_stock_estimate'])} is within its sampling error "
-               f"(±{r['safety_stock_band'] * 100:.0f} % for a spread measured on "
-               f"{r['safety_stock_windows']:.0f} backtest window"
-               f"{'s' if r['safety_stock_windows'] != 1 else ''}), so a change that is "
-               f"noise is not bought."
-               if r.get("safety_stock_estimate") == r.get("safety_stock_estimate")
-               and r.get("safety_stock_estimate") is not None else ""))
+        return (
+            f"Make to order, not stocked: demand over the next {_d(E)} days (lead time "
+            f"{_d(r['lead_time_days'])} d + review every {_d(R)} d) is "
+            f"{_q(r['forecast_over_horizon'])} on average but comes on one day in "
+            f"{_d(r['adi'])} (forecast error ±{_q(r['sigma_over_horizon'])}), so stocking "
+            f"for it "
+            f"would cost more stock value per unit of fill than any other item for the "
+            f"{target * 100:g} % target. Order when a customer orders; the {pos_txt} "
+            f"still serves what it can. No order."
+        )
+    head = (
+        f"Demand forecast over the next {_d(E)} days (lead time "
+        f"{_d(r['lead_time_days'])} d + review every {_d(R)} d): "
+        f"{_q(r['forecast_over_horizon'])}. Safety stock "
+        f"{_q(r['safety_stock'])} covers a forecast error of ±{_q(r['sigma_over_horizon'])}"
+        f" over those days ({r['distribution']} demand"
+        + (
+            f", lead time varies by ±{_d(r['lead_time_std_days'])} d"
+            if r["lead_time_std_days"]
+            else ""
+        )
+        + f") for a {r['service_level'] * 100:.1f} % fill rate on this item — the rate "
+        f"that meets the {target * 100:g} % target across all items at the least stock "
+        f"value (class {r['abc_class']} floor {r['fill_floor'] * 100:g} %). Order-up-to "
+        f"level = {_q(r['forecast_over_horizon'])} + {_q(r['safety_stock'])} = "
+        f"{_q(r['order_up_to'])}"
+        + (
+            f": no more than the most customers asked for in any {_d(math.ceil(E))} "
+            f"days of the last year (the error model alone would stock more)."
+            if r.get("capped")
+            else "."
+        )
+        + (
+            f" The safety stock is last run's {_q(r['safety_stock'])}: this run's "
+            f"estimate {_q(r['safety_stock_estimate'])} is within its sampling error "
+            f"(±{r['safety_stock_band'] * 100:.0f} % for a spread measured on "
+            f"{r['safety_stock_windows']:.0f} backtest window"
+            f"{'s' if r['safety_stock_windows'] != 1 else ''}), so a change that is "
+            f"noise is not bought."
+            if r.get("safety_stock_estimate") == r.get("safety_stock_estimate")
+            and r.get("safety_stock_estimate") is not None
+            else ""
+        )
+    )
     if not why["triggered"]:
         return f"{head} The {pos_txt} already reaches it: no order."
     parts = [f"{head} The {pos_txt} is below it by {_q(why['raw_need'])}"]
     if why["pack_size"] != 1:
-        parts.append(f"rounded up to whole packs of {_q(why['pack_size'])}: "
-                     f"{_q(why['after_pack'])}")
+        parts.append(
+            f"rounded up to whole packs of {_q(why['pack_size'])}: {_q(why['after_pack'])}"
+        )
     if why["moq"] > why["after_pack"]:
         parts.append(f"raised to the minimum order of {_q(why['moq_in_packs'])}")
     return "; ".join(parts) + f". Order {_q(why['after_moq'])}."

@@ -77,22 +77,22 @@ class ReplayInputs:
     """Everything a replay needs, as arrays over ``n`` series (rows of ``keys``)."""
 
     keys: pd.DataFrame
-    start_date: pd.Timestamp          # date of column 0 of ``demand``
-    demand: np.ndarray                # (n, days) true daily demand, NaN before a series
-    window_start: int                 # first replayed day (column of ``demand``)
+    start_date: pd.Timestamp  # date of column 0 of ``demand``
+    demand: np.ndarray  # (n, days) true daily demand, NaN before a series
+    window_start: int  # first replayed day (column of ``demand``)
     unit_cost: np.ndarray
-    lead_time: np.ndarray             # the lead time planning assumes (mean) ...
-    lead_time_std: np.ndarray         # ... and its spread
+    lead_time: np.ndarray  # the lead time planning assumes (mean) ...
+    lead_time_std: np.ndarray  # ... and its spread
     pack: np.ndarray
     moq: np.ndarray
     fill_floor: np.ndarray
     naive_level: np.ndarray
     naive_qty: np.ndarray
     opening_on_hand: np.ndarray
-    pipeline: pd.DataFrame            # series (row index), day (offset in window), qty, shipped
+    pipeline: pd.DataFrame  # series (row index), day (offset in window), qty, shipped
     behaviour: SupplierBehaviour
     sparse: np.ndarray | None = None  # intermittent / lumpy series (discrete demand)
-    measure_from: int = 0             # replayed days before this are warm-up, not measured
+    measure_from: int = 0  # replayed days before this are warm-up, not measured
     made_to_order: np.ndarray | None = None  # items the business makes to order: no stock
 
 
@@ -109,9 +109,12 @@ class PolicyOutcome:
     per_series: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
-        return {"fill_rate": round(self.fill_rate, 6),
-                "avg_inventory_value": round(self.avg_inventory_value, 2),
-                "stockout_days": int(self.stockout_days), "orders": int(self.orders)}
+        return {
+            "fill_rate": round(self.fill_rate, 6),
+            "avg_inventory_value": round(self.avg_inventory_value, 2),
+            "stockout_days": int(self.stockout_days),
+            "orders": int(self.orders),
+        }
 
 
 @dataclass
@@ -157,12 +160,13 @@ def _shipments(inp: ReplayInputs, draws: Draws, i: int, r: int, qty: float):
     return out
 
 
-def replay(inp: ReplayInputs, decide, draws: Draws,
-           review_period: int = REVIEW_PERIOD_DAYS) -> PolicyOutcome:
+def replay(
+    inp: ReplayInputs, decide, draws: Draws, review_period: int = REVIEW_PERIOD_DAYS
+) -> PolicyOutcome:
     """Replay the window with ``decide(review, day, on_hand, on_order) -> qty (n,)``."""
     n, n_days = inp.demand.shape
     n_sim = n_days - inp.window_start
-    demand = np.nan_to_num(inp.demand[:, inp.window_start:])
+    demand = np.nan_to_num(inp.demand[:, inp.window_start :])
     pad = n_sim + 400
     accepted_at = np.zeros((n, pad))
     shipped_at = np.zeros((n, pad))
@@ -187,14 +191,15 @@ def replay(inp: ReplayInputs, decide, draws: Draws,
         on_order -= shipped_at[:, k]
         if k % review_period == 0:
             r = k // review_period
-            qty = np.asarray(decide(r, inp.window_start + k, on_hand.copy(), on_order.copy()),
-                             dtype=float)
+            qty = np.asarray(
+                decide(r, inp.window_start + k, on_hand.copy(), on_order.copy()), dtype=float
+            )
             for i in np.flatnonzero(qty > 0).tolist():
                 orders[i] += k >= first
                 on_order[i] += qty[i]
                 for delay, q, acc in _shipments(inp, draws, i, r, float(qty[i])):
                     day = min(k + delay, pad - 1)
-                    if day == k:       # same-day delivery: before the day's demand
+                    if day == k:  # same-day delivery: before the day's demand
                         on_hand[i] += acc
                         on_order[i] -= q
                     else:
@@ -210,10 +215,21 @@ def replay(inp: ReplayInputs, decide, draws: Draws,
         inv_value += float((on_hand * cost).sum())
         inv_units += on_hand
     d, s, days = float(dem.sum()), float(srv.sum()), max(n_sim - first, 1)
-    return PolicyOutcome(s / d if d > 0 else math.nan, inv_value / days,
-                         int(stockout.sum()), int(orders.sum()), d, s,
-                         {"demand": dem, "served": srv, "stockout_days": stockout,
-                          "orders": orders, "avg_inventory_units": inv_units / days})
+    return PolicyOutcome(
+        s / d if d > 0 else math.nan,
+        inv_value / days,
+        int(stockout.sum()),
+        int(orders.sum()),
+        d,
+        s,
+        {
+            "demand": dem,
+            "served": srv,
+            "stockout_days": stockout,
+            "orders": orders,
+            "avg_inventory_units": inv_units / days,
+        },
+    )
 
 
 def naive_rule(inp: ReplayInputs):
@@ -236,24 +252,49 @@ _JOB: dict = {}
 
 def _review_levels(k: int):
     """Levels of one review (a worker's job; reads the inputs from ``_JOB``)."""
-    inp, forecaster, targets, review_period = (_JOB["inp"], _JOB["forecaster"],
-                                               _JOB["targets"], _JOB["review_period"])
+    inp, forecaster, targets, review_period = (
+        _JOB["inp"],
+        _JOB["forecaster"],
+        _JOB["targets"],
+        _JOB["review_period"],
+    )
     t = inp.window_start + k
     point, errors, sparse, *rest = forecaster(inp.demand[:, :t], inp.start_date)
     if inp.sparse is not None:
         sparse = inp.sparse
-    ceiling = demand_ceiling(inp.demand[:, max(0, t - CEILING_LOOKBACK_DAYS):t],
-                             np.asarray(inp.lead_time, dtype=float) + review_period)
-    lv = order_up_to_levels(point, errors, inp.lead_time, inp.lead_time_std, review_period,
-                            inp.unit_cost, sparse, inp.fill_floor, list(targets),
-                            inp.made_to_order, rest[0] if rest else None, ceiling)
-    return [got["order_up_to"] for got in lv["per_target"]], lv["mu_e"], \
-        np.shape(errors)[1] if np.ndim(errors) == 3 else 1
+    ceiling = demand_ceiling(
+        inp.demand[:, max(0, t - CEILING_LOOKBACK_DAYS) : t],
+        np.asarray(inp.lead_time, dtype=float) + review_period,
+    )
+    lv = order_up_to_levels(
+        point,
+        errors,
+        inp.lead_time,
+        inp.lead_time_std,
+        review_period,
+        inp.unit_cost,
+        sparse,
+        inp.fill_floor,
+        list(targets),
+        inp.made_to_order,
+        rest[0] if rest else None,
+        ceiling,
+    )
+    return (
+        [got["order_up_to"] for got in lv["per_target"]],
+        lv["mu_e"],
+        np.shape(errors)[1] if np.ndim(errors) == 3 else 1,
+    )
 
 
-def planning_levels(inp: ReplayInputs, forecaster, targets,
-                    review_period: int = REVIEW_PERIOD_DAYS,
-                    progress=None, workers: int = 1) -> dict:
+def planning_levels(
+    inp: ReplayInputs,
+    forecaster,
+    targets,
+    review_period: int = REVIEW_PERIOD_DAYS,
+    progress=None,
+    workers: int = 1,
+) -> dict:
     """Order-up-to levels per target and review: ``{target: (n_reviews, n)}``.
 
     At review r (day t) ``forecaster(history, start_date)`` sees only ``demand[:, :t]``
@@ -265,8 +306,7 @@ def planning_levels(inp: ReplayInputs, forecaster, targets,
     n_sim = n_days - inp.window_start
     reviews = list(range(0, n_sim, review_period))
     out = {t: np.zeros((len(reviews), n)) for t in targets}
-    _JOB.update(inp=inp, forecaster=forecaster, targets=list(targets),
-                review_period=review_period)
+    _JOB.update(inp=inp, forecaster=forecaster, targets=list(targets), review_period=review_period)
     say = progress or (lambda _m: None)
     try:
         if workers > 1 and "fork" in mp.get_all_start_methods() and len(reviews) > 1:
@@ -295,12 +335,14 @@ def planning_levels(inp: ReplayInputs, forecaster, targets,
         for target, level in zip(targets, got):
             # what the live plan does with the last run's safety stock (hold_safety_stock)
             out[target][r], previous[target], _ = hold_safety_stock(
-                level, mu_e, previous[target], windows)
+                level, mu_e, previous[target], windows
+            )
     return out
 
 
 def planning_rule(inp: ReplayInputs, levels: np.ndarray):
     """Order up to the review's level S when the position is below it (pack, MOQ)."""
+
     def decide(r, _day, on_hand, on_order):
         S = levels[r]
         return order_quantities(S, S, on_hand + on_order, inp.pack, inp.moq)
@@ -345,16 +387,24 @@ def pooled(outcomes: list[PolicyOutcome]) -> dict:
     d = sum(o.demand_units for o in outcomes)
     s = sum(o.served_units for o in outcomes)
     k = len(outcomes)
-    return {"fill_rate": round(s / d, 6) if d > 0 else math.nan,
-            "avg_inventory_value": round(sum(o.avg_inventory_value for o in outcomes) / k, 2),
-            "stockout_days": int(round(sum(o.stockout_days for o in outcomes) / k)),
-            "orders": int(round(sum(o.orders for o in outcomes) / k))}
+    return {
+        "fill_rate": round(s / d, 6) if d > 0 else math.nan,
+        "avg_inventory_value": round(sum(o.avg_inventory_value for o in outcomes) / k, 2),
+        "stockout_days": int(round(sum(o.stockout_days for o in outcomes) / k)),
+        "orders": int(round(sum(o.orders for o in outcomes) / k)),
+    }
 
 
-def replay_frontiers(inp: ReplayInputs, forecaster, targets=DEFAULT_TARGETS,
-                     review_period: int = REVIEW_PERIOD_DAYS, seed: int = 0, progress=None,
-                     workers: int = 1, replications: int = DEFAULT_REPLICATIONS
-                     ) -> tuple[dict, list]:
+def replay_frontiers(
+    inp: ReplayInputs,
+    forecaster,
+    targets=DEFAULT_TARGETS,
+    review_period: int = REVIEW_PERIOD_DAYS,
+    seed: int = 0,
+    progress=None,
+    workers: int = 1,
+    replications: int = DEFAULT_REPLICATIONS,
+) -> tuple[dict, list]:
     """:func:`replay_policies` and, per replication, its own reduction at equal fill.
 
     Each replication replays both policies on its own random stream of supplier
@@ -390,30 +440,50 @@ def replay_frontiers(inp: ReplayInputs, forecaster, targets=DEFAULT_TARGETS,
     frontier = [{"target": t, **pooled(plan_runs[t])} for t in targets]
     red = reduction_at_equal_fill(naive_summary, frontier)
     measured = n_sim - min(max(int(inp.measure_from), 0), n_sim - 1)
-    return ({"window_days": int(measured), "series": int(n), "naive": naive_summary,
-             "planning": frontier,
-             "inventory_reduction_at_equal_fill": None if red is None else round(red, 4)},
-            per_replication)
+    return (
+        {
+            "window_days": int(measured),
+            "series": int(n),
+            "naive": naive_summary,
+            "planning": frontier,
+            "inventory_reduction_at_equal_fill": None if red is None else round(red, 4),
+        },
+        per_replication,
+    )
 
 
-def replay_policies(inp: ReplayInputs, forecaster, targets=DEFAULT_TARGETS,
-                    review_period: int = REVIEW_PERIOD_DAYS, seed: int = 0, progress=None,
-                    workers: int = 1, replications: int = DEFAULT_REPLICATIONS) -> dict:
+def replay_policies(
+    inp: ReplayInputs,
+    forecaster,
+    targets=DEFAULT_TARGETS,
+    review_period: int = REVIEW_PERIOD_DAYS,
+    seed: int = 0,
+    progress=None,
+    workers: int = 1,
+    replications: int = DEFAULT_REPLICATIONS,
+) -> dict:
     """Naive rule and planning (one run per target) in one simulator, ``replications``
     times on independent random streams of supplier behaviour, pooled; the JSON-ready
     result: window_days, series, naive{...}, planning[{target, ...}],
     inventory_reduction_at_equal_fill."""
-    return replay_frontiers(inp, forecaster, targets, review_period, seed, progress,
-                            workers, replications)[0]
+    return replay_frontiers(
+        inp, forecaster, targets, review_period, seed, progress, workers, replications
+    )[0]
 
 
 HINDSIGHT_MULTIPLES = tuple(np.round(np.linspace(0.1, 6.0, 60), 3))
 HINDSIGHT_UNITS = tuple(range(1, 21))
 
 
-def hindsight_bound(inp: ReplayInputs, fill: float, review_period: int = REVIEW_PERIOD_DAYS,
-                    seed: int = 0, multiples=HINDSIGHT_MULTIPLES, units=HINDSIGHT_UNITS,
-                    replications: int = 1) -> dict:
+def hindsight_bound(
+    inp: ReplayInputs,
+    fill: float,
+    review_period: int = REVIEW_PERIOD_DAYS,
+    seed: int = 0,
+    multiples=HINDSIGHT_MULTIPLES,
+    units=HINDSIGHT_UNITS,
+    replications: int = 1,
+) -> dict:
     """The least inventory any *fixed* order-up-to level per series reaches at aggregate
     fill ``fill``, the levels chosen with hindsight - knowing the window's demand and
     the supplier draws - in the same simulator as :func:`replay_policies`.
@@ -435,12 +505,12 @@ def hindsight_bound(inp: ReplayInputs, fill: float, review_period: int = REVIEW_
     n_sim = n_days - inp.window_start
     n_reviews = (n_sim + review_period - 1) // review_period
     streams = [replication_draws(n, n_reviews, seed, k) for k in range(replications)]
-    realised = np.nan_to_num(inp.demand[:, inp.window_start:]).mean(axis=1)
+    realised = np.nan_to_num(inp.demand[:, inp.window_start :]).mean(axis=1)
     mu_e = realised * (np.nan_to_num(np.asarray(inp.lead_time, dtype=float)) + review_period)
-    mto = (np.zeros(n, bool) if inp.made_to_order is None
-           else np.asarray(inp.made_to_order, bool))
-    candidates = [np.zeros(n)] + [mu_e * m for m in multiples] + [np.full(n, float(u))
-                                                                  for u in units]
+    mto = np.zeros(n, bool) if inp.made_to_order is None else np.asarray(inp.made_to_order, bool)
+    candidates = (
+        [np.zeros(n)] + [mu_e * m for m in multiples] + [np.full(n, float(u)) for u in units]
+    )
     cost = np.nan_to_num(np.asarray(inp.unit_cost, dtype=float))
     served, value, demand = [], [], None
     for S in candidates:
@@ -448,8 +518,7 @@ def hindsight_bound(inp: ReplayInputs, fill: float, review_period: int = REVIEW_
         rule = planning_rule(inp, np.repeat(S[None, :], n_reviews, axis=0))
         outs = [replay(inp, rule, draws, review_period) for draws in streams]
         served.append(sum(o.per_series["served"] for o in outs))
-        value.append(sum(o.per_series["avg_inventory_units"] for o in outs) * cost
-                     / replications)
+        value.append(sum(o.per_series["avg_inventory_units"] for o in outs) * cost / replications)
         demand = sum(o.per_series["demand"] for o in outs)
     served, value = np.array(served).T, np.array(value).T
     need = fill * float(demand.sum())
@@ -460,12 +529,15 @@ def hindsight_bound(inp: ReplayInputs, fill: float, review_period: int = REVIEW_
         return float(served[rows, j].sum()), float(value[rows, j].sum())
 
     lo, hi = -8.0, 10.0
-    if pick(10.0 ** hi)[0] < need:
+    if pick(10.0**hi)[0] < need:
         return {"fill_rate": None, "avg_inventory_value": None, "candidates": len(candidates)}
     for _ in range(60):
         mid = (lo + hi) / 2
-        lo, hi = (lo, mid) if pick(10.0 ** mid)[0] >= need else (mid, hi)
-    s, v = pick(10.0 ** hi)
+        lo, hi = (lo, mid) if pick(10.0**mid)[0] >= need else (mid, hi)
+    s, v = pick(10.0**hi)
     total = float(demand.sum())
-    return {"fill_rate": s / total if total > 0 else None, "avg_inventory_value": v,
-            "candidates": len(candidates)}
+    return {
+        "fill_rate": s / total if total > 0 else None,
+        "avg_inventory_value": v,
+        "candidates": len(candidates),
+    }

@@ -38,15 +38,30 @@ from sqlalchemy.pool import NullPool
 
 from transactional.models import Base
 
-MASTER_TABLES = ("account", "item", "warehouse", "customer", "supplier", "supplier_item",
-                 "reorder_rule", "carrier", "app_user", "stock_balance")
-APPEND_ONLY_TABLES = ("stock_ledger", "journal_entry", "journal_line", "audit_log",
-                      "planner_decision")
+MASTER_TABLES = (
+    "account",
+    "item",
+    "warehouse",
+    "customer",
+    "supplier",
+    "supplier_item",
+    "reorder_rule",
+    "carrier",
+    "app_user",
+    "stock_balance",
+)
+APPEND_ONLY_TABLES = (
+    "stock_ledger",
+    "journal_entry",
+    "journal_line",
+    "audit_log",
+    "planner_decision",
+)
 CHANGED_TABLES = ("document", "document_line")
 TABLES = MASTER_TABLES + CHANGED_TABLES + APPEND_ONLY_TABLES
 EXCLUDED_COLUMNS = {"app_user": {"password_hash"}}
 CHANGE_SEQ_LOOKBACK = 10_000  # change_seq values a late-committing writer may still hold
-ID_LOOKBACK = 10_000          # same for sequence ids of the append-only tables
+ID_LOOKBACK = 10_000  # same for sequence ids of the append-only tables
 CHUNK_ROWS = 50_000
 STATE_TABLE = "raw._extract_state"
 
@@ -113,6 +128,7 @@ class _Source:
             self.conn.execute("BEGIN")  # deferred: a WAL read snapshot, no write lock
         else:
             from psycopg import IsolationLevel
+
             self.conn.isolation_level = IsolationLevel.REPEATABLE_READ
             self.conn.read_only = True
         self._n = 0
@@ -126,8 +142,9 @@ class _Source:
         cur.close()
         missing = [c.name for c in columns_of(table) if c.name not in present]
         if missing:
-            raise RuntimeError(f"OLTP table {table} lacks columns {missing}: "
-                               f"run `qm db upgrade` on {self.kind}")
+            raise RuntimeError(
+                f"OLTP table {table} lacks columns {missing}: run `qm db upgrade` on {self.kind}"
+            )
 
     def select_sql(self, table: str, where: str = "") -> str:
         exprs = []
@@ -194,14 +211,17 @@ class _Target:
         casts = ", ".join(f"CAST({_q(c.name)} AS {duckdb_type(c)})" for c in cols)
         where = ""
         if skip_existing_above is not None:  # append-only look-back: keep rows once
-            where = (f" WHERE id NOT IN (SELECT id FROM raw.{_q(table)} "
-                     f"WHERE id > {int(skip_existing_above)})")
+            where = (
+                f" WHERE id NOT IN (SELECT id FROM raw.{_q(table)} "
+                f"WHERE id > {int(skip_existing_above)})"
+            )
         n = 0
         for chunk in chunks:
             self.con.register("_qm_chunk", chunk)
             before = self.count(table)
-            self.con.execute(f"INSERT INTO raw.{_q(table)} ({names}) "
-                             f"SELECT {casts} FROM _qm_chunk{where}")
+            self.con.execute(
+                f"INSERT INTO raw.{_q(table)} ({names}) SELECT {casts} FROM _qm_chunk{where}"
+            )
             n += self.count(table) - before
             self.con.unregister("_qm_chunk")
         return n
@@ -210,17 +230,27 @@ class _Target:
         return self.con.execute(f"SELECT count(*) FROM raw.{_q(table)}").fetchone()[0]
 
     def state(self) -> dict[str, tuple[int, str]]:
-        self.con.execute(f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} (table_name VARCHAR, "
-                         "cursor BIGINT, source VARCHAR, rows_total BIGINT, "
-                         "mode VARCHAR, extracted_at TIMESTAMP)")
+        self.con.execute(
+            f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} (table_name VARCHAR, "
+            "cursor BIGINT, source VARCHAR, rows_total BIGINT, "
+            "mode VARCHAR, extracted_at TIMESTAMP)"
+        )
         rows = self.con.execute(f"SELECT table_name, cursor, source FROM {STATE_TABLE}")
         return {t: (c, s) for t, c, s in rows.fetchall()}
 
     def save_state(self, table: str, cursor: int, source: str, mode: str) -> None:
         self.con.execute(f"DELETE FROM {STATE_TABLE} WHERE table_name = ?", [table])
-        self.con.execute(f"INSERT INTO {STATE_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
-                         [table, cursor, source, self.count(table), mode,
-                          dt.datetime.now(dt.UTC).replace(tzinfo=None)])
+        self.con.execute(
+            f"INSERT INTO {STATE_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                table,
+                cursor,
+                source,
+                self.count(table),
+                mode,
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            ],
+        )
 
 
 def _source_id(url: str) -> str:
@@ -230,8 +260,13 @@ def _source_id(url: str) -> str:
     return hashlib.sha256(ident.encode()).hexdigest()[:16]
 
 
-def extract(oltp_url: str, duckdb_path: str | Path, full: bool = False,
-            progress=None, lookback: int | None = None) -> dict[str, int]:
+def extract(
+    oltp_url: str,
+    duckdb_path: str | Path,
+    full: bool = False,
+    progress=None,
+    lookback: int | None = None,
+) -> dict[str, int]:
     """Copy every raw table from the OLTP at `oltp_url` into `duckdb_path`, schema `raw`.
 
     Returns rows copied per table this run. `full=True` (or no/foreign cursor state)
@@ -261,18 +296,28 @@ def extract(oltp_url: str, duckdb_path: str | Path, full: bool = False,
                 mode = "full"
             elif table in APPEND_ONLY_TABLES:
                 floor = max(prev[0] - (ID_LOOKBACK if lookback is None else lookback), 0)
-                n = target.insert(table, source.chunks(
-                    source.select_sql(table, f"id > {floor}"), names), skip_existing_above=floor)
+                n = target.insert(
+                    table,
+                    source.chunks(source.select_sql(table, f"id > {floor}"), names),
+                    skip_existing_above=floor,
+                )
                 mode = "incremental"
             else:
-                n = _merge_changed(source, target, table, names, prev[0],
-                                   CHANGE_SEQ_LOOKBACK if lookback is None else lookback)
+                n = _merge_changed(
+                    source,
+                    target,
+                    table,
+                    names,
+                    prev[0],
+                    CHANGE_SEQ_LOOKBACK if lookback is None else lookback,
+                )
                 mode = "incremental"
             cursor_col = "change_seq" if table in CHANGED_TABLES else "id"
             cursor = 0
             if table not in MASTER_TABLES:
-                cursor = con.execute(f"SELECT coalesce(max({cursor_col}), 0) "
-                                     f"FROM raw.{_q(table)}").fetchone()[0]
+                cursor = con.execute(
+                    f"SELECT coalesce(max({cursor_col}), 0) FROM raw.{_q(table)}"
+                ).fetchone()[0]
             target.save_state(table, int(cursor), src_id, mode)
             copied[table] = n
             rate = n / max(time.perf_counter() - t0, 1e-6)
@@ -287,16 +332,19 @@ def extract(oltp_url: str, duckdb_path: str | Path, full: bool = False,
     return copied
 
 
-def _merge_changed(source: _Source, target: _Target, table: str, names: list[str],
-                   cursor: int, lookback: int) -> int:
+def _merge_changed(
+    source: _Source, target: _Target, table: str, names: list[str], cursor: int, lookback: int
+) -> int:
     """Re-extract documents (and all lines of those documents) changed after the cursor
     minus the look-back; delete + insert on id; drop documents deleted in the OLTP."""
     con = target.con
     floor = max(cursor - lookback, 0)
     if table == "document":
         # deleted drafts: every OLTP id in one column, anti-joined in DuckDB
-        ids = pa.concat_tables(list(source.chunks("SELECT id FROM document", ["id"]))
-                               or [pa.table({"id": pa.array([], pa.int64())})])
+        ids = pa.concat_tables(
+            list(source.chunks("SELECT id FROM document", ["id"]))
+            or [pa.table({"id": pa.array([], pa.int64())})]
+        )
         con.register("_qm_ids", ids)
         con.execute("DELETE FROM raw.document WHERE id NOT IN (SELECT id FROM _qm_ids)")
         con.unregister("_qm_ids")
@@ -310,8 +358,10 @@ def _merge_changed(source: _Source, target: _Target, table: str, names: list[str
     # lines: every line of a re-extracted (or deleted) document is replaced, so lines
     # removed from a draft disappear too; raw.document is already merged from the same
     # snapshot, so its change_seq says which documents were re-extracted
-    con.execute("DELETE FROM raw.document_line WHERE document_id NOT IN "
-                f"(SELECT id FROM raw.document) OR document_id IN "
-                f"(SELECT id FROM raw.document WHERE change_seq > {floor})")
+    con.execute(
+        "DELETE FROM raw.document_line WHERE document_id NOT IN "
+        f"(SELECT id FROM raw.document) OR document_id IN "
+        f"(SELECT id FROM raw.document WHERE change_seq > {floor})"
+    )
     where = f"document_id IN (SELECT id FROM document WHERE change_seq > {floor})"
     return target.insert(table, source.chunks(source.select_sql(table, where), names))

@@ -53,12 +53,13 @@ def extract_pg(oltp_url: str, pg_url: str, schema: str = "raw", progress=None) -
                     for chunk in source.chunks(source.select_sql(table), [c.name for c in cols]):
                         columns = [chunk.column(i).to_pylist() for i in range(len(cols))]
                         for row in zip(*columns, strict=True):
-                            copy.write_row([_cell(v, t) for v, t in zip(row, types,
-                                                                          strict=True)])
+                            copy.write_row([_cell(v, t) for v, t in zip(row, types, strict=True)])
                         n += chunk.num_rows
                 copied[table] = n
-                say(f"extract_pg {table:<16} {n:>9} rows  "
-                    f"{n / max(time.perf_counter() - t0, 1e-6):>10,.0f} rows/s")
+                say(
+                    f"extract_pg {table:<16} {n:>9} rows  "
+                    f"{n / max(time.perf_counter() - t0, 1e-6):>10,.0f} rows/s"
+                )
     finally:
         source.close()
         engine.dispose()

@@ -37,18 +37,51 @@ import numpy as np
 import pandas as pd
 
 KEYS = ["item_id", "warehouse_id"]
-SEASON = 7            # daily data: weekly season
-LOG_DAYS = 28         # forecast days kept per run
+SEASON = 7  # daily data: weekly season
+LOG_DAYS = 28  # forecast days kept per run
 THIN_AFTER_DAYS = 28  # older runs: one per calendar week
-RETAIN_DAYS = 182     # older runs: dropped
+RETAIN_DAYS = 182  # older runs: dropped
 MIN_HISTORY_DAYS = 28  # a backfill cut-off needs this much history before it
-LOG_COLUMNS = ["planning_run_id", "kind", "as_of", "logged_at", "item_id", "warehouse_id",
-               "date", "h", "yhat", "snaive", "snaive_scale", "chosen_model", "abc_class"]
+LOG_COLUMNS = [
+    "planning_run_id",
+    "kind",
+    "as_of",
+    "logged_at",
+    "item_id",
+    "warehouse_id",
+    "date",
+    "h",
+    "yhat",
+    "snaive",
+    "snaive_scale",
+    "chosen_model",
+    "abc_class",
+]
 ACCURACY_COLUMNS = [
-    "planning_run_id", "kind", "as_of", "dimension", "segment", "series", "days_covered",
-    "first_day", "last_day", "actual_units", "forecast_units", "snaive_units", "abs_error",
-    "snaive_abs_error", "scale_sum", "wape", "bias", "scaled_error", "snaive_wape",
-    "snaive_bias", "snaive_scaled_error", "fva", "computed_at"]
+    "planning_run_id",
+    "kind",
+    "as_of",
+    "dimension",
+    "segment",
+    "series",
+    "days_covered",
+    "first_day",
+    "last_day",
+    "actual_units",
+    "forecast_units",
+    "snaive_units",
+    "abs_error",
+    "snaive_abs_error",
+    "scale_sum",
+    "wape",
+    "bias",
+    "scaled_error",
+    "snaive_wape",
+    "snaive_bias",
+    "snaive_scaled_error",
+    "fva",
+    "computed_at",
+]
 KIND_RANK = {"backfill": 0, "live": 1}
 
 
@@ -57,17 +90,32 @@ def _now() -> dt.datetime:
 
 
 def empty_log() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in (
-        ("planning_run_id", "object"), ("kind", "object"), ("as_of", "datetime64[ns]"),
-        ("logged_at", "datetime64[ns]"), ("item_id", "int64"), ("warehouse_id", "int64"),
-        ("date", "datetime64[ns]"), ("h", "int64"), ("yhat", "float64"),
-        ("snaive", "float64"), ("snaive_scale", "float64"), ("chosen_model", "object"),
-        ("abc_class", "object"))})
+    return pd.DataFrame(
+        {
+            c: pd.Series(dtype=t)
+            for c, t in (
+                ("planning_run_id", "object"),
+                ("kind", "object"),
+                ("as_of", "datetime64[ns]"),
+                ("logged_at", "datetime64[ns]"),
+                ("item_id", "int64"),
+                ("warehouse_id", "int64"),
+                ("date", "datetime64[ns]"),
+                ("h", "int64"),
+                ("yhat", "float64"),
+                ("snaive", "float64"),
+                ("snaive_scale", "float64"),
+                ("chosen_model", "object"),
+                ("abc_class", "object"),
+            )
+        }
+    )
 
 
 # ---------------------------------------------------------------- the seasonal naive
-def seasonal_naive(history: pd.DataFrame, as_of, keys: pd.DataFrame,
-                   capped: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+def seasonal_naive(
+    history: pd.DataFrame, as_of, keys: pd.DataFrame, capped: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The benchmark made at `as_of` for the series in `keys` (item_id, warehouse_id).
 
     Returns (`last`, `scale`): `last` = item_id, warehouse_id, phase 0..6 (0 = as_of − 6),
@@ -82,6 +130,7 @@ def seasonal_naive(history: pd.DataFrame, as_of, keys: pd.DataFrame,
     h["demand_qty"] = pd.to_numeric(h["demand_qty"]).astype(float).clip(lower=0).fillna(0)
     if capped and len(h):
         from forecasting.lumps import cap_history
+
         h, _ = cap_history(h, KEYS, "demand_qty")
     keys = keys[KEYS].drop_duplicates().reset_index(drop=True)
     if h.empty:
@@ -97,8 +146,11 @@ def seasonal_naive(history: pd.DataFrame, as_of, keys: pd.DataFrame,
     Y = wide.to_numpy(float)
     seen = np.cumsum(~np.isnan(Y), axis=1) > 0  # since the series' first row
     Y = np.where(seen, np.nan_to_num(Y), np.nan)
-    lastY = np.nan_to_num(Y[:, -SEASON:]) if n_days >= SEASON else np.concatenate(
-        [np.zeros((len(keys), SEASON - n_days)), np.nan_to_num(Y)], axis=1)
+    lastY = (
+        np.nan_to_num(Y[:, -SEASON:])
+        if n_days >= SEASON
+        else np.concatenate([np.zeros((len(keys), SEASON - n_days)), np.nan_to_num(Y)], axis=1)
+    )
     last = keys.loc[keys.index.repeat(SEASON)].reset_index(drop=True)
     last["phase"] = np.tile(np.arange(SEASON), len(keys))
     last["value"] = lastY.reshape(-1)
@@ -110,17 +162,21 @@ def seasonal_naive(history: pd.DataFrame, as_of, keys: pd.DataFrame,
         else:
             mae = np.full(len(keys), np.nan)
         cnt_y = (~np.isnan(Y)).sum(axis=1)
-        mean_abs = np.where(cnt_y > 0, np.nansum(np.abs(Y), axis=1) / np.maximum(cnt_y, 1),
-                            np.nan)
+        mean_abs = np.where(cnt_y > 0, np.nansum(np.abs(Y), axis=1) / np.maximum(cnt_y, 1), np.nan)
     scale = keys.copy()
     scale["snaive_scale"] = np.where(np.isnan(mae), mean_abs, mae)
     return last, scale
 
 
 # ---------------------------------------------------------------- the log
-def forecast_log_rows(run_id: str, inputs: dict, result, kind: str = "live",
-                      logged_at: dt.datetime | None = None,
-                      days: int = LOG_DAYS) -> pd.DataFrame:
+def forecast_log_rows(
+    run_id: str,
+    inputs: dict,
+    result,
+    kind: str = "live",
+    logged_at: dt.datetime | None = None,
+    days: int = LOG_DAYS,
+) -> pd.DataFrame:
     """One planning run's log rows: its forecast (`result.forecasts.forecast_qty`, the
     first `days` days) and the seasonal naive made from `inputs['history']` at the same
     as_of (= the day before the first forecast day), with the chosen model
@@ -137,8 +193,11 @@ def forecast_log_rows(run_id: str, inputs: dict, result, kind: str = "live",
     last, scale = seasonal_naive(inputs["history"], as_of, keys)
     fc["phase"] = (fc["h"] - 1) % SEASON
     fc = fc.merge(last, on=KEYS + ["phase"], how="left").merge(scale, on=KEYS, how="left")
-    models = result.series[KEYS + ["chosen_model"]] if len(result.series) else \
-        pd.DataFrame(columns=KEYS + ["chosen_model"])
+    models = (
+        result.series[KEYS + ["chosen_model"]]
+        if len(result.series)
+        else pd.DataFrame(columns=KEYS + ["chosen_model"])
+    )
     fc = fc.merge(models, on=KEYS, how="left")
     abc = inputs.get("abc")
     if abc is not None and len(abc):
@@ -146,16 +205,23 @@ def forecast_log_rows(run_id: str, inputs: dict, result, kind: str = "live",
     else:
         fc["abc_class"] = None
     fc["abc_class"] = [c if isinstance(c, str) and c else "C" for c in fc["abc_class"]]
-    out = pd.DataFrame({
-        "planning_run_id": run_id, "kind": kind, "as_of": as_of,
-        "logged_at": pd.Timestamp(logged_at or _now()),
-        "item_id": fc["item_id"].astype("int64"),
-        "warehouse_id": fc["warehouse_id"].astype("int64"), "date": fc["date"],
-        "h": fc["h"], "yhat": pd.to_numeric(fc["forecast_qty"]).astype(float),
-        "snaive": fc["value"].fillna(0.0).astype(float),
-        "snaive_scale": fc["snaive_scale"].astype(float),
-        "chosen_model": fc["chosen_model"].fillna("none").astype(str),
-        "abc_class": fc["abc_class"]})
+    out = pd.DataFrame(
+        {
+            "planning_run_id": run_id,
+            "kind": kind,
+            "as_of": as_of,
+            "logged_at": pd.Timestamp(logged_at or _now()),
+            "item_id": fc["item_id"].astype("int64"),
+            "warehouse_id": fc["warehouse_id"].astype("int64"),
+            "date": fc["date"],
+            "h": fc["h"],
+            "yhat": pd.to_numeric(fc["forecast_qty"]).astype(float),
+            "snaive": fc["value"].fillna(0.0).astype(float),
+            "snaive_scale": fc["snaive_scale"].astype(float),
+            "chosen_model": fc["chosen_model"].fillna("none").astype(str),
+            "abc_class": fc["abc_class"],
+        }
+    )
     return out.sort_values(["item_id", "warehouse_id", "date"]).reset_index(drop=True)[LOG_COLUMNS]
 
 
@@ -172,9 +238,12 @@ def _normalise(log: pd.DataFrame | None) -> pd.DataFrame:
     return log[LOG_COLUMNS]
 
 
-def append_log(old_log: pd.DataFrame | None, new_rows: pd.DataFrame,
-               retain_days: int = RETAIN_DAYS, thin_after_days: int = THIN_AFTER_DAYS
-               ) -> pd.DataFrame:
+def append_log(
+    old_log: pd.DataFrame | None,
+    new_rows: pd.DataFrame,
+    retain_days: int = RETAIN_DAYS,
+    thin_after_days: int = THIN_AFTER_DAYS,
+) -> pd.DataFrame:
     """The log with `new_rows` appended, then pruned (module docstring): rows of a run id
     already in the log are replaced; one run per as_of (live over backfill, then the
     later logged); runs more than `thin_after_days` before the newest as_of kept one per
@@ -182,12 +251,16 @@ def append_log(old_log: pd.DataFrame | None, new_rows: pd.DataFrame,
     old, new = _normalise(old_log), _normalise(new_rows)
     if len(new):
         old = old[~old["planning_run_id"].isin(set(new["planning_run_id"]))]
-    log = pd.concat([x for x in (old, new) if len(x)], ignore_index=True) \
-        if len(old) or len(new) else empty_log()
+    log = (
+        pd.concat([x for x in (old, new) if len(x)], ignore_index=True)
+        if len(old) or len(new)
+        else empty_log()
+    )
     if log.empty:
         return empty_log()
     runs = log.groupby("planning_run_id", as_index=False).agg(
-        kind=("kind", "first"), as_of=("as_of", "first"), logged_at=("logged_at", "max"))
+        kind=("kind", "first"), as_of=("as_of", "first"), logged_at=("logged_at", "max")
+    )
     runs["rank"] = runs["kind"].map(KIND_RANK).fillna(0)
     runs = runs.sort_values(["as_of", "rank", "logged_at", "planning_run_id"])
     runs = runs.drop_duplicates("as_of", keep="last")
@@ -198,16 +271,19 @@ def append_log(old_log: pd.DataFrame | None, new_rows: pd.DataFrame,
     week = runs["as_of"] - pd.to_timedelta(runs["as_of"].dt.weekday, unit="D")
     old_runs = runs[age > thin_after_days].assign(week=week[age > thin_after_days])
     old_keep = old_runs.sort_values("as_of").drop_duplicates("week", keep="last")
-    keep = set(runs.loc[age <= thin_after_days, "planning_run_id"]) | \
-        set(old_keep["planning_run_id"])
+    keep = set(runs.loc[age <= thin_after_days, "planning_run_id"]) | set(
+        old_keep["planning_run_id"]
+    )
     log = log[log["planning_run_id"].isin(keep)]
-    return log.sort_values(["as_of", "planning_run_id", "item_id", "warehouse_id", "date"]
-                           ).reset_index(drop=True)
+    return log.sort_values(
+        ["as_of", "planning_run_id", "item_id", "warehouse_id", "date"]
+    ).reset_index(drop=True)
 
 
 # ---------------------------------------------------------------- realised accuracy
-def realised_accuracy(log: pd.DataFrame, actuals: pd.DataFrame,
-                      computed_at: dt.datetime | None = None) -> pd.DataFrame:
+def realised_accuracy(
+    log: pd.DataFrame, actuals: pd.DataFrame, computed_at: dt.datetime | None = None
+) -> pd.DataFrame:
     """Score every logged run on the days that have happened.
 
     `actuals`: item_id, warehouse_id, date, demand_qty (marts.demand_daily: zero-filled,
@@ -240,18 +316,30 @@ def realised_accuracy(log: pd.DataFrame, actuals: pd.DataFrame,
     for dim, col in (("total", None), ("abc_class", "abc_class"), ("model", "chosen_model")):
         seg = "all" if col is None else x[col]
         g = x.assign(dimension=dim, segment=seg).groupby(
-            ["planning_run_id", "kind", "as_of", "dimension", "segment"], as_index=False)
-        parts.append(g.agg(series=("series_key", "nunique"), days_covered=("date", "nunique"),
-                           first_day=("date", "min"), last_day=("date", "max"),
-                           actual_units=("actual", "sum"), forecast_units=("yhat", "sum"),
-                           snaive_units=("snaive", "sum"), abs_error=("abs_error", "sum"),
-                           snaive_abs_error=("snaive_abs_error", "sum"),
-                           scale_sum=("scale", "sum")))
+            ["planning_run_id", "kind", "as_of", "dimension", "segment"], as_index=False
+        )
+        parts.append(
+            g.agg(
+                series=("series_key", "nunique"),
+                days_covered=("date", "nunique"),
+                first_day=("date", "min"),
+                last_day=("date", "max"),
+                actual_units=("actual", "sum"),
+                forecast_units=("yhat", "sum"),
+                snaive_units=("snaive", "sum"),
+                abs_error=("abs_error", "sum"),
+                snaive_abs_error=("snaive_abs_error", "sum"),
+                scale_sum=("scale", "sum"),
+            )
+        )
     out = ratios(pd.concat(parts, ignore_index=True))
     out["computed_at"] = pd.Timestamp(computed_at or _now())
     order = {"total": 0, "abc_class": 1, "model": 2}
-    out = out.assign(_o=out["dimension"].map(order)).sort_values(
-        ["as_of", "planning_run_id", "_o", "segment"]).drop(columns="_o")
+    out = (
+        out.assign(_o=out["dimension"].map(order))
+        .sort_values(["as_of", "planning_run_id", "_o", "segment"])
+        .drop(columns="_o")
+    )
     for c in ("as_of", "first_day", "last_day"):
         out[c] = pd.to_datetime(out[c]).dt.date
     return out[ACCURACY_COLUMNS].reset_index(drop=True)
@@ -277,13 +365,21 @@ def ratios(frame: pd.DataFrame) -> pd.DataFrame:
 def pooled(accuracy: pd.DataFrame, dimension: str = "abc_class") -> pd.DataFrame:
     """Rows of `realised_accuracy` summed over runs per segment of `dimension`, with the
     ratios recomputed (runs = number of runs pooled)."""
-    sums = ["actual_units", "forecast_units", "snaive_units", "abs_error",
-            "snaive_abs_error", "scale_sum", "days_covered"]
+    sums = [
+        "actual_units",
+        "forecast_units",
+        "snaive_units",
+        "abs_error",
+        "snaive_abs_error",
+        "scale_sum",
+        "days_covered",
+    ]
     sub = accuracy[accuracy["dimension"] == dimension]
     if sub.empty:
         return pd.DataFrame(columns=["segment", "runs", *sums])
     out = sub.groupby("segment", as_index=False).agg(
-        runs=("planning_run_id", "nunique"), **{c: (c, "sum") for c in sums})
+        runs=("planning_run_id", "nunique"), **{c: (c, "sum") for c in sums}
+    )
     return ratios(out)
 
 
@@ -291,15 +387,17 @@ def pooled(accuracy: pd.DataFrame, dimension: str = "abc_class") -> pd.DataFrame
 def read_log(path: str | Path) -> pd.DataFrame:
     """forecast_log of an existing planning.duckdb (empty when there is none)."""
     import duckdb
+
     path = Path(path)
     if not path.exists():
         return empty_log()
     con = duckdb.connect(str(path), read_only=True)
     try:
-        has = con.execute("select count(*) from information_schema.tables where table_schema"
-                          " = 'main' and table_name = 'forecast_log'").fetchone()[0]
-        return _normalise(con.execute("select * from forecast_log").df()) if has else \
-            empty_log()
+        has = con.execute(
+            "select count(*) from information_schema.tables where table_schema"
+            " = 'main' and table_name = 'forecast_log'"
+        ).fetchone()[0]
+        return _normalise(con.execute("select * from forecast_log").df()) if has else empty_log()
     finally:
         con.close()
 
@@ -311,8 +409,9 @@ def _as_written(log: pd.DataFrame) -> pd.DataFrame:
     return log
 
 
-def accuracy_tables(out: str | Path, run_id: str, inputs: dict, result,
-                    kind: str = "live") -> dict[str, pd.DataFrame]:
+def accuracy_tables(
+    out: str | Path, run_id: str, inputs: dict, result, kind: str = "live"
+) -> dict[str, pd.DataFrame]:
     """What a planning run adds to planning.duckdb (`finish_run`): the previous log of
     `out` with this run appended and pruned, and realised_accuracy scored on the history
     this run read (`inputs['history']`: demand_daily of active items up to its as_of)."""
@@ -322,8 +421,12 @@ def accuracy_tables(out: str | Path, run_id: str, inputs: dict, result,
 
 
 # ---------------------------------------------------------------- backfill
-def backfill(warehouse: str | Path | None = None, weeks: int = 8,
-             output_path: str | Path | None = None, progress=None) -> dict:
+def backfill(
+    warehouse: str | Path | None = None,
+    weeks: int = 8,
+    output_path: str | Path | None = None,
+    progress=None,
+) -> dict:
     """`qm plan backfill`: the planning forecast as of each of the last `weeks` weekly
     cut-offs (last history date − 7k, k = weeks … 1), history cut at the cut-off; no
     drafts, nothing sent to the OLTP. Each becomes run 'backfill-YYYY-MM-DD' (kind
@@ -354,13 +457,17 @@ def backfill(warehouse: str | Path | None = None, weeks: int = 8,
     for i, cut in enumerate(cutoffs, 1):
         label = f"{cut:%Y-%m-%d}"
         if (cut - first).days + 1 < MIN_HISTORY_DAYS:
-            say(f"backfill: as of {label} ({i}/{weeks}): less than {MIN_HISTORY_DAYS} days "
-                "of history; skipped")
+            say(
+                f"backfill: as of {label} ({i}/{weeks}): less than {MIN_HISTORY_DAYS} days "
+                "of history; skipped"
+            )
             skipped.append(label)
             continue
         if cut in live:
-            say(f"backfill: as of {label} ({i}/{weeks}): a live plan of that date is "
-                "logged; skipped")
+            say(
+                f"backfill: as of {label} ({i}/{weeks}): a live plan of that date is "
+                "logged; skipped"
+            )
             skipped.append(label)
             continue
         t1 = time.perf_counter()
@@ -370,20 +477,30 @@ def backfill(warehouse: str | Path | None = None, weeks: int = 8,
         log = append_log(log, new)
         rows += len(new)
         done.append(label)
-        say(f"backfill: as of {label} ({i}/{weeks}): {len(result.series)} series, "
-            f"{len(new):,} forecast rows, {time.perf_counter() - t1:.1f} s")
+        say(
+            f"backfill: as of {label} ({i}/{weeks}): {len(result.series)} series, "
+            f"{len(new):,} forecast rows, {time.perf_counter() - t1:.1f} s"
+        )
     acc = realised_accuracy(log, history)
     write_outputs(out, {"forecast_log": _as_written(log), "realised_accuracy": acc})
     total = acc[acc["dimension"] == "total"]
-    summary = {"runs": len(done), "first": done[0] if done else None,
-               "last": done[-1] if done else None, "skipped": len(skipped),
-               "rows": rows, "log_runs": int(log["planning_run_id"].nunique()),
-               "log_rows": len(log), "scored_runs": int(total["planning_run_id"].nunique()),
-               "output": str(out), "seconds": round(time.perf_counter() - t0, 1)}
+    summary = {
+        "runs": len(done),
+        "first": done[0] if done else None,
+        "last": done[-1] if done else None,
+        "skipped": len(skipped),
+        "rows": rows,
+        "log_runs": int(log["planning_run_id"].nunique()),
+        "log_rows": len(log),
+        "scored_runs": int(total["planning_run_id"].nunique()),
+        "output": str(out),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
     p = pooled(acc, "total")
     row = p.iloc[0] if len(p) else None
-    summary.update({k: (float(row[k]) if row is not None else None)
-                    for k in ("wape", "snaive_wape", "fva")})
+    summary.update(
+        {k: (float(row[k]) if row is not None else None) for k in ("wape", "snaive_wape", "fva")}
+    )
     return summary
 
 
@@ -394,8 +511,10 @@ def _pct(x) -> str:
 def summary_line(s: dict) -> str:
     """The one-line summary `qm plan backfill` prints."""
     span = f" as of {s['first']} … {s['last']}" if s["runs"] else ""
-    return (f"backfill: {s['runs']} weekly plan(s){span} logged ({s['rows']:,} forecast "
-            f"rows, {s['skipped']} skipped); log {s['log_runs']} plan(s), "
-            f"{s['log_rows']:,} rows; {s['scored_runs']} scored: plan WAPE "
-            f"{_pct(s['wape'])} vs seasonal naive {_pct(s['snaive_wape'])}, value added "
-            f"{_pct(s['fva'])}; {s['seconds']} s → {s['output']}")
+    return (
+        f"backfill: {s['runs']} weekly plan(s){span} logged ({s['rows']:,} forecast "
+        f"rows, {s['skipped']} skipped); log {s['log_runs']} plan(s), "
+        f"{s['log_rows']:,} rows; {s['scored_runs']} scored: plan WAPE "
+        f"{_pct(s['wape'])} vs seasonal naive {_pct(s['snaive_wape'])}, value added "
+        f"{_pct(s['fva'])}; {s['seconds']} s → {s['output']}"
+    )

@@ -210,8 +210,11 @@ NO_COLOUR = {"DBT_USE_COLORS": "false"}  # logs carry no colour codes
 
 def dbt_env(duckdb_path: str | Path, target: str = "duckdb") -> dict[str, str]:
     """Environment variables the dbt profile reads (see dbt_project/profiles.yml)."""
-    return {"QM_DBT_DUCKDB_PATH": str(Path(duckdb_path).absolute()), "QM_DBT_TARGET": target,
-            **NO_COLOUR}
+    return {
+        "QM_DBT_DUCKDB_PATH": str(Path(duckdb_path).absolute()),
+        "QM_DBT_TARGET": target,
+        **NO_COLOUR,
+    }
 
 
 def save_partial_parse(invocation_target: str | Path, project_dir: str | Path) -> None:
@@ -226,9 +229,14 @@ def save_partial_parse(invocation_target: str | Path, project_dir: str | Path) -
         os.replace(tmp, dest)
 
 
-def run_dbt(command: Sequence[str], build_path: str | Path | None = None,
-            published: str | Path | None = None, target: str = "duckdb",
-            extra_env: dict[str, str] | None = None, quiet: bool = True) -> DbtSummary:
+def run_dbt(
+    command: Sequence[str],
+    build_path: str | Path | None = None,
+    published: str | Path | None = None,
+    target: str = "duckdb",
+    extra_env: dict[str, str] | None = None,
+    quiet: bool = True,
+) -> DbtSummary:
     """Run `dbt <command>` in a subprocess against `build_path` (through the dbt link of
     `published` when given) and summarize it."""
     project = dbt_project_dir()
@@ -243,8 +251,18 @@ def run_dbt(command: Sequence[str], build_path: str | Path | None = None,
         cache = project / "target" / "partial_parse.msgpack"
         if cache.exists():
             shutil.copyfile(cache, Path(tmp) / cache.name)
-        args = [str(dbt) if dbt.exists() else "dbt", *command, "--project-dir", str(project),
-                "--profiles-dir", str(project), "--target-path", tmp, "--target", target]
+        args = [
+            str(dbt) if dbt.exists() else "dbt",
+            *command,
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            tmp,
+            "--target",
+            target,
+        ]
         t0 = time.perf_counter()
         try:
             proc = subprocess.run(args, env=env, capture_output=quiet, text=True, check=False)
@@ -271,13 +289,21 @@ PUBLISH_LOG_DDL = """CREATE TABLE IF NOT EXISTS meta.publish_log (
 def extract_mode(build_path: str | Path) -> str:
     """'full' when this build's extract rebuilt the documents, else 'incremental'."""
     with duckdb.connect(str(build_path), read_only=True) as con:
-        row = con.execute("SELECT mode FROM raw._extract_state WHERE table_name = 'document'"
-                          ).fetchone()
+        row = con.execute(
+            "SELECT mode FROM raw._extract_state WHERE table_name = 'document'"
+        ).fetchone()
     return row[0] if row else "full"
 
 
-def publish(build_path: str | Path, published: str | Path, run_id: str, mode: str,
-            tests_passed: int, tests_failed: int, oltp_url_kind: str) -> Path:
+def publish(
+    build_path: str | Path,
+    published: str | Path,
+    run_id: str,
+    mode: str,
+    tests_passed: int,
+    tests_failed: int,
+    oltp_url_kind: str,
+) -> Path:
     """Append the publish_log row to the build and rename it over the published file.
 
     The caller has checked that dbt build succeeded; the log of earlier publishes is
@@ -286,21 +312,32 @@ def publish(build_path: str | Path, published: str | Path, run_id: str, mode: st
     build_path, published = Path(build_path), Path(published)
     with duckdb.connect(str(build_path)) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS meta")
-        has_log = con.execute("SELECT count(*) FROM information_schema.tables WHERE "
-                              "table_schema = 'meta' AND table_name = 'publish_log'"
-                              ).fetchone()[0]
+        has_log = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE "
+            "table_schema = 'meta' AND table_name = 'publish_log'"
+        ).fetchone()[0]
         con.execute(PUBLISH_LOG_DDL)
         if not has_log and published.exists():
             con.execute(f"ATTACH '{published}' AS previous (READ_ONLY)")
             has_prev = con.execute(
                 "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'previous' "
-                "AND schema_name = 'meta' AND table_name = 'publish_log'").fetchone()[0]
+                "AND schema_name = 'meta' AND table_name = 'publish_log'"
+            ).fetchone()[0]
             if has_prev:
                 con.execute("INSERT INTO meta.publish_log SELECT * FROM previous.meta.publish_log")
             con.execute("DETACH previous")
-        con.execute("INSERT INTO meta.publish_log VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [run_id, dt.datetime.now(dt.UTC).replace(tzinfo=None), mode,
-                     tests_failed == 0, tests_passed, tests_failed, oltp_url_kind])
+        con.execute(
+            "INSERT INTO meta.publish_log VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                mode,
+                tests_failed == 0,
+                tests_passed,
+                tests_failed,
+                oltp_url_kind,
+            ],
+        )
         con.execute("CHECKPOINT")
     with writer_lock(published):
         os.replace(build_path, published)  # atomic on POSIX: readers see old or new

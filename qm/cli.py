@@ -16,8 +16,15 @@ from qm import (
     settings,
 )
 
-COMMAND_MODULES = (db_commands, serve_commands, demo_commands, refresh_commands,
-                   planning_commands, dashboard_commands, settings)
+COMMAND_MODULES = (
+    db_commands,
+    serve_commands,
+    demo_commands,
+    refresh_commands,
+    planning_commands,
+    dashboard_commands,
+    settings,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

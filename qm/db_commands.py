@@ -15,16 +15,20 @@ from transactional.config import database_url, redact_url
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from transactional.migrate import upgrade
+
     started = time.perf_counter()
     upgrade(database_url())
-    print(f"qm db upgrade: schema at head on {redact_url(database_url())} "
-          f"({time.perf_counter() - started:.1f} s)")
+    print(
+        f"qm db upgrade: schema at head on {redact_url(database_url())} "
+        f"({time.perf_counter() - started:.1f} s)"
+    )
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from transactional.check import run_checks
     from transactional.db import session_scope
+
     with session_scope() as session:
         results = run_checks(session)
     failed = {k: v for k, v in results.items() if v}
@@ -35,8 +39,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         if len(problems) > 50:
             print(f"  … and {len(problems) - 50} more")
     if failed:
-        print(f"qm check: {len(failed)} of {len(results)} invariants violated "
-              f"({sum(len(v) for v in failed.values())} problems)")
+        print(
+            f"qm check: {len(failed)} of {len(results)} invariants violated "
+            f"({sum(len(v) for v in failed.values())} problems)"
+        )
         return 1
     print(f"qm check: all {len(results)} invariants hold")
     return 0
@@ -46,6 +52,7 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     from transactional.db import session_scope
     from transactional.errors import DomainError
     from transactional.services.users import create_user, issue_token
+
     try:
         with session_scope() as session:
             user = create_user(session, args.name, args.role, args.password)
@@ -54,21 +61,25 @@ def cmd_user_create(args: argparse.Namespace) -> int:
         print(f"qm user create: refused: {exc.message}", file=sys.stderr)
         return 2
     print(f"token: {token}")
-    print(f"qm user create: user {args.name!r} with role {args.role} created; the token "
-          "above is shown once and stored only as a hash")
+    print(
+        f"qm user create: user {args.name!r} with role {args.role} created; the token "
+        "above is shown once and stored only as a hash"
+    )
     return 0
 
 
 def cmd_user_list(args: argparse.Namespace) -> int:
     from transactional.db import session_scope
     from transactional.services.users import list_users
+
     with session_scope() as session:
         users = list_users(session)
     for u in users:
-        print(f"{u['username']:<24} {u['role']:<12} {'active' if u['active'] else 'inactive':<9}"
-              f" {u['live_tokens']} live token(s)")
-    print(f"qm user list: {len(users)} users, "
-          f"{sum(u['live_tokens'] for u in users)} live tokens")
+        print(
+            f"{u['username']:<24} {u['role']:<12} {'active' if u['active'] else 'inactive':<9}"
+            f" {u['live_tokens']} live token(s)"
+        )
+    print(f"qm user list: {len(users)} users, {sum(u['live_tokens'] for u in users)} live tokens")
     return 0
 
 
@@ -76,6 +87,7 @@ def cmd_user_revoke(args: argparse.Namespace) -> int:
     from transactional.db import session_scope
     from transactional.errors import DomainError
     from transactional.services.users import revoke_tokens
+
     try:
         with session_scope() as session:
             n = revoke_tokens(session, args.name)
@@ -92,6 +104,7 @@ def cmd_user_set_password(args: argparse.Namespace) -> int:
     from transactional.db import session_scope
     from transactional.errors import DomainError
     from transactional.services.users import set_password
+
     password = args.password if args.password is not None else getpass.getpass("password: ")
     try:
         with session_scope() as session:
@@ -105,6 +118,7 @@ def cmd_user_set_password(args: argparse.Namespace) -> int:
 
 def cmd_backup(args: argparse.Namespace) -> int:
     from transactional.backup import BackupError, backup
+
     started = time.perf_counter()
     url = args.database_url or database_url()
     try:
@@ -113,14 +127,17 @@ def cmd_backup(args: argparse.Namespace) -> int:
         print(f"qm backup: failed, nothing written: {exc}", file=sys.stderr)
         return 2
     tables = manifest["tables"]
-    print(f"qm backup: {redact_url(url)} -> {args.file} ({manifest['engine']}, "
-          f"{len(tables)} tables, {sum(t['rows'] for t in tables.values())} rows, manifest "
-          f"{args.file}.manifest.json, {time.perf_counter() - started:.1f} s)")
+    print(
+        f"qm backup: {redact_url(url)} -> {args.file} ({manifest['engine']}, "
+        f"{len(tables)} tables, {sum(t['rows'] for t in tables.values())} rows, manifest "
+        f"{args.file}.manifest.json, {time.perf_counter() - started:.1f} s)"
+    )
     return 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
     from transactional.backup import BackupError, restore
+
     started = time.perf_counter()
     url = args.database_url or database_url()
     try:
@@ -134,30 +151,29 @@ def cmd_restore(args: argparse.Namespace) -> int:
         for p in problems[:20]:
             print(f"FAILED {name}: {p}")
     verdict = "verified" if report.ok else "NOT verified"
-    print(f"qm restore: {args.file} -> {redact_url(url)}: {report.tables} tables, "
-          f"{report.rows} rows, {verdict} ({len(report.mismatched)} tables differ from the "
-          f"manifest, {sum(len(v) for v in report.invariants.values())} invariant problems,"
-          f" {time.perf_counter() - started:.1f} s)")
+    print(
+        f"qm restore: {args.file} -> {redact_url(url)}: {report.tables} tables, "
+        f"{report.rows} rows, {verdict} ({len(report.mismatched)} tables differ from the "
+        f"manifest, {sum(len(v) for v in report.invariants.values())} invariant problems,"
+        f" {time.perf_counter() - started:.1f} s)"
+    )
     return 0 if report.ok else 1
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the transactional commands to the `qm` parser."""
-    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_cmd",
-                                                                      required=True)
-    db.add_parser("upgrade", help="create or upgrade the schema").set_defaults(
-        func=cmd_db_upgrade)
-    sub.add_parser("check", help="verify the five ledger invariants").set_defaults(
-        func=cmd_check)
-    user = sub.add_parser("user", help="users and tokens").add_subparsers(dest="user_cmd",
-                                                                           required=True)
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_cmd", required=True)
+    db.add_parser("upgrade", help="create or upgrade the schema").set_defaults(func=cmd_db_upgrade)
+    sub.add_parser("check", help="verify the five ledger invariants").set_defaults(func=cmd_check)
+    user = sub.add_parser("user", help="users and tokens").add_subparsers(
+        dest="user_cmd", required=True
+    )
     create = user.add_parser("create", help="create a user and print a token once")
     create.add_argument("name")
     create.add_argument("--role", required=True)
     create.add_argument("--password", default=None)
     create.set_defaults(func=cmd_user_create)
-    user.add_parser("list", help="users, roles and live tokens").set_defaults(
-        func=cmd_user_list)
+    user.add_parser("list", help="users, roles and live tokens").set_defaults(func=cmd_user_list)
     revoke = user.add_parser("revoke", help="revoke every token of a user")
     revoke.add_argument("name")
     revoke.set_defaults(func=cmd_user_revoke)

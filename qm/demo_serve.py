@@ -27,6 +27,7 @@ def _say(msg: str) -> None:
 def available_commands() -> set[str]:
     """The `qm` sub-commands present in this build."""
     from qm.cli import build_parser
+
     parser = build_parser()
     for action in parser._actions:  # the sub-command table of argparse
         choices = getattr(action, "choices", None)
@@ -38,12 +39,15 @@ def available_commands() -> set[str]:
 def run_refresh() -> bool:
     """Refresh the warehouse (`qm.refresh_commands.refresh`); True when published."""
     from qm import refresh_commands
+
     started = time.perf_counter()
     try:
         result = refresh_commands.refresh(progress=lambda m: _say(m.strip()))
     except Exception as exc:  # noqa: BLE001 - the demo still serves what exists
-        _say(f"refresh failed ({type(exc).__name__}: {exc}); serving the last published "
-             "warehouse, if any")
+        _say(
+            f"refresh failed ({type(exc).__name__}: {exc}); serving the last published "
+            "warehouse, if any"
+        )
         return False
     ok = bool(result.get("success", True)) if isinstance(result, dict) else True
     _say(f"refresh {'done' if ok else 'FAILED'} in {time.perf_counter() - started:.0f} s")
@@ -53,6 +57,7 @@ def run_refresh() -> bool:
 def run_plan() -> None:
     """Run planning once (it writes draft POs)."""
     from pipelines.planning import run_planning
+
     started = time.perf_counter()
     try:
         # the policy replay refits forecasting at every weekly review of a year: it runs
@@ -61,9 +66,11 @@ def run_plan() -> None:
     except Exception as exc:  # noqa: BLE001
         _say(f"planning failed ({type(exc).__name__}: {exc}); skipped")
         return
-    _say(f"planning run {summary.get('run_id', '')} done in "
-         f"{time.perf_counter() - started:.0f} s: {summary.get('suggestions', '?')} "
-         "suggestions")
+    _say(
+        f"planning run {summary.get('run_id', '')} done in "
+        f"{time.perf_counter() - started:.0f} s: {summary.get('suggestions', '?')} "
+        "suggestions"
+    )
 
 
 def background_jobs(weeks: int = BACKFILL_WEEKS) -> int:
@@ -76,17 +83,20 @@ def background_jobs(weeks: int = BACKFILL_WEEKS) -> int:
 
     from qm.cli import main
     from transactional.config import data_dir
+
     log = data_dir() / "backfill.log"
     rc = 0
-    with open(log, "w") as out, contextlib.redirect_stdout(out), \
-            contextlib.redirect_stderr(out):
+    with open(log, "w") as out, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         try:
             rc = main(["plan", "backfill", "--weeks", str(weeks)])
         except Exception as exc:  # noqa: BLE001 - the replay still runs
             print(f"backfill failed: {type(exc).__name__}: {exc}")
             rc = 1
-    print(f"qm demo serve: backfill of {weeks} past weekly plans "
-          f"{'done' if rc == 0 else 'FAILED'} (→ {log}); policy replay next", flush=True)
+    print(
+        f"qm demo serve: backfill of {weeks} past weekly plans "
+        f"{'done' if rc == 0 else 'FAILED'} (→ {log}); policy replay next",
+        flush=True,
+    )
     return main(["plan", "simulate", "--sweep"]) or rc
 
 
@@ -113,10 +123,16 @@ def _stop(procs: dict[str, subprocess.Popen]) -> None:
         _say(f"{name} stopped")
 
 
-def serve(host: str = "127.0.0.1", api_port: int = 8000, dashboard_port: int = 8501,
-          refresh: bool = True, plan: bool = True) -> int:
+def serve(
+    host: str = "127.0.0.1",
+    api_port: int = 8000,
+    dashboard_port: int = 8501,
+    refresh: bool = True,
+    plan: bool = True,
+) -> int:
     """Refresh, plan, then run the API and the dashboards until Ctrl-C; returns 0."""
     from demo import demo_logins
+
     if refresh:
         run_refresh()
     if plan:
@@ -125,32 +141,53 @@ def serve(host: str = "127.0.0.1", api_port: int = 8000, dashboard_port: int = 8
     procs: dict[str, subprocess.Popen] = {}
     addresses = []
     if "serve" in commands:
-        procs["API"] = _start("API", [sys.executable, "-m", "qm", "serve",
-                                      "--host", host, "--port", str(api_port)])
+        procs["API"] = _start(
+            "API", [sys.executable, "-m", "qm", "serve", "--host", host, "--port", str(api_port)]
+        )
         addresses.append(f"API        http://{host}:{api_port}  (OpenAPI at /docs)")
     else:
         _say("API (qm serve) not built yet; skipped")
     if "dashboard" in commands:
-        procs["dashboard"] = _start("dashboard", [
-            sys.executable, "-m", "qm", "dashboard", "--port", str(dashboard_port),
-            "--address", host])
+        procs["dashboard"] = _start(
+            "dashboard",
+            [
+                sys.executable,
+                "-m",
+                "qm",
+                "dashboard",
+                "--port",
+                str(dashboard_port),
+                "--address",
+                host,
+            ],
+        )
         addresses.append(f"dashboard  http://{host}:{dashboard_port}")
     else:
         _say("dashboards (qm dashboard) not built yet; skipped")
     if plan and "plan" in commands:
         from transactional.config import data_dir
+
         log = data_dir() / "simulate.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "w") as out:
             procs[BACKGROUND] = subprocess.Popen(
-                [sys.executable, "-c", "import sys; from qm.demo_serve import "
-                 "background_jobs; sys.exit(background_jobs())"],
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                env=os.environ.copy())
-        _say(f"in the background: {BACKFILL_WEEKS} past weekly plans re-forecast for "
-             f"realised accuracy (→ {data_dir() / 'backfill.log'}, about a minute), then "
-             f"the policy replay, reorder rules vs planning (→ {log}); the planning page "
-             "shows each when it is done")
+                [
+                    sys.executable,
+                    "-c",
+                    "import sys; from qm.demo_serve import "
+                    "background_jobs; sys.exit(background_jobs())",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=os.environ.copy(),
+            )
+        _say(
+            f"in the background: {BACKFILL_WEEKS} past weekly plans re-forecast for "
+            f"realised accuracy (→ {data_dir() / 'backfill.log'}, about a minute), then "
+            f"the policy replay, reorder rules vs planning (→ {log}); the planning page "
+            "shows each when it is done"
+        )
     for line in addresses:
         _say(line)
     _say("demo logins: " + ", ".join(f"{u} / {p}" for u, p in demo_logins()))

@@ -43,9 +43,13 @@ def _progress_logger(say):
     return qm_progress
 
 
-def refresh(full: bool = False, oltp_url: str | None = None,
-            warehouse_path: str | Path | None = None, progress=None,
-            instance=None) -> dict:
+def refresh(
+    full: bool = False,
+    oltp_url: str | None = None,
+    warehouse_path: str | Path | None = None,
+    progress=None,
+    instance=None,
+) -> dict:
     """Extract, build + test with dbt and publish the warehouse, in this process.
 
     Returns a summary: success, published (path or None), mode, rows_extracted, models,
@@ -65,37 +69,63 @@ def refresh(full: bool = False, oltp_url: str | None = None,
         say("refresh: loading definitions (dbt parse when the project changed)")
         defs = make_definitions(oltp_url, warehouse)
         job = defs.resolve_job_def("refresh").with_logger_defs(
-            {"qm_progress": _progress_logger(say)})
+            {"qm_progress": _progress_logger(say)}
+        )
         if instance is None:
-            instance = (dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME")
-                        else dg.DagsterInstance.ephemeral())
+            instance = (
+                dg.DagsterInstance.get()
+                if os.environ.get("DAGSTER_HOME")
+                else dg.DagsterInstance.ephemeral()
+            )
         result = job.execute_in_process(
-            run_config={"ops": {"oltp_extract": {"config": {"full": full}}},
-                        "loggers": {"qm_progress": {}}},
-            instance=instance, raise_on_error=False,
-            tags={"quartermaster/mode": "full" if full else "incremental"})
+            run_config={
+                "ops": {"oltp_extract": {"config": {"full": full}}},
+                "loggers": {"qm_progress": {}},
+            },
+            instance=instance,
+            raise_on_error=False,
+            tags={"quartermaster/mode": "full" if full else "incremental"},
+        )
         release_run_lock(warehouse)  # a run that stopped between its steps
-    summary: dict[str, Any] = {"success": result.success, "run_id": result.run_id, "published": None,
-               "mode": "full" if full else "incremental", "rows_extracted": 0, "models": 0,
-               "tests_passed": 0, "tests_failed": 0, "failures": []}
+    summary: dict[str, Any] = {
+        "success": result.success,
+        "run_id": result.run_id,
+        "published": None,
+        "mode": "full" if full else "incremental",
+        "rows_extracted": 0,
+        "models": 0,
+        "tests_passed": 0,
+        "tests_failed": 0,
+        "failures": [],
+    }
     for event in result.get_asset_materialization_events():
         mat = event.step_materialization_data.materialization
         meta: dict[str, Any] = {k: v.value for k, v in mat.metadata.items()}
         if mat.asset_key.path[0] == "oltp":
             summary["rows_extracted"] += int(meta.get("rows_copied", 0))
         elif mat.asset_key.path == ["warehouse", "published"]:
-            summary.update(published=meta["path"], mode=meta["mode"], models=meta["models"],
-                           tests_passed=meta["tests_passed"], tests_failed=meta["tests_failed"])
+            summary.update(
+                published=meta["path"],
+                mode=meta["mode"],
+                models=meta["models"],
+                tests_passed=meta["tests_passed"],
+                tests_failed=meta["tests_failed"],
+            )
     if not result.success:
         from pipelines.defs.assets import summary_path
         from pipelines.publish import build_path_for
+
         sidecar = summary_path(build_path_for(warehouse, result.run_id))
         if sidecar.exists():
             import json
+
             dbt_summary = DbtSummary(**json.loads(sidecar.read_text()))
-            summary.update(models=dbt_summary.models, tests_passed=dbt_summary.tests_passed,
-                           tests_failed=dbt_summary.tests_failed,
-                           failures=dbt_summary.failures)
+            summary.update(
+                models=dbt_summary.models,
+                tests_passed=dbt_summary.tests_passed,
+                tests_failed=dbt_summary.tests_failed,
+                failures=dbt_summary.failures,
+            )
         for event in result.all_events:
             if event.is_step_failure and event.step_failure_data.error:
                 summary["failures"].append(event.step_failure_data.error.message.strip())
@@ -106,15 +136,18 @@ def refresh(full: bool = False, oltp_url: str | None = None,
 def summary_line(s: dict) -> str:
     """The one-line summary `qm refresh` prints."""
     head = "refresh: published" if s["success"] else "refresh: FAILED, not published"
-    return (f"{head} ({s['mode']}): {s['rows_extracted']} rows extracted, {s['models']} "
-            f"models built, {s['tests_passed']} tests passed, {s['tests_failed']} failed, "
-            f"{s['seconds']} s" + (f" → {s['published']}" if s["published"] else ""))
+    return (
+        f"{head} ({s['mode']}): {s['rows_extracted']} rows extracted, {s['models']} "
+        f"models built, {s['tests_passed']} tests passed, {s['tests_failed']} failed, "
+        f"{s['seconds']} s" + (f" → {s['published']}" if s["published"] else "")
+    )
 
 
 def _cmd_refresh(args) -> int:
     os.environ.setdefault("DAGSTER_HOME", str(DAGSTER_HOME))
-    s = refresh(full=args.full, oltp_url=args.oltp_url, warehouse_path=args.warehouse,
-                progress=print)
+    s = refresh(
+        full=args.full, oltp_url=args.oltp_url, warehouse_path=args.warehouse, progress=print
+    )
     for failure in s["failures"][:10]:
         print(f"  failure: {failure.splitlines()[0] if failure else failure}")
     print(summary_line(s))
@@ -131,11 +164,16 @@ def _cmd_scheduler(args) -> int:
     module = ["-m", "pipelines.defs.definitions"]
     procs = [
         subprocess.Popen([exe("dagster-daemon"), "run", *module], env=env, cwd=PROJECT_ROOT),
-        subprocess.Popen([exe("dagster-webserver"), *module, "-h", args.host,
-                          "-p", str(args.port)], env=env, cwd=PROJECT_ROOT),
+        subprocess.Popen(
+            [exe("dagster-webserver"), *module, "-h", args.host, "-p", str(args.port)],
+            env=env,
+            cwd=PROJECT_ROOT,
+        ),
     ]
-    print(f"scheduler: daemon pid {procs[0].pid}, webserver pid {procs[1].pid}; "
-          f"DAGSTER_HOME={env['DAGSTER_HOME']}")
+    print(
+        f"scheduler: daemon pid {procs[0].pid}, webserver pid {procs[1].pid}; "
+        f"DAGSTER_HOME={env['DAGSTER_HOME']}"
+    )
     print(f"scheduler: Dagster UI at http://{args.host}:{args.port} (Ctrl-C stops both)")
     code = 0
     try:

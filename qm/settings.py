@@ -22,8 +22,9 @@ def _effective(name: str) -> str:
     """The value the code uses for field `name` (defaults resolved)."""
     s = settings()
     if name == "database_url":  # without creating the default's directory
-        return redact_url(database_url() if s.database_url
-                          else f"sqlite:///{data_dir() / 'quartermaster.sqlite'}")
+        return redact_url(
+            database_url() if s.database_url else f"sqlite:///{data_dir() / 'quartermaster.sqlite'}"
+        )
     if name == "data_dir":
         return str(data_dir())
     if name == "warehouse_path":
@@ -50,12 +51,15 @@ def cmd_config(args: argparse.Namespace) -> int:
         print(f"{var:<{width}}  {value}  ({'set' if is_set else 'default'})")
         print(f"{'':<{width}}  {meaning}")
     n_set = sum(1 for _, _, is_set, _ in rows if is_set)
-    print(f"qm config: {len(rows)} settings, {n_set} set in the environment, "
-          f"{len(rows) - n_set} at their default")
+    print(
+        f"qm config: {len(rows)} settings, {n_set} set in the environment, "
+        f"{len(rows) - n_set} at their default"
+    )
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `config` to the `qm` parser."""
-    sub.add_parser("config", help="print every QM_* setting, its value and meaning"
-                   ).set_defaults(func=cmd_config)
+    sub.add_parser("config", help="print every QM_* setting, its value and meaning").set_defaults(
+        func=cmd_config
+    )

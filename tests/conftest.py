@@ -13,15 +13,17 @@ from sqlalchemy import create_engine, text
 from transactional.db import make_engine
 from transactional.migrate import upgrade
 
-PG_ADMIN_URL = os.environ.get("QM_TEST_POSTGRES_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "QM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 REQUIRE_PG = os.environ.get("QM_REQUIRE_POSTGRES") == "1"
 
 
 def _pg_available() -> str | None:
     try:
-        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT",
-                               connect_args={"connect_timeout": 3})
+        engine = create_engine(
+            PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+        )
         with engine.connect() as conn:
             conn.execute(text("select 1"))
         engine.dispose()
@@ -51,10 +53,15 @@ def pg_database_url():
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     yield url
     from transactional.db import _factory
+
     _factory.cache_clear()
     with admin.connect() as conn:
-        conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
+        conn.execute(
+            text(
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            )
+        )
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 
@@ -68,11 +75,18 @@ def _fresh_pg(url: str) -> str:
         _PG_MIGRATED.add(url)
     engine = make_engine(url)
     with engine.begin() as conn:
-        tables = [r[0] for r in conn.execute(text(
-            "select tablename from pg_tables where schemaname='public' "
-            "and tablename <> 'alembic_version'"))]
-        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
-                          + " RESTART IDENTITY CASCADE"))
+        tables = [
+            r[0]
+            for r in conn.execute(
+                text(
+                    "select tablename from pg_tables where schemaname='public' "
+                    "and tablename <> 'alembic_version'"
+                )
+            )
+        ]
+        conn.execute(
+            text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        )
         conn.execute(text("ALTER SEQUENCE qm_change_seq RESTART WITH 1"))
     engine.dispose()
     upgrade(url)  # re-seeds the chart of accounts
@@ -112,6 +126,7 @@ def small_demo_db(tmp_path_factory) -> str:
     """URL of a SQLite file holding the generated `small` demo company (SMALL_DEMO).
     Shared by the whole session: tests must treat it as read-only."""
     from demo import generate
+
     url = f"sqlite:///{tmp_path_factory.mktemp('small_demo') / 'small.sqlite'}"
     upgrade(url)
     generate(url, **SMALL_DEMO)

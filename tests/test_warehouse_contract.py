@@ -22,7 +22,9 @@ ALLOWED = {"pipelines/extract.py", "pipelines/extract_pg.py", "pipelines/publish
 # a table of schema raw after from / join (quoted or not), or a catalogue lookup of it
 RAW_SQL = re.compile(
     r"""\b(?:from|join)\s+"?raw"?\s*\.\s*"?[a-z_]"""
-    r"""|\btable_schema\s*=\s*'raw'""", re.IGNORECASE)
+    r"""|\btable_schema\s*=\s*'raw'""",
+    re.IGNORECASE,
+)
 
 
 def _strings(tree: ast.AST):
@@ -32,11 +34,16 @@ def _strings(tree: ast.AST):
     for node in ast.walk(tree):
         if isinstance(node, ast.JoinedStr):
             parts.update(id(v) for v in node.values)
-            yield node.lineno, "".join(
-                v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "x"
-                for v in node.values)
-        elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
-              and id(node) not in parts):
+            yield (
+                node.lineno,
+                "".join(
+                    v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "x"
+                    for v in node.values
+                ),
+            )
+        elif (
+            isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in parts
+        ):
             yield node.lineno, node.value
 
 
@@ -45,7 +52,7 @@ def raw_reads(source: str) -> list[tuple[int, str]]:
     hits = []
     for line, text in _strings(ast.parse(source)):
         for match in RAW_SQL.finditer(text):
-            hits.append((line, text[max(0, match.start() - 20):match.end() + 30]))
+            hits.append((line, text[max(0, match.start() - 20) : match.end() + 30]))
     return hits
 
 
@@ -65,7 +72,8 @@ def project_raw_reads(root: Path = ROOT) -> dict[str, list[tuple[int, str]]]:
 
 def test_no_python_outside_the_extract_reads_raw():
     assert project_raw_reads() == {}, (
-        "read the marts (docs/marts.md, 'No raw outside the extract'), not raw.*")
+        "read the marts (docs/marts.md, 'No raw outside the extract'), not raw.*"
+    )
 
 
 def test_the_allowed_modules_are_the_loaders():
@@ -77,7 +85,7 @@ def test_the_allowed_modules_are_the_loaders():
 
 
 def test_the_scanner_catches_raw_reads():
-    planted = '''
+    planted = """
 import duckdb
 con = duckdb.connect("w.duckdb")
 a = con.execute("select * from raw.document where doc_type = 'delivery'")
@@ -87,7 +95,7 @@ table = "item"
 c = con.execute(f"select count(*) from RAW.{table}")
 d = con.execute('select * from "raw"."supplier"')
 e = con.execute("select 1 from information_schema.tables where table_schema = 'raw'")
-'''
+"""
     assert [line for line, _ in raw_reads(planted)] == [4, 5, 8, 9, 10]
 
 
@@ -104,10 +112,12 @@ y = "draw.x from rawness"
 def test_the_project_scan_finds_a_planted_file(tmp_path):
     (tmp_path / "dashboards" / "pages").mkdir(parents=True)
     (tmp_path / "dashboards" / "pages" / "bad.py").write_text(
-        'q = "select sum(qty) from raw.stock_ledger"\n', encoding="utf-8")
+        'q = "select sum(qty) from raw.stock_ledger"\n', encoding="utf-8"
+    )
     (tmp_path / "pipelines").mkdir()
     (tmp_path / "pipelines" / "extract.py").write_text(
-        'q = "insert into raw.document select 1"\n', encoding="utf-8")
+        'q = "insert into raw.document select 1"\n', encoding="utf-8"
+    )
     found = project_raw_reads(tmp_path)
     assert list(found) == ["dashboards/pages/bad.py"]
     assert found["dashboards/pages/bad.py"][0][0] == 1

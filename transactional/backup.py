@@ -86,8 +86,10 @@ def _libpq_url(url: str) -> str:
 def _tool(name: str) -> str:
     found = shutil.which(name)
     if not found:
-        raise BackupError(f"{name} not found on PATH: install PostgreSQL's client tools "
-                          "(Debian: postgresql-client) to back up or restore PostgreSQL")
+        raise BackupError(
+            f"{name} not found on PATH: install PostgreSQL's client tools "
+            "(Debian: postgresql-client) to back up or restore PostgreSQL"
+        )
     return found
 
 
@@ -114,16 +116,15 @@ def table_digests(conn: Connection) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for name in sorted(insp.get_table_names()):
         pk = insp.get_pk_constraint(name).get("constrained_columns") or [
-            c["name"] for c in insp.get_columns(name)]
-        sql = (f"select * from {quote(name)} order by "
-               + ", ".join(quote(c) for c in pk))
+            c["name"] for c in insp.get_columns(name)
+        ]
+        sql = f"select * from {quote(name)} order by " + ", ".join(quote(c) for c in pk)
         h = hashlib.sha256()
         rows = 0
         result = conn.exec_driver_sql(sql)
         while batch := result.fetchmany(10_000):
             for row in batch:
-                h.update("\x1f".join(_canonical(v) for v in row).encode(
-                    "utf-8", "surrogatepass"))
+                h.update("\x1f".join(_canonical(v) for v in row).encode("utf-8", "surrogatepass"))
                 h.update(b"\x1e")
             rows += len(batch)
         out[name] = {"rows": rows, "sha256": h.hexdigest()}
@@ -131,9 +132,12 @@ def table_digests(conn: Connection) -> dict[str, dict]:
 
 
 def _write_manifest(path: Path, engine: str, digests: dict) -> dict:
-    manifest = {"format": 1, "engine": engine,
-                "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                "tables": digests}
+    manifest = {
+        "format": 1,
+        "engine": engine,
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "tables": digests,
+    }
     tmp = path.with_name(path.name + MANIFEST_SUFFIX + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True))
     os.replace(tmp, path.with_name(path.name + MANIFEST_SUFFIX))
@@ -175,15 +179,23 @@ def backup(url: str, path: str | Path) -> dict:
             pg_dump = _tool("pg_dump")
             engine = make_engine(url)
             try:
-                with engine.connect().execution_options(
-                        isolation_level="REPEATABLE READ") as conn:
+                with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
                     with conn.begin():
                         snapshot = conn.execute(text("select pg_export_snapshot()")).scalar()
                         digests = table_digests(conn)
                         done = subprocess.run(
-                            [pg_dump, "--format=custom", "--no-owner", "--no-privileges",
-                             f"--snapshot={snapshot}", f"--file={tmp}", _libpq_url(url)],
-                            capture_output=True, text=True)
+                            [
+                                pg_dump,
+                                "--format=custom",
+                                "--no-owner",
+                                "--no-privileges",
+                                f"--snapshot={snapshot}",
+                                f"--file={tmp}",
+                                _libpq_url(url),
+                            ],
+                            capture_output=True,
+                            text=True,
+                        )
                         if done.returncode != 0:
                             raise BackupError(f"pg_dump failed: {done.stderr.strip()}")
             finally:
@@ -211,14 +223,15 @@ def restore(path: str | Path, url: str) -> RestoreReport:
         raise BackupError(f"no backup at {path}")
     manifest = read_manifest(path)
     if manifest is not None and manifest.get("engine") != kind:
-        raise BackupError(f"{path} is a {manifest.get('engine')} backup; the target is "
-                          f"{kind}")
+        raise BackupError(f"{path} is a {manifest.get('engine')} backup; the target is {kind}")
     if kind == "sqlite":
         target = _sqlite_file(url)
         if target.exists() and target.stat().st_size > 0 and _table_names(url):
-            raise BackupError(f"the target database {target} is not empty "
-                              f"({len(_table_names(url))} tables): restore needs an empty "
-                              "database")
+            raise BackupError(
+                f"the target database {target} is not empty "
+                f"({len(_table_names(url))} tables): restore needs an empty "
+                "database"
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
         src = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
         try:
@@ -236,13 +249,24 @@ def restore(path: str | Path, url: str) -> RestoreReport:
     else:
         existing = _table_names(url)
         if existing:
-            raise BackupError(f"the target database is not empty ({len(existing)} tables): "
-                              "restore needs an empty database (createdb a new one)")
+            raise BackupError(
+                f"the target database is not empty ({len(existing)} tables): "
+                "restore needs an empty database (createdb a new one)"
+            )
         pg_restore = _tool("pg_restore")
         done = subprocess.run(
-            [pg_restore, "--single-transaction", "--exit-on-error", "--no-owner",
-             "--no-privileges", f"--dbname={_libpq_url(url)}", str(path)],
-            capture_output=True, text=True)
+            [
+                pg_restore,
+                "--single-transaction",
+                "--exit-on-error",
+                "--no-owner",
+                "--no-privileges",
+                f"--dbname={_libpq_url(url)}",
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
             raise BackupError(f"pg_restore failed (nothing restored): {done.stderr.strip()}")
     return verify(url, manifest)
@@ -255,6 +279,7 @@ def verify(url: str, manifest: dict | None) -> RestoreReport:
         with engine.connect() as conn:
             digests = table_digests(conn)
         from sqlalchemy.orm import Session
+
         with Session(engine) as session:
             invariants = run_checks(session)
     finally:
@@ -265,12 +290,17 @@ def verify(url: str, manifest: dict | None) -> RestoreReport:
         for name in sorted(set(expected) | set(digests)):
             if expected.get(name) != digests.get(name):
                 mismatched.append(name)
-    return RestoreReport(tables=len(digests), rows=sum(d["rows"] for d in digests.values()),
-                         mismatched=mismatched, invariants=invariants)
+    return RestoreReport(
+        tables=len(digests),
+        rows=sum(d["rows"] for d in digests.values()),
+        mismatched=mismatched,
+        invariants=invariants,
+    )
 
 
-def backup_rotating(url: str, directory: str | Path, keep: int,
-                    now: dt.datetime | None = None) -> tuple[Path, list[Path]]:
+def backup_rotating(
+    url: str, directory: str | Path, keep: int, now: dt.datetime | None = None
+) -> tuple[Path, list[Path]]:
     """A time-stamped backup in `directory`, keeping the `keep` newest; returns the new
     file and the files removed."""
     if keep < 1:
@@ -280,8 +310,11 @@ def backup_rotating(url: str, directory: str | Path, keep: int,
     suffix = ".sqlite" if _engine_kind(url) == "sqlite" else ".pgdump"
     path = directory / f"qm-backup-{stamp}{suffix}"
     backup(url, path)
-    dumps = sorted(p for p in directory.glob(BACKUP_GLOB)
-                   if not p.name.endswith(MANIFEST_SUFFIX) and not p.name.startswith("."))
+    dumps = sorted(
+        p
+        for p in directory.glob(BACKUP_GLOB)
+        if not p.name.endswith(MANIFEST_SUFFIX) and not p.name.startswith(".")
+    )
     removed = dumps[:-keep]
     for old in removed:
         old.unlink(missing_ok=True)

@@ -38,8 +38,9 @@ MAX_ID = 2_147_483_647  # ids are 32-bit integers in every table that has them
 DEFAULT_VAT_RATE = Decimal("0.20")
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID, description="id of a stored row")]
-Num = Annotated[Decimal, Field(description="a decimal number; send it as a string to keep "
-                                           "every digit")]
+Num = Annotated[
+    Decimal, Field(description="a decimal number; send it as a string to keep every digit")
+]
 NO_NUL = r"^[^\x00]*$"
 SupplyMode = Literal["make_to_stock", "make_to_order"]  # models.SUPPLY_MODES
 # Bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) can make a name
@@ -54,14 +55,22 @@ def _checked(allow_layout: bool) -> AfterValidator:
         for ch in value:
             if ch in BIDI_CONTROLS:
                 raise PydanticCustomError(
-                    "no_bidi_control", "must not contain bidirectional control characters "
-                    "(U+{code})", {"code": f"{ord(ch):04X}"})
-            if ch != "\x00" and (ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0) and not (
-                    allow_layout and ch in LAYOUT):
+                    "no_bidi_control",
+                    "must not contain bidirectional control characters (U+{code})",
+                    {"code": f"{ord(ch):04X}"},
+                )
+            if (
+                ch != "\x00"
+                and (ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0)
+                and not (allow_layout and ch in LAYOUT)
+            ):
                 raise PydanticCustomError(
-                    "no_control_character", "must not contain control characters "
-                    "(U+{code})", {"code": f"{ord(ch):04X}"})
+                    "no_control_character",
+                    "must not contain control characters (U+{code})",
+                    {"code": f"{ord(ch):04X}"},
+                )
         return value
+
     return AfterValidator(check)
 
 
@@ -84,6 +93,7 @@ Str1000 = Annotated[str, StringConstraints(max_length=1000, pattern=NO_NUL), _ch
 
 def max_document_lines() -> int:
     from transactional.config import settings
+
     return settings().max_document_lines
 
 
@@ -105,16 +115,20 @@ class DocumentIn(Input):
         are read one by one."""
         limit = max_document_lines()
         if isinstance(lines, list) and len(lines) > limit:
-            raise PydanticCustomError("max_lines", "a document has at most {limit} lines, "
-                                      "got {n}", {"limit": limit, "n": len(lines)})
+            raise PydanticCustomError(
+                "max_lines",
+                "a document has at most {limit} lines, got {n}",
+                {"limit": limit, "n": len(lines)},
+            )
         return lines
 
 
 class SalesOrderLine(Input):
     item_id: Id
     qty: Num
-    unit_price: Num | None = Field(None, description="default: the item's list price when "
-                                                  "it has one (> 0); otherwise required")
+    unit_price: Num | None = Field(
+        None, description="default: the item's list price when it has one (> 0); otherwise required"
+    )
     lost_qty: Num | None = Field(None, description="demand that could not be served")
 
 
@@ -149,9 +163,12 @@ class SalesInvoiceIn(DocumentIn):
 class Allocation(Input):
     allocated_document_id: Id = Field(
         description="the invoice or bill this pays, or the credit note (sales return) or "
-                    "debit note (purchase return) it applies")
-    amount: Num = Field(description="positive for an invoice or bill, negative (the credit "
-                                    "used) for a credit or debit note")
+        "debit note (purchase return) it applies"
+    )
+    amount: Num = Field(
+        description="positive for an invoice or bill, negative (the credit "
+        "used) for a credit or debit note"
+    )
 
 
 class CustomerPaymentIn(DocumentIn):
@@ -224,14 +241,17 @@ class StockTransferIn(DocumentIn):
 
 class StockCountLine(ItemQty):
     qty: Num = Field(description="counted quantity")
-    unit_cost: Num | None = Field(None, description="values a surplus when the shelf had "
-                                                    "no stock (and opening stock)")
+    unit_cost: Num | None = Field(
+        None, description="values a surplus when the shelf had no stock (and opening stock)"
+    )
 
 
 class StockCountIn(DocumentIn):
     warehouse_id: Id
-    is_opening: bool = Field(False, description="opening stock: the difference is booked "
-                                                "to equity (3000) instead of 5200")
+    is_opening: bool = Field(
+        False,
+        description="opening stock: the difference is booked to equity (3000) instead of 5200",
+    )
     lines: list[StockCountLine] = Field(min_length=1)
 
 
@@ -261,12 +281,15 @@ class PlanningSuggestion(Input):
     qty: Num = Field(description="the suggested quantity; > 0, at most 4 decimal places")
     unit_price: Num | None = Field(None, description="default: the supplier-item price")
     sales_orders: Text | None = Field(
-        None, description="the open sales orders stock and open supply cannot cover, "
-                          "named in the purchase-order line's memo")
+        None,
+        description="the open sales orders stock and open supply cannot cover, "
+        "named in the purchase-order line's memo",
+    )
 
 
-RunId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=NO_NUL),
-                  _checked(False)]
+RunId = Annotated[
+    str, StringConstraints(min_length=1, max_length=40, pattern=NO_NUL), _checked(False)
+]
 
 
 class PlanningRunIn(Input):
@@ -275,8 +298,11 @@ class PlanningRunIn(Input):
 
     run_id: RunId
     snapshot_seq: int | None = Field(
-        None, ge=0, description="highest document change_seq the warehouse had extracted "
-                                "when the run was planned (None: decisions never expire)")
+        None,
+        ge=0,
+        description="highest document change_seq the warehouse had extracted "
+        "when the run was planned (None: decisions never expire)",
+    )
     suggestions: list[PlanningSuggestion] = []
 
 
@@ -288,15 +314,19 @@ class ItemIn(Input):
     unit: Str16 | None = None
     pack_size: Num | None = None
     moq: Num | None = None
-    vat_rate: Num | None = Field(DEFAULT_VAT_RATE, description="a fraction: 0.20 is 20 % "
-                                 "(default: DEFAULT_VAT_RATE, 0.20, the standard rate)")
+    vat_rate: Num | None = Field(
+        DEFAULT_VAT_RATE,
+        description="a fraction: 0.20 is 20 % (default: DEFAULT_VAT_RATE, 0.20, the standard rate)",
+    )
     list_price: Num | None = None
     active: bool | None = None
     launched_on: dt.date | None = None
     discontinued_on: dt.date | None = None
     supply_mode: SupplyMode | None = Field(
-        None, description="make_to_stock (default: kept in stock, replenished by its "
-                          "reorder rules) or make_to_order (bought against customer orders)")
+        None,
+        description="make_to_stock (default: kept in stock, replenished by its "
+        "reorder rules) or make_to_order (bought against customer orders)",
+    )
 
 
 class WarehouseIn(Input):
@@ -334,10 +364,13 @@ class SupplierItemIn(Input):
 class ReorderRuleIn(Input):
     item_id: Id
     warehouse_id: Id = Field(description="a real warehouse (not the in-transit one)")
-    reorder_level: Num = Field(description="order when the position (on hand + on order + "
-                                           "in transit − committed) is at or below this; ≥ 0")
-    reorder_qty: Num = Field(description="order multiples of this quantity until the "
-                                         "position rises above the level; > 0")
+    reorder_level: Num = Field(
+        description="order when the position (on hand + on order + "
+        "in transit − committed) is at or below this; ≥ 0"
+    )
+    reorder_qty: Num = Field(
+        description="order multiples of this quantity until the position rises above the level; > 0"
+    )
     active: bool | None = None
 
 
@@ -356,17 +389,29 @@ class AccountIn(Input):
 
 # ---------------------------------------------------------------- the tables
 COMMANDS: dict[str, type[DocumentIn]] = {
-    "sales_order": SalesOrderIn, "delivery": DeliveryIn, "sales_invoice": SalesInvoiceIn,
-    "customer_payment": CustomerPaymentIn, "sales_return": SalesReturnIn,
-    "purchase_order": PurchaseOrderIn, "goods_receipt": GoodsReceiptIn,
-    "supplier_bill": SupplierBillIn, "supplier_payment": SupplierPaymentIn,
-    "purchase_return": PurchaseReturnIn, "stock_transfer": StockTransferIn,
-    "stock_count": StockCountIn, "journal_entry": JournalEntryIn,
+    "sales_order": SalesOrderIn,
+    "delivery": DeliveryIn,
+    "sales_invoice": SalesInvoiceIn,
+    "customer_payment": CustomerPaymentIn,
+    "sales_return": SalesReturnIn,
+    "purchase_order": PurchaseOrderIn,
+    "goods_receipt": GoodsReceiptIn,
+    "supplier_bill": SupplierBillIn,
+    "supplier_payment": SupplierPaymentIn,
+    "purchase_return": PurchaseReturnIn,
+    "stock_transfer": StockTransferIn,
+    "stock_count": StockCountIn,
+    "journal_entry": JournalEntryIn,
     "period_close": PeriodCloseIn,
 }
 MASTER_COMMANDS: dict[str, type[Input]] = {
-    "item": ItemIn, "warehouse": WarehouseIn, "customer": CustomerIn, "supplier": SupplierIn,
-    "supplier_item": SupplierItemIn, "reorder_rule": ReorderRuleIn, "carrier": CarrierIn,
+    "item": ItemIn,
+    "warehouse": WarehouseIn,
+    "customer": CustomerIn,
+    "supplier": SupplierIn,
+    "supplier_item": SupplierItemIn,
+    "reorder_rule": ReorderRuleIn,
+    "carrier": CarrierIn,
     "account": AccountIn,
 }
 
@@ -418,23 +463,50 @@ def as_domain_error(exc: PydanticValidationError, what: str) -> ValidationError:
     service layer uses elsewhere: unknown_field, required, number, must_exist, …)."""
     errors = [_error(e, what) for e in exc.errors()]
     first = errors[0]
-    return ValidationError(first["message"], field=first["field"], value=first["value"],
-                           rule=first["rule"], errors=errors)
+    return ValidationError(
+        first["message"],
+        field=first["field"],
+        value=first["value"],
+        rule=first["rule"],
+        errors=errors,
+    )
 
 
 # pydantic error type -> the service layer's rule name
-_RULES = {"extra_forbidden": "unknown_field", "missing": "required",
-          "decimal_parsing": "number", "decimal_type": "number", "finite_number": "number",
-          "decimal_max_digits": "number", "decimal_max_places": "number",
-          "decimal_whole_digits": "number", "date_parsing": "date", "date_type": "date",
-          "date_from_datetime_parsing": "date", "date_from_datetime_inexact": "date",
-          "date_future": "date", "date_past": "date", "string_type": "string",
-          "string_pattern_mismatch": "no_nul_character", "bool_parsing": "boolean",
-          "bool_type": "boolean", "literal_error": "one_of", "model_type": "object",
-          "string_unicode": "valid_unicode", "string_too_short": "not_empty",
-          "dict_type": "object", "list_type": "list"}
-_ID_RULES = {"int_parsing", "int_type", "int_from_float", "greater_than_equal",
-             "less_than_equal", "int_parsing_size"}
+_RULES = {
+    "extra_forbidden": "unknown_field",
+    "missing": "required",
+    "decimal_parsing": "number",
+    "decimal_type": "number",
+    "finite_number": "number",
+    "decimal_max_digits": "number",
+    "decimal_max_places": "number",
+    "decimal_whole_digits": "number",
+    "date_parsing": "date",
+    "date_type": "date",
+    "date_from_datetime_parsing": "date",
+    "date_from_datetime_inexact": "date",
+    "date_future": "date",
+    "date_past": "date",
+    "string_type": "string",
+    "string_pattern_mismatch": "no_nul_character",
+    "bool_parsing": "boolean",
+    "bool_type": "boolean",
+    "literal_error": "one_of",
+    "model_type": "object",
+    "string_unicode": "valid_unicode",
+    "string_too_short": "not_empty",
+    "dict_type": "object",
+    "list_type": "list",
+}
+_ID_RULES = {
+    "int_parsing",
+    "int_type",
+    "int_from_float",
+    "greater_than_equal",
+    "less_than_equal",
+    "int_parsing_size",
+}
 
 
 def _path(loc: tuple[int | str, ...]) -> str:
@@ -450,8 +522,11 @@ def _error(e: Mapping[str, Any], what: str) -> dict[str, Any]:
     rule = _RULES.get(kind, kind)
     message = f"{field}: {e.get('msg', 'invalid')}, got {str(value)[:40]!r}"
     if kind == "extra_forbidden":
-        message = f"{what} has no field {name!r}" if "." not in field and "[" not in field \
+        message = (
+            f"{what} has no field {name!r}"
+            if "." not in field and "[" not in field
             else f"{field.rsplit('.', 1)[0]} has no field {name!r}"
+        )
     elif kind == "missing":
         value, message = None, f"{field} is required"
     elif kind == "too_short" and name == "lines":
@@ -493,6 +568,6 @@ def patch_model(model: type[Input]) -> type[Input]:
         # every field of a command is annotated (`annotation` is None only for fields
         # pydantic could not type)
         name: (cast(Any, info.annotation) | None, Field(None, description=info.description))
-        for name, info in model.model_fields.items()}
-    return create_model(model.__name__.removesuffix("In") + "Patch", __base__=Input,
-                        **fields)
+        for name, info in model.model_fields.items()
+    }
+    return create_model(model.__name__.removesuffix("In") + "Patch", __base__=Input, **fields)

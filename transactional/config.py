@@ -28,68 +28,107 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         PROJECT_ROOT / "data",
-        description="directory of the default SQLite database, warehouse and demo logs")
+        description="directory of the default SQLite database, warehouse and demo logs",
+    )
     database_url: str | None = Field(
-        None, description="OLTP database URL (postgresql://… or sqlite:///…); default: "
-                          "the SQLite file quartermaster.sqlite under QM_DATA_DIR")
+        None,
+        description="OLTP database URL (postgresql://… or sqlite:///…); default: "
+        "the SQLite file quartermaster.sqlite under QM_DATA_DIR",
+    )
     warehouse_path: str | None = Field(
-        None, description="published DuckDB warehouse read by dashboards and planning; "
-                          "default: warehouse.duckdb under QM_DATA_DIR")
+        None,
+        description="published DuckDB warehouse read by dashboards and planning; "
+        "default: warehouse.duckdb under QM_DATA_DIR",
+    )
     planning_path: str | None = Field(
-        None, description="planning's output DuckDB file; default: planning.duckdb "
-                          "beside the published warehouse")
+        None,
+        description="planning's output DuckDB file; default: planning.duckdb "
+        "beside the published warehouse",
+    )
     dbt_project_dir: Path = Field(
         PROJECT_ROOT / "dbt_project",
         description="the dbt project the warehouse is built from (another checkout's, "
-                    "for development)")
+        "for development)",
+    )
     backup_dir: Path | None = Field(
-        None, description="where the nightly backup job writes (default: backups/ under "
-                          "QM_DATA_DIR)")
+        None,
+        description="where the nightly backup job writes (default: backups/ under QM_DATA_DIR)",
+    )
     backup_keep: int = Field(
-        7, ge=1, description="how many nightly backups the backup job keeps (newest first)")
+        7, ge=1, description="how many nightly backups the backup job keeps (newest first)"
+    )
     max_document_lines: int = Field(
-        1000, ge=1, description="most lines one document may have (more: 422 max_lines)")
+        1000, ge=1, description="most lines one document may have (more: 422 max_lines)"
+    )
     login_max_failures: int = Field(
-        5, ge=1, description="failed sign-ins per user within QM_LOGIN_WINDOW_MINUTES before "
-                             "further tries get 429 (a client address may fail 4x as often)")
+        5,
+        ge=1,
+        description="failed sign-ins per user within QM_LOGIN_WINDOW_MINUTES before "
+        "further tries get 429 (a client address may fail 4x as often)",
+    )
     login_window_minutes: int = Field(
-        15, ge=1, description="the window failed sign-ins are counted over")
+        15, ge=1, description="the window failed sign-ins are counted over"
+    )
     token_days: int = Field(
-        30, ge=1, description="bearer tokens expire this many days after they are issued")
+        30, ge=1, description="bearer tokens expire this many days after they are issued"
+    )
     db_pool_size: int = Field(
-        16, ge=1, le=1000,
+        16,
+        ge=1,
+        le=1000,
         description="database connections per API worker process; at most this many "
-                    "requests are inside a database transaction at once (the others wait "
-                    "without holding a thread), and the worker's thread pool is kept at "
-                    "least 8 threads larger")
+        "requests are inside a database transaction at once (the others wait "
+        "without holding a thread), and the worker's thread pool is kept at "
+        "least 8 threads larger",
+    )
     db_pool_timeout: float = Field(
-        10.0, gt=0, le=600,
+        10.0,
+        gt=0,
+        le=600,
         description="seconds a request waits for a database connection before it is "
-                    "answered 503 with Retry-After")
+        "answered 503 with Retry-After",
+    )
     db_lock_timeout_ms: int = Field(
-        5000, ge=0, description="PostgreSQL lock_timeout of the API's connections (ms, 0 = "
-                                "none): a request waiting longer for a row lock gets 503")
+        5000,
+        ge=0,
+        description="PostgreSQL lock_timeout of the API's connections (ms, 0 = "
+        "none): a request waiting longer for a row lock gets 503",
+    )
     db_statement_timeout_ms: int = Field(
-        30000, ge=0, description="PostgreSQL statement_timeout of the API's connections "
-                                 "(ms, 0 = none): a longer statement is cancelled, 503")
+        30000,
+        ge=0,
+        description="PostgreSQL statement_timeout of the API's connections "
+        "(ms, 0 = none): a longer statement is cancelled, 503",
+    )
     batch_max_documents: int = Field(
-        500, ge=1, le=100_000,
+        500,
+        ge=1,
+        le=100_000,
         description="most documents one POST /api/v1/batches may carry (more: 422 "
-                    "max_documents, nothing written)")
+        "max_documents, nothing written)",
+    )
     group_commit: bool = Field(
-        True, description="create-and-post requests (POST /api/v1/<documents>?post=true) "
-                          "arriving together are posted as one batch, one commit, and each "
-                          "answered after it (false: one transaction per request)")
+        True,
+        description="create-and-post requests (POST /api/v1/<documents>?post=true) "
+        "arriving together are posted as one batch, one commit, and each "
+        "answered after it (false: one transaction per request)",
+    )
     group_commit_window_ms: float = Field(
-        2.0, ge=0, le=1000,
+        2.0,
+        ge=0,
+        le=1000,
         description="how long the group-commit worker, when idle, waits after the first "
-                    "request for others to join its batch (under load batches form while "
-                    "the previous one commits, without waiting)")
+        "request for others to join its batch (under load batches form while "
+        "the previous one commits, without waiting)",
+    )
     group_commit_max_documents: int = Field(
-        200, ge=1, le=10_000, description="most documents one group commit posts")
+        200, ge=1, le=10_000, description="most documents one group commit posts"
+    )
     dbt_target: str = Field(
-        "duckdb", description="dbt target of the warehouse build: duckdb (default) or "
-                              "postgres (the scale-out target)")
+        "duckdb",
+        description="dbt target of the warehouse build: duckdb (default) or "
+        "postgres (the scale-out target)",
+    )
 
 
 def _qm_environment() -> tuple[tuple[str, str], ...]:

@@ -24,8 +24,9 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if url.startswith("sqlite"):
         url = _read_only_sqlite_url(url)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
-                               **kwargs)
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, record):  # pragma: no cover - trivial
@@ -88,8 +89,11 @@ def _read_only_error(exc: Exception) -> bool:
 
 
 def is_postgres(session_or_engine) -> bool:
-    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) \
+    bind = (
+        session_or_engine.get_bind()
+        if isinstance(session_or_engine, Session)
         else session_or_engine
+    )
     return bind.dialect.name == "postgresql"
 
 
@@ -98,20 +102,26 @@ def _factory(url: str) -> sessionmaker[Session]:
     return sessionmaker(make_engine(url), expire_on_commit=False)
 
 
-def _api_engine(url: str, pool_size: int, pool_timeout: float, lock_timeout_ms: int,
-                statement_timeout_ms: int) -> Engine:
+def _api_engine(
+    url: str, pool_size: int, pool_timeout: float, lock_timeout_ms: int, statement_timeout_ms: int
+) -> Engine:
     kwargs: dict = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": pool_timeout}
     if url.startswith(("postgresql", "postgres")):
-        kwargs["connect_args"] = {"options": f"-c lock_timeout={lock_timeout_ms} "
-                                             f"-c statement_timeout={statement_timeout_ms}"}
+        kwargs["connect_args"] = {
+            "options": f"-c lock_timeout={lock_timeout_ms} "
+            f"-c statement_timeout={statement_timeout_ms}"
+        }
     return make_engine(url, **kwargs)
 
 
 @lru_cache(maxsize=8)
-def _service_factory(url: str, pool_size: int, pool_timeout: float, lock_timeout_ms: int,
-                     statement_timeout_ms: int) -> sessionmaker[Session]:
-    return sessionmaker(_api_engine(url, pool_size, pool_timeout, lock_timeout_ms,
-                                    statement_timeout_ms), expire_on_commit=False)
+def _service_factory(
+    url: str, pool_size: int, pool_timeout: float, lock_timeout_ms: int, statement_timeout_ms: int
+) -> sessionmaker[Session]:
+    return sessionmaker(
+        _api_engine(url, pool_size, pool_timeout, lock_timeout_ms, statement_timeout_ms),
+        expire_on_commit=False,
+    )
 
 
 def group_commit_engine(url: str | None = None) -> Engine:
@@ -119,8 +129,9 @@ def group_commit_engine(url: str | None = None) -> Engine:
     own, outside the API's pool (the requests it posts for wait holding none), with the
     API's lock and statement timeouts. Its owner disposes of it."""
     s = settings()
-    return _api_engine(url or database_url(), 1, s.db_pool_timeout, s.db_lock_timeout_ms,
-                       s.db_statement_timeout_ms)
+    return _api_engine(
+        url or database_url(), 1, s.db_pool_timeout, s.db_lock_timeout_ms, s.db_statement_timeout_ms
+    )
 
 
 def _clear_factories() -> None:
@@ -141,8 +152,13 @@ def service_session_factory(url: str | None = None) -> sessionmaker[Session]:
     `lock_timeout` and `statement_timeout` (`QM_DB_LOCK_TIMEOUT_MS`,
     `QM_DB_STATEMENT_TIMEOUT_MS`): a request never waits without bound, it gets 503."""
     s = settings()
-    return _service_factory(url or database_url(), s.db_pool_size, s.db_pool_timeout,
-                            s.db_lock_timeout_ms, s.db_statement_timeout_ms)
+    return _service_factory(
+        url or database_url(),
+        s.db_pool_size,
+        s.db_pool_timeout,
+        s.db_lock_timeout_ms,
+        s.db_statement_timeout_ms,
+    )
 
 
 def session_factory(url: str | None = None) -> sessionmaker[Session]:

@@ -11,8 +11,15 @@ class DomainError(Exception):
     status = 422
     title = "Rule violated"
 
-    def __init__(self, message: str, *, field: str | None = None, value: Any = None,
-                 rule: str | None = None, errors: list[dict[str, Any]] | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        value: Any = None,
+        rule: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.field = field
@@ -20,11 +27,18 @@ class DomainError(Exception):
         self.rule = rule or type(self).__name__
         self.errors = errors or (
             [{"field": field, "value": _plain(value), "rule": self.rule, "message": message}]
-            if field else [])
+            if field
+            else []
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "status": self.status, "detail": self.message,
-                "errors": self.errors, "rule": self.rule}
+        return {
+            "title": self.title,
+            "status": self.status,
+            "detail": self.message,
+            "errors": self.errors,
+            "rule": self.rule,
+        }
 
 
 def _plain(value: Any) -> Any:

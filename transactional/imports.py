@@ -35,22 +35,45 @@ MAX_BYTES = 20 * 1024 * 1024
 
 # kind -> (required columns, optional columns)
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "items": (("sku", "name", "category"),
-              ("unit", "pack_size", "moq", "vat_rate", "list_price", "active", "launched_on",
-               "discontinued_on", "supply_mode")),
+    "items": (
+        ("sku", "name", "category"),
+        (
+            "unit",
+            "pack_size",
+            "moq",
+            "vat_rate",
+            "list_price",
+            "active",
+            "launched_on",
+            "discontinued_on",
+            "supply_mode",
+        ),
+    ),
     "customers": (("code", "name"), ("region", "credit_limit", "payment_terms_days", "active")),
     "suppliers": (("code", "name"), ("payment_terms_days", "default_lead_time_days", "active")),
-    "supplier-items": (("supplier_code", "item_sku", "price", "lead_time_days"),
-                       ("moq", "pack_size")),
+    "supplier-items": (
+        ("supplier_code", "item_sku", "price", "lead_time_days"),
+        ("moq", "pack_size"),
+    ),
     "opening-stock": (("item_sku", "warehouse_code", "quantity", "unit_cost"), ()),
 }
 KINDS = tuple(COLUMNS)
-MASTER_KIND = {"items": "item", "customers": "customer", "suppliers": "supplier",
-               "supplier-items": "supplier_item"}
+MASTER_KIND = {
+    "items": "item",
+    "customers": "customer",
+    "suppliers": "supplier",
+    "supplier-items": "supplier_item",
+}
 # service-layer field -> file column, where they differ
-FIELD_COLUMN = {"supplier-items": {"supplier_id": "supplier_code", "item_id": "item_sku"},
-                "opening-stock": {"item_id": "item_sku", "warehouse_id": "warehouse_code",
-                                  "qty": "quantity", "unit_cost": "unit_cost"}}
+FIELD_COLUMN = {
+    "supplier-items": {"supplier_id": "supplier_code", "item_id": "item_sku"},
+    "opening-stock": {
+        "item_id": "item_sku",
+        "warehouse_id": "warehouse_code",
+        "qty": "quantity",
+        "unit_cost": "unit_cost",
+    },
+}
 TRUE, FALSE = {"true", "yes", "y", "1"}, {"false", "no", "n", "0"}
 
 
@@ -63,11 +86,19 @@ class RowError:
     value: Any = None
 
     def as_dict(self) -> dict[str, Any]:
-        value = self.value if self.value is None or isinstance(self.value, (int, str)) \
+        value = (
+            self.value
+            if self.value is None or isinstance(self.value, (int, str))
             else str(self.value)
-        return {"line": self.line, "column": self.column,
-                "field": f"line {self.line}" + (f".{self.column}" if self.column else ""),
-                "rule": self.rule, "message": self.message, "value": value}
+        )
+        return {
+            "line": self.line,
+            "column": self.column,
+            "field": f"line {self.line}" + (f".{self.column}" if self.column else ""),
+            "rule": self.rule,
+            "message": self.message,
+            "value": value,
+        }
 
 
 @dataclass
@@ -79,8 +110,12 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "rows": self.rows, "created": self.created,
-                "documents": self.documents}
+        return {
+            "kind": self.kind,
+            "rows": self.rows,
+            "created": self.created,
+            "documents": self.documents,
+        }
 
 
 class ImportRejected(ValidationError):
@@ -91,9 +126,12 @@ class ImportRejected(ValidationError):
     def __init__(self, report: ImportReport):
         n = len(report.errors)
         lines = len({e.line for e in report.errors})
-        super().__init__(f"{n} problem{'s' * (n != 1)} in {lines} line{'s' * (lines != 1)} "
-                         f"of the {report.kind} file; nothing was imported",
-                         errors=[e.as_dict() for e in report.errors], rule="import_rejected")
+        super().__init__(
+            f"{n} problem{'s' * (n != 1)} in {lines} line{'s' * (lines != 1)} "
+            f"of the {report.kind} file; nothing was imported",
+            errors=[e.as_dict() for e in report.errors],
+            rule="import_rejected",
+        )
         self.report = report
 
 
@@ -102,8 +140,9 @@ def read_table(content: bytes, filename: str = "") -> tuple[list[str], list[tupl
     """Header (lower-cased, trimmed) and data rows as (file line, {column: cell}) of a
     CSV (UTF-8, comma/semicolon/tab) or XLSX file (first sheet). Blank rows are skipped."""
     if len(content) > MAX_BYTES:
-        raise _file_error(f"the file is larger than {MAX_BYTES // 1024 // 1024} MiB",
-                          "max_file_size")
+        raise _file_error(
+            f"the file is larger than {MAX_BYTES // 1024 // 1024} MiB", "max_file_size"
+        )
     is_xlsx = filename.lower().endswith(".xlsx") or content[:4] == b"PK\x03\x04"
     raw = _xlsx_rows(content) if is_xlsx else _csv_rows(content)
     header: list[str] | None = None
@@ -116,8 +155,16 @@ def read_table(content: bytes, filename: str = "") -> tuple[list[str], list[tupl
             continue
         if len(rows) >= MAX_ROWS:
             raise _file_error(f"more than {MAX_ROWS} rows", "max_rows")
-        rows.append((line, {name: _cell(cells[i]) if i < len(cells) else None
-                            for i, name in enumerate(header) if name}))
+        rows.append(
+            (
+                line,
+                {
+                    name: _cell(cells[i]) if i < len(cells) else None
+                    for i, name in enumerate(header)
+                    if name
+                },
+            )
+        )
     if header is None:
         raise _file_error("the file is empty: expected a header row", "header_required")
     return header, rows
@@ -142,11 +189,13 @@ def _csv_rows(content: bytes) -> Iterator[tuple[int, list[Any]]]:
 
 def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[Any]]]:
     from openpyxl import load_workbook
+
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         sheet = book.worksheets[0]
-        rows = [(i, list(cells)) for i, cells in enumerate(sheet.iter_rows(values_only=True),
-                                                           start=1)]
+        rows = [
+            (i, list(cells)) for i, cells in enumerate(sheet.iter_rows(values_only=True), start=1)
+        ]
         book.close()
     except Exception:  # noqa: BLE001 - any unreadable upload is the same refusal
         raise _file_error("the file is not a readable XLSX workbook", "file_format") from None
@@ -170,13 +219,18 @@ def _file_error(message: str, rule: str) -> ImportRejected:
 
 
 # ---------------------------------------------------------------- importing
-def import_file(ctx: Context, kind: str, content: bytes, filename: str = "",
-                doc_date: dt.date | None = None) -> ImportReport:
+def import_file(
+    ctx: Context, kind: str, content: bytes, filename: str = "", doc_date: dt.date | None = None
+) -> ImportReport:
     """Validate and import every row of the file in the caller's transaction; raises
     ImportRejected (after validating every row) when any row is bad."""
     if kind not in COLUMNS:
-        raise ValidationError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}",
-                              field="kind", value=kind, rule="one_of")
+        raise ValidationError(
+            f"kind must be one of {', '.join(KINDS)}, got {kind!r}",
+            field="kind",
+            value=kind,
+            rule="one_of",
+        )
     header, rows = read_table(content, filename)
     report = ImportReport(kind, rows=len(rows))
     _check_header(report, kind, header)
@@ -187,8 +241,13 @@ def import_file(ctx: Context, kind: str, content: bytes, filename: str = "",
             _import_opening_stock(ctx, report, rows, doc_date)
         else:
             for line, row in rows:
-                if _in_savepoint(ctx, report, kind, line, lambda r=row, n=line:
-                                 _import_master_row(ctx, kind, r, report, n)):
+                if _in_savepoint(
+                    ctx,
+                    report,
+                    kind,
+                    line,
+                    lambda r=row, n=line: _import_master_row(ctx, kind, r, report, n),
+                ):
                     report.created += 1
     if report.errors:
         report.errors.sort(key=lambda e: (e.line, e.column or ""))
@@ -196,8 +255,9 @@ def import_file(ctx: Context, kind: str, content: bytes, filename: str = "",
     return report
 
 
-def import_path(ctx: Context, kind: str, path: Path,
-                doc_date: dt.date | None = None) -> ImportReport:
+def import_path(
+    ctx: Context, kind: str, path: Path, doc_date: dt.date | None = None
+) -> ImportReport:
     """import_file for a file on disk."""
     return import_file(ctx, kind, path.read_bytes(), path.name, doc_date)
 
@@ -206,17 +266,24 @@ def _check_header(report: ImportReport, kind: str, header: list[str]) -> None:
     required, optional = COLUMNS[kind]
     for name in required:
         if name not in header:
-            report.errors.append(RowError(1, name, "column_required",
-                                          f"required column {name!r} is missing"))
+            report.errors.append(
+                RowError(1, name, "column_required", f"required column {name!r} is missing")
+            )
     seen = set()
     for name in header:
         if name and name not in required and name not in optional:
-            report.errors.append(RowError(1, name, "unknown_column",
-                                          f"unknown column {name!r}; expected "
-                                          f"{', '.join(required + optional)}"))
+            report.errors.append(
+                RowError(
+                    1,
+                    name,
+                    "unknown_column",
+                    f"unknown column {name!r}; expected {', '.join(required + optional)}",
+                )
+            )
         if name and name in seen:
-            report.errors.append(RowError(1, name, "duplicate_column",
-                                          f"column {name!r} appears twice"))
+            report.errors.append(
+                RowError(1, name, "duplicate_column", f"column {name!r} appears twice")
+            )
         seen.add(name)
 
 
@@ -245,9 +312,18 @@ def _in_savepoint(ctx: Context, report: ImportReport, kind: str, line: int, work
 def _row_errors(kind: str, line: int, exc: DomainError) -> list[RowError]:
     mapping: dict[Any, str] = FIELD_COLUMN.get(kind, {})  # looked up with a field or None
     entries: list[dict[str, Any]] = exc.errors or [
-        {"field": exc.field, "rule": exc.rule, "message": exc.message, "value": exc.value}]
-    return [RowError(line, mapping.get(e.get("field"), e.get("field")), e.get("rule", exc.rule),
-                     e.get("message", exc.message), e.get("value")) for e in entries]
+        {"field": exc.field, "rule": exc.rule, "message": exc.message, "value": exc.value}
+    ]
+    return [
+        RowError(
+            line,
+            mapping.get(e.get("field"), e.get("field")),
+            e.get("rule", exc.rule),
+            e.get("message", exc.message),
+            e.get("value"),
+        )
+        for e in entries
+    ]
 
 
 def _boolean(value: Any, column: str) -> Any:
@@ -258,12 +334,12 @@ def _boolean(value: Any, column: str) -> Any:
         return True
     if text in FALSE:
         return False
-    raise ValidationError(f"{column} must be true or false, got {value!r}", field=column,
-                          value=value, rule="boolean")
+    raise ValidationError(
+        f"{column} must be true or false, got {value!r}", field=column, value=value, rule="boolean"
+    )
 
 
-def _import_master_row(ctx: Context, kind: str, row: dict, report: ImportReport,
-                       line: int) -> None:
+def _import_master_row(ctx: Context, kind: str, row: dict, report: ImportReport, line: int) -> None:
     data = {k: v for k, v in row.items() if v is not None}
     command_model = MASTER_COMMANDS[MASTER_KIND[kind]]
     bad_cells: list[RowError] = []
@@ -271,8 +347,11 @@ def _import_master_row(ctx: Context, kind: str, row: dict, report: ImportReport,
         try:
             if column == "active":
                 data["active"] = value = _boolean(value, "active")
-            elif is_text_field(command_model, column) and isinstance(
-                    value, (int, float, Decimal)) and not isinstance(value, bool):
+            elif (
+                is_text_field(command_model, column)
+                and isinstance(value, (int, float, Decimal))
+                and not isinstance(value, bool)
+            ):
                 data[column] = value = str(value)  # a numeric code read from a spreadsheet
             if column not in ("supplier_code", "item_sku"):
                 check_field(ctx, MASTER_KIND[kind], column, value)
@@ -281,8 +360,9 @@ def _import_master_row(ctx: Context, kind: str, row: dict, report: ImportReport,
     if bad_cells:  # every bad cell of the row, not only the first
         raise RowRejected(bad_cells)
     if kind == "supplier-items":
-        supplier = _by_code(ctx, Supplier, Supplier.code, data.pop("supplier_code", None),
-                            "supplier_id", "supplier")
+        supplier = _by_code(
+            ctx, Supplier, Supplier.code, data.pop("supplier_code", None), "supplier_id", "supplier"
+        )
         item = _by_code(ctx, Item, Item.sku, data.pop("item_sku", None), "item_id", "item")
         data.update(supplier_id=supplier.id, item_id=item.id)
     create_master(ctx, MASTER_KIND[kind], validate(command_model, data, MASTER_KIND[kind]))
@@ -290,17 +370,20 @@ def _import_master_row(ctx: Context, kind: str, row: dict, report: ImportReport,
 
 def _by_code(ctx: Context, model, column, code: Any, field_name: str, label: str):
     if code is None:
-        raise ValidationError(f"{field_name} is required", field=field_name, value=None,
-                              rule="required")
+        raise ValidationError(
+            f"{field_name} is required", field=field_name, value=None, rule="required"
+        )
     obj = ctx.session.execute(select(model).where(column == str(code)[:40])).scalar_one_or_none()
     if obj is None:
-        raise ValidationError(f"{label} {code!r} does not exist", field=field_name,
-                              value=code, rule="must_exist")
+        raise ValidationError(
+            f"{label} {code!r} does not exist", field=field_name, value=code, rule="must_exist"
+        )
     return obj
 
 
-def _import_opening_stock(ctx: Context, report: ImportReport, rows: list[tuple[int, dict]],
-                          doc_date: dt.date | None) -> None:
+def _import_opening_stock(
+    ctx: Context, report: ImportReport, rows: list[tuple[int, dict]], doc_date: dt.date | None
+) -> None:
     """One opening stock count per warehouse, validated row by row, then posted."""
     by_warehouse: dict[int, list[tuple[int, dict]]] = {}
     seen: dict[tuple[int, int], int] = {}
@@ -312,49 +395,73 @@ def _import_opening_stock(ctx: Context, report: ImportReport, rows: list[tuple[i
         except DomainError as exc:
             report.errors.extend(_row_errors("opening-stock", line, exc))
         try:
-            warehouse = _by_code(ctx, Warehouse, Warehouse.code, row.get("warehouse_code"),
-                                 "warehouse_id", "warehouse")
+            warehouse = _by_code(
+                ctx,
+                Warehouse,
+                Warehouse.code,
+                row.get("warehouse_code"),
+                "warehouse_id",
+                "warehouse",
+            )
         except DomainError as exc:
             report.errors.extend(_row_errors("opening-stock", line, exc))
-        for column, check in (("quantity", lambda v: qty_field(v, "quantity",
-                                                                allow_zero=True)),
-                              ("unit_cost", lambda v: price_field(v, "unit_cost"))):
+        for column, check in (
+            ("quantity", lambda v: qty_field(v, "quantity", allow_zero=True)),
+            ("unit_cost", lambda v: price_field(v, "unit_cost")),
+        ):
             try:
                 check(row.get(column))
             except DomainError as exc:
                 report.errors.extend(_row_errors("opening-stock", line, exc))
         if item and warehouse and (item.id, warehouse.id) in seen:
-            report.errors.append(RowError(
-                line, "item_sku", "unique_item_per_warehouse",
-                f"item {item.sku} in {warehouse.code} is already on line "
-                f"{seen[(item.id, warehouse.id)]}", item.sku))
+            report.errors.append(
+                RowError(
+                    line,
+                    "item_sku",
+                    "unique_item_per_warehouse",
+                    f"item {item.sku} in {warehouse.code} is already on line "
+                    f"{seen[(item.id, warehouse.id)]}",
+                    item.sku,
+                )
+            )
         if len(report.errors) == errors_before and item is not None and warehouse is not None:
             seen[(item.id, warehouse.id)] = line
             by_warehouse.setdefault(warehouse.id, []).append(
-                (line, {"item_id": item.id, "qty": row["quantity"],
-                        "unit_cost": row["unit_cost"]}))
+                (line, {"item_id": item.id, "qty": row["quantity"], "unit_cost": row["unit_cost"]})
+            )
     for warehouse_id, lines in by_warehouse.items():
         _post_opening_count(ctx, report, warehouse_id, lines, doc_date)
 
 
-def _post_opening_count(ctx: Context, report: ImportReport, warehouse_id: int,
-                        lines: list[tuple[int, dict]], doc_date: dt.date | None) -> None:
+def _post_opening_count(
+    ctx: Context,
+    report: ImportReport,
+    warehouse_id: int,
+    lines: list[tuple[int, dict]],
+    doc_date: dt.date | None,
+) -> None:
     savepoint = ctx.session.begin_nested()
     try:
-        data = {"warehouse_id": warehouse_id, "is_opening": True,
-                "memo": "opening stock import", "lines": [ln for _, ln in lines]}
+        data = {
+            "warehouse_id": warehouse_id,
+            "is_opening": True,
+            "memo": "opening stock import",
+            "lines": [ln for _, ln in lines],
+        }
         if doc_date is not None:
             data["doc_date"] = doc_date
         command = parse_command("stock_count", data)
-        doc = post_document(ctx, create_draft(ctx, "stock_count", command, origin="import").id,
-                            "stock_count")
+        doc = post_document(
+            ctx, create_draft(ctx, "stock_count", command, origin="import").id, "stock_count"
+        )
         savepoint.commit()
         report.created += len(lines)
         report.documents.append(doc.number)
     except DomainError as exc:
         savepoint.rollback()
-        for err in exc.errors or [{"field": exc.field, "rule": exc.rule,
-                                   "message": exc.message, "value": exc.value}]:
+        for err in exc.errors or [
+            {"field": exc.field, "rule": exc.rule, "message": exc.message, "value": exc.value}
+        ]:
             report.errors.append(_line_error(err, lines, exc))
 
 
@@ -363,12 +470,12 @@ def _line_error(err: dict, lines: list[tuple[int, dict]], exc: DomainError) -> R
     field_name = err.get("field") or ""
     line, column = lines[0][0], None
     if field_name.startswith("lines[") and "]" in field_name:
-        index = int(field_name[6:field_name.index("]")])
+        index = int(field_name[6 : field_name.index("]")])
         if 0 <= index < len(lines):
             line = lines[index][0]
         column = FIELD_COLUMN["opening-stock"].get(field_name.partition("].")[2])
     elif field_name == "doc_date":
         column = "doc_date"
-    return RowError(line, column, err.get("rule", exc.rule), err.get("message", exc.message),
-                    err.get("value"))
-
+    return RowError(
+        line, column, err.get("rule", exc.rule), err.get("message", exc.message), err.get("value")
+    )

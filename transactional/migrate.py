@@ -24,6 +24,7 @@ def alembic_config(url: str | None = None) -> Config:
 def upgrade(url: str | None = None, revision: str = "head") -> None:
     """Create or upgrade the schema to `revision` and seed reference data."""
     from transactional.services.master import seed_reference_data
+
     command.upgrade(alembic_config(url), revision)
     with session_scope(url or database_url()) as session:
         seed_reference_data(session)

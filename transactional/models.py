@@ -46,8 +46,11 @@ class Base(DeclarativeBase):
         # are collected once (constructors run for every document and ledger line)
         defaults = type(self).__dict__.get("_scalar_defaults")
         if defaults is None:
-            defaults = {col.key: col.default.arg for col in self.__table__.columns
-                        if isinstance(col.default, ScalarElementColumnDefault)}
+            defaults = {
+                col.key: col.default.arg
+                for col in self.__table__.columns
+                if isinstance(col.default, ScalarElementColumnDefault)
+            }
             type(self)._scalar_defaults = defaults
         _declarative_constructor(self, **{**defaults, **kwargs})
 
@@ -79,8 +82,9 @@ class Item(Base):
     discontinued_on: Mapped[dt.date | None] = mapped_column(Date)
     # make_to_stock: kept in stock and replenished; make_to_order: bought or made against
     # a customer order, no stock target (SUPPLY_MODES)
-    supply_mode: Mapped[str] = mapped_column(String(20), default="make_to_stock",
-                                             server_default="make_to_stock")
+    supply_mode: Mapped[str] = mapped_column(
+        String(20), default="make_to_stock", server_default="make_to_stock"
+    )
 
 
 SUPPLY_MODES = ("make_to_stock", "make_to_order")
@@ -182,8 +186,10 @@ class Document(Base):
     """Header of every document type; see services/registry.py for the type table."""
 
     __tablename__ = "document"
-    __table_args__ = (Index("ix_document_type_status", "doc_type", "status"),
-                      Index("ix_document_change_seq", "change_seq"))
+    __table_args__ = (
+        Index("ix_document_type_status", "doc_type", "status"),
+        Index("ix_document_change_seq", "change_seq"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     doc_type: Mapped[str] = mapped_column(String(30))
     number: Mapped[str] = mapped_column(String(40), unique=True)
@@ -209,8 +215,7 @@ class Document(Base):
     planner_touched: Mapped[bool] = mapped_column(Boolean, default=False)
     # the sales order whose make-to-order need raised this (draft) purchase order
     # (origin 'mto', services/mto.py); set by the service, never taken from input
-    demand_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"),
-                                                           index=True)
+    demand_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
     amount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))  # payments
     net_total: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     vat_total: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
@@ -235,8 +240,11 @@ class Document(Base):
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0)  # extract cursor
 
     lines: Mapped[list[DocumentLine]] = relationship(
-        back_populates="document", order_by="DocumentLine.line_no",
-        cascade="all, delete-orphan", foreign_keys="DocumentLine.document_id")
+        back_populates="document",
+        order_by="DocumentLine.line_no",
+        cascade="all, delete-orphan",
+        foreign_keys="DocumentLine.document_id",
+    )
 
 
 class DocumentLine(Base):
@@ -261,8 +269,7 @@ class DocumentLine(Base):
     debit: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     credit: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     # the line this one fulfils (SO/PO line, receipt/delivery line) or the invoice/bill paid
-    source_line_id: Mapped[int | None] = mapped_column(ForeignKey("document_line.id"),
-                                                       index=True)
+    source_line_id: Mapped[int | None] = mapped_column(ForeignKey("document_line.id"), index=True)
     allocated_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
     # running tallies on order / receipt / delivery lines (derived state, not ledger rows)
     delivered_qty: Mapped[Decimal] = mapped_column(Qty, default=Decimal(0))
@@ -274,8 +281,7 @@ class DocumentLine(Base):
     memo: Mapped[str | None] = mapped_column(Text)
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
-    document: Mapped[Document] = relationship(back_populates="lines",
-                                              foreign_keys=[document_id])
+    document: Mapped[Document] = relationship(back_populates="lines", foreign_keys=[document_id])
 
 
 class PlannerDecision(Base):
@@ -311,8 +317,7 @@ class StockBalance(Base):
 class StockLedgerEntry(Base):
     __tablename__ = "stock_ledger"
     __table_args__ = (Index("ix_stock_ledger_item_wh", "item_id", "warehouse_id", "id"),)
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
-                                    primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
     document_line_id: Mapped[int | None] = mapped_column(ForeignKey("document_line.id"))
     doc_type: Mapped[str] = mapped_column(String(30))
@@ -330,8 +335,7 @@ class StockLedgerEntry(Base):
 
 class JournalEntry(Base):
     __tablename__ = "journal_entry"
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
-                                    primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
     doc_type: Mapped[str] = mapped_column(String(30))
     posting_date: Mapped[dt.date] = mapped_column(Date, index=True)
@@ -344,8 +348,7 @@ class JournalEntry(Base):
 
 class JournalLine(Base):
     __tablename__ = "journal_line"
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
-                                    primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entry.id"), index=True)
     account_code: Mapped[str] = mapped_column(ForeignKey("account.code"), index=True)
     debit: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
@@ -361,8 +364,7 @@ class JournalLine(Base):
 # ---------------------------------------------------------------- cross-cutting
 class AuditLog(Base):
     __tablename__ = "audit_log"
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
-                                    primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime)
     username: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(30))

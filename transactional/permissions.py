@@ -7,12 +7,33 @@ from transactional.errors import PermissionDenied
 
 ROLES = ("admin", "manager", "sales", "purchasing", "warehouse", "finance", "planner")
 
-DOCUMENT_TYPES = ("sales_order", "delivery", "sales_invoice", "customer_payment",
-                  "sales_return", "purchase_order", "goods_receipt", "supplier_bill",
-                  "supplier_payment", "purchase_return", "stock_transfer", "stock_count",
-                  "journal_entry", "period_close")
-MASTER_DATA = ("item", "warehouse", "customer", "supplier", "supplier_item", "reorder_rule",
-               "carrier", "account", "user")
+DOCUMENT_TYPES = (
+    "sales_order",
+    "delivery",
+    "sales_invoice",
+    "customer_payment",
+    "sales_return",
+    "purchase_order",
+    "goods_receipt",
+    "supplier_bill",
+    "supplier_payment",
+    "purchase_return",
+    "stock_transfer",
+    "stock_count",
+    "journal_entry",
+    "period_close",
+)
+MASTER_DATA = (
+    "item",
+    "warehouse",
+    "customer",
+    "supplier",
+    "supplier_item",
+    "reorder_rule",
+    "carrier",
+    "account",
+    "user",
+)
 # imports need what entering the rows by hand needs (item:create, stock_count:post…):
 # there is no separate import right
 REPORTS = ("stock", "journal", "audit", "planning")
@@ -37,7 +58,10 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
     "manager": {
         "purchase_order": {"approve", "reject"},
         "sales_order": {"credit_override", "close"},
-        "journal": {"read"}, "stock": {"read"}, "audit": {"read"}, "planning": {"read"},
+        "journal": {"read"},
+        "stock": {"read"},
+        "audit": {"read"},
+        "planning": {"read"},
         **{m: {"create", "update"} for m in MASTER_DATA if m not in ("user", "account")},
     },
     "sales": {
@@ -54,27 +78,50 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "supplier_item": {"create", "update"},
         "reorder_rule": {"create", "update"},
         "item": {"create", "update"},
-        "stock": {"read"}, "planning": {"read"},
+        "stock": {"read"},
+        "planning": {"read"},
         **BATCH,
     },
     "warehouse": {
-        **{t: set(WRITE) for t in ("delivery", "goods_receipt", "stock_transfer",
-                                   "stock_count", "sales_return", "purchase_return")},
+        **{
+            t: set(WRITE)
+            for t in (
+                "delivery",
+                "goods_receipt",
+                "stock_transfer",
+                "stock_count",
+                "sales_return",
+                "purchase_return",
+            )
+        },
         "stock_transfer": WRITE | {"receive"},
-        "stock": {"read"}, "carrier": {"create", "update"},
+        "stock": {"read"},
+        "carrier": {"create", "update"},
         **BATCH,
     },
     "finance": {
-        **{t: set(WRITE) for t in ("sales_invoice", "customer_payment", "supplier_bill",
-                                   "supplier_payment", "journal_entry", "period_close",
-                                   "sales_return", "purchase_return")},
-        "journal": {"read"}, "stock": {"read"},
+        **{
+            t: set(WRITE)
+            for t in (
+                "sales_invoice",
+                "customer_payment",
+                "supplier_bill",
+                "supplier_payment",
+                "journal_entry",
+                "period_close",
+                "sales_return",
+                "purchase_return",
+            )
+        },
+        "journal": {"read"},
+        "stock": {"read"},
         "account": {"create", "update"},
         **BATCH,
     },
     "planner": {
         "purchase_order": {"create", "update", "delete", "approve", "reject"},
-        "stock": {"read"}, "planning": {"read", "create"},
+        "stock": {"read"},
+        "planning": {"read", "create"},
         **BATCH,
     },
 }
@@ -93,5 +140,9 @@ def allowed(role: str, resource: str, action: str) -> bool:
 def authorize(role: str, resource: str, action: str) -> None:
     """Raise PermissionDenied naming the role, action and resource."""
     if not allowed(role, resource, action):
-        raise PermissionDenied(f"role {role!r} may not {action} {resource}",
-                               field="role", value=role, rule=f"{resource}:{action}")
+        raise PermissionDenied(
+            f"role {role!r} may not {action} {resource}",
+            field="role",
+            value=role,
+            rule=f"{resource}:{action}",
+        )

@@ -6,7 +6,6 @@ step writes only its run's build file (`<warehouse>.build-<run_id>.duckdb`); the
 share the `warehouse_writer` pool (limit 1 in dagster_home/dagster.yaml).
 """
 
-
 import datetime as dt
 import json
 import os
@@ -48,28 +47,38 @@ class RefreshConfig(dg.Config):
 
 @dg.multi_asset(
     name="oltp_extract",
-    specs=[dg.AssetSpec(["oltp", t], group_name="oltp", kinds={"duckdb"},
-                        description=f"OLTP table `{t}` copied into the build file, schema raw")
-           for t in TABLES],
+    specs=[
+        dg.AssetSpec(
+            ["oltp", t],
+            group_name="oltp",
+            kinds={"duckdb"},
+            description=f"OLTP table `{t}` copied into the build file, schema raw",
+        )
+        for t in TABLES
+    ],
     can_subset=False,  # one consistent OLTP snapshot for every table
     pool=WRITER_POOL,
 )
-def oltp_extract(context: dg.AssetExecutionContext, config: RefreshConfig,
-                 oltp: OltpResource, warehouse: WarehouseResource):
+def oltp_extract(
+    context: dg.AssetExecutionContext,
+    config: RefreshConfig,
+    oltp: OltpResource,
+    warehouse: WarehouseResource,
+):
     """Start the run's build file and copy the OLTP into its raw schema."""
     lock_for_run(warehouse.published)  # until publish, or the end of the run's process
     try:
         build = prepare_build(warehouse.published, context.run.run_id, config.full)
-        context.log.info(f"qm extract: {'full' if config.full else 'incremental'} "
-                         f"into {build}")
+        context.log.info(f"qm extract: {'full' if config.full else 'incremental'} into {build}")
         counts = extract(oltp.url, build, full=config.full, progress=context.log.debug)
     except BaseException:
         release_run_lock(warehouse.published)
         raise
     context.log.info(f"qm extract: {sum(counts.values())} rows copied from {oltp.kind}")
     for table in TABLES:
-        yield dg.MaterializeResult(asset_key=["oltp", table],
-                                   metadata={"rows_copied": counts[table]})
+        yield dg.MaterializeResult(
+            asset_key=["oltp", table], metadata={"rows_copied": counts[table]}
+        )
 
 
 @contextmanager
@@ -95,10 +104,16 @@ def summary_path(build: Path) -> Path:
 def make_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     """`@dbt_assets` over the parsed project; dbt tests become asset checks."""
 
-    @dbt_assets(manifest=project.manifest_path, project=project, name="warehouse_dbt",
-                dagster_dbt_translator=DagsterDbtTranslator(), pool=WRITER_POOL)
-    def warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-                      warehouse: WarehouseResource):
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        name="warehouse_dbt",
+        dagster_dbt_translator=DagsterDbtTranslator(),
+        pool=WRITER_POOL,
+    )
+    def warehouse_dbt(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    ):
         """`dbt build` (models, seeds and tests) against this run's build file."""
         build = warehouse.build_path(context.run.run_id)
         context.log.info(f"qm dbt build: against {build}")
@@ -118,12 +133,16 @@ def make_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
             save_partial_parse(invocation.target_path, project.project_dir)
         shutil.rmtree(invocation.target_path, ignore_errors=True)  # one dir per invocation
         summary_path(build).write_text(json.dumps(summary.__dict__))
-        context.log.info(f"qm dbt build: {summary.models} models, {summary.tests_passed} "
-                         f"tests passed, {summary.tests_failed} failed")
+        context.log.info(
+            f"qm dbt build: {summary.models} models, {summary.tests_passed} "
+            f"tests passed, {summary.tests_failed} failed"
+        )
         if not summary.success:
             release_run_lock(warehouse.published)
-            raise dg.Failure(description="dbt build failed; the warehouse is not published",
-                             metadata={"failures": "\n".join(summary.failures[:50])})
+            raise dg.Failure(
+                description="dbt build failed; the warehouse is not published",
+                metadata={"failures": "\n".join(summary.failures[:50])},
+            )
 
     return warehouse_dbt
 
@@ -131,11 +150,19 @@ def make_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
 def make_publish_asset(dbt_defs: dg.AssetsDefinition) -> dg.AssetsDefinition:
     """The atomic swap of the tested build over the published warehouse."""
 
-    @dg.asset(key=PUBLISHED_KEY, deps=[dbt_defs], group_name="publish", pool=WRITER_POOL,
-              kinds={"duckdb"}, freshness_policy=dg.FreshnessPolicy.time_window(
-                  fail_window=dt.timedelta(hours=2), warn_window=dt.timedelta(minutes=75)))
-    def published_warehouse(context: dg.AssetExecutionContext, oltp: OltpResource,
-                            warehouse: WarehouseResource) -> dg.MaterializeResult:
+    @dg.asset(
+        key=PUBLISHED_KEY,
+        deps=[dbt_defs],
+        group_name="publish",
+        pool=WRITER_POOL,
+        kinds={"duckdb"},
+        freshness_policy=dg.FreshnessPolicy.time_window(
+            fail_window=dt.timedelta(hours=2), warn_window=dt.timedelta(minutes=75)
+        ),
+    )
+    def published_warehouse(
+        context: dg.AssetExecutionContext, oltp: OltpResource, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
         """Log the publish in meta.publish_log and rename the build over the published file."""
         build = warehouse.build_path(context.run.run_id)
         sidecar = summary_path(build)
@@ -145,16 +172,29 @@ def make_publish_asset(dbt_defs: dg.AssetsDefinition) -> dg.AssetsDefinition:
             raise dg.Failure("dbt build failed; not publishing")
         mode = extract_mode(build)
         try:
-            path = publish(build, warehouse.published, context.run.run_id, mode,
-                           summary.tests_passed, summary.tests_failed, oltp.kind)
+            path = publish(
+                build,
+                warehouse.published,
+                context.run.run_id,
+                mode,
+                summary.tests_passed,
+                summary.tests_failed,
+                oltp.kind,
+            )
         finally:
             release_run_lock(warehouse.published)
         sidecar.unlink(missing_ok=True)
         context.log.info(f"qm publish: {path} ({mode})")
-        return dg.MaterializeResult(metadata={
-            "path": str(path), "mode": mode, "models": summary.models,
-            "tests_passed": summary.tests_passed, "tests_failed": summary.tests_failed,
-            "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+        return dg.MaterializeResult(
+            metadata={
+                "path": str(path),
+                "mode": mode,
+                "models": summary.models,
+                "tests_passed": summary.tests_passed,
+                "tests_failed": summary.tests_failed,
+                "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            }
+        )
 
     return published_warehouse
 
@@ -164,5 +204,8 @@ def freshness_checks() -> list[dg.AssetChecksDefinition]:
     asset check evaluated by a sensor (the policy on the asset drives the UI badge)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "superseded" by FreshnessPolicy, still supported
-        return list(dg.build_last_update_freshness_checks(
-            assets=[PUBLISHED_KEY], lower_bound_delta=dt.timedelta(hours=2)))
+        return list(
+            dg.build_last_update_freshness_checks(
+                assets=[PUBLISHED_KEY], lower_bound_delta=dt.timedelta(hours=2)
+            )
+        )

@@ -6,7 +6,6 @@ the `QM_BACKUP_KEEP` newest (default 7); `backup_schedule` runs it at 01:30 ever
 before the nightly full refresh.
 """
 
-
 import dagster as dg
 
 from pipelines.defs.resources import OltpResource
@@ -14,14 +13,18 @@ from transactional.backup import backup_rotating, read_manifest
 from transactional.config import backup_dir, settings
 
 
-@dg.op(description="A time-stamped backup of the OLTP database with its manifest; keeps "
-                   "the QM_BACKUP_KEEP newest in QM_BACKUP_DIR.")
+@dg.op(
+    description="A time-stamped backup of the OLTP database with its manifest; keeps "
+    "the QM_BACKUP_KEEP newest in QM_BACKUP_DIR."
+)
 def oltp_backup(context: dg.OpExecutionContext, oltp: OltpResource) -> str:
     path, removed = backup_rotating(oltp.url, backup_dir(), settings().backup_keep)
     tables = read_manifest(path)["tables"]
-    context.log.info(f"backup: {path} ({len(tables)} tables, "
-                     f"{sum(t['rows'] for t in tables.values())} rows), "
-                     f"{len(removed)} older backup(s) removed")
+    context.log.info(
+        f"backup: {path} ({len(tables)} tables, "
+        f"{sum(t['rows'] for t in tables.values())} rows), "
+        f"{len(removed)} older backup(s) removed"
+    )
     return str(path)
 
 
@@ -31,5 +34,8 @@ def backup_job():
 
 
 backup_schedule = dg.ScheduleDefinition(
-    name="backup_nightly", job=backup_job, cron_schedule="30 1 * * *",
-    default_status=dg.DefaultScheduleStatus.RUNNING)
+    name="backup_nightly",
+    job=backup_job,
+    cron_schedule="30 1 * * *",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)

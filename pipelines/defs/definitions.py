@@ -53,20 +53,23 @@ def _manifest_stale(project: DbtProject) -> bool:
     root = Path(project.project_dir)
     skip = {root / "target", root / "logs", root / "dbt_packages"}
     for path in root.rglob("*"):
-        if (path.suffix in _PROJECT_SUFFIXES and not any(s in path.parents for s in skip)
-                and path.stat().st_mtime > built):
+        if (
+            path.suffix in _PROJECT_SUFFIXES
+            and not any(s in path.parents for s in skip)
+            and path.stat().st_mtime > built
+        ):
             return True
     return False
 
 
-def prepare_dbt_project(project_dir: str | Path | None = None,
-                        warehouse: str | Path | None = None) -> DbtProject:
+def prepare_dbt_project(
+    project_dir: str | Path | None = None, warehouse: str | Path | None = None
+) -> DbtProject:
     """The dbt project with a current manifest (runs `dbt deps`/`dbt parse` if needed).
 
     Parsing sees the same DuckDB path as the builds of `warehouse` will (its dbt link),
     so the partial-parse cache it leaves stays valid for them."""
-    project = DbtProject(project_dir=Path(project_dir or dbt_project_dir()),
-                         target=dbt_target())
+    project = DbtProject(project_dir=Path(project_dir or dbt_project_dir()), target=dbt_target())
     # dagster-dbt's preparer calls plain `dbt`: make the venv's one findable
     bindir = str(Path(sys.executable).parent)
     if (Path(bindir) / "dbt").exists() and bindir not in os.environ.get("PATH", "").split(":"):
@@ -92,8 +95,10 @@ def _freshness_sensor(fresh) -> dg.SensorDefinition:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # superseded API, still the way to run the check
         return dg.build_sensor_for_freshness_checks(
-            freshness_checks=fresh, default_status=dg.DefaultSensorStatus.RUNNING,
-            minimum_interval_seconds=600)
+            freshness_checks=fresh,
+            default_status=dg.DefaultSensorStatus.RUNNING,
+            minimum_interval_seconds=600,
+        )
 
 
 def dbt_executable() -> str:
@@ -102,8 +107,9 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else "dbt"
 
 
-def make_definitions(oltp_url: str | None = None,
-                     warehouse: str | Path | None = None) -> dg.Definitions:
+def make_definitions(
+    oltp_url: str | None = None, warehouse: str | Path | None = None
+) -> dg.Definitions:
     """The code location; `oltp_url` / `warehouse` default to QM_DATABASE_URL /
     QM_WAREHOUSE_PATH (transactional/config.py)."""
     project = prepare_dbt_project(warehouse=warehouse)
@@ -113,22 +119,32 @@ def make_definitions(oltp_url: str | None = None,
     planning_assets, planning_job, planning_schedule = make_planning_defs(dbt_defs)
     refresh_job = dg.define_asset_job(
         "refresh",
-        selection=(dg.AssetSelection.all() - dg.AssetSelection.checks(*fresh)
-                   - dg.AssetSelection.assets(*planning_assets)),
+        selection=(
+            dg.AssetSelection.all()
+            - dg.AssetSelection.checks(*fresh)
+            - dg.AssetSelection.assets(*planning_assets)
+        ),
         description="Extract the OLTP, build and test the dbt models, publish atomically.",
         executor_def=dg.in_process_executor,  # three sequential steps: no process spawns
         tags=WRITER_TAG,
     )
     full_config = {"ops": {"oltp_extract": {"config": {"full": True}}}}
     schedules = [
-        dg.ScheduleDefinition(name="refresh_nightly_full", job=refresh_job,
-                              cron_schedule="0 2 * * *", run_config=full_config,
-                              default_status=dg.DefaultScheduleStatus.RUNNING,
-                              tags={**WRITER_TAG, "quartermaster/mode": "full"}),
-        dg.ScheduleDefinition(name="refresh_hourly_incremental", job=refresh_job,
-                              cron_schedule="30 * * * *",
-                              default_status=dg.DefaultScheduleStatus.RUNNING,
-                              tags={**WRITER_TAG, "quartermaster/mode": "incremental"}),
+        dg.ScheduleDefinition(
+            name="refresh_nightly_full",
+            job=refresh_job,
+            cron_schedule="0 2 * * *",
+            run_config=full_config,
+            default_status=dg.DefaultScheduleStatus.RUNNING,
+            tags={**WRITER_TAG, "quartermaster/mode": "full"},
+        ),
+        dg.ScheduleDefinition(
+            name="refresh_hourly_incremental",
+            job=refresh_job,
+            cron_schedule="30 * * * *",
+            default_status=dg.DefaultScheduleStatus.RUNNING,
+            tags={**WRITER_TAG, "quartermaster/mode": "incremental"},
+        ),
     ]
     schedules.append(backup_schedule)
     return dg.Definitions(
@@ -140,8 +156,9 @@ def make_definitions(oltp_url: str | None = None,
         resources={
             "oltp": OltpResource(url=oltp_url or database_url()),
             "warehouse": WarehouseResource(path=str(warehouse or warehouse_path())),
-            "dbt": DbtCliResource(project_dir=project, target=dbt_target(),
-                                  dbt_executable=dbt_executable()),
+            "dbt": DbtCliResource(
+                project_dir=project, target=dbt_target(), dbt_executable=dbt_executable()
+            ),
         },
     )
 

@@ -4,7 +4,6 @@ Injected into the assets (never read from globals inside them), so tests and
 `qm refresh --oltp-url ...` point the same assets at other databases and files.
 """
 
-
 from pathlib import Path
 
 import dagster as dg

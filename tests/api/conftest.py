@@ -39,8 +39,9 @@ class Api:
             out["Idempotency-Key"] = key
         return out
 
-    def call(self, method: str, path: str, role: str | None = "admin", key: str | None = None,
-             **kwargs):
+    def call(
+        self, method: str, path: str, role: str | None = "admin", key: str | None = None, **kwargs
+    ):
         headers = {**self.headers(role, key), **kwargs.pop("headers", {})}
         return self.client.request(method, "/api/v1" + path, headers=headers, **kwargs)
 
@@ -53,8 +54,9 @@ class Api:
     def ok(self, method: str, path: str, json=None, role="admin", key=None, status=None):
         """Call and assert success; returns the JSON body."""
         r = self.call(method, path, role, key, json=json)
-        assert r.status_code < 300 and (status is None or r.status_code == status), \
+        assert r.status_code < 300 and (status is None or r.status_code == status), (
             f"{method} {path} → {r.status_code}: {r.text}"
+        )
         return r.json() if r.content else None
 
     def count(self, model, *where) -> int:
@@ -62,8 +64,7 @@ class Api:
             return s.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
 
 
-def make_api(url: str, company: Company | None = None,
-             tokens: dict[str, str] | None = None) -> Api:
+def make_api(url: str, company: Company | None = None, tokens: dict[str, str] | None = None) -> Api:
     """A new app over `url`; with `tokens`, the users of an earlier make_api are reused."""
     company = company or build_company(url)
     app = create_app(url, clock=fixed_clock())

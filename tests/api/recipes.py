@@ -36,54 +36,85 @@ class Recipes:
         """A valid create body; builds the posted source documents it refers to."""
         c, co = self, self.c
         if doc_type == "sales_order":
-            return {"customer_id": co.customer, "warehouse_id": co.wh,
-                    "lines": [{"item_id": co.item, "qty": "2", "unit_price": "20.00"}]}
+            return {
+                "customer_id": co.customer,
+                "warehouse_id": co.wh,
+                "lines": [{"item_id": co.item, "qty": "2", "unit_price": "20.00"}],
+            }
         if doc_type == "purchase_order":
-            return {"supplier_id": co.supplier, "warehouse_id": co.wh,
-                    "lines": [{"item_id": co.item, "qty": "5", "unit_price": "10.00"}]}
+            return {
+                "supplier_id": co.supplier,
+                "warehouse_id": co.wh,
+                "lines": [{"item_id": co.item, "qty": "5", "unit_price": "10.00"}],
+            }
         if doc_type == "delivery":
             so = c.posted("sales_order")
-            return {"source_document_id": so.id, "carrier_id": co.carrier,
-                    "freight_cost": "4.50",
-                    "lines": [{"source_line_id": so.lines[0].id, "qty": "1"}]}
+            return {
+                "source_document_id": so.id,
+                "carrier_id": co.carrier,
+                "freight_cost": "4.50",
+                "lines": [{"source_line_id": so.lines[0].id, "qty": "1"}],
+            }
         if doc_type == "sales_invoice":
             so = c.posted("sales_order")
-            co.post("delivery", {"source_document_id": so.id,
-                                 "lines": [{"source_line_id": so.lines[0].id, "qty": "2"}]})
-            return {"source_document_id": so.id,
-                    "lines": [{"source_line_id": so.lines[0].id, "qty": "1"}]}
+            co.post(
+                "delivery",
+                {
+                    "source_document_id": so.id,
+                    "lines": [{"source_line_id": so.lines[0].id, "qty": "2"}],
+                },
+            )
+            return {
+                "source_document_id": so.id,
+                "lines": [{"source_line_id": so.lines[0].id, "qty": "1"}],
+            }
         if doc_type == "customer_payment":
             return {"customer_id": co.customer, "amount": "10.00"}
         if doc_type == "sales_return":
             dn = c.posted("delivery")
-            return {"source_document_id": dn.id,
-                    "lines": [{"source_line_id": dn.lines[0].id, "qty": "1"}]}
+            return {
+                "source_document_id": dn.id,
+                "lines": [{"source_line_id": dn.lines[0].id, "qty": "1"}],
+            }
         if doc_type == "goods_receipt":
             po = c.posted("purchase_order")
-            return {"source_document_id": po.id,
-                    "lines": [{"source_line_id": po.lines[0].id, "qty": "2",
-                               "rejected_qty": "1"}]}
+            return {
+                "source_document_id": po.id,
+                "lines": [{"source_line_id": po.lines[0].id, "qty": "2", "rejected_qty": "1"}],
+            }
         if doc_type == "supplier_bill":
             gr = c.posted("goods_receipt")
-            return {"supplier_id": co.supplier,
-                    "lines": [{"source_line_id": gr.lines[0].id, "qty": "1",
-                               "unit_price": "10.50"}]}
+            return {
+                "supplier_id": co.supplier,
+                "lines": [{"source_line_id": gr.lines[0].id, "qty": "1", "unit_price": "10.50"}],
+            }
         if doc_type == "supplier_payment":
             return {"supplier_id": co.supplier, "amount": "10.00"}
         if doc_type == "purchase_return":
             gr = c.posted("goods_receipt")
-            return {"source_document_id": gr.id,
-                    "lines": [{"source_line_id": gr.lines[0].id, "qty": "1"}]}
+            return {
+                "source_document_id": gr.id,
+                "lines": [{"source_line_id": gr.lines[0].id, "qty": "1"}],
+            }
         if doc_type == "stock_transfer":
-            return {"warehouse_id": co.wh, "to_warehouse_id": co.wh2,
-                    "lines": [{"item_id": co.item, "qty": "1"}]}
+            return {
+                "warehouse_id": co.wh,
+                "to_warehouse_id": co.wh2,
+                "lines": [{"item_id": co.item, "qty": "1"}],
+            }
         if doc_type == "stock_count":
-            return {"warehouse_id": co.wh2,
-                    "lines": [{"item_id": co.item2, "qty": str(self.unique()),
-                               "unit_cost": "20.00"}]}
+            return {
+                "warehouse_id": co.wh2,
+                "lines": [{"item_id": co.item2, "qty": str(self.unique()), "unit_cost": "20.00"}],
+            }
         if doc_type == "journal_entry":
-            return {"memo": "rent", "lines": [{"account_code": "6110", "debit": "100.00"},
-                                              {"account_code": "1000", "credit": "100.00"}]}
+            return {
+                "memo": "rent",
+                "lines": [
+                    {"account_code": "6110", "debit": "100.00"},
+                    {"account_code": "1000", "credit": "100.00"},
+                ],
+            }
         if doc_type == "period_close":
             return {"doc_date": str(dt.date(2020, 1, 1) + dt.timedelta(days=self.unique()))}
         raise AssertionError(f"no body recipe for {doc_type}")
@@ -98,16 +129,28 @@ class Recipes:
     def master_body(self, kind: str) -> dict[str, Any]:
         n = self.unique()
         if kind == "item":
-            return {"sku": f"SKU-{n}", "name": f"Item {n}", "category": "Test",
-                    "list_price": "9.99"}
+            return {
+                "sku": f"SKU-{n}",
+                "name": f"Item {n}",
+                "category": "Test",
+                "list_price": "9.99",
+            }
         if kind == "supplier_item":
             item = self.master_row("item")
-            return {"supplier_id": self.c.supplier, "item_id": item, "price": "4.20",
-                    "lead_time_days": 5}
+            return {
+                "supplier_id": self.c.supplier,
+                "item_id": item,
+                "price": "4.20",
+                "lead_time_days": 5,
+            }
         if kind == "reorder_rule":  # one rule per item and warehouse: a new item each time
             item = self.master_row("item")
-            return {"item_id": item, "warehouse_id": self.c.wh, "reorder_level": "20",
-                    "reorder_qty": "48"}
+            return {
+                "item_id": item,
+                "warehouse_id": self.c.wh,
+                "reorder_level": "20",
+                "reorder_qty": "48",
+            }
         if kind == "account":
             return {"code": f"69{n:02d}", "name": f"Expense {n}", "account_type": "expense"}
         return {"code": f"{kind[:3].upper()}-{n}", "name": f"{kind} {n}"}
@@ -118,10 +161,16 @@ class Recipes:
 
     def master_key(self, kind: str):
         c = self.c
-        return {"item": c.item, "warehouse": c.wh, "customer": c.customer,
-                "supplier": c.supplier, "supplier_item": self.supplier_item,
-                "reorder_rule": self.reorder_rule,
-                "carrier": c.carrier, "account": "6130"}[kind]
+        return {
+            "item": c.item,
+            "warehouse": c.wh,
+            "customer": c.customer,
+            "supplier": c.supplier,
+            "supplier_item": self.supplier_item,
+            "reorder_rule": self.reorder_rule,
+            "carrier": c.carrier,
+            "account": "6130",
+        }[kind]
 
     # ------------------------------------------------------------ imports
     def import_file(self, kind: str) -> bytes:
@@ -133,13 +182,13 @@ class Recipes:
         if kind == "suppliers":
             return f"code,name\nIS-{n},Supplier {n}\n".encode()
         sku = f"OPEN-{n}"
-        self.c.run(lambda ctx: create_master(ctx, "item",
-                                             {"sku": sku, "name": sku, "category": "T"}))
+        self.c.run(
+            lambda ctx: create_master(ctx, "item", {"sku": sku, "name": sku, "category": "T"})
+        )
         if kind == "supplier-items":
             return f"supplier_code,item_sku,price,lead_time_days\nS1,{sku},3.10,4\n".encode()
         if kind == "opening-stock":
-            return (f"item_sku,warehouse_code,quantity,unit_cost\n{sku},MAIN,10,2.50\n"
-                    ).encode()
+            return (f"item_sku,warehouse_code,quantity,unit_cost\n{sku},MAIN,10,2.50\n").encode()
         raise AssertionError(kind)
 
     # ------------------------------------------------------------ any route
@@ -154,29 +203,39 @@ class Recipes:
             return {"path": p, "fresh_token": True}
         if p.startswith("/imports/"):
             kind = p.split("/")[2]
-            return {"path": p, "files": {"file": (f"{kind}.csv", self.import_file(kind),
-                                                  "text/csv")}}
+            return {
+                "path": p,
+                "files": {"file": (f"{kind}.csv", self.import_file(kind), "text/csv")},
+            }
         if p == "/journal" or p.startswith(("/stock/", "/reports/", "/audit")):
             return {"path": p}
         if p == "/batches":  # the route needs batch:create; each document's own rights
             # are checked inside it (a refused document is a result of a 200 answer)
-            return {"path": p, "headers": {"Idempotency-Key": f"batch-{self.unique()}"},
-                    "json": {"post": False, "documents": [{
-                        "doc_type": "customer_payment",
-                        "document": self.body("customer_payment")}]}}
+            return {
+                "path": p,
+                "headers": {"Idempotency-Key": f"batch-{self.unique()}"},
+                "json": {
+                    "post": False,
+                    "documents": [
+                        {"doc_type": "customer_payment", "document": self.body("customer_payment")}
+                    ],
+                },
+            }
         parts = p.strip("/").split("/")
         resource = parts[0]
         if resource in KIND_BY_PATH:
             kind = KIND_BY_PATH[resource]
             if len(parts) == 1:
-                return {"path": p} if method == "GET" else \
-                    {"path": p, "json": self.master_body(kind)}
+                return (
+                    {"path": p} if method == "GET" else {"path": p, "json": self.master_body(kind)}
+                )
             concrete = f"/{resource}/{self.master_key(kind)}"
             if method == "GET":
                 return {"path": concrete}
-            change = {"supplier_item": {"price": "4.30"},
-                      "reorder_rule": {"reorder_level": str(self.unique())}}.get(
-                kind, {"name": f"renamed {self.unique()}"})
+            change = {
+                "supplier_item": {"price": "4.30"},
+                "reorder_rule": {"reorder_level": str(self.unique())},
+            }.get(kind, {"name": f"renamed {self.unique()}"})
             return {"path": concrete, "json": change}
         doc_type = DOC_BY_PATH[resource]
         if len(parts) == 1:

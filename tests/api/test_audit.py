@@ -12,9 +12,16 @@ from transactional.db import session_scope
 from transactional.models import AuditLog, User
 from transactional.services.users import issue_token
 
-ACTION = {None: "create", "post": "post", "cancel": "cancel", "approve": "approve",
-          "reject": "reject", "close": "close", "credit-override": "credit_override",
-          "receive": "receive"}
+ACTION = {
+    None: "create",
+    "post": "post",
+    "cancel": "cancel",
+    "approve": "approve",
+    "reject": "reject",
+    "close": "close",
+    "credit-override": "credit_override",
+    "receive": "receive",
+}
 
 
 def expected_audit(method: str, path: str, permission) -> tuple[str, str]:
@@ -27,8 +34,7 @@ def expected_audit(method: str, path: str, permission) -> tuple[str, str]:
     if parts[0] == "batches":  # the recipe's batch creates a draft customer payment
         return "create", "customer_payment"
     if parts[0] == "imports":
-        return ("post", "stock_count") if parts[1] == "opening-stock" else \
-            ("create", permission[0])
+        return ("post", "stock_count") if parts[1] == "opening-stock" else ("create", permission[0])
     resource = permission[0]
     if method == "PATCH":
         return "update", resource
@@ -49,16 +55,23 @@ def test_every_write_route_leaves_an_audit_row(sqlite_api):
         for method in sorted(set(route.methods) & UNSAFE):
             req = recipes.request(method, route.path)
             with session_scope(api.url) as s:
-                last = s.execute(select(AuditLog.id).order_by(AuditLog.id.desc())
-                                 .limit(1)).scalar() or 0
+                last = (
+                    s.execute(select(AuditLog.id).order_by(AuditLog.id.desc()).limit(1)).scalar()
+                    or 0
+                )
             headers = dict(req.get("headers", {}))
             if req.get("fresh_token"):  # revoke a token of its own, not the admin's
                 with session_scope(api.url) as s:
-                    user = s.execute(select(User).where(User.username == "api-admin")
-                                     ).scalar_one()
+                    user = s.execute(select(User).where(User.username == "api-admin")).scalar_one()
                     headers = {"Authorization": f"Bearer {issue_token(s, user)}"}
-            r = api.call(method, req["path"], "admin", json=req.get("json"),
-                         files=req.get("files"), headers=headers)
+            r = api.call(
+                method,
+                req["path"],
+                "admin",
+                json=req.get("json"),
+                files=req.get("files"),
+                headers=headers,
+            )
             assert r.status_code < 300, (method, route.path, r.text)
             action, entity = expected_audit(method, route.path, permission_of(route))
             with session_scope(api.url) as s:
@@ -66,33 +79,41 @@ def test_every_write_route_leaves_an_audit_row(sqlite_api):
                 found = [(a.action, a.entity, a.username) for a in rows]
             checked += 1
             if (action, entity, "api-admin") not in found:
-                missing.append(f"{method} {route.path}: expected {action}/{entity}, "
-                               f"got {found}")
+                missing.append(f"{method} {route.path}: expected {action}/{entity}, got {found}")
     assert missing == [], "\n".join(missing)
     assert checked > 60
 
 
 def test_audit_log_filters_and_pages(api):
     c = api.company
-    po = api.post("/purchase-orders", {"supplier_id": c.supplier, "warehouse_id": c.wh,
-                                       "lines": [{"item_id": c.item, "qty": "3",
-                                                  "unit_price": "2"}]},
-                  role="purchasing").json()
+    po = api.post(
+        "/purchase-orders",
+        {
+            "supplier_id": c.supplier,
+            "warehouse_id": c.wh,
+            "lines": [{"item_id": c.item, "qty": "3", "unit_price": "2"}],
+        },
+        role="purchasing",
+    ).json()
     api.post(f"/purchase-orders/{po['id']}/reject", {"reason": "not needed"}, role="planner")
     rows = api.get("/audit?entity=purchase_order", role="manager").json()["items"]
     assert [(r["action"], r["username"]) for r in rows] == [
-        ("reject", "api-planner"), ("create", "api-purchasing")]
+        ("reject", "api-planner"),
+        ("create", "api-purchasing"),
+    ]
     assert rows[0]["before"]["status"] == "draft" and rows[0]["after"]["status"] == "rejected"
-    assert [r["action"] for r in api.get("/audit?username=api-planner").json()["items"]] == \
-        ["reject"]
+    assert [r["action"] for r in api.get("/audit?username=api-planner").json()["items"]] == [
+        "reject"
+    ]
     assert api.get("/audit?date_from=2026-01-06").json()["items"] == []
     everything = api.get("/audit?date_from=2026-01-05&date_to=2026-01-05").json()["items"]
     assert len(everything) > 2  # the company setup is audited too
     # pages of one, newest first, until next_cursor is null
     seen, cursor = [], None
     while True:
-        page = api.get("/audit", params={"limit": 1, **({"cursor": cursor} if cursor else {})}
-                       ).json()
+        page = api.get(
+            "/audit", params={"limit": 1, **({"cursor": cursor} if cursor else {})}
+        ).json()
         seen += [r["id"] for r in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:

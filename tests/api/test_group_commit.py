@@ -22,9 +22,16 @@ GROUPED = pytest.mark.parametrize("grouped", [True, False], ids=["grouped", "per
 
 def _order(api, qty="50"):
     c = api.company
-    so = api.ok("POST", "/sales-orders", {"customer_id": c.customer, "warehouse_id": c.wh,
-                                          "lines": [{"item_id": c.item, "qty": qty,
-                                                     "unit_price": "20.00"}]}, status=201)
+    so = api.ok(
+        "POST",
+        "/sales-orders",
+        {
+            "customer_id": c.customer,
+            "warehouse_id": c.wh,
+            "lines": [{"item_id": c.item, "qty": qty, "unit_price": "20.00"}],
+        },
+        status=201,
+    )
     api.ok("POST", f"/sales-orders/{so['id']}/post")
     return so["id"], so["lines"][0]["id"]
 
@@ -62,32 +69,52 @@ def test_create_and_post_in_one_request(api, monkeypatch, grouped):
     read = api.ok("GET", f"/deliveries/{doc['id']}")
     assert list(doc) == list(read) and _numbers(doc) == _numbers(read)
     with session_scope(api.url) as s:
-        trail = s.execute(select(AuditLog.action, AuditLog.username).where(
-            AuditLog.entity == "delivery").order_by(AuditLog.id)).all()
+        trail = s.execute(
+            select(AuditLog.action, AuditLog.username)
+            .where(AuditLog.entity == "delivery")
+            .order_by(AuditLog.id)
+        ).all()
     assert trail == [("create", "api-warehouse"), ("post", "api-warehouse")]
     # the same key and body: the first answer, nothing written
     before = snapshot(api.url)
-    again = api.post("/deliveries?post=true", _dn(order, line, "3"), role="warehouse",
-                     key="dn-1")
+    again = api.post("/deliveries?post=true", _dn(order, line, "3"), role="warehouse", key="dn-1")
     assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
     assert again.json() == doc
     # the same key, another body; a rule broken; a right missing: refused, nothing written
-    assert_problem(api.post("/deliveries?post=true", _dn(order, line, "4"), role="warehouse",
-                            key="dn-1"), 422, "idempotency_key_reused")
-    assert_problem(api.post("/deliveries?post=true", _dn(order, line, "30"), role="warehouse",
-                            key="dn-2"), 422, "delivered_within_ordered", "lines[0].qty")
-    ret = {"source_document_id": doc["id"], "lines": [
-        {"source_line_id": doc["lines"][0]["id"], "qty": "1"}]}
-    assert_problem(api.post("/sales-returns?post=true", ret, role="sales", key="sr-1"), 403,
-                   "sales_return:post", "role")
-    assert_problem(api.post("/deliveries?post=true", _dn(order, line, "1"), role="sales",
-                            key="dn-3"), 403, "delivery:create")
-    assert_problem(api.post("/deliveries?post=true", _dn(order, line, "1"), role="warehouse",
-                            key="x" * 201), 422, "idempotency_key_format")
+    assert_problem(
+        api.post("/deliveries?post=true", _dn(order, line, "4"), role="warehouse", key="dn-1"),
+        422,
+        "idempotency_key_reused",
+    )
+    assert_problem(
+        api.post("/deliveries?post=true", _dn(order, line, "30"), role="warehouse", key="dn-2"),
+        422,
+        "delivered_within_ordered",
+        "lines[0].qty",
+    )
+    ret = {
+        "source_document_id": doc["id"],
+        "lines": [{"source_line_id": doc["lines"][0]["id"], "qty": "1"}],
+    }
+    assert_problem(
+        api.post("/sales-returns?post=true", ret, role="sales", key="sr-1"),
+        403,
+        "sales_return:post",
+        "role",
+    )
+    assert_problem(
+        api.post("/deliveries?post=true", _dn(order, line, "1"), role="sales", key="dn-3"),
+        403,
+        "delivery:create",
+    )
+    assert_problem(
+        api.post("/deliveries?post=true", _dn(order, line, "1"), role="warehouse", key="x" * 201),
+        422,
+        "idempotency_key_format",
+    )
     assert snapshot(api.url) == before
     # a refused request is not remembered: its key serves the corrected request
-    fixed = api.post("/deliveries?post=true", _dn(order, line, "2"), role="warehouse",
-                     key="dn-2")
+    fixed = api.post("/deliveries?post=true", _dn(order, line, "2"), role="warehouse", key="dn-2")
     assert fixed.status_code == 201 and fixed.json()["number"] == "DN-2026-00002"
     grouped_requests = api.client.app.state.group_commit.requests
     assert (grouped_requests > 0) == grouped
@@ -109,8 +136,12 @@ def test_concurrent_requests_each_land_exactly_once(api, monkeypatch, grouped):
 
     def client(n: int, key: str, qty: str) -> None:
         barrier.wait()
-        r = api.post("/deliveries?post=true", {**_dn(order, line, qty), "memo": key},
-                     role="warehouse", key=key)
+        r = api.post(
+            "/deliveries?post=true",
+            {**_dn(order, line, qty), "memo": key},
+            role="warehouse",
+            key=key,
+        )
         answers[n] = (r.status_code, r.json(), r.headers.get("idempotent-replayed"))
 
     threads = [threading.Thread(target=client, args=(n, *ask)) for n, ask in enumerate(asks)]
@@ -124,8 +155,11 @@ def test_concurrent_requests_each_land_exactly_once(api, monkeypatch, grouped):
     assert answers[11][1] == answers[12][1]
     assert sorted(str(answers[n][2]) for n in (11, 12)) == ["None", "true"]
     with session_scope(api.url) as s:
-        docs = s.execute(select(Document.memo, Document.status, Document.change_seq).where(
-            Document.doc_type == "delivery")).all()
+        docs = s.execute(
+            select(Document.memo, Document.status, Document.change_seq).where(
+                Document.doc_type == "delivery"
+            )
+        ).all()
         keys = s.execute(select(IdempotencyKey.key)).scalars().all()
     assert sorted(m for m, _, _ in docs) == sorted([f"k{n}" for n in range(10)] + ["same"])
     assert {st for _, st, _ in docs} == {"posted"}
@@ -158,13 +192,14 @@ def test_a_lock_timeout_fails_only_its_own_request(pg_url, monkeypatch, caplog):
 
     def client(key, order, line):
         barrier.wait()
-        r = api.post("/deliveries?post=true", _dn(order, line, "2"), role="warehouse",
-                     key=key)
+        r = api.post("/deliveries?post=true", _dn(order, line, "2"), role="warehouse", key=key)
         answers[key] = (r.status_code, r.json(), r.headers.get("retry-after"))
 
     try:
-        threads = [threading.Thread(target=client, args=a) for a in
-                   (("stuck", stuck, stuck_line), ("free", free, free_line))]
+        threads = [
+            threading.Thread(target=client, args=a)
+            for a in (("stuck", stuck, stuck_line), ("free", free, free_line))
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -179,16 +214,17 @@ def test_a_lock_timeout_fails_only_its_own_request(pg_url, monkeypatch, caplog):
     # they were one group: rolled back, split, and each half run again
     assert "group commit of 2 requests rolled back (OperationalError" in caplog.text
     with session_scope(pg_url) as s:
-        assert s.execute(select(Document.source_document_id).where(
-            Document.doc_type == "delivery")).scalars().all() == [free]
+        assert s.execute(
+            select(Document.source_document_id).where(Document.doc_type == "delivery")
+        ).scalars().all() == [free]
         assert s.execute(select(IdempotencyKey.key)).scalars().all() == ["free"]
-    retry = api.post("/deliveries?post=true", _dn(stuck, stuck_line, "2"), role="warehouse",
-                     key="stuck")
+    retry = api.post(
+        "/deliveries?post=true", _dn(stuck, stuck_line, "2"), role="warehouse", key="stuck"
+    )
     assert retry.status_code == 201 and retry.json()["status"] == "posted"
 
 
-def test_a_request_queued_past_the_pool_timeout_is_503_and_writes_nothing(pg_url,
-                                                                           monkeypatch):
+def test_a_request_queued_past_the_pool_timeout_is_503_and_writes_nothing(pg_url, monkeypatch):
     """The worker is held by a group waiting for a row lock; a request queued behind it
     longer than QM_DB_POOL_TIMEOUT is withdrawn (503 pool_exhausted, Retry-After) and
     never runs; the request already in the group waits on and lands."""
@@ -205,8 +241,7 @@ def test_a_request_queued_past_the_pool_timeout_is_503_and_writes_nothing(pg_url
     answers = {}
 
     def client(key, order, line):
-        r = api.post("/deliveries?post=true", _dn(order, line, "2"), role="warehouse",
-                     key=key)
+        r = api.post("/deliveries?post=true", _dn(order, line, "2"), role="warehouse", key=key)
         answers[key] = (r.status_code, r.json(), r.headers.get("retry-after"))
 
     first = threading.Thread(target=client, args=("first", held, held_line))
@@ -229,6 +264,7 @@ def test_a_request_queued_past_the_pool_timeout_is_503_and_writes_nothing(pg_url
     assert answers["queued"][2] == "1"
     assert answers["first"][0] == 201, answers
     with session_scope(pg_url) as s:
-        assert s.execute(select(Document.source_document_id).where(
-            Document.doc_type == "delivery")).scalars().all() == [held]
+        assert s.execute(
+            select(Document.source_document_id).where(Document.doc_type == "delivery")
+        ).scalars().all() == [held]
         assert s.execute(select(IdempotencyKey.key)).scalars().all() == ["first"]

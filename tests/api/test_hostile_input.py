@@ -14,17 +14,20 @@ def _post_raw(api, path, body: str):
     return api.client.post("/api/v1" + path, content=body.encode("utf-8"), headers=headers)
 
 
-@pytest.mark.parametrize("name, price, field, rule", [
-    ('"Widget"', "NaN", "list_price", "finite_number"),
-    ('"Widget"', "Infinity", "list_price", "finite_number"),
-    ('"Widget"', "-Infinity", "list_price", "finite_number"),
-    ('"Wid\\ud800get"', '"1.00"', "name", "string_unicode"),
-    ('"Acme\\u202etxt.exe"', '"1.00"', "name", "no_bidi_control"),
-    ('"Acme\\u2066x"', '"1.00"', "name", "no_bidi_control"),
-    ('"Ac\\u0007me"', '"1.00"', "name", "no_control_character"),
-    ('"Ac\\nme"', '"1.00"', "name", "no_control_character"),
-    ('"Ac\\u009bme"', '"1.00"', "name", "no_control_character"),
-])
+@pytest.mark.parametrize(
+    "name, price, field, rule",
+    [
+        ('"Widget"', "NaN", "list_price", "finite_number"),
+        ('"Widget"', "Infinity", "list_price", "finite_number"),
+        ('"Widget"', "-Infinity", "list_price", "finite_number"),
+        ('"Wid\\ud800get"', '"1.00"', "name", "string_unicode"),
+        ('"Acme\\u202etxt.exe"', '"1.00"', "name", "no_bidi_control"),
+        ('"Acme\\u2066x"', '"1.00"', "name", "no_bidi_control"),
+        ('"Ac\\u0007me"', '"1.00"', "name", "no_control_character"),
+        ('"Ac\\nme"', '"1.00"', "name", "no_control_character"),
+        ('"Ac\\u009bme"', '"1.00"', "name", "no_control_character"),
+    ],
+)
 def test_hostile_item_input_is_422_and_writes_nothing(api, name, price, field, rule):
     before = api.count(Item)
     r = _post_raw(api, "/items", ITEM.format(sku="H-1", name=name, price=price))
@@ -35,16 +38,21 @@ def test_hostile_item_input_is_422_and_writes_nothing(api, name, price, field, r
 
 
 def test_ordinary_unicode_is_accepted(api):
-    r = _post_raw(api, "/items", ITEM.format(sku="CN-1", name='"螺丝刀 Müller Ø12 ✓"',
-                                             price='"9.90"'))
+    r = _post_raw(
+        api, "/items", ITEM.format(sku="CN-1", name='"螺丝刀 Müller Ø12 ✓"', price='"9.90"')
+    )
     assert r.status_code == 201, r.text
     assert r.json()["name"] == "螺丝刀 Müller Ø12 ✓"
 
 
 def test_a_memo_may_hold_line_breaks_but_not_bidi_overrides(api):
     c = api.company
-    base = {"supplier_id": c.supplier, "warehouse_id": c.wh, "doc_date": "2026-01-05",
-            "lines": [{"item_id": c.item, "qty": "1", "unit_price": "1.00"}]}
+    base = {
+        "supplier_id": c.supplier,
+        "warehouse_id": c.wh,
+        "doc_date": "2026-01-05",
+        "lines": [{"item_id": c.item, "qty": "1", "unit_price": "1.00"}],
+    }
     ok = api.post("/purchase-orders", {**base, "memo": "line one\nline two\tend"})
     assert ok.status_code == 201, ok.text
     before = api.count(Document)

@@ -15,8 +15,11 @@ from transactional.models import AuditLog, Document, IdempotencyKey, StockLedger
 
 
 def _po(c, qty="5"):
-    return {"supplier_id": c.supplier, "warehouse_id": c.wh,
-            "lines": [{"item_id": c.item, "qty": qty, "unit_price": "10.00"}]}
+    return {
+        "supplier_id": c.supplier,
+        "warehouse_id": c.wh,
+        "lines": [{"item_id": c.item, "qty": qty, "unit_price": "10.00"}],
+    }
 
 
 def test_same_key_same_body_replays_the_first_response(api):
@@ -24,12 +27,19 @@ def test_same_key_same_body_replays_the_first_response(api):
     first = api.post("/purchase-orders", _po(c), key="po-1")
     again = api.post("/purchase-orders", _po(c), key="po-1")
     # the same request re-encoded (key order, spacing) is still the same request
-    reordered = api.call("POST", "/purchase-orders", key="po-1",
-                         content=b'{"lines": [{"unit_price": "10.00", "qty": "5", "item_id": '
-                                 + str(c.item).encode() + b'}], "warehouse_id": '
-                                 + str(c.wh).encode() + b', "supplier_id": '
-                                 + str(c.supplier).encode() + b"}",
-                         headers={"content-type": "application/json"})
+    reordered = api.call(
+        "POST",
+        "/purchase-orders",
+        key="po-1",
+        content=b'{"lines": [{"unit_price": "10.00", "qty": "5", "item_id": '
+        + str(c.item).encode()
+        + b'}], "warehouse_id": '
+        + str(c.wh).encode()
+        + b', "supplier_id": '
+        + str(c.supplier).encode()
+        + b"}",
+        headers={"content-type": "application/json"},
+    )
     assert first.status_code == again.status_code == reordered.status_code == 201
     assert first.json() == again.json() == reordered.json()
     assert "idempotent-replayed" not in first.headers
@@ -45,8 +55,12 @@ def test_same_key_different_body_is_refused_and_writes_nothing(api):
     assert r.status_code == 422
     assert r.json()["errors"][0]["rule"] == "idempotency_key_reused"
     # the same key on another path is another request too
-    assert api.post("/supplier-payments", {"supplier_id": c.supplier, "amount": "1"},
-                    key="k").status_code == 422
+    assert (
+        api.post(
+            "/supplier-payments", {"supplier_id": c.supplier, "amount": "1"}, key="k"
+        ).status_code
+        == 422
+    )
     assert api.count(Document) == 1
     # keys belong to their user: another user's identical key is a new request
     assert api.post("/purchase-orders", _po(c), key="k", role="purchasing").status_code == 201
@@ -98,8 +112,13 @@ def test_concurrent_requests_with_one_key_post_exactly_once(api, monkeypatch):
     c = api.company
     po = api.post("/purchase-orders", _po(c, qty="10")).json()
     api.post(f"/purchase-orders/{po['id']}/approve")
-    gr = api.post("/goods-receipts", {"source_document_id": po["id"], "lines": [
-        {"source_line_id": po["lines"][0]["id"], "qty": "10"}]}).json()
+    gr = api.post(
+        "/goods-receipts",
+        {
+            "source_document_id": po["id"],
+            "lines": [{"source_line_id": po["lines"][0]["id"], "qty": "10"}],
+        },
+    ).json()
     real_post = document_routes.post_document
 
     def slow_post(ctx, doc_id, doc_type=None):
@@ -124,8 +143,14 @@ def test_concurrent_requests_with_one_key_post_exactly_once(api, monkeypatch):
     assert len({body for _, body, _ in results}) == 1
     assert [r for _, _, r in results].count("true") == 7
     with session_scope(api.url) as s:
-        rows = s.execute(select(func.count()).select_from(StockLedgerEntry).where(
-            StockLedgerEntry.document_id == gr["id"])).scalar_one()
-        posts = s.execute(select(func.count()).select_from(AuditLog).where(
-            AuditLog.action == "post", AuditLog.entity_id == str(gr["id"]))).scalar_one()
+        rows = s.execute(
+            select(func.count())
+            .select_from(StockLedgerEntry)
+            .where(StockLedgerEntry.document_id == gr["id"])
+        ).scalar_one()
+        posts = s.execute(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.action == "post", AuditLog.entity_id == str(gr["id"]))
+        ).scalar_one()
     assert (rows, posts) == (1, 1)

@@ -14,21 +14,48 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_load(*args: str, timeout: float = 120) -> tuple[int, dict, str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "api_load.py"),
-                           "--engine", "sqlite", "--no-floor", "--json", "--progress", "2",
-                           *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
+    }
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "api_load.py"),
+            "--engine",
+            "sqlite",
+            "--no-floor",
+            "--json",
+            "--progress",
+            "2",
+            *args,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     lines = proc.stdout.strip().splitlines()
     assert lines, proc.stderr[-3000:]
     return proc.returncode, json.loads(lines[-1]), proc.stderr
 
 
 def test_cuts_and_a_kill_leave_every_document_exactly_once():
-    rc, result, log = run_load("--clients", "8", "--docs", "40", "--chaos", "0.2",
-                               "--cuts", "after-send,mid-processing,after-status,timeout",
-                               "--kill", "1", "--down", "0.2")
+    rc, result, log = run_load(
+        "--clients",
+        "8",
+        "--docs",
+        "40",
+        "--chaos",
+        "0.2",
+        "--cuts",
+        "after-send,mid-processing,after-status,timeout",
+        "--kill",
+        "1",
+        "--down",
+        "0.2",
+    )
     assert rc == 0, log[-3000:]
     assert result["ok"] and result["posted"] == result["created"] == 40
     assert result["lost"] == result["doubled"] == result["failed_5xx"] == 0
@@ -38,8 +65,9 @@ def test_cuts_and_a_kill_leave_every_document_exactly_once():
 
 
 def test_a_double_makes_it_fail():
-    rc, result, log = run_load("--clients", "4", "--docs", "12", "--in-process",
-                               "--inject", "double")
+    rc, result, log = run_load(
+        "--clients", "4", "--docs", "12", "--in-process", "--inject", "double"
+    )
     assert rc == 1
     assert result["doubled"] >= 1 and result["lost"] == 0 and not result["ok"]
     assert "api_load: FAIL doubled" in log
@@ -48,8 +76,9 @@ def test_a_double_makes_it_fail():
 def test_a_connection_cut_mid_request_is_not_a_server_error():
     """A client hanging up mid-body (ClientDisconnect while the body is read for the
     Idempotency-Key fingerprint) was a logged 500 with a traceback; now one info line."""
-    rc, result, log = run_load("--clients", "4", "--docs", "8", "--chaos", "1",
-                               "--cuts", "mid-request")
+    rc, result, log = run_load(
+        "--clients", "4", "--docs", "8", "--chaos", "1", "--cuts", "mid-request"
+    )
     assert result["log_causes"] == {} and result["failed_5xx"] == 0, log[-2000:]
     assert rc == 0
 
@@ -57,9 +86,21 @@ def test_a_connection_cut_mid_request_is_not_a_server_error():
 def test_create_and_post_through_the_group_commit_with_cuts_and_a_kill():
     """One request per document (POST …?post=true, grouped): cut connections and a kill
     -9 of the server still leave every document exactly once."""
-    rc, result, log = run_load("--clients", "8", "--docs", "40", "--create-and-post",
-                               "--chaos", "0.2", "--cuts", "after-send,mid-processing,timeout",
-                               "--kill", "1", "--down", "0.2")
+    rc, result, log = run_load(
+        "--clients",
+        "8",
+        "--docs",
+        "40",
+        "--create-and-post",
+        "--chaos",
+        "0.2",
+        "--cuts",
+        "after-send,mid-processing,timeout",
+        "--kill",
+        "1",
+        "--down",
+        "0.2",
+    )
     assert rc == 0, log[-3000:]
     assert result["ok"] and result["posted"] == result["created"] == 40
     assert result["lost"] == result["doubled"] == result["failed_5xx"] == 0

@@ -21,9 +21,12 @@ def _token(api, username, password):
 
 def _actions(url):
     with session_scope(url) as s:
-        return [(a.action, a.entity_id, a.username) for a in s.execute(
-            select(AuditLog).where(AuditLog.action.like("login_%")).order_by(AuditLog.id))
-            .scalars()]
+        return [
+            (a.action, a.entity_id, a.username)
+            for a in s.execute(
+                select(AuditLog).where(AuditLog.action.like("login_%")).order_by(AuditLog.id)
+            ).scalars()
+        ]
 
 
 def test_five_failures_then_429_with_retry_after_even_for_the_right_password(sqlite_api):
@@ -39,7 +42,8 @@ def test_five_failures_then_429_with_retry_after_even_for_the_right_password(sql
     assert body["errors"][0]["field"] == "username" and "login_throttled" in body["type"]
     assert api.count(ApiToken) == tokens  # no token issued
     assert _actions(api.url) == [("login_failed", "api-admin", "testclient")] * 5 + [
-        ("login_throttled", "api-admin", "testclient")]
+        ("login_throttled", "api-admin", "testclient")
+    ]
     # another user from the same address is not throttled (5 < 20)
     assert _token(api, "api-admin-2", "x").status_code == 401
 
@@ -56,6 +60,7 @@ def test_one_address_failing_for_many_users_is_throttled(sqlite_api):
 def test_the_window_passes(sqlite_url):
     from tests.core.company import build_company
     from transactional.services.users import create_user
+
     build_company(sqlite_url)
     with session_scope(sqlite_url) as s:
         create_user(s, "eve", "sales", "right-password")
@@ -69,6 +74,7 @@ def test_the_window_passes(sqlite_url):
             login(s, "eve", "right-password", now=t0 + dt.timedelta(minutes=10), client="10.0.0.1")
     assert throttled.value.retry_after == 5 * 60  # the first failure leaves the window at 12:15
     with session_scope(sqlite_url) as s:
-        user, token = login(s, "eve", "right-password", now=t0 + dt.timedelta(minutes=15),
-                            client="10.0.0.1")
+        user, token = login(
+            s, "eve", "right-password", now=t0 + dt.timedelta(minutes=15), client="10.0.0.1"
+        )
     assert user.username == "eve" and token.startswith("qm_")

@@ -18,8 +18,12 @@ from schemathesis.specs.openapi.checks import (
 from tests.api.conftest import make_api
 from transactional.migrate import upgrade
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +31,7 @@ def fuzzed_api(tmp_path_factory):
     """One database for every operation (a fresh one per operation would cost minutes),
     with the small company and some documents so that ids can hit something."""
     from tests.api.recipes import Recipes
+
     url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'qm.sqlite'}"
     upgrade(url)
     api = make_api(url)
@@ -41,17 +46,16 @@ def fuzzed_api(tmp_path_factory):
 def api_schema(fuzzed_api):
     # examples + fuzzing (positive and negative data) only: the coverage phase alone would
     # send ~60 requests per operation, the stateful phase chains them — too long here
-    config = SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False},
-                                                      "stateful": {"enabled": False}}})
-    return schemathesis.openapi.from_asgi("/openapi.json", fuzzed_api.client.app,
-                                          config=config)
+    config = SchemathesisConfig.from_dict(
+        {"phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}}}
+    )
+    return schemathesis.openapi.from_asgi("/openapi.json", fuzzed_api.client.app, config=config)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=3, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_generated_requests(case, fuzzed_api):
     case.call_and_validate(headers=fuzzed_api.headers("admin"), checks=CHECKS)

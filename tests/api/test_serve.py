@@ -20,9 +20,14 @@ def test_qm_serve_prints_its_address_and_a_summary(sqlite_url):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "qm", "serve", "--port", str(port)],
-                            cwd=ROOT, env={**os.environ, "QM_DATABASE_URL": sqlite_url},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qm", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env={**os.environ, "QM_DATABASE_URL": sqlite_url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
         while True:

@@ -49,8 +49,9 @@ def test_revoke_signs_out_the_calling_token_only(sqlite_api):
     assert ok.status_code == 200
     assert api.get("/items").status_code == 200  # the role's own token lives on
     with session_scope(api.url) as s:
-        assert s.execute(select(AuditLog).where(AuditLog.action == "revoke")
-                         ).scalar_one().after == {"tokens": 1}
+        assert s.execute(
+            select(AuditLog).where(AuditLog.action == "revoke")
+        ).scalar_one().after == {"tokens": 1}
 
 
 def test_revoke_all_signs_out_every_token_of_the_user(sqlite_api):
@@ -60,8 +61,11 @@ def test_revoke_all_signs_out_every_token_of_the_user(sqlite_api):
     r = api.post("/auth/revoke", {"all": True})
     assert r.status_code == 200 and r.json()["revoked"] == 2, r.text
     for token in (other, api.tokens["admin"]):
-        _problem(api.client.get("/api/v1/items", headers={"Authorization": f"Bearer {token}"}),
-                 401, "authentication_required")
+        _problem(
+            api.client.get("/api/v1/items", headers={"Authorization": f"Bearer {token}"}),
+            401,
+            "authentication_required",
+        )
     assert api.get("/items", role="sales").status_code == 200  # other users unaffected
 
 
@@ -73,9 +77,11 @@ def test_revoke_refuses_bad_input_and_writes_nothing(sqlite_api):
         assert r.status_code == 422, r.text
         assert r.json()["errors"][0]["field"], r.json()
     _problem(api.client.post("/api/v1/auth/revoke"), 401, "authentication_required")
-    _problem(api.client.post("/api/v1/auth/revoke",
-                             headers={"Authorization": "Bearer qm_nonsense"}),
-             401, "authentication_required")
+    _problem(
+        api.client.post("/api/v1/auth/revoke", headers={"Authorization": "Bearer qm_nonsense"}),
+        401,
+        "authentication_required",
+    )
     assert snapshot(api.url) == before
     assert api.get("/items").status_code == 200
 
@@ -106,16 +112,27 @@ def test_a_row_lock_held_past_lock_timeout_is_503_and_nothing_posts(pg_url, monk
     api = make_api(pg_url)
     c = api.company
     c.purchase([(c.item, "10", "5.00")])
-    so = api.ok("POST", "/sales-orders", {"customer_id": c.customer, "warehouse_id": c.wh,
-                                          "lines": [{"item_id": c.item, "qty": "4",
-                                                     "unit_price": "9.00"}]})
+    so = api.ok(
+        "POST",
+        "/sales-orders",
+        {
+            "customer_id": c.customer,
+            "warehouse_id": c.wh,
+            "lines": [{"item_id": c.item, "qty": "4", "unit_price": "9.00"}],
+        },
+    )
     api.ok("POST", f"/sales-orders/{so['id']}/post")
-    dn = api.ok("POST", "/deliveries", {"source_document_id": so["id"], "lines": [
-        {"source_line_id": so["lines"][0]["id"], "qty": "4"}]})
+    dn = api.ok(
+        "POST",
+        "/deliveries",
+        {
+            "source_document_id": so["id"],
+            "lines": [{"source_line_id": so["lines"][0]["id"], "qty": "4"}],
+        },
+    )
     before = snapshot(pg_url)
     with session_scope(pg_url) as holder:  # another transaction holds the order's row
-        holder.execute(select(Document.id).where(Document.id == so["id"])
-                       .with_for_update()).all()
+        holder.execute(select(Document.id).where(Document.id == so["id"]).with_for_update()).all()
         r = api.post(f"/deliveries/{dn['id']}/post")
         holder.rollback()
     body = _problem(r, 503, "lock_timeout")
@@ -144,8 +161,7 @@ def test_a_read_only_sqlite_database_is_named_and_nothing_is_written(sqlite_url,
 
 
 @pytest.mark.postgres
-def test_a_read_only_postgresql_database_is_named_and_nothing_is_written(pg_url,
-                                                                         monkeypatch):
+def test_a_read_only_postgresql_database_is_named_and_nothing_is_written(pg_url, monkeypatch):
     api = make_api(pg_url)
     name = pg_url.rsplit("/", 1)[1]
     before = snapshot(pg_url)
@@ -172,19 +188,40 @@ class _PgError(Exception):
         self.sqlstate = sqlstate
 
 
-@pytest.mark.parametrize("exc, status, rule", [
-    (OperationalError("INSERT", {}, _PgError("53100", "could not extend file: No space "
-                                                      "left on device")), 507, "disk_full"),
-    (InternalError("INSERT", {}, _PgError("25006", "cannot execute INSERT in a read-only "
-                                                   "transaction")), 503, "database_read_only"),
-    (OperationalError("INSERT", {}, Exception("database or disk is full")), 507, "disk_full"),
-    (OperationalError("INSERT", {}, Exception("attempt to write a readonly database")), 503,
-     "database_read_only"),
-    (OperationalError("SELECT", {}, _PgError("55P03", "canceling statement due to lock "
-                                                      "timeout")), 503, "lock_timeout"),
-    (OperationalError("SELECT", {}, _PgError("40P01", "deadlock detected")), 503, "deadlock"),
-    (OperationalError("SELECT", {}, Exception("database is locked")), 503, "database_busy"),
-])
+@pytest.mark.parametrize(
+    "exc, status, rule",
+    [
+        (
+            OperationalError(
+                "INSERT", {}, _PgError("53100", "could not extend file: No space left on device")
+            ),
+            507,
+            "disk_full",
+        ),
+        (
+            InternalError(
+                "INSERT", {}, _PgError("25006", "cannot execute INSERT in a read-only transaction")
+            ),
+            503,
+            "database_read_only",
+        ),
+        (OperationalError("INSERT", {}, Exception("database or disk is full")), 507, "disk_full"),
+        (
+            OperationalError("INSERT", {}, Exception("attempt to write a readonly database")),
+            503,
+            "database_read_only",
+        ),
+        (
+            OperationalError(
+                "SELECT", {}, _PgError("55P03", "canceling statement due to lock timeout")
+            ),
+            503,
+            "lock_timeout",
+        ),
+        (OperationalError("SELECT", {}, _PgError("40P01", "deadlock detected")), 503, "deadlock"),
+        (OperationalError("SELECT", {}, Exception("database is locked")), 503, "database_busy"),
+    ],
+)
 def test_database_errors_are_named(exc, status, rule):
     assert classify_database_error(exc)[:2] == (status, rule)
 
@@ -203,8 +240,9 @@ def test_a_full_disk_is_507_naming_it_and_nothing_is_written(sqlite_api, monkeyp
     def full(ctx, kind, data, *a, **kw):
         real(ctx, kind, data, *a, **kw)
         ctx.session.flush()
-        raise OperationalError("INSERT INTO customer", {},
-                               sqlite3.OperationalError("database or disk is full"))
+        raise OperationalError(
+            "INSERT INTO customer", {}, sqlite3.OperationalError("database or disk is full")
+        )
 
     monkeypatch.setattr("transactional.api.routes.master.create_master", full)
     body = _problem(api.post("/customers", CUSTOMER), 507, "disk_full")

@@ -52,14 +52,15 @@ class Company:
 
     def post(self, doc_type: str, data: dict, day: dt.date = DAY0):
         """Create and post a document in one transaction; returns the document."""
+
         def _do(ctx):
             doc = create_draft(ctx, doc_type, {"doc_date": day, **data})
             return post_document(ctx, doc.id)
+
         return self.run(_do, day=day)
 
     def draft(self, doc_type: str, data: dict, day: dt.date = DAY0):
-        return self.run(lambda ctx: create_draft(ctx, doc_type, {"doc_date": day, **data}),
-                        day=day)
+        return self.run(lambda ctx: create_draft(ctx, doc_type, {"doc_date": day, **data}), day=day)
 
     def cancel(self, doc_id: int, day: dt.date = DAY0):
         return self.run(lambda ctx: cancel_document(ctx, doc_id, day), day=day)
@@ -67,42 +68,99 @@ class Company:
     # -- business helpers
     def purchase(self, lines: list[tuple[int, str, str]], day=DAY0, supplier=None, wh=None):
         """Approve a PO and receive it fully: lines of (item, qty, price)."""
-        po = self.post("purchase_order", {"supplier_id": supplier or self.supplier,
-                                          "warehouse_id": wh or self.wh,
-                                          "lines": [{"item_id": i, "qty": q, "unit_price": p}
-                                                    for i, q, p in lines]}, day)
-        gr = self.post("goods_receipt", {"source_document_id": po.id, "lines": [
-            {"source_line_id": ln.id, "qty": ln.qty} for ln in po.lines]}, day)
+        po = self.post(
+            "purchase_order",
+            {
+                "supplier_id": supplier or self.supplier,
+                "warehouse_id": wh or self.wh,
+                "lines": [{"item_id": i, "qty": q, "unit_price": p} for i, q, p in lines],
+            },
+            day,
+        )
+        gr = self.post(
+            "goods_receipt",
+            {
+                "source_document_id": po.id,
+                "lines": [{"source_line_id": ln.id, "qty": ln.qty} for ln in po.lines],
+            },
+            day,
+        )
         return po, gr
 
     def sell(self, lines: list[tuple[int, str, str]], day=DAY0, wh=None, freight="0"):
         """Confirm a sales order and deliver it fully: lines of (item, qty, price)."""
-        so = self.post("sales_order", {"customer_id": self.customer,
-                                       "warehouse_id": wh or self.wh,
-                                       "lines": [{"item_id": i, "qty": q, "unit_price": p}
-                                                 for i, q, p in lines]}, day)
-        dn = self.post("delivery", {"source_document_id": so.id, "carrier_id": self.carrier,
-                                    "freight_cost": freight, "lines": [
-                                        {"source_line_id": ln.id, "qty": ln.qty}
-                                        for ln in so.lines]}, day)
+        so = self.post(
+            "sales_order",
+            {
+                "customer_id": self.customer,
+                "warehouse_id": wh or self.wh,
+                "lines": [{"item_id": i, "qty": q, "unit_price": p} for i, q, p in lines],
+            },
+            day,
+        )
+        dn = self.post(
+            "delivery",
+            {
+                "source_document_id": so.id,
+                "carrier_id": self.carrier,
+                "freight_cost": freight,
+                "lines": [{"source_line_id": ln.id, "qty": ln.qty} for ln in so.lines],
+            },
+            day,
+        )
         return so, dn
 
 
 def build_company(url: str) -> Company:
     session = session_factory(url)()
     ctx = Context(session, username="setup", role="admin", clock=fixed_clock())
-    item = create_master(ctx, "item", {"sku": "WID-1", "name": "Widget", "category": "Widgets",
-                                       "vat_rate": "0.20", "list_price": "20.00"})
-    item2 = create_master(ctx, "item", {"sku": "GAD-1", "name": "Gadget",
-                                        "category": "Gadgets", "vat_rate": "0.10",
-                                        "list_price": "50.00", "pack_size": "6", "moq": "12"})
+    item = create_master(
+        ctx,
+        "item",
+        {
+            "sku": "WID-1",
+            "name": "Widget",
+            "category": "Widgets",
+            "vat_rate": "0.20",
+            "list_price": "20.00",
+        },
+    )
+    item2 = create_master(
+        ctx,
+        "item",
+        {
+            "sku": "GAD-1",
+            "name": "Gadget",
+            "category": "Gadgets",
+            "vat_rate": "0.10",
+            "list_price": "50.00",
+            "pack_size": "6",
+            "moq": "12",
+        },
+    )
     wh = create_master(ctx, "warehouse", {"code": "MAIN", "name": "Main"})
     wh2 = create_master(ctx, "warehouse", {"code": "NORTH", "name": "North"})
-    cust = create_master(ctx, "customer", {"code": "C1", "name": "Acme", "region": "West",
-                                           "credit_limit": "0", "payment_terms_days": 30})
-    sup = create_master(ctx, "supplier", {"code": "S1", "name": "Supplies Ltd",
-                                          "payment_terms_days": 30,
-                                          "default_lead_time_days": 7})
+    cust = create_master(
+        ctx,
+        "customer",
+        {
+            "code": "C1",
+            "name": "Acme",
+            "region": "West",
+            "credit_limit": "0",
+            "payment_terms_days": 30,
+        },
+    )
+    sup = create_master(
+        ctx,
+        "supplier",
+        {
+            "code": "S1",
+            "name": "Supplies Ltd",
+            "payment_terms_days": 30,
+            "default_lead_time_days": 7,
+        },
+    )
     car = create_master(ctx, "carrier", {"code": "FAST", "name": "Fast Freight"})
     session.commit()
     company = Company(url, item.id, item2.id, wh.id, wh2.id, cust.id, sup.id, car.id)

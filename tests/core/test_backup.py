@@ -57,6 +57,7 @@ def trade(url: str):
 @pytest.fixture
 def empty_target(request, tmp_path):
     """An empty database (no tables) on the engine of `db_url`."""
+
     def make(source_url: str) -> str:
         if source_url.startswith("sqlite"):
             return f"sqlite:///{tmp_path / 'restored.sqlite'}"
@@ -67,12 +68,18 @@ def empty_target(request, tmp_path):
 
         def drop():
             with admin.connect() as conn:
-                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                  f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+                    )
+                )
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
             admin.dispose()
+
         request.addfinalizer(drop)
         return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
     return make
 
 
@@ -116,8 +123,12 @@ def test_verification_catches_a_changed_row(sqlite_url, tmp_path):
     assert restore(file, target).ok
     engine = make_engine(target)
     with engine.begin() as conn:
-        conn.execute(text("update journal_line set debit = debit + 1 where id = "
-                          "(select min(id) from journal_line where debit > 0)"))
+        conn.execute(
+            text(
+                "update journal_line set debit = debit + 1 where id = "
+                "(select min(id) from journal_line where debit > 0)"
+            )
+        )
     engine.dispose()
     report = verify(target, read_manifest(file))
     assert report.mismatched == ["journal_line"]
@@ -141,6 +152,7 @@ def test_cli_backup_and_restore_print_one_line_summaries(sqlite_url, tmp_path, c
 def test_nightly_backup_job_keeps_the_newest(sqlite_url, tmp_path, monkeypatch):
     from pipelines.defs.backup import backup_job
     from pipelines.defs.resources import OltpResource
+
     trade(sqlite_url)
     folder = tmp_path / "backups"
     monkeypatch.setenv("QM_BACKUP_DIR", str(folder))
@@ -152,7 +164,8 @@ def test_nightly_backup_job_keeps_the_newest(sqlite_url, tmp_path, monkeypatch):
         written.append(Path(result.output_for_node("oltp_backup")))
     kept = sorted(p for p in folder.iterdir() if not p.name.endswith(".manifest.json"))
     assert kept == written[1:]
-    assert sorted(p.name for p in folder.iterdir() if p.name.endswith(".manifest.json")) \
-        == [p.name + ".manifest.json" for p in written[1:]]
+    assert sorted(p.name for p in folder.iterdir() if p.name.endswith(".manifest.json")) == [
+        p.name + ".manifest.json" for p in written[1:]
+    ]
     target = f"sqlite:///{tmp_path / 'from-nightly.sqlite'}"
     assert restore(written[-1], target).ok

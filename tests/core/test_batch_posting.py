@@ -39,8 +39,13 @@ from transactional.services import (
 
 # what the demo calls, per module (it imports the names, so they are patched there)
 RECORDED = {
-    "demo.sim": ["create_and_post", "create_draft", "post_document",
-                 "approve_purchase_order", "cancel_document"],
+    "demo.sim": [
+        "create_and_post",
+        "create_draft",
+        "post_document",
+        "approve_purchase_order",
+        "cancel_document",
+    ],
     "demo.purchase_flow": ["close_order", "reject_purchase_order", "update_master"],
     "demo.sales_flow": ["approve_credit_override", "close_order", "post_document"],
     "demo.stock_flow": ["receive_transfer"],
@@ -64,16 +69,19 @@ def record_demo(url: str, monkeypatch) -> list[tuple]:
     import importlib
 
     from demo import generate
+
     ops: list[tuple] = []
 
     def wrap(name, fn):
         def recorded(first, *args, **kwargs):
             if isinstance(first, Context):
-                ops.append((name, (first.username, first.role, first.now()),
-                            _copy(args), _copy(kwargs)))
+                ops.append(
+                    (name, (first.username, first.role, first.now()), _copy(args), _copy(kwargs))
+                )
             else:  # create_user(session, …)
                 ops.append((name, None, _copy(args), _copy(kwargs)))
             return fn(first, *args, **kwargs)
+
         return recorded
 
     for module_name, names in RECORDED.items():
@@ -83,6 +91,7 @@ def record_demo(url: str, monkeypatch) -> list[tuple]:
 
     def committed(session):
         ops.append(("commit", None, (), {}))
+
     event.listen(Session, "after_commit", committed)
     try:
         generate(url, **SMALL_DEMO)
@@ -95,6 +104,7 @@ def replay(url: str, ops: list[tuple], batch: int) -> dict[str, int]:
     """Replay the recorded calls into `url`; with batch > 1, runs of create_and_post go
     through create_and_post_many. Returns how many batches and documents went that way."""
     import transactional.services as services
+
     session = session_factory(url)()
     stats = {"batches": 0, "batched_documents": 0}
     pending: list[BatchCommand] = []
@@ -107,8 +117,9 @@ def replay(url: str, ops: list[tuple], batch: int) -> dict[str, int]:
     def flush_pending():
         if not pending:
             return
-        results = create_and_post_many(ctx_of(("system", "admin", dt.datetime(2000, 1, 1))),
-                                       pending)
+        results = create_and_post_many(
+            ctx_of(("system", "admin", dt.datetime(2000, 1, 1))), pending
+        )
         failed = [r.error for r in results if not r.ok]
         assert not failed, failed
         stats["batches"] += 1
@@ -123,8 +134,9 @@ def replay(url: str, ops: list[tuple], batch: int) -> dict[str, int]:
                 continue
             if name == "create_and_post" and batch > 1:
                 doc_type, data = args
-                pending.append(BatchCommand(doc_type, data, origin=kwargs.get("origin"),
-                                            ctx=ctx_of(who)))
+                pending.append(
+                    BatchCommand(doc_type, data, origin=kwargs.get("origin"), ctx=ctx_of(who))
+                )
                 if len(pending) >= batch:
                     flush_pending()
                 continue
@@ -168,12 +180,18 @@ def _pg_database() -> tuple[str, callable]:
 
     def drop():
         from transactional.db import _factory
+
         _factory.cache_clear()
         with admin.connect() as conn:
-            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
+            conn.execute(
+                text(
+                    f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+                )
+            )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", drop
 
 
@@ -220,16 +238,28 @@ def _deliveries(c, n: int, qty: str = "2") -> list[int]:
     """n delivery drafts, each of its own sales order (three lines, two items)."""
     ids = []
     for _ in range(n):
-        so = c.post("sales_order", {"customer_id": c.customer, "warehouse_id": c.wh,
-                                    "lines": [{"item_id": c.item, "qty": qty,
-                                               "unit_price": "9.00"},
-                                              {"item_id": c.item2, "qty": "2",
-                                               "unit_price": "7.00"},
-                                              {"item_id": c.item, "qty": "1",
-                                               "unit_price": "9.00"}]})
-        ids.append(c.draft("delivery", {"source_document_id": so.id, "freight_cost": "1.50",
-                                        "lines": [{"source_line_id": ln.id, "qty": ln.qty}
-                                                  for ln in so.lines]}).id)
+        so = c.post(
+            "sales_order",
+            {
+                "customer_id": c.customer,
+                "warehouse_id": c.wh,
+                "lines": [
+                    {"item_id": c.item, "qty": qty, "unit_price": "9.00"},
+                    {"item_id": c.item2, "qty": "2", "unit_price": "7.00"},
+                    {"item_id": c.item, "qty": "1", "unit_price": "9.00"},
+                ],
+            },
+        )
+        ids.append(
+            c.draft(
+                "delivery",
+                {
+                    "source_document_id": so.id,
+                    "freight_cost": "1.50",
+                    "lines": [{"source_line_id": ln.id, "qty": ln.qty} for ln in so.lines],
+                },
+            ).id
+        )
     return ids
 
 
@@ -270,8 +300,8 @@ def test_a_failing_document_fails_alone(db_url, tmp_path):
         for url, batched in ((db_url, False), (other, True)):
             c = build_company(url)
             c.purchase([(c.item, "30", "4.00"), (c.item2, "30", "3.00")])
-            ids = _deliveries(c, 3)                # 3 × 3 units
-            big = _deliveries(c, 1, qty="40")      # more than is on hand
+            ids = _deliveries(c, 3)  # 3 × 3 units
+            big = _deliveries(c, 1, qty="40")  # more than is on hand
             ids += _deliveries(c, 2)
             wanted = ids[:3] + big + ids[3:] + [999_999]
             if batched:
@@ -288,21 +318,48 @@ def test_a_failing_document_fails_alone(db_url, tmp_path):
 def test_create_and_post_many_refuses_alone(db_url):
     c = build_company(db_url)
     c.purchase([(c.item, "10", "4.00")])
-    so = c.post("sales_order", {"customer_id": c.customer, "warehouse_id": c.wh,
-                                "lines": [{"item_id": c.item, "qty": "4",
-                                           "unit_price": "9.00"}]})
+    so = c.post(
+        "sales_order",
+        {
+            "customer_id": c.customer,
+            "warehouse_id": c.wh,
+            "lines": [{"item_id": c.item, "qty": "4", "unit_price": "9.00"}],
+        },
+    )
     line = so.lines[0].id
     box = {}
 
     def run(ctx):
-        box["r"] = create_and_post_many(ctx, [
-            ("delivery", {"doc_date": "2026-01-05", "source_document_id": so.id,
-                          "lines": [{"source_line_id": line, "qty": "3"}]}),
-            ("delivery", {"doc_date": "2026-01-05", "source_document_id": so.id,
-                          "lines": [{"source_line_id": line, "qty": "3"}]}),  # only 1 left
-            ("delivery", {"doc_date": "2026-01-05", "source_document_id": so.id,
-                          "lines": [{"source_line_id": line, "qty": "1"}]}),
-        ])
+        box["r"] = create_and_post_many(
+            ctx,
+            [
+                (
+                    "delivery",
+                    {
+                        "doc_date": "2026-01-05",
+                        "source_document_id": so.id,
+                        "lines": [{"source_line_id": line, "qty": "3"}],
+                    },
+                ),
+                (
+                    "delivery",
+                    {
+                        "doc_date": "2026-01-05",
+                        "source_document_id": so.id,
+                        "lines": [{"source_line_id": line, "qty": "3"}],
+                    },
+                ),  # only 1 left
+                (
+                    "delivery",
+                    {
+                        "doc_date": "2026-01-05",
+                        "source_document_id": so.id,
+                        "lines": [{"source_line_id": line, "qty": "1"}],
+                    },
+                ),
+            ],
+        )
+
     c.run(run)
     r = box["r"]
     assert [x.ok for x in r] == [True, False, True]

@@ -14,8 +14,9 @@ from transactional.models import ApiToken
 
 def qm(url, *args):
     env = {**os.environ, "QM_DATABASE_URL": url}
-    return subprocess.run([sys.executable, "-m", "qm", *args], env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "qm", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_upgrade_check_and_user_create(tmp_path):

@@ -19,11 +19,14 @@ STORE = ROOT / "transactional" / "ledger" / "store.py"
 TABLES = {"journal_entry", "journal_line", "stock_ledger"}
 CLASSES = {m.class_.__name__ for m in Base.registry.mappers if m.local_table.name in TABLES}
 
-WRITE_CALLS = {"insert", "update", "delete"}          # insert(X), X.__table__.insert() …
+WRITE_CALLS = {"insert", "update", "delete"}  # insert(X), X.__table__.insert() …
 BULK_CALLS = {"bulk_insert_mappings", "bulk_update_mappings"}
-SQL = re.compile(r"\b(?:insert\s+(?:or\s+\w+\s+)?into|update|delete\s+from"
-                 r"|truncate(?:\s+table)?|copy)\s+(?:only\s+)?(?:[\"`]?public[\"`]?\.)?"
-                 r"[\"`]?(" + "|".join(sorted(TABLES)) + r")\b", re.IGNORECASE)
+SQL = re.compile(
+    r"\b(?:insert\s+(?:or\s+\w+\s+)?into|update|delete\s+from"
+    r"|truncate(?:\s+table)?|copy)\s+(?:only\s+)?(?:[\"`]?public[\"`]?\.)?"
+    r"[\"`]?(" + "|".join(sorted(TABLES)) + r")\b",
+    re.IGNORECASE,
+)
 
 
 def _names_protected(node: ast.AST, aliases: dict[str, str]) -> str | None:
@@ -37,11 +40,18 @@ def _names_protected(node: ast.AST, aliases: dict[str, str]) -> str | None:
             return node.attr
         if node.attr == "__table__":
             return _names_protected(node.value, aliases)
-    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
-            and node.slice.value in TABLES:
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.slice, ast.Constant)
+        and node.slice.value in TABLES
+    ):
         return node.slice.value
-    if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
-            and node.args[0].value in TABLES:
+    if (
+        isinstance(node, ast.Call)
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and node.args[0].value in TABLES
+    ):
         return node.args[0].value
     return None
 
@@ -60,16 +70,24 @@ def _strings(tree: ast.AST):
             inside_fstrings.update(id(v) for v in node.values)
             yield node.lineno, "".join(str(p) for p in parts)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                and id(node) not in inside_fstrings:
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in inside_fstrings
+        ):
             yield node.lineno, node.value
 
 
 def scan_source(source: str, filename: str) -> list[str]:
     """Violations in one module's source, as 'file:line: what'."""
     tree = ast.parse(source, filename)
-    aliases = {a.asname: a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
-               for a in n.names if a.asname}
+    aliases = {
+        a.asname: a.name
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ImportFrom)
+        for a in n.names
+        if a.asname
+    }
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -80,7 +98,7 @@ def scan_source(source: str, filename: str) -> list[str]:
             target = f"{_names_protected(node.func, aliases)}(…) constructs a row"
         elif name in WRITE_CALLS:
             f = node.func
-            if node.args and _names_protected(node.args[0], aliases):   # insert(JournalLine)
+            if node.args and _names_protected(node.args[0], aliases):  # insert(JournalLine)
                 target = f"{name}({_names_protected(node.args[0], aliases)})"
             elif isinstance(f, ast.Attribute) and _names_protected(f.value, aliases):
                 target = f"{_names_protected(f.value, aliases)}.{name}()"  # X.__table__.insert()
@@ -96,9 +114,13 @@ def scan_source(source: str, filename: str) -> list[str]:
 
 def python_files(root: Path = ROOT) -> list[Path]:
     """The project's modules under the scanned folders, except the store."""
-    return [path for top in SCANNED if (root / top).is_dir()
-            for path in sorted((root / top).rglob("*.py"))
-            if path.resolve() != STORE and ".venv" not in path.parts]
+    return [
+        path
+        for top in SCANNED
+        if (root / top).is_dir()
+        for path in sorted((root / top).rglob("*.py"))
+        if path.resolve() != STORE and ".venv" not in path.parts
+    ]
 
 
 def scan_tree(root: Path = ROOT) -> list[str]:
@@ -114,12 +136,17 @@ def test_the_protected_classes_come_from_the_models():
 
 def test_only_the_store_writes_the_books():
     scanned = {str(p.relative_to(ROOT)) for p in python_files()}
-    assert {"transactional/services/documents.py", "transactional/services/sales.py",
-            "transactional/ledger/valuation.py", "pipelines/extract.py"} <= scanned
+    assert {
+        "transactional/services/documents.py",
+        "transactional/services/sales.py",
+        "transactional/ledger/valuation.py",
+        "pipelines/extract.py",
+    } <= scanned
     assert len(scanned) > 50
     found = scan_tree()
-    assert found == [], "writes to the books outside transactional/ledger/store.py:\n" + \
-        "\n".join(found)
+    assert found == [], "writes to the books outside transactional/ledger/store.py:\n" + "\n".join(
+        found
+    )
 
 
 def test_the_store_itself_is_what_the_scanner_would_flag():
@@ -131,7 +158,7 @@ def test_the_store_itself_is_what_the_scanner_would_flag():
     assert any("JournalEntry(…)" in f for f in found)
 
 
-VIOLATIONS = '''
+VIOLATIONS = """
 from sqlalchemy import insert, update, delete, text
 from transactional import models
 from transactional.models import JournalEntry, JournalLine as JL, StockLedgerEntry
@@ -149,9 +176,9 @@ def bad(session, conn, metadata):
     conn.execute(text('insert into "journal_entry" (id) values (1)'))  # 16
     conn.execute(f"DELETE FROM stock_ledger WHERE id = {1}")          # 17
     conn.execute("TRUNCATE public.journal_entry")                     # 18
-'''
+"""
 
-FINE = '''
+FINE = """
 from sqlalchemy import select, func, insert
 from transactional.models import JournalEntry, JournalLine, StockBalance, AuditLog
 
@@ -163,7 +190,7 @@ def reads(session, con, table):
     con.execute(f"INSERT INTO raw.{table} VALUES (1)")
     con.execute("select * from stock_ledger where id > 1")
     "update the journal_line docs"
-'''
+"""
 
 
 def test_the_scanner_catches_every_kind_of_write():
@@ -181,5 +208,6 @@ def test_a_violating_file_in_the_tree_is_named(tmp_path):
     (tmp_path / "pipelines").mkdir()
     (tmp_path / "pipelines" / "sneaky.py").write_text(
         "from transactional.models import JournalLine\n\n"
-        "def f(s):\n    s.add(JournalLine(account_code='1000'))\n")
+        "def f(s):\n    s.add(JournalLine(account_code='1000'))\n"
+    )
     assert scan_tree(tmp_path) == ["pipelines/sneaky.py:4: JournalLine(…) constructs a row"]

@@ -30,6 +30,7 @@ def test_models_and_migrations_agree(sqlite_url):
     """Autogenerate finds nothing to do: the migration matches the models."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
+
     engine = make_engine(sqlite_url)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
@@ -43,23 +44,33 @@ def test_0002_names_the_item_of_earlier_decisions(db_url):
     from sqlalchemy import text
 
     from tests.core.company import build_company
+
     co = build_company(db_url)  # with today's models, then back to 0001 (rows kept)
-    po = co.draft("purchase_order", {"supplier_id": co.supplier, "warehouse_id": co.wh,
-                                     "lines": [{"item_id": co.item2, "qty": "12",
-                                                "unit_price": "30.00"}]})
+    po = co.draft(
+        "purchase_order",
+        {
+            "supplier_id": co.supplier,
+            "warehouse_id": co.wh,
+            "lines": [{"item_id": co.item2, "qty": "12", "unit_price": "30.00"}],
+        },
+    )
     command.downgrade(alembic_config(db_url), "0001")
     engine = make_engine(db_url)
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO planner_decision (document_id, document_line_id, action, "
-            "suggested_qty, final_qty, decided_by, decided_at) VALUES "
-            "(:d, :l, 'approve', 12, 12, 'planner', '2026-01-05 12:00:00'), "
-            "(:d, NULL, 'edit', 12, 10, 'planner', '2026-01-05 12:00:00')"),
-            {"d": po.id, "l": po.lines[0].id})
+        conn.execute(
+            text(
+                "INSERT INTO planner_decision (document_id, document_line_id, action, "
+                "suggested_qty, final_qty, decided_by, decided_at) VALUES "
+                "(:d, :l, 'approve', 12, 12, 'planner', '2026-01-05 12:00:00'), "
+                "(:d, NULL, 'edit', 12, 10, 'planner', '2026-01-05 12:00:00')"
+            ),
+            {"d": po.id, "l": po.lines[0].id},
+        )
     upgrade(db_url)
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT document_line_id, item_id FROM planner_decision "
-                                 "ORDER BY id")).all()
+        rows = conn.execute(
+            text("SELECT document_line_id, item_id FROM planner_decision ORDER BY id")
+        ).all()
     assert [tuple(r) for r in rows] == [(po.lines[0].id, co.item2), (None, None)]
     command.downgrade(alembic_config(db_url), "0001")
     assert "item_id" not in {c["name"] for c in inspect(engine).get_columns("planner_decision")}
@@ -73,11 +84,16 @@ def test_0003_reorder_rules_and_supply_mode_on_a_database_with_history(db_url):
 
     from tests.core.company import build_company
     from transactional.services import create_master
+
     co = build_company(db_url)
     co.purchase([(co.item, "10", "5.00")])
-    co.run(lambda ctx: create_master(ctx, "reorder_rule", {
-        "item_id": co.item, "warehouse_id": co.wh, "reorder_level": "5",
-        "reorder_qty": "10"}))
+    co.run(
+        lambda ctx: create_master(
+            ctx,
+            "reorder_rule",
+            {"item_id": co.item, "warehouse_id": co.wh, "reorder_level": "5", "reorder_qty": "10"},
+        )
+    )
     command.downgrade(alembic_config(db_url), "0002")
     engine = make_engine(db_url)
     assert "reorder_rule" not in inspect(engine).get_table_names()

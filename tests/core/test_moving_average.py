@@ -19,8 +19,11 @@ def company(db_url):
 
 def journal_of(url, doc_id):
     with session_scope(url) as s:
-        entries = s.execute(select(JournalEntry).where(JournalEntry.document_id == doc_id)
-                            ).scalars().all()
+        entries = (
+            s.execute(select(JournalEntry).where(JournalEntry.document_id == doc_id))
+            .scalars()
+            .all()
+        )
         return sorted((ln.account_code, ln.debit, ln.credit) for e in entries for ln in e.lines)
 
 
@@ -30,16 +33,21 @@ def test_worked_example(company):
     c.purchase([(c.item, "100", "12.00")])
     so, dn = c.sell([(c.item, "150", "20.00")])
     # 150 × (2,200.00 / 200) = 1,650.00
-    assert journal_of(c.url, dn.id) == [("1200", D("0"), D("1650.00")),
-                                        ("5000", D("1650.00"), D("0"))]
+    assert journal_of(c.url, dn.id) == [
+        ("1200", D("0"), D("1650.00")),
+        ("5000", D("1650.00"), D("0")),
+    ]
     with session_scope(c.url) as s:
         bal = s.get(StockBalance, (c.item, c.wh))
         assert (bal.qty, bal.value) == (D("50"), D("550.00"))  # 50 @ 11.00
-    count = c.post("stock_count", {"warehouse_id": c.wh,
-                                   "lines": [{"item_id": c.item, "qty": "48"}]})
+    count = c.post(
+        "stock_count", {"warehouse_id": c.wh, "lines": [{"item_id": c.item, "qty": "48"}]}
+    )
     # 2 missing × 11.00 = 22.00 shrinkage
-    assert journal_of(c.url, count.id) == [("1200", D("0"), D("22.00")),
-                                           ("5200", D("22.00"), D("0"))]
+    assert journal_of(c.url, count.id) == [
+        ("1200", D("0"), D("22.00")),
+        ("5200", D("22.00"), D("0")),
+    ]
     with session_scope(c.url) as s:
         rows = s.execute(select(StockLedgerEntry).order_by(StockLedgerEntry.id)).scalars().all()
         assert [(r.qty, r.value, r.running_qty, r.running_value) for r in rows] == [

@@ -49,57 +49,116 @@ class Runner:
         elif kind == "sell":
             # order, delivery and posting in ONE transaction: a refusal leaves nothing
             def _sell(ctx):
-                so = create_draft(ctx, "sales_order", {
-                    "doc_date": day, "customer_id": c.customer, "warehouse_id": c.wh,
-                    "lines": [{"item_id": self.items[a], "qty": str(b),
-                               "unit_price": f"{p}.10"}]})
+                so = create_draft(
+                    ctx,
+                    "sales_order",
+                    {
+                        "doc_date": day,
+                        "customer_id": c.customer,
+                        "warehouse_id": c.wh,
+                        "lines": [
+                            {"item_id": self.items[a], "qty": str(b), "unit_price": f"{p}.10"}
+                        ],
+                    },
+                )
                 post_document(ctx, so.id)
-                dn = create_draft(ctx, "delivery", {
-                    "doc_date": day, "source_document_id": so.id, "freight_cost": "1.15",
-                    "lines": [{"source_line_id": so.lines[0].id, "qty": str(b)}]})
+                dn = create_draft(
+                    ctx,
+                    "delivery",
+                    {
+                        "doc_date": day,
+                        "source_document_id": so.id,
+                        "freight_cost": "1.15",
+                        "lines": [{"source_line_id": so.lines[0].id, "qty": str(b)}],
+                    },
+                )
                 return so, post_document(ctx, dn.id)
+
             so, dn = c.run(_sell, day=day)
             self.orders.append(so)
             self.deliveries.append(dn)
             self.posted.append(dn.id)
         elif kind == "invoice" and self.orders:
             so = self.orders[a % len(self.orders)]
-            inv = c.post("sales_invoice", {"source_document_id": so.id, "lines": [
-                {"source_line_id": so.lines[0].id, "qty": str(b)}]}, day)
+            inv = c.post(
+                "sales_invoice",
+                {
+                    "source_document_id": so.id,
+                    "lines": [{"source_line_id": so.lines[0].id, "qty": str(b)}],
+                },
+                day,
+            )
             self.invoices.append(inv)
             self.posted.append(inv.id)
         elif kind == "pay" and self.invoices:
             inv = self.invoices[a % len(self.invoices)]
-            pay = c.post("customer_payment", {"customer_id": c.customer, "amount": f"{b}.00",
-                                              "lines": [{"allocated_document_id": inv.id,
-                                                         "amount": f"{b}.00"}]}, day)
+            pay = c.post(
+                "customer_payment",
+                {
+                    "customer_id": c.customer,
+                    "amount": f"{b}.00",
+                    "lines": [{"allocated_document_id": inv.id, "amount": f"{b}.00"}],
+                },
+                day,
+            )
             self.posted.append(pay.id)
         elif kind == "return" and self.deliveries:
             dn = self.deliveries[a % len(self.deliveries)]
-            ret = c.post("sales_return", {"source_document_id": dn.id, "lines": [
-                {"source_line_id": dn.lines[0].id, "qty": str(b)}]}, day)
+            ret = c.post(
+                "sales_return",
+                {
+                    "source_document_id": dn.id,
+                    "lines": [{"source_line_id": dn.lines[0].id, "qty": str(b)}],
+                },
+                day,
+            )
             self.posted.append(ret.id)
         elif kind == "transfer":
-            tr = c.post("stock_transfer", {"warehouse_id": c.wh, "to_warehouse_id": c.wh2,
-                                           "lines": [{"item_id": self.items[a],
-                                                      "qty": str(b)}]}, day)
+            tr = c.post(
+                "stock_transfer",
+                {
+                    "warehouse_id": c.wh,
+                    "to_warehouse_id": c.wh2,
+                    "lines": [{"item_id": self.items[a], "qty": str(b)}],
+                },
+                day,
+            )
             self.posted.append(tr.id)
             if b % 2:
                 c.run(lambda ctx: receive_transfer(ctx, tr.id, day), day=day)
         elif kind == "count":
-            cnt = c.post("stock_count", {"warehouse_id": c.wh, "lines": [
-                {"item_id": self.items[a], "qty": str(b), "unit_cost": "3.00"}]}, day)
+            cnt = c.post(
+                "stock_count",
+                {
+                    "warehouse_id": c.wh,
+                    "lines": [{"item_id": self.items[a], "qty": str(b), "unit_cost": "3.00"}],
+                },
+                day,
+            )
             self.posted.append(cnt.id)
         elif kind == "cancel" and self.posted:
-            c.run(lambda ctx: cancel_document(ctx, self.posted[a % len(self.posted)], day),
-                  day=day)
+            c.run(lambda ctx: cancel_document(ctx, self.posted[a % len(self.posted)], day), day=day)
         elif kind == "bad_journal":
-            c.post("journal_entry", {"lines": [{"account_code": "6110", "debit": "100.00"},
-                                               {"account_code": "1000",
-                                                "credit": f"{100 - a / 100:.2f}"}]}, day)
+            c.post(
+                "journal_entry",
+                {
+                    "lines": [
+                        {"account_code": "6110", "debit": "100.00"},
+                        {"account_code": "1000", "credit": f"{100 - a / 100:.2f}"},
+                    ]
+                },
+                day,
+            )
         elif kind == "bad_qty":
-            c.post("sales_order", {"customer_id": c.customer, "warehouse_id": c.wh,
-                                   "lines": [{"item_id": self.items[0], "qty": str(a)}]}, day)
+            c.post(
+                "sales_order",
+                {
+                    "customer_id": c.customer,
+                    "warehouse_id": c.wh,
+                    "lines": [{"item_id": self.items[0], "qty": str(a)}],
+                },
+                day,
+            )
         else:
             return False  # nothing to invoice, pay, return or cancel yet: skipped
         return True
@@ -122,9 +181,12 @@ def run_sequence(url, ops):
     return accepted, refused
 
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                     HealthCheck.too_slow], derandomize=True,
-                phases=[Phase.explicit, Phase.reuse, Phase.generate])
+SETTINGS = dict(
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    derandomize=True,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
 
 
 # Accepted (posted, not skipped) operations summed over all examples of a run. The runs

@@ -38,9 +38,11 @@ def test_reads_work_and_writes_are_refused_on_a_read_only_database(sqlite_url, t
     assert str(accounts["1200"]) == "50.00" and tb["balanced"]
     with pytest.raises(OperationalError, match="readonly"):
         with session_scope(ro_url) as s:
-            create_master(Context(s, username="t", role="admin"), "item",
-                          {"sku": "NEW-1", "name": "New", "category": "New",
-                           "vat_rate": "0.20"})
+            create_master(
+                Context(s, username="t", role="admin"),
+                "item",
+                {"sku": "NEW-1", "name": "New", "category": "New", "vat_rate": "0.20"},
+            )
     with session_scope(sqlite_url) as s:
         assert s.execute(select(func.count()).select_from(Item)).scalar_one() == 2
     assert _books(ro_url) == (docs, tb)
@@ -48,8 +50,9 @@ def test_reads_work_and_writes_are_refused_on_a_read_only_database(sqlite_url, t
 
 def _immutable(paths, on: bool) -> bool:
     flag = "+i" if on else "-i"
-    return all(subprocess.run(["chattr", flag, str(p)], capture_output=True).returncode == 0
-               for p in paths)
+    return all(
+        subprocess.run(["chattr", flag, str(p)], capture_output=True).returncode == 0 for p in paths
+    )
 
 
 def test_a_file_nobody_may_write_still_answers_reads(tmp_path):
@@ -74,9 +77,11 @@ def test_a_file_nobody_may_write_still_answers_reads(tmp_path):
         assert docs == 2 and tb["balanced"]
         with pytest.raises(OperationalError):
             with session_scope(url) as s:
-                create_master(Context(s, username="t", role="admin"), "item",
-                              {"sku": "NEW-1", "name": "New", "category": "New",
-                               "vat_rate": "0.20"})
+                create_master(
+                    Context(s, username="t", role="admin"),
+                    "item",
+                    {"sku": "NEW-1", "name": "New", "category": "New", "vat_rate": "0.20"},
+                )
         assert _books(url) == (docs, tb)
     finally:
         _factory.cache_clear()

@@ -29,19 +29,23 @@ def table(lines):
 
 # ------------------------------------------------------------ hand-computed examples
 def test_money_rounds_half_up_to_the_cent():
-    assert money(D("2.675")) == D("2.68")      # half up, not half even (2.68 either way…
-    assert money(D("2.665")) == D("2.67")      # … but half even would give 2.66 here)
-    assert money(D("-0.005")) == D("-0.01")    # halves go away from zero
+    assert money(D("2.675")) == D("2.68")  # half up, not half even (2.68 either way…
+    assert money(D("2.665")) == D("2.67")  # … but half even would give 2.66 here)
+    assert money(D("-0.005")) == D("-0.01")  # halves go away from zero
     assert money(D("0.004999")) == D("0.00")
     assert str(money(D("7"))) == "7.00"
 
 
 def test_goods_receipt():
     # 10 @ 2.00 received: Dr 1200 Inventory 20.00 / Cr 2100 GRNI 20.00
-    lines = journal_lines("goods_receipt", [Amount("received_value", D("20.00"), item_id=1,
-                                                   warehouse_id=2, supplier_id=3)])
-    assert table(lines) == [("1200", D("20.00"), ZERO, "received_value"),
-                            ("2100", ZERO, D("20.00"), "received_value")]
+    lines = journal_lines(
+        "goods_receipt",
+        [Amount("received_value", D("20.00"), item_id=1, warehouse_id=2, supplier_id=3)],
+    )
+    assert table(lines) == [
+        ("1200", D("20.00"), ZERO, "received_value"),
+        ("2100", ZERO, D("20.00"), "received_value"),
+    ]
     assert all((ln.item_id, ln.warehouse_id, ln.supplier_id) == (1, 2, 3) for ln in lines)
 
 
@@ -50,20 +54,28 @@ def test_negative_cost_difference_nets_against_inventory():
     # (rule Dr 5100 / Cr 1200, negative → Dr 1200 / Cr 5100). Inventory nets to
     # Cr 100.00 − 5.00 = 95.00: one line, both kinds named.
     dims = dict(supplier_id=7, item_id=1, warehouse_id=2)
-    lines = journal_lines("purchase_return", [Amount("unbilled_value", D("100"), **dims),
-                                              Amount("cost_difference", D("-5"), **dims)])
-    assert table(lines) == [("1200", ZERO, D("95.00"), "unbilled_value+cost_difference"),
-                            ("2100", D("100.00"), ZERO, "unbilled_value"),
-                            ("5100", ZERO, D("5.00"), "cost_difference")]
+    lines = journal_lines(
+        "purchase_return",
+        [Amount("unbilled_value", D("100"), **dims), Amount("cost_difference", D("-5"), **dims)],
+    )
+    assert table(lines) == [
+        ("1200", ZERO, D("95.00"), "unbilled_value+cost_difference"),
+        ("2100", D("100.00"), ZERO, "unbilled_value"),
+        ("5100", ZERO, D("5.00"), "cost_difference"),
+    ]
 
 
 def test_sales_invoice_rounds_each_amount_then_balances():
     # net 33.333 → 33.33, VAT 6.6666 → 6.67: Dr 1100 40.00 / Cr 4000 33.33, Cr 2200 6.67
-    lines = journal_lines("sales_invoice", [Amount("net", D("33.333"), customer_id=4),
-                                            Amount("vat", D("6.6666"), customer_id=4)])
-    assert table(lines) == [("1100", D("40.00"), ZERO, "net+vat"),
-                            ("2200", ZERO, D("6.67"), "vat"),
-                            ("4000", ZERO, D("33.33"), "net")]
+    lines = journal_lines(
+        "sales_invoice",
+        [Amount("net", D("33.333"), customer_id=4), Amount("vat", D("6.6666"), customer_id=4)],
+    )
+    assert table(lines) == [
+        ("1100", D("40.00"), ZERO, "net+vat"),
+        ("2200", ZERO, D("6.67"), "vat"),
+        ("4000", ZERO, D("33.33"), "net"),
+    ]
 
 
 def test_zero_amounts_and_nothing_to_post():
@@ -72,13 +84,18 @@ def test_zero_amounts_and_nothing_to_post():
 
 
 def test_manual_lines_post_as_entered_and_must_balance():
-    lines = journal_lines("journal_entry", manual=[ManualLine("6110", D("5"), ZERO),
-                                                   ManualLine("1000", ZERO, D("5"))])
-    assert table(lines) == [("1000", ZERO, D("5.00"), "manual"),
-                            ("6110", D("5.00"), ZERO, "manual")]
-    with pytest.raises(ValidationError) as e:   # 5.00 against 4.99
-        journal_lines("journal_entry", manual=[ManualLine("6110", D("5"), ZERO),
-                                               ManualLine("1000", ZERO, D("4.99"))])
+    lines = journal_lines(
+        "journal_entry", manual=[ManualLine("6110", D("5"), ZERO), ManualLine("1000", ZERO, D("5"))]
+    )
+    assert table(lines) == [
+        ("1000", ZERO, D("5.00"), "manual"),
+        ("6110", D("5.00"), ZERO, "manual"),
+    ]
+    with pytest.raises(ValidationError) as e:  # 5.00 against 4.99
+        journal_lines(
+            "journal_entry",
+            manual=[ManualLine("6110", D("5"), ZERO), ManualLine("1000", ZERO, D("4.99"))],
+        )
     assert e.value.rule == "balanced_entry" and e.value.value == "5.00/4.99"
 
 
@@ -90,10 +107,15 @@ def test_an_amount_kind_without_a_rule_is_a_bug():
 # ------------------------------------------------------------ random amounts
 RULES = sorted(POSTING_RULES)
 DIM = st.one_of(st.none(), st.integers(1, 3))
-AMOUNT = st.builds(lambda rule, value, c, s, i, w: (rule, Amount(rule[1], value, c, s, i, w)),
-                   st.sampled_from(RULES),
-                   st.integers(-100_000_000, 100_000_000).map(lambda n: D(n).scaleb(-3)),
-                   DIM, DIM, DIM, DIM)
+AMOUNT = st.builds(
+    lambda rule, value, c, s, i, w: (rule, Amount(rule[1], value, c, s, i, w)),
+    st.sampled_from(RULES),
+    st.integers(-100_000_000, 100_000_000).map(lambda n: D(n).scaleb(-3)),
+    DIM,
+    DIM,
+    DIM,
+    DIM,
+)
 
 
 DOC_TYPES = sorted({t for t, _ in RULES})
@@ -106,25 +128,35 @@ def test_rule_lines_always_balance_and_match_the_table(doc_type, drawn):
 
 
 @settings(max_examples=4000, deadline=None)
-@given(st.integers(0, 2 ** 64 - 1))
+@given(st.integers(0, 2**64 - 1))
 def test_seeded_amounts_always_balance(seed):
     """Many more documents, cheaper to draw: a seed expanded by `random`."""
     rnd = random.Random(seed)
     doc_type = rnd.choice(DOC_TYPES)
     kinds = [k for t, k in RULES if t == doc_type]
     dim = lambda: rnd.choice([None, 1, 2, 3])  # noqa: E731
-    amounts = [Amount(rnd.choice(kinds), D(rnd.randint(-10 ** rnd.randint(1, 9),
-                                                       10 ** rnd.randint(1, 9))).scaleb(-3),
-                      dim(), dim(), dim(), dim()) for _ in range(rnd.randint(0, 20))]
+    amounts = [
+        Amount(
+            rnd.choice(kinds),
+            D(rnd.randint(-(10 ** rnd.randint(1, 9)), 10 ** rnd.randint(1, 9))).scaleb(-3),
+            dim(),
+            dim(),
+            dim(),
+            dim(),
+        )
+        for _ in range(rnd.randint(0, 20))
+    ]
     check_rule_lines(doc_type, amounts)
 
 
 def check_rule_lines(doc_type, amounts):
     lines = journal_lines(doc_type, amounts)
     assert sum((ln.debit for ln in lines), ZERO) == sum((ln.credit for ln in lines), ZERO)
-    keys = [(ln.account_code, ln.customer_id, ln.supplier_id, ln.item_id, ln.warehouse_id)
-            for ln in lines]
-    assert len(keys) == len(set(keys))                      # one line per account and dims
+    keys = [
+        (ln.account_code, ln.customer_id, ln.supplier_id, ln.item_id, ln.warehouse_id)
+        for ln in lines
+    ]
+    assert len(keys) == len(set(keys))  # one line per account and dims
     for ln in lines:
         assert (ln.debit > 0) != (ln.credit > 0) and min(ln.debit, ln.credit) == 0
         assert ln.debit == money(ln.debit) and ln.credit == money(ln.credit)
@@ -138,13 +170,15 @@ def check_rule_lines(doc_type, amounts):
         dims = (a.customer_id, a.supplier_id, a.item_id, a.warehouse_id)
         expected[(debit, *dims)] += money(a.value)
         expected[(credit, *dims)] -= money(a.value)
-    assert {k: v for k, v in expected.items() if v} == \
-        {k: ln.debit - ln.credit for k, ln in zip(keys, lines, strict=True)}
+    assert {k: v for k, v in expected.items() if v} == {
+        k: ln.debit - ln.credit for k, ln in zip(keys, lines, strict=True)
+    }
 
 
 CENTS = st.integers(0, 9_999_900).map(lambda n: D(n).scaleb(-2))
-MANUAL = st.builds(ManualLine, st.sampled_from(["1000", "2000", "6110", "4000"]),
-                   CENTS, CENTS, DIM, DIM)
+MANUAL = st.builds(
+    ManualLine, st.sampled_from(["1000", "2000", "6110", "4000"]), CENTS, CENTS, DIM, DIM
+)
 
 
 @settings(max_examples=1000, deadline=None)

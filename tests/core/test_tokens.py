@@ -21,8 +21,11 @@ from transactional.services.users import (
 
 def _age(url, token, days):
     with session_scope(url) as s:
-        s.execute(update(ApiToken).where(ApiToken.token_hash == token_hash(token))
-                  .values(created_at=utcnow() - dt.timedelta(days=days)))
+        s.execute(
+            update(ApiToken)
+            .where(ApiToken.token_hash == token_hash(token))
+            .values(created_at=utcnow() - dt.timedelta(days=days))
+        )
 
 
 def _who(url, token):
@@ -52,6 +55,7 @@ def test_an_expired_or_revoked_token_gets_401_over_http(sqlite_url):
     assert api.get("/items", role="sales").status_code == 200
     with session_scope(sqlite_url) as s:
         from transactional.services.users import revoke_tokens
+
         assert revoke_tokens(s, "api-sales") == 1
     assert api.get("/items", role="sales").status_code == 401
 

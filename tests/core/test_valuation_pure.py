@@ -29,37 +29,43 @@ CENT = D("0.01")
 # ------------------------------------------------------------ hand-computed examples
 def test_receive_receive_issue():
     b = Balance()
-    r1 = receive(b, D("10"), D("2.00"))          # 10 × 2.00 = 20.00
-    assert (r1.value, r1.unit_cost, r1.after) == (D("20.00"), D("2.000000"),
-                                                   Balance(D("10"), D("20.00")))
-    r2 = receive(r1.after, D("5"), D("3.50"))    # 5 × 3.50 = 17.50 → 15 units, 37.50
+    r1 = receive(b, D("10"), D("2.00"))  # 10 × 2.00 = 20.00
+    assert (r1.value, r1.unit_cost, r1.after) == (
+        D("20.00"),
+        D("2.000000"),
+        Balance(D("10"), D("20.00")),
+    )
+    r2 = receive(r1.after, D("5"), D("3.50"))  # 5 × 3.50 = 17.50 → 15 units, 37.50
     assert r2.after == Balance(D("15"), D("37.50"))
-    assert r2.after.average_cost == D("2.5")     # 37.50 / 15 = 2.50
-    i1 = issue(r2.after, D("4"))                 # 4 × 37.50 / 15 = 10.00
+    assert r2.after.average_cost == D("2.5")  # 37.50 / 15 = 2.50
+    i1 = issue(r2.after, D("4"))  # 4 × 37.50 / 15 = 10.00
     assert (i1.qty, i1.value, i1.unit_cost) == (D("-4"), D("-10.00"), D("2.500000"))
     assert i1.after == Balance(D("11"), D("27.50"))  # 37.50 − 10.00
-    assert i1.after.average_cost == D("2.5")     # 27.50 / 11: the average is unchanged
+    assert i1.after.average_cost == D("2.5")  # 27.50 / 11: the average is unchanged
 
 
 def test_design_worked_example():
     # receive 100 @ 10.00 and 100 @ 12.00: 200 units, 2,200.00, average 11.00
     b = receive(receive(Balance(), D("100"), D("10.00")).after, D("100"), D("12.00")).after
     assert b == Balance(D("200"), D("2200.00"))
-    out = issue(b, D("150"))                     # 150 × 2,200.00 / 200 = 1,650.00
+    out = issue(b, D("150"))  # 150 × 2,200.00 / 200 = 1,650.00
     assert out.value == D("-1650.00") and out.after == Balance(D("50"), D("550.00"))
-    count = issue(out.after, D("2"))             # 2 × 550.00 / 50 = 22.00 shrinkage
+    count = issue(out.after, D("2"))  # 2 × 550.00 / 50 = 22.00 shrinkage
     assert count.value == D("-22.00") and count.after == Balance(D("48"), D("528.00"))
 
 
 def test_thirds_round_half_up_and_the_last_unit_takes_the_rest():
     b = receive(Balance(), D("3"), D("3.333333")).after  # money(9.999999) = 10.00
     assert b == Balance(D("3"), D("10.00"))
-    a = issue(b, D("1"))          # 10.00 / 3 = 3.3333… → 3.33; left 2 units, 6.67
+    a = issue(b, D("1"))  # 10.00 / 3 = 3.3333… → 3.33; left 2 units, 6.67
     assert (a.value, a.after) == (D("-3.33"), Balance(D("2"), D("6.67")))
-    c = issue(a.after, D("1"))    # 6.67 / 2 = 3.335 → 3.34 (half up); left 1 unit, 3.33
-    assert (c.value, c.unit_cost, c.after) == (D("-3.34"), D("3.340000"),
-                                                Balance(D("1"), D("3.33")))
-    d = issue(c.after, D("1"))    # the last unit takes the remaining 3.33, no residue
+    c = issue(a.after, D("1"))  # 6.67 / 2 = 3.335 → 3.34 (half up); left 1 unit, 3.33
+    assert (c.value, c.unit_cost, c.after) == (
+        D("-3.34"),
+        D("3.340000"),
+        Balance(D("1"), D("3.33")),
+    )
+    d = issue(c.after, D("1"))  # the last unit takes the remaining 3.33, no residue
     assert (d.value, d.after) == (D("-3.33"), Balance(D("0"), D("0.00")))
     assert a.value + c.value + d.value == D("-10.00")
 
@@ -80,28 +86,28 @@ def test_sales_return_comes_back_at_the_delivery_cost():
 
 def test_exact_values_reverse_a_movement():
     b = Balance(D("15"), D("37.50"))
-    out = issue(b, D("4"))                         # −10.00
+    out = issue(b, D("4"))  # −10.00
     undo = value_move(out.after, D("4"), value=-out.value)
     assert undo.after == b and undo.value == D("10.00")
 
 
 def test_refusals():
-    with pytest.raises(InsufficientStock) as e:    # 5 asked, 4 on hand
+    with pytest.raises(InsufficientStock) as e:  # 5 asked, 4 on hand
         issue(Balance(D("4"), D("8.00")), D("5"))
     assert (e.value.available, e.value.asked) == (D("4"), D("5"))
-    with pytest.raises(InsufficientStock):         # nothing on hand
+    with pytest.raises(InsufficientStock):  # nothing on hand
         issue(Balance(), D("0.0001"))
     with pytest.raises(ValueWithoutQuantity) as e:  # 2 units 5.00, out at exactly 4.00
         value_move(Balance(D("2"), D("5.00")), D("-2"), value=D("-4.00"))
     assert e.value.value == D("1.00")
-    with pytest.raises(NegativeValue) as e:        # 2 units 5.00, 1 out at exactly 6.00
+    with pytest.raises(NegativeValue) as e:  # 2 units 5.00, 1 out at exactly 6.00
         value_move(Balance(D("2"), D("5.00")), D("-1"), value=D("-6.00"))
     assert e.value.value == D("-1.00")
 
 
 def test_zero_quantities():
     assert average_cost(D("0"), D("0")) is None
-    z = receive(Balance(), D("0"), D("5.00"))      # 0 × 5.00: value 0, unit cost 0
+    z = receive(Balance(), D("0"), D("5.00"))  # 0 × 5.00: value 0, unit cost 0
     assert (z.value, z.unit_cost, z.after) == (D("0.00"), D("0"), Balance(D("0"), D("0.00")))
     # an issue of nothing takes nothing
     n = issue(Balance(D("3"), D("10.00")), D("0"))
@@ -116,19 +122,22 @@ def scaled(low: int, high: int, places: int):
     return st.integers(low, high).map(lambda n: D(n).scaleb(-places))
 
 
-QTY = scaled(1, 50_000_000, 4)             # 0.0001 … 5,000 (Qty has 4 places)
-COST = scaled(0, 2_000_000_000, 6)         # 0 … 2,000 (a unit cost has 6 places)
-OPS = st.lists(st.one_of(
-    st.tuples(st.just("receive"), QTY, COST),
-    st.tuples(st.just("issue"), QTY, st.none()),            # may ask for too much
-    st.tuples(st.just("issue_share"), st.integers(1, 100), st.none()),  # % of on hand
-    st.tuples(st.just("sales_return"), st.integers(0, 10_000), st.none()),
-    st.tuples(st.just("issue_all"), st.none(), st.none()),
-), min_size=1, max_size=40)
+QTY = scaled(1, 50_000_000, 4)  # 0.0001 … 5,000 (Qty has 4 places)
+COST = scaled(0, 2_000_000_000, 6)  # 0 … 2,000 (a unit cost has 6 places)
+OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("receive"), QTY, COST),
+        st.tuples(st.just("issue"), QTY, st.none()),  # may ask for too much
+        st.tuples(st.just("issue_share"), st.integers(1, 100), st.none()),  # % of on hand
+        st.tuples(st.just("sales_return"), st.integers(0, 10_000), st.none()),
+        st.tuples(st.just("issue_all"), st.none(), st.none()),
+    ),
+    min_size=1,
+    max_size=40,
+)
 
 # structured sequences (hypothesis shrinks a failure to a minimal one) …
-SEQUENCES = settings(max_examples=1000, deadline=None,
-                     suppress_health_check=[HealthCheck.too_slow])
+SEQUENCES = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # … and many more, cheaper to draw: a seed, expanded by `random` (a failure names it)
 SEEDS = settings(max_examples=4000, deadline=None)
 
@@ -139,14 +148,20 @@ def ops_from_seed(seed: int, n: int = 60) -> list[tuple]:
     rnd = random.Random(seed)
     ops = []
     for _ in range(rnd.randint(1, n)):
-        kind = rnd.choices(["receive", "issue", "issue_share", "sales_return", "issue_all"],
-                           [4, 3, 3, 1, 1])[0]
+        kind = rnd.choices(
+            ["receive", "issue", "issue_share", "sales_return", "issue_all"], [4, 3, 3, 1, 1]
+        )[0]
         if kind == "receive":
             places = rnd.choice([0, 2, 4])
-            ops.append((kind, D(rnd.randint(1, 10 ** (3 + places))).scaleb(-places),
-                        D(rnd.randint(0, 10 ** rnd.randint(1, 9))).scaleb(-6)))
+            ops.append(
+                (
+                    kind,
+                    D(rnd.randint(1, 10 ** (3 + places))).scaleb(-places),
+                    D(rnd.randint(0, 10 ** rnd.randint(1, 9))).scaleb(-6),
+                )
+            )
         elif kind == "issue":
-            ops.append((kind, D(rnd.randint(1, 10 ** 6)).scaleb(-rnd.choice([0, 2, 4])), None))
+            ops.append((kind, D(rnd.randint(1, 10**6)).scaleb(-rnd.choice([0, 2, 4])), None))
         elif kind in ("issue_share", "sales_return"):
             ops.append((kind, rnd.randint(1, 100), None))
         else:
@@ -173,23 +188,26 @@ def run(ops):
             # the receipt's half-cent rounding spread over the new quantity
             old_avg = before.average_cost or D(0)
             weighted = (before.qty * old_avg + a * cost) / (before.qty + a)
-            assert abs(moved.after.average_cost - weighted) <= \
-                D("0.005") / (before.qty + a) + D("1e-15")
+            assert abs(moved.after.average_cost - weighted) <= D("0.005") / (before.qty + a) + D(
+                "1e-15"
+            )
         elif op == "sales_return":
             if not issues:
                 continue
-            src = issues[a % len(issues)]          # some earlier issue comes back, 1 unit
+            src = issues[a % len(issues)]  # some earlier issue comes back, 1 unit
             moved = value_move(b, D(1), unit_cost=src.unit_cost)
             assert moved.value == money(src.unit_cost)
         else:
-            qty = {"issue": a,
-                   "issue_share": (b.qty * (a or 1) / 100).quantize(D("0.0001")),
-                   "issue_all": b.qty}[op]
+            qty = {
+                "issue": a,
+                "issue_share": (b.qty * (a or 1) / 100).quantize(D("0.0001")),
+                "issue_all": b.qty,
+            }[op]
             if qty > b.qty:
                 with pytest.raises(InsufficientStock):
                     issue(b, qty)
                 continue
-            moved = issue(b, qty)   # at the average: never refused when the stock is there
+            moved = issue(b, qty)  # at the average: never refused when the stock is there
             issues.append(moved)
             if moved.after.qty == 0:
                 # the last units take exactly what is left: quantity 0 means value 0
@@ -202,8 +220,9 @@ def run(ops):
                 assert drift <= D("0.005") / moved.after.qty + D("1e-15")
         assert isinstance(moved.value, D) and isinstance(moved.unit_cost, D)
         assert is_cents(moved.value)
-        expected_cost = (abs(moved.value) / abs(moved.qty)).quantize(D("0.000001")) \
-            if moved.qty else D(0)
+        expected_cost = (
+            (abs(moved.value) / abs(moved.qty)).quantize(D("0.000001")) if moved.qty else D(0)
+        )
         assert moved.unit_cost == expected_cost
         b = moved.after
         assert b.qty >= 0 and b.value >= 0 and is_cents(b.value)
@@ -214,7 +233,7 @@ def run(ops):
 
 def check_no_drift(b, rows):
     qty = value = D(0)
-    for r in rows:   # every running balance is the sum of the movements so far
+    for r in rows:  # every running balance is the sum of the movements so far
         qty, value = qty + r.qty, value + r.value
         assert r.after == Balance(qty, value)
     assert b == Balance(qty, value)
@@ -244,7 +263,7 @@ def test_exact_reversals_in_reverse_order_unwind_to_nothing(ops):
 
 
 @SEEDS
-@given(st.integers(0, 2 ** 64 - 1))
+@given(st.integers(0, 2**64 - 1))
 def test_seeded_sequences_keep_every_invariant(seed):
     b, rows = run(ops_from_seed(seed))
     check_no_drift(b, rows)
@@ -275,11 +294,18 @@ def test_the_core_modules_are_pure():
     from pathlib import Path
 
     import transactional.ledger as ledger
-    allowed = {"__future__", "collections", "collections.abc", "dataclasses", "decimal",
-               "transactional.errors", "transactional.ledger.rules"}
+
+    allowed = {
+        "__future__",
+        "collections",
+        "collections.abc",
+        "dataclasses",
+        "decimal",
+        "transactional.errors",
+        "transactional.ledger.rules",
+    }
     for name in ("rules.py", "valuation.py"):
         tree = ast.parse((Path(ledger.__file__).parent / name).read_text())
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import)
-                     for a in n.names}
+        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         assert imported <= allowed, (name, imported - allowed)

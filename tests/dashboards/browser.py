@@ -17,10 +17,18 @@ from pathlib import Path
 
 from websockets.sync.client import connect
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                  "--hide-scrollbars", "--window-size=1440,1800"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--window-size=1440,1800",
+]
 
 
 def chromium() -> str | None:
@@ -56,8 +64,9 @@ class Process:
 
     def __init__(self, args: list[str], env: dict, log: Path):
         self.log = log.open("wb")
-        self.proc = subprocess.Popen(args, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            args, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -73,8 +82,7 @@ class Process:
 def serve_dashboard(env: dict, log: Path) -> tuple[Process, str]:
     """`qm dashboard --port <free>`; returns the process and its base URL once healthy."""
     port = free_port()
-    proc = Process([sys.executable, "-m", "qm", "dashboard", "--port", str(port)],
-                   env, log)
+    proc = Process([sys.executable, "-m", "qm", "dashboard", "--port", str(port)], env, log)
     base = f"http://localhost:{port}"
     try:
         wait_http(f"{base}/_stcore/health")
@@ -91,9 +99,17 @@ class Browser:
         profile.mkdir(parents=True, exist_ok=True)
         port_file = profile / "DevToolsActivePort"
         port_file.unlink(missing_ok=True)  # a reused profile keeps the last run's port
-        self.process = Process([exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-                                "--remote-debugging-port=0", "about:blank"], os.environ.copy(),
-                               log)
+        self.process = Process(
+            [
+                exe,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={profile}",
+                "--remote-debugging-port=0",
+                "about:blank",
+            ],
+            os.environ.copy(),
+            log,
+        )
         try:
             self.ws = self._attach(port_file, log)
         except BaseException:
@@ -123,8 +139,9 @@ class Browser:
                 return msg.get("result", {})
 
     def js(self, expression: str):
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True,
-                           awaitPromise=True)
+        result = self.call(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
         if "exceptionDetails" in result:
             raise RuntimeError(f"js failed: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -141,8 +158,15 @@ class Browser:
     def goto(self, url: str) -> None:
         self.call("Page.navigate", url=url)
 
-    def open_until(self, url: str, expression: str, what: str, tries: int = 3,
-                   timeout: float = 60, log: Path | None = None) -> None:
+    def open_until(
+        self,
+        url: str,
+        expression: str,
+        what: str,
+        tries: int = 3,
+        timeout: float = 60,
+        log: Path | None = None,
+    ) -> None:
         """Navigate to `url` until `expression` holds: on a busy machine Streamlit's first
         websocket session can stall, so a page that shows nothing is loaded again (up to
         `tries` times). The last failure names what the page showed and the server's log."""
@@ -157,7 +181,8 @@ class Browser:
                     tail = log.read_text(errors="replace")[-2000:] if log else ""
                     raise TimeoutError(
                         f"{what} did not appear after {tries} loads of {timeout:.0f} s; "
-                        f"the page showed {shown!r}; server log tail: {tail}") from None
+                        f"the page showed {shown!r}; server log tail: {tail}"
+                    ) from None
 
     def type_into(self, selector: str, text: str) -> None:
         """Focus an input and type like a person (React sees real input events)."""

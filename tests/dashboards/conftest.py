@@ -26,6 +26,7 @@ def world(request, tmp_path_factory) -> World:
     if reuse:
         return _reused(Path(reuse))
     from qm.refresh_commands import refresh
+
     url = request.getfixturevalue("small_demo_db")
     path = tmp_path_factory.mktemp("dashboards") / "warehouse.duckdb"
     summary = refresh(full=True, oltp_url=url, warehouse_path=path)
@@ -36,8 +37,9 @@ def world(request, tmp_path_factory) -> World:
 def _reused(root: Path) -> World:
     con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
     try:
-        run_id = con.execute("select run_id from meta.publish_log order by published_at "
-                             "desc limit 1").fetchone()[0]
+        run_id = con.execute(
+            "select run_id from meta.publish_log order by published_at desc limit 1"
+        ).fetchone()[0]
     finally:
         con.close()
     return World(f"sqlite:///{root / 'oltp.sqlite'}", root / "warehouse.duckdb", run_id)

@@ -35,8 +35,9 @@ class World:
 
     @property
     def as_of(self) -> dt.date:
-        return pd.Timestamp(self.mart("select max(date) from marts.fct_stock_daily")
-                            .iloc[0, 0]).date()
+        return pd.Timestamp(
+            self.mart("select max(date) from marts.fct_stock_daily").iloc[0, 0]
+        ).date()
 
 
 def password(role: str) -> str:

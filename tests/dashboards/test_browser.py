@@ -28,8 +28,10 @@ base_log: dict[str, Path] = {}  # dashboard URL -> its server log, for failure m
 def chromium_exe() -> str:
     exe = chromium()
     if exe is None:
-        reason = ("chromium not found (/usr/bin/chromium): install it with "
-                  "`apt-get install -y chromium` to run the browser tests")
+        reason = (
+            "chromium not found (/usr/bin/chromium): install it with "
+            "`apt-get install -y chromium` to run the browser tests"
+        )
         if os.environ.get("QM_REQUIRE_BROWSER") == "1":
             pytest.fail(f"QM_REQUIRE_BROWSER=1 but {reason}")
         pytest.skip(reason)
@@ -40,9 +42,12 @@ def chromium_exe() -> str:
 def dashboard(world, chromium_exe, tmp_path_factory):
     """`qm dashboard` on a free localhost port, reading the test world."""
     logs = tmp_path_factory.mktemp("dashboard")
-    env = {**os.environ, "QM_DATABASE_URL": world.oltp_url,
-           "QM_WAREHOUSE_PATH": str(world.warehouse),
-           "QM_PLANNING_PATH": str(logs / "planning.duckdb")}
+    env = {
+        **os.environ,
+        "QM_DATABASE_URL": world.oltp_url,
+        "QM_WAREHOUSE_PATH": str(world.warehouse),
+        "QM_PLANNING_PATH": str(logs / "planning.duckdb"),
+    }
     proc, base = serve_dashboard(env, logs / "dashboard.log")
     base_log[base] = logs / "dashboard.log"
     yield base
@@ -51,19 +56,30 @@ def dashboard(world, chromium_exe, tmp_path_factory):
 
 def test_sign_in_page_loads_in_chromium(dashboard, chromium_exe, tmp_path):
     """The plain command line: --dump-dom and --screenshot of the sign-in page."""
-    flags = [chromium_exe, "--headless", "--no-sandbox", "--disable-gpu",
-             "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-             "--virtual-time-budget=15000", "--window-size=1280,900"]
-    dom = subprocess.run([*flags, "--dump-dom", dashboard], capture_output=True, text=True,
-                         timeout=120, check=False).stdout
+    flags = [
+        chromium_exe,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=15000",
+        "--window-size=1280,900",
+    ]
+    dom = subprocess.run(
+        [*flags, "--dump-dom", dashboard], capture_output=True, text=True, timeout=120, check=False
+    ).stdout
     assert "<html" in dom and "stApp" in dom
     assert not [m for m in ERROR_MARKERS if m in dom]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shot = SCREENSHOTS / "sign-in.png"
     shot.unlink(missing_ok=True)
-    subprocess.run([*flags, f"--screenshot={shot}", dashboard], capture_output=True,
-                   timeout=120, check=False)
+    subprocess.run(
+        [*flags, f"--screenshot={shot}", dashboard], capture_output=True, timeout=120, check=False
+    )
     assert shot.exists() and shot.stat().st_size > 5000
 
 
@@ -71,22 +87,34 @@ def test_every_page_loads_without_an_error(dashboard, chromium_exe, tmp_path):
     browser = Browser(chromium_exe, tmp_path / "profile", tmp_path / "chromium.log")
     try:
         browser.call("Page.enable")
-        browser.open_until(dashboard,
-                           "!!document.querySelector('input[aria-label=\"Username\"]')",
-                           what="the sign-in form", log=base_log.get(dashboard))
+        browser.open_until(
+            dashboard,
+            "!!document.querySelector('input[aria-label=\"Username\"]')",
+            what="the sign-in form",
+            log=base_log.get(dashboard),
+        )
         browser.type_into('input[aria-label="Username"]', "admin")
         browser.type_into('input[aria-label="Password"]', password("admin"))
-        browser.js("[...document.querySelectorAll('button')]"
-                   ".find(b => b.innerText.trim() === 'Sign in').click()")
-        browser.wait("document.querySelectorAll('[data-testid=\"stSidebarNav\"] a').length "
-                     f">= {len(PAGES)}", what="the page menu after signing in")
+        browser.js(
+            "[...document.querySelectorAll('button')]"
+            ".find(b => b.innerText.trim() === 'Sign in').click()"
+        )
+        browser.wait(
+            f"document.querySelectorAll('[data-testid=\"stSidebarNav\"] a').length >= {len(PAGES)}",
+            what="the page menu after signing in",
+        )
         seen = {}
         for page in PAGES:
             title = access.BY_KEY[page].title
-            browser.js("[...document.querySelectorAll('[data-testid=\"stSidebarNav\"] a')]"
-                       f".find(a => a.innerText.trim().endsWith({json.dumps(title)})).click()")
-            browser.wait(f"[...document.querySelectorAll('h1')].some(h => h.innerText.trim()"
-                         f" === {json.dumps(title)})", what=f"the {title} page")
+            browser.js(
+                "[...document.querySelectorAll('[data-testid=\"stSidebarNav\"] a')]"
+                f".find(a => a.innerText.trim().endsWith({json.dumps(title)})).click()"
+            )
+            browser.wait(
+                f"[...document.querySelectorAll('h1')].some(h => h.innerText.trim()"
+                f" === {json.dumps(title)})",
+                what=f"the {title} page",
+            )
             browser.idle()
             html = browser.js("document.documentElement.outerHTML")
             seen[page] = [m for m in ERROR_MARKERS if m in html]

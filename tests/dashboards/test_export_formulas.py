@@ -11,20 +11,27 @@ from openpyxl import load_workbook
 
 from dashboards import exports
 
-NAMES = ['=HYPERLINK("http://evil.example","click")', "+1 555", "-2 boxes", "@SUM(A1)",
-         "\tTabbed", "\rReturn", "Acme", "Müller & 张三"]
+NAMES = [
+    '=HYPERLINK("http://evil.example","click")',
+    "+1 555",
+    "-2 boxes",
+    "@SUM(A1)",
+    "\tTabbed",
+    "\rReturn",
+    "Acme",
+    "Müller & 张三",
+]
 
 
 def report():
-    frame = pd.DataFrame({"customer": NAMES,
-                          "balance": [Decimal("-5.00")] + [Decimal("1.50")] * 7})
+    frame = pd.DataFrame({"customer": NAMES, "balance": [Decimal("-5.00")] + [Decimal("1.50")] * 7})
     return exports.Report.from_frame(frame, "=Open items", "as of today")
 
 
 def test_csv_writes_formula_like_text_with_an_apostrophe():
     rows = list(csv.reader(io.StringIO(exports.to_csv(report()).decode("utf-8"), newline="")))
     assert rows[0] == ["customer", "balance"]
-    got = [r[0] for r in rows[1:len(NAMES) + 1]]
+    got = [r[0] for r in rows[1 : len(NAMES) + 1]]
     assert got == ["'" + n for n in NAMES[:6]] + NAMES[6:]
     assert rows[1][1] == "-5.00"  # a negative number is not text
 

@@ -19,20 +19,34 @@ from tests.dashboards.helpers import World
 def _marts(world: World) -> dict[str, float]:
     month = world.as_of.replace(day=1)
     end = world.mart("select max(month_end) from marts.balance_sheet_monthly").iloc[0, 0]
-    tb = world.mart("select sum(debit), sum(credit) from marts.trial_balance where "
-                    "month_end = ?", [end]).iloc[0]
+    tb = world.mart(
+        "select sum(debit), sum(credit) from marts.trial_balance where month_end = ?", [end]
+    ).iloc[0]
     return {
-        "net_income": world.scalar("select amount from marts.income_statement_monthly where "
-                                   "month = ? and statement_line = 'net_income'", [month]),
-        "revenue": world.scalar("select amount from marts.income_statement_monthly where "
-                                "month = ? and statement_line = 'sales_revenue'", [month]),
-        "total_assets": world.scalar("select sum(amount) from marts.balance_sheet_monthly "
-                                     "where month_end = ? and section = 'assets' and not "
-                                     "is_total", [end]),
-        "tb_debit": float(tb.iloc[0]), "tb_credit": float(tb.iloc[1]),
-        "closing_cash": world.scalar("select amount from marts.cash_flow_monthly where "
-                                     "month = ? and method = 'direct' and line = "
-                                     "'closing_cash'", [month]),
+        "net_income": world.scalar(
+            "select amount from marts.income_statement_monthly where "
+            "month = ? and statement_line = 'net_income'",
+            [month],
+        ),
+        "revenue": world.scalar(
+            "select amount from marts.income_statement_monthly where "
+            "month = ? and statement_line = 'sales_revenue'",
+            [month],
+        ),
+        "total_assets": world.scalar(
+            "select sum(amount) from marts.balance_sheet_monthly "
+            "where month_end = ? and section = 'assets' and not "
+            "is_total",
+            [end],
+        ),
+        "tb_debit": float(tb.iloc[0]),
+        "tb_credit": float(tb.iloc[1]),
+        "closing_cash": world.scalar(
+            "select amount from marts.cash_flow_monthly where "
+            "month = ? and method = 'direct' and line = "
+            "'closing_cash'",
+            [month],
+        ),
     }
 
 
@@ -53,16 +67,22 @@ def _row(ws, label: str) -> list:
 def test_xlsx_totals_equal_the_marts(env, tmp_path):
     wb = load_workbook(_export(env, tmp_path, "xlsx"))
     m = _marts(env)
-    assert wb.sheetnames == ["Income statement", "Income statement (YTD)", "Balance sheet",
-                             "Cash flow statement", "Trial balance"]
+    assert wb.sheetnames == [
+        "Income statement",
+        "Income statement (YTD)",
+        "Balance sheet",
+        "Cash flow statement",
+        "Trial balance",
+    ]
     inc = wb["Income statement"]
     assert inc["A1"].value == "Income statement" and inc["A1"].font.bold
     assert _row(inc, "Net income")[1] == pytest.approx(m["net_income"], abs=0.005)
     assert _row(inc, "Sales revenue")[1] == pytest.approx(m["revenue"], abs=0.005)
     bs = wb["Balance sheet"]
     assert _row(bs, "Total assets")[1] == pytest.approx(m["total_assets"], abs=0.005)
-    assert _row(bs, "Total liabilities and equity")[1] == pytest.approx(m["total_assets"],
-                                                                        abs=0.005)
+    assert _row(bs, "Total liabilities and equity")[1] == pytest.approx(
+        m["total_assets"], abs=0.005
+    )
     tb = wb["Trial balance"]
     total = _row(tb, "Total")
     assert total[3] == pytest.approx(m["tb_debit"], abs=0.005)
@@ -80,8 +100,11 @@ def test_csv_totals_equal_the_marts(env, tmp_path):
     month = f"{env.as_of:%b %Y}"
 
     def amount(statement: str, line: str, column: str) -> float:
-        hits = [r for r in rows if r["statement"] == statement and r["line"] == line
-                and r["column"] == column]
+        hits = [
+            r
+            for r in rows
+            if r["statement"] == statement and r["line"] == line and r["column"] == column
+        ]
         assert len(hits) == 1, (statement, line, column)
         return float(hits[0]["amount"])
 
@@ -97,8 +120,7 @@ def test_pdf_opens_and_holds_titles_and_totals(env, tmp_path):
     text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
     m = _marts(env)
     assert len(reader.pages) == 5
-    for title in ("Income statement", "Balance sheet", "Cash flow statement",
-                  "Trial balance"):
+    for title in ("Income statement", "Balance sheet", "Cash flow statement", "Trial balance"):
         assert title in text
     assert f"Net income {m['net_income']:,.2f}" in text
     assert f"Total assets {m['total_assets']:,.2f}" in text
@@ -123,6 +145,10 @@ def test_report_from_a_frame_adds_a_formatted_total():
     assert [c.value for c in ws[7]] == ["Total", 1244.5]
     assert ws["B7"].font.bold and ws["B5"].number_format == exports.NUMBER_FORMAT
     assert exports.to_csv(report).decode().splitlines() == [
-        "Customer,Open", "Acme,1234.50", "Bolt,10.00", "Total,1244.50"]
+        "Customer,Open",
+        "Acme,1234.50",
+        "Bolt,10.00",
+        "Total,1244.50",
+    ]
     text = PdfReader(io.BytesIO(exports.to_pdf(report))).pages[0].extract_text()
     assert "Open items" in text and "1,244.50" in text

@@ -24,23 +24,39 @@ class NoFilters:
 def q():
     con = duckdb.connect()
     con.execute("create schema marts")
-    con.execute("create table marts.sales_margin_monthly (month date, category varchar, "
-                "revenue double, gross_margin double)")
-    con.execute("insert into marts.sales_margin_monthly values "
-                "('2026-02-01', 'A', 300, 90), ('2026-02-01', 'B', 200, 35)")
-    con.execute("create table marts.fct_stock_daily (date date, warehouse_id int, "
-                "item_id int, stock_value double)")
-    con.execute("insert into marts.fct_stock_daily values ('2026-02-20', 1, 1, 300), "
-                "('2026-02-20', 1, 2, 200), ('2026-02-19', 1, 1, 999)")
-    con.execute("create table marts.inventory_turnover_monthly (month date, warehouse_id "
-                "int, category varchar, cogs double, avg_inventory_value double, "
-                "days_in_period int)")
-    con.execute("insert into marts.inventory_turnover_monthly values "
-                "('2026-02-01', 1, 'A', 1000, 2000, 28), ('2026-02-01', 2, 'B', 400, 800, 28)")
-    con.execute("create table marts.demand_daily (date date, warehouse_id int, item_id int, "
-                "demand_qty double, lost_qty double)")
-    con.execute("insert into marts.demand_daily values ('2026-02-03', 1, 1, 60, 5), "
-                "('2026-02-10', 1, 2, 40, 15)")
+    con.execute(
+        "create table marts.sales_margin_monthly (month date, category varchar, "
+        "revenue double, gross_margin double)"
+    )
+    con.execute(
+        "insert into marts.sales_margin_monthly values "
+        "('2026-02-01', 'A', 300, 90), ('2026-02-01', 'B', 200, 35)"
+    )
+    con.execute(
+        "create table marts.fct_stock_daily (date date, warehouse_id int, "
+        "item_id int, stock_value double)"
+    )
+    con.execute(
+        "insert into marts.fct_stock_daily values ('2026-02-20', 1, 1, 300), "
+        "('2026-02-20', 1, 2, 200), ('2026-02-19', 1, 1, 999)"
+    )
+    con.execute(
+        "create table marts.inventory_turnover_monthly (month date, warehouse_id "
+        "int, category varchar, cogs double, avg_inventory_value double, "
+        "days_in_period int)"
+    )
+    con.execute(
+        "insert into marts.inventory_turnover_monthly values "
+        "('2026-02-01', 1, 'A', 1000, 2000, 28), ('2026-02-01', 2, 'B', 400, 800, 28)"
+    )
+    con.execute(
+        "create table marts.demand_daily (date date, warehouse_id int, item_id int, "
+        "demand_qty double, lost_qty double)"
+    )
+    con.execute(
+        "insert into marts.demand_daily values ('2026-02-03', 1, 1, 60, 5), "
+        "('2026-02-10', 1, 2, 40, 15)"
+    )
     yield lambda sql, params=None: con.execute(sql, params or []).df()
     con.close()
 

@@ -18,8 +18,9 @@ from tests.dashboards.test_kpi_formulas import NoFilters
 
 def _failed_sign_ins(url: str) -> list[tuple[str, str]]:
     with sqlite3.connect(url.removeprefix("sqlite:///")) as con:
-        return con.execute("select action, entity_id from audit_log where action like "
-                           "'login_%' order by id").fetchall()
+        return con.execute(
+            "select action, entity_id from audit_log where action like 'login_%' order by id"
+        ).fetchall()
 
 
 def _try_sign_in(username: str, password: str) -> AppTest:
@@ -44,14 +45,17 @@ def test_sign_in_is_throttled_like_the_api(writable, monkeypatch):
     monkeypatch.setenv("QM_LOGIN_MAX_FAILURES", "2")
     for _ in range(2):
         assert [e.value for e in _try_sign_in("finance", "wrong").error] == [
-            "Unknown user or wrong password."]
+            "Unknown user or wrong password."
+        ]
     at = _try_sign_in("finance", password("finance"))
     (message,) = [e.value for e in at.error]
     assert message.startswith("Too many failed sign-ins: try again in ")
     assert "user" not in at.session_state
     assert _failed_sign_ins(writable.oltp_url) == [
-        ("login_failed", "finance"), ("login_failed", "finance"),
-        ("login_throttled", "finance")]
+        ("login_failed", "finance"),
+        ("login_failed", "finance"),
+        ("login_throttled", "finance"),
+    ]
 
 
 def test_sign_in_explains_a_missing_user_database(env, monkeypatch, tmp_path):
@@ -77,13 +81,14 @@ def test_overview_headlines_equal_the_marts(env):
     at = signed_in("manager", "overview")
     shown = metrics(at)
     month, day = _overview_month(env)
-    sales = env.mart("select sum(revenue), sum(gross_margin) from marts.sales_margin_monthly "
-                     "where month = ?", [month]).iloc[0]
+    sales = env.mart(
+        "select sum(revenue), sum(gross_margin) from marts.sales_margin_monthly where month = ?",
+        [month],
+    ).iloc[0]
     assert shown["Revenue"] == money(sales.iloc[0])
     assert shown["Gross margin"] == money(sales.iloc[1])
     assert shown["Gross margin %"] == f"{sales.iloc[1] / sales.iloc[0] * 100:.1f} %"
-    stock = env.scalar("select sum(stock_value) from marts.fct_stock_daily where date = ?",
-                       [day])
+    stock = env.scalar("select sum(stock_value) from marts.fct_stock_daily where date = ?", [day])
     assert shown["Stock value"] == money(stock)
     # the rates are the kpis module's (its formulas are checked against hand-worked
     # numbers in test_kpi_formulas.py); here: the page shows them for the right month
@@ -91,22 +96,29 @@ def test_overview_headlines_equal_the_marts(env):
     assert shown["Turnover (annualised)"] == f"{k['turnover'].at(month):.1f}×"
     assert shown["Days of inventory"] == f"{k['days_of_inventory'].at(month):,.0f} d"
     assert shown["Fill rate"] == f"{k['fill_rate'].at(month) * 100:.1f} %"
-    overdue = env.scalar("select sum(open_amount) from marts.ar_ageing where days_overdue > 0 "
-                         "and open_amount > 0")
+    overdue = env.scalar(
+        "select sum(open_amount) from marts.ar_ageing where days_overdue > 0 and open_amount > 0"
+    )
     assert shown["Overdue receivables"] == money(overdue)
 
 
 def test_inventory_headlines_equal_the_marts(env):
     shown = metrics(signed_in("warehouse", "inventory"))
-    dead = env.scalar("select sum(stock_value) from marts.stock_ageing where movement_class "
-                      "= 'dead' and qty_on_hand > 0")
+    dead = env.scalar(
+        "select sum(stock_value) from marts.stock_ageing where movement_class "
+        "= 'dead' and qty_on_hand > 0"
+    )
     assert shown["Dead stock value"] == money(dead)
     for bucket, label in (("bucket_0_30", "0–30 d"), ("bucket_181_plus", "181+ d")):
         assert shown[f"Stock aged {label}"] == money(
-            env.scalar(f"select sum({bucket}) from marts.stock_ageing"))
+            env.scalar(f"select sum({bucket}) from marts.stock_ageing")
+        )
     start = _default_start(env)
-    out = env.mart("select sum(stockout_days), sum(lost_revenue) from marts.stockout_days "
-                   "where month between ? and ?", [start, env.as_of]).iloc[0]
+    out = env.mart(
+        "select sum(stockout_days), sum(lost_revenue) from marts.stockout_days "
+        "where month between ? and ?",
+        [start, env.as_of],
+    ).iloc[0]
     if float(out.iloc[0] or 0):
         assert shown["Stockout days"] == f"{int(out.iloc[0]):,}"
         assert shown["Lost sales"] == money(float(out.iloc[1]))
@@ -114,9 +126,11 @@ def test_inventory_headlines_equal_the_marts(env):
 
 def test_sales_headlines_equal_the_marts(env):
     shown = metrics(signed_in("sales", "sales"))
-    row = env.mart("select sum(revenue), sum(gross_margin), sum(qty) from "
-                   "marts.sales_margin_monthly where month between ? and ?",
-                   [_default_start(env), env.as_of]).iloc[0]
+    row = env.mart(
+        "select sum(revenue), sum(gross_margin), sum(qty) from "
+        "marts.sales_margin_monthly where month between ? and ?",
+        [_default_start(env), env.as_of],
+    ).iloc[0]
     assert shown["Revenue (period)"] == money(row.iloc[0])
     assert shown["Gross margin (period)"] == money(row.iloc[1])
     assert shown["Units sold (period)"] == f"{float(row.iloc[2]):,.0f}"
@@ -124,11 +138,14 @@ def test_sales_headlines_equal_the_marts(env):
 
 def test_purchasing_headlines_equal_the_marts(env):
     shown = metrics(signed_in("purchasing", "purchasing"))
-    perf = env.mart("select sum(on_time_rate * receipts) / sum(receipts) from "
-                    "marts.supplier_performance").iloc[0, 0]
+    perf = env.mart(
+        "select sum(on_time_rate * receipts) / sum(receipts) from marts.supplier_performance"
+    ).iloc[0, 0]
     assert shown["On time (all receipts)"] == f"{perf * 100:.1f} %"
-    ppv = env.scalar("select sum(ppv) from marts.purchase_price_variance where month "
-                     "between ? and ?", [_default_start(env), env.as_of])
+    ppv = env.scalar(
+        "select sum(ppv) from marts.purchase_price_variance where month between ? and ?",
+        [_default_start(env), env.as_of],
+    )
     if ppv:
         assert shown["Purchase price variance (period)"] == money(ppv)
 
@@ -136,23 +153,31 @@ def test_purchasing_headlines_equal_the_marts(env):
 def test_finance_headlines_equal_the_marts(env):
     shown = metrics(signed_in("finance", "finance"))
     month = env.as_of.replace(day=1)
-    net = env.scalar("select amount from marts.income_statement_monthly where month = ? and "
-                     "statement_line = 'net_income'", [month])
+    net = env.scalar(
+        "select amount from marts.income_statement_monthly where month = ? and "
+        "statement_line = 'net_income'",
+        [month],
+    )
     assert shown[f"Net income, {month:%b %Y}"] == money(net, 2)
     end = _month_end(month)
-    assets = env.scalar("select sum(amount) from marts.balance_sheet_monthly where "
-                        "month_end = ? and section = 'assets' and not is_total", [end])
+    assets = env.scalar(
+        "select sum(amount) from marts.balance_sheet_monthly where "
+        "month_end = ? and section = 'assets' and not is_total",
+        [end],
+    )
     assert shown["Total assets"] == money(assets, 2)
     assert shown["Assets − (liabilities + equity)"] == "0.00"
-    tb = env.mart("select sum(debit), sum(credit) from marts.trial_balance where "
-                  "month_end = ?", [end]).iloc[0]
+    tb = env.mart(
+        "select sum(debit), sum(credit) from marts.trial_balance where month_end = ?", [end]
+    ).iloc[0]
     assert shown["Total debit"] == money(float(tb.iloc[0]), 2)
     assert shown["Total credit"] == money(float(tb.iloc[1]), 2)
     for mart, what in (("ar_ageing", "receivables"), ("ap_ageing", "payables")):
         n, total = env.mart(f"select count(*), sum(open_amount) from marts.{mart}").iloc[0]
         assert shown.get(f"Open {what}") == (money(float(total), 2) if n else None)
-    assert shown["Receivables 90+ days"] == money(env.scalar(
-        "select sum(open_amount) from marts.ar_ageing where bucket = '90+'"), 2)
+    assert shown["Receivables 90+ days"] == money(
+        env.scalar("select sum(open_amount) from marts.ar_ageing where bucket = '90+'"), 2
+    )
 
 
 EXPECTED_PAGES = {  # read through transactional/permissions.py
@@ -180,19 +205,21 @@ def test_a_sales_user_cannot_see_finance(env):
     page.session_state["user"] = {"username": "sales", "role": "sales"}
     page.run()
     assert [e.value for e in page.error] == [
-        "The sales role may not open Finance (it is for finance, managers)."]
+        "The sales role may not open Finance (it is for finance, managers)."
+    ]
     assert not page.metric and not page.dataframe
 
 
 def test_filters_carry_over_between_pages(env):
     category = env.mart("select min(category) from marts.dim_item").iloc[0, 0]
-    wh = int(env.scalar("select min(warehouse_id) from marts.dim_warehouse where not "
-                        "is_transit"))
+    wh = int(env.scalar("select min(warehouse_id) from marts.dim_warehouse where not is_transit"))
     at = signed_in("manager", "sales")
     at.multiselect(key="w_flt_cat").set_value([category]).run()
-    revenue = env.scalar("select sum(revenue) from marts.sales_margin_monthly where "
-                         "category = ? and month between ? and ?",
-                         [category, _default_start(env), env.as_of])
+    revenue = env.scalar(
+        "select sum(revenue) from marts.sales_margin_monthly where "
+        "category = ? and month between ? and ?",
+        [category, _default_start(env), env.as_of],
+    )
     assert metrics(at)["Revenue (period)"] == money(revenue)
     at.switch_page("pages/overview.py").run()
     at.multiselect(key="w_flt_wh").set_value([wh]).run()
@@ -200,9 +227,12 @@ def test_filters_carry_over_between_pages(env):
     at.switch_page("pages/overview.py").run()
     assert at.multiselect(key="w_flt_cat").value == [category]
     assert at.multiselect(key="w_flt_wh").value == [wh]
-    stock = env.scalar("select sum(s.stock_value) from marts.fct_stock_daily s join "
-                       "marts.dim_item i using (item_id) where s.date = ? and i.category = ? "
-                       "and s.warehouse_id = ?", [_overview_month(env)[1], category, wh])
+    stock = env.scalar(
+        "select sum(s.stock_value) from marts.fct_stock_daily s join "
+        "marts.dim_item i using (item_id) where s.date = ? and i.category = ? "
+        "and s.warehouse_id = ?",
+        [_overview_month(env)[1], category, wh],
+    )
     assert metrics(at)["Stock value"] == money(stock)
 
 
@@ -227,6 +257,7 @@ def test_a_new_publish_is_read_and_no_connection_is_held(env, tmp_path, monkeypa
     import shutil
 
     import duckdb
+
     live = tmp_path / "warehouse.duckdb"
     shutil.copy(env.warehouse, live)
     monkeypatch.setenv("QM_WAREHOUSE_PATH", str(live))
@@ -248,8 +279,7 @@ def _default_start(env) -> dt.date:
     first = env.mart("select min(date) from marts.fct_stock_daily").iloc[0, 0]
     month = env.as_of.replace(day=1)
     y, m = divmod(month.month - 1 - 11, 12)
-    return max(first.date() if hasattr(first, "date") else first,
-               dt.date(month.year + y, m + 1, 1))
+    return max(first.date() if hasattr(first, "date") else first, dt.date(month.year + y, m + 1, 1))
 
 
 def _overview_month(env) -> tuple[dt.date, dt.date]:

@@ -19,12 +19,19 @@ def _terms(url: str) -> dict:
     """Two suppliers with supplier-item terms (so the order price defaults), three of
     their active items and the first real warehouse."""
     with session_scope(url) as s:
-        terms = s.execute(select(SupplierItem.supplier_id, SupplierItem.item_id)
-                          .join(Item, Item.id == SupplierItem.item_id)
-                          .where(Item.active.is_(True))
-                          .order_by(SupplierItem.supplier_id, SupplierItem.item_id)).all()
-        wh = s.execute(select(Warehouse.id).where(Warehouse.is_transit.is_(False))
-                       .order_by(Warehouse.id)).scalars().first()
+        terms = s.execute(
+            select(SupplierItem.supplier_id, SupplierItem.item_id)
+            .join(Item, Item.id == SupplierItem.item_id)
+            .where(Item.active.is_(True))
+            .order_by(SupplierItem.supplier_id, SupplierItem.item_id)
+        ).all()
+        wh = (
+            s.execute(
+                select(Warehouse.id).where(Warehouse.is_transit.is_(False)).order_by(Warehouse.id)
+            )
+            .scalars()
+            .first()
+        )
     by_supplier: dict[int, list[int]] = {}
     for sup, item in terms:
         by_supplier.setdefault(sup, []).append(item)
@@ -41,12 +48,22 @@ def drafts(writable):
     made = {}
     with session_scope(writable.oltp_url) as s:
         ctx = Context(s, username="planning", role="planner")
-        for name, sup, lines in (("s1", t["s1"], list(zip(t["s1_items"], ("120", "24")))),
-                                 ("s2", t["s2"], [(t["s2_item"], "60")])):
-            doc = create_draft(ctx, "purchase_order", {
-                "doc_date": writable.as_of, "supplier_id": sup, "warehouse_id": t["wh"],
-                "origin": "planning", "planning_run_id": "test-run",
-                "lines": [{"item_id": i, "qty": q} for i, q in lines]})
+        for name, sup, lines in (
+            ("s1", t["s1"], list(zip(t["s1_items"], ("120", "24")))),
+            ("s2", t["s2"], [(t["s2_item"], "60")]),
+        ):
+            doc = create_draft(
+                ctx,
+                "purchase_order",
+                {
+                    "doc_date": writable.as_of,
+                    "supplier_id": sup,
+                    "warehouse_id": t["wh"],
+                    "origin": "planning",
+                    "planning_run_id": "test-run",
+                    "lines": [{"item_id": i, "qty": q} for i, q in lines],
+                },
+            )
             made[name] = doc.id
     return made
 
@@ -59,10 +76,19 @@ def _doc(url: str, doc_id: int) -> tuple[str, str | None, list[Decimal]]:
 
 def _decisions(url: str, doc_id: int) -> list[tuple]:
     with session_scope(url) as s:
-        rows = s.execute(select(PlannerDecision).where(PlannerDecision.document_id == doc_id)
-                         .order_by(PlannerDecision.id)).scalars().all()
-        return [(r.action, r.suggested_qty, r.final_qty, r.reason, r.decided_by,
-                 r.planning_run_id) for r in rows]
+        rows = (
+            s.execute(
+                select(PlannerDecision)
+                .where(PlannerDecision.document_id == doc_id)
+                .order_by(PlannerDecision.id)
+            )
+            .scalars()
+            .all()
+        )
+        return [
+            (r.action, r.suggested_qty, r.final_qty, r.reason, r.decided_by, r.planning_run_id)
+            for r in rows
+        ]
 
 
 def _open(doc_id: int, role: str = "planner"):
@@ -73,8 +99,11 @@ def _open(doc_id: int, role: str = "planner"):
 
 def _waiting(url: str) -> int:
     with session_scope(url) as s:
-        return len(s.execute(select(Document.id).where(
-            Document.origin == "planning", Document.status == "draft")).all())
+        return len(
+            s.execute(
+                select(Document.id).where(Document.origin == "planning", Document.status == "draft")
+            ).all()
+        )
 
 
 def test_approve_one_draft(writable, drafts):
@@ -86,7 +115,8 @@ def test_approve_one_draft(writable, drafts):
     assert _doc(writable.oltp_url, drafts["s1"])[0] == "approved"
     assert _decisions(writable.oltp_url, drafts["s1"]) == [
         ("approve", Decimal(120), Decimal(120), None, "planner", "test-run"),
-        ("approve", Decimal(24), Decimal(24), None, "planner", "test-run")]
+        ("approve", Decimal(24), Decimal(24), None, "planner", "test-run"),
+    ]
     assert any("Approved PO-" in s.value for s in at.success)
     assert metrics(at)["Draft orders"] == f"{waiting - 1:,}"  # reloaded without it
     with session_scope(writable.oltp_url) as s:
@@ -102,17 +132,23 @@ def test_edit_a_quantity_then_reject_with_a_reason(writable, drafts):
     assert problems(at) == []
     assert _doc(writable.oltp_url, drafts["s2"]) == ("draft", None, [Decimal(36)])
     assert _decisions(writable.oltp_url, drafts["s2"]) == [
-        ("edit", Decimal(60), Decimal(36), None, "planner", "test-run")]
+        ("edit", Decimal(60), Decimal(36), None, "planner", "test-run")
+    ]
     at.selectbox(key="plan_doc").set_value(drafts["s2"]).run()
     at.button(key="plan_one_reject").click().run()  # no reason: refused, nothing changes
     assert "Give a reason to reject." in [e.value for e in at.error]
     assert _doc(writable.oltp_url, drafts["s2"])[0] == "draft"
     at.text_input(key="plan_one_reason").input("supplier on hold").run()
     at.button(key="plan_one_reject").click().run()
-    assert _doc(writable.oltp_url, drafts["s2"]) == ("rejected", "supplier on hold",
-                                                [Decimal(36)])
+    assert _doc(writable.oltp_url, drafts["s2"]) == ("rejected", "supplier on hold", [Decimal(36)])
     assert _decisions(writable.oltp_url, drafts["s2"])[-1] == (
-        "reject", Decimal(36), Decimal(0), "supplier on hold", "planner", "test-run")
+        "reject",
+        Decimal(36),
+        Decimal(0),
+        "supplier on hold",
+        "planner",
+        "test-run",
+    )
 
 
 def test_bulk_approve_and_the_acceptance_rate(writable, drafts):
@@ -121,8 +157,11 @@ def test_bulk_approve_and_the_acceptance_rate(writable, drafts):
     at.multiselect(key="plan_bulk_docs").set_value([drafts["s1"], drafts["s2"]]).run()
     at.button(key="plan_bulk_approve").click().run()
     assert problems(at) == []
-    assert _doc(writable.oltp_url, drafts["s1"])[0] == _doc(writable.oltp_url, drafts["s2"])[0] \
+    assert (
+        _doc(writable.oltp_url, drafts["s1"])[0]
+        == _doc(writable.oltp_url, drafts["s2"])[0]
         == "approved"
+    )
     assert [d[0] for d in _decisions(writable.oltp_url, drafts["s2"])] == ["approve"]
     # acceptance over every planning document decided so far in this database
     with session_scope(writable.oltp_url) as s:
@@ -141,8 +180,10 @@ def test_purchasing_may_edit_but_not_decide(writable, drafts):
     assert "plan_one_approve" not in keys and "plan_bulk_approve" not in keys
     assert "plan_edit_save" in keys
     with session_scope(writable.oltp_url) as s:
-        assert s.execute(select(User.role).where(User.username == "purchasing")
-                         ).scalar_one() == "purchasing"
+        assert (
+            s.execute(select(User.role).where(User.username == "purchasing")).scalar_one()
+            == "purchasing"
+        )
 
 
 def test_a_real_planning_run_is_explained(writable, tmp_path):
@@ -154,9 +195,11 @@ def test_a_real_planning_run_is_explained(writable, tmp_path):
     import duckdb
 
     from pipelines.planning import run_planning
+
     planning = os.environ["QM_PLANNING_PATH"]
-    summary = run_planning(oltp_url=writable.oltp_url, warehouse_path=writable.warehouse,
-                           output_path=planning)
+    summary = run_planning(
+        oltp_url=writable.oltp_url, warehouse_path=writable.warehouse, output_path=planning
+    )
     assert summary["drafts_created"] > 0
     at = signed_in("planner", "planning")
     assert problems(at) == []
@@ -165,15 +208,23 @@ def test_a_real_planning_run_is_explained(writable, tmp_path):
     doc_id = at.selectbox(key="plan_doc").value
     item_id = at.selectbox(key="plan_explain").value
     con = duckdb.connect(planning, read_only=True)
-    plan = con.execute("select p.* from replenishment_plan p where p.item_id = ? and "
-                       "p.warehouse_id = (select warehouse_id from replenishment_plan where "
-                       "item_id = ? and suggested_qty > 0 limit 1)", [item_id, item_id]).df()
-    naive_fill, red = con.execute("select fill_rate, inventory_reduction_at_equal_fill from "
-                                  "policy_simulation where policy = 'naive'").fetchone()
-    targets = con.execute("select target, fill_rate from policy_simulation where policy = "
-                          "'planning' order by target").fetchall()
-    below = con.execute("select count(*) from replenishment_plan where reorder_point is not "
-                        "null and position <= reorder_point").fetchone()[0]
+    plan = con.execute(
+        "select p.* from replenishment_plan p where p.item_id = ? and "
+        "p.warehouse_id = (select warehouse_id from replenishment_plan where "
+        "item_id = ? and suggested_qty > 0 limit 1)",
+        [item_id, item_id],
+    ).df()
+    naive_fill, red = con.execute(
+        "select fill_rate, inventory_reduction_at_equal_fill from "
+        "policy_simulation where policy = 'naive'"
+    ).fetchone()
+    targets = con.execute(
+        "select target, fill_rate from policy_simulation where policy = 'planning' order by target"
+    ).fetchall()
+    below = con.execute(
+        "select count(*) from replenishment_plan where reorder_point is not "
+        "null and position <= reorder_point"
+    ).fetchone()[0]
     con.close()
     assert doc_id is not None and len(plan) == 1
     row = plan.iloc[0]
@@ -183,7 +234,8 @@ def test_a_real_planning_run_is_explained(writable, tmp_path):
     assert row["why"] in [c.value for c in at.code]
     assert shown["Reorder rules: fill rate"] == f"{naive_fill * 100:.1f} %"
     assert shown["Stock saved at the same fill rate"] == (
-        f"{red * 100:.1f} %" if red is not None else "n/a")
+        f"{red * 100:.1f} %" if red is not None else "n/a"
+    )
     # the target picker starts at the target nearest 97 % and shows what it reached
     target, reached = min(targets, key=lambda t: abs(t[0] - 0.97))
     assert at.select_slider(key="plan_fill_target").value == target
@@ -198,16 +250,33 @@ def _scored(run: str, kind: str, as_of: str, rows: dict) -> list[dict]:
     for A, croston for B) plus the total, from (actual, forecast, naive, |e|, naive |e|,
     scale) sums."""
     out = []
-    keys = ("actual_units", "forecast_units", "snaive_units", "abs_error",
-            "snaive_abs_error", "scale_sum")
+    keys = (
+        "actual_units",
+        "forecast_units",
+        "snaive_units",
+        "abs_error",
+        "snaive_abs_error",
+        "scale_sum",
+    )
     total = {k: sum(r[i] for r in rows.values()) for i, k in enumerate(keys)}
     parts = [("total", "all", total)] + [
-        (dim, seg if dim == "abc_class" else {"A": "ets", "B": "croston"}[seg],
-         dict(zip(keys, r))) for seg, r in rows.items() for dim in ("abc_class", "model")]
+        (dim, seg if dim == "abc_class" else {"A": "ets", "B": "croston"}[seg], dict(zip(keys, r)))
+        for seg, r in rows.items()
+        for dim in ("abc_class", "model")
+    ]
     for dim, seg, sums in parts:
-        out.append({"planning_run_id": run, "kind": kind, "as_of": as_of, "dimension": dim,
-                    "segment": seg, "series": 2 if dim == "total" else 1, "days_covered": 7,
-                    **{k: float(v) for k, v in sums.items()}})
+        out.append(
+            {
+                "planning_run_id": run,
+                "kind": kind,
+                "as_of": as_of,
+                "dimension": dim,
+                "segment": seg,
+                "series": 2 if dim == "total" else 1,
+                "days_covered": 7,
+                **{k: float(v) for k, v in sums.items()},
+            }
+        )
     return out
 
 
@@ -219,10 +288,15 @@ def test_how_past_plans_did(env):
     import pandas as pd
 
     from pipelines.planning import write_outputs
-    rows = (_scored("plan-1", "live", "2026-03-14", {"A": (33, 36, 60, 5, 35, 10),
-                                                      "B": (7, 6, 8, 5, 3, 12)})
-            + _scored("backfill-2026-03-07", "backfill", "2026-03-07",
-                      {"A": (100, 90, 110, 20, 40, 30), "B": (20, 24, 20, 6, 9, 10)}))
+
+    rows = _scored(
+        "plan-1", "live", "2026-03-14", {"A": (33, 36, 60, 5, 35, 10), "B": (7, 6, 8, 5, 3, 12)}
+    ) + _scored(
+        "backfill-2026-03-07",
+        "backfill",
+        "2026-03-07",
+        {"A": (100, 90, 110, 20, 40, 30), "B": (20, 24, 20, 6, 9, 10)},
+    )
     write_outputs(os.environ["QM_PLANNING_PATH"], {"realised_accuracy": pd.DataFrame(rows)})
     at = signed_in("planner", "planning")
     assert problems(at) == []

@@ -61,8 +61,9 @@ def _duckdb_warehouse(tmp: Path) -> Warehouse:
     return Warehouse("duckdb", golden, build, query, tmp, env, url)
 
 
-@pytest.fixture(scope="session", params=["duckdb", pytest.param(
-    "postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    scope="session", params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def warehouse(request, tmp_path_factory) -> Iterator[Warehouse]:
     """The golden warehouse on DuckDB, then on PostgreSQL (a throwaway database whose
     public schema holds the OLTP and whose schema raw its copy)."""
@@ -94,6 +95,7 @@ def warehouse(request, tmp_path_factory) -> Iterator[Warehouse]:
         if engine is not None:
             engine.dispose()
         from transactional.db import _factory
+
         _factory.cache_clear()  # pooled OLTP connections hold the database open
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

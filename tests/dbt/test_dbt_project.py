@@ -25,36 +25,56 @@ def test_dbt_build_runs_every_model_and_test(warehouse):
 
 
 def test_dimensions(warehouse):
-    assert warehouse.query("select count(*), sum(case when is_transit then 1 else 0 end) "
-                           "from marts.dim_warehouse") == [(3, 1)]
-    assert warehouse.one("select category from marts.dim_item where sku = 'GAD-1'") == (
-        "Gadgets",)
-    assert warehouse.one("select statement_line, cash_flow_activity from marts.dim_account "
-                         "where account_code = '6110'") == ("operating_expenses", "operating")
-    assert warehouse.one("select min(\"date\"), max(\"date\"), count(*) from marts.dim_date"
-                         ) == (dt.date(2026, 1, 5), FEB_END, 55)
+    assert warehouse.query(
+        "select count(*), sum(case when is_transit then 1 else 0 end) from marts.dim_warehouse"
+    ) == [(3, 1)]
+    assert warehouse.one("select category from marts.dim_item where sku = 'GAD-1'") == ("Gadgets",)
+    assert warehouse.one(
+        "select statement_line, cash_flow_activity from marts.dim_account "
+        "where account_code = '6110'"
+    ) == ("operating_expenses", "operating")
+    assert warehouse.one('select min("date"), max("date"), count(*) from marts.dim_date') == (
+        dt.date(2026, 1, 5),
+        FEB_END,
+        55,
+    )
 
 
 def test_reorder_rules_and_supply_mode(warehouse):
-    rows = warehouse.query("select sku, supply_mode, warehouse_code, reorder_level, "
-                           "reorder_qty, active from marts.reorder_rule "
-                           "order by item_id, warehouse_id")
+    rows = warehouse.query(
+        "select sku, supply_mode, warehouse_code, reorder_level, "
+        "reorder_qty, active from marts.reorder_rule "
+        "order by item_id, warehouse_id"
+    )
     assert [(r[0], r[1], r[2], float(r[3]), float(r[4]), bool(r[5])) for r in rows] == [
         ("WID-1", "make_to_stock", "MAIN", 40.0, 100.0, True),
-        ("WID-1", "make_to_stock", "NORTH", 0.0, 10.0, False)]
+        ("WID-1", "make_to_stock", "NORTH", 0.0, 10.0, False),
+    ]
     assert warehouse.query("select sku, supply_mode from marts.dim_item order by sku") == [
-        ("GAD-1", "make_to_order"), ("WID-1", "make_to_stock")]
+        ("GAD-1", "make_to_order"),
+        ("WID-1", "make_to_stock"),
+    ]
 
 
 def test_docs_generate_writes_a_catalog_of_the_marts(warehouse):
     import json
 
     from tests.dbt.warehouse import run_dbt
+
     run_dbt(["docs", "generate"], warehouse.env, warehouse.work_dir)
     catalog = json.loads((warehouse.work_dir / "target" / "catalog.json").read_text())
-    marts = {n["metadata"]["name"] for n in catalog["nodes"].values()
-             if n["metadata"]["schema"] == "marts"}
+    marts = {
+        n["metadata"]["name"]
+        for n in catalog["nodes"].values()
+        if n["metadata"]["schema"] == "marts"
+    }
     assert {"fct_stock_daily", "demand_daily", "balance_sheet_monthly", "ar_ageing"} <= marts
     manifest = json.loads((warehouse.work_dir / "target" / "manifest.json").read_text())
     assert {e["name"] for e in manifest["exposures"].values()} == {
-        "overview", "inventory", "sales", "purchasing", "planning", "finance"}
+        "overview",
+        "inventory",
+        "sales",
+        "purchasing",
+        "planning",
+        "finance",
+    }

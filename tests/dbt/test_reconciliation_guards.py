@@ -16,15 +16,19 @@ def test_reconciliations_fail_when_the_books_disagree(warehouse):
     import shutil
 
     from tests.dbt.warehouse import duckdb_env, run_dbt
+
     env = warehouse.env
     entry = "(select min(id) from raw.journal_entry where doc_type = 'goods_receipt')"
-    tampering = ("insert into raw.journal_line (id, entry_id, account_code, debit, credit, "
-                 f"rule, customer_id) values (90001, {entry}, '1200', 5, 0, 'x', null), "
-                 f"(90002, {entry}, '1100', 7, 0, 'x', {warehouse.golden.company.customer}), "
-                 f"(90003, {entry}, '4000', 0, 7, 'x', null), "
-                 f"(90004, {entry}, '3000', 0, 5, 'x', null)")
+    tampering = (
+        "insert into raw.journal_line (id, entry_id, account_code, debit, credit, "
+        f"rule, customer_id) values (90001, {entry}, '1200', 5, 0, 'x', null), "
+        f"(90002, {entry}, '1100', 7, 0, 'x', {warehouse.golden.company.customer}), "
+        f"(90003, {entry}, '4000', 0, 7, 'x', null), "
+        f"(90004, {entry}, '3000', 0, 5, 'x', null)"
+    )
     if warehouse.engine == "duckdb":
         import duckdb
+
         copy = warehouse.work_dir / "tampered.duckdb"
         shutil.copy(env["QM_DBT_DUCKDB_PATH"], copy)
         con = duckdb.connect(str(copy))
@@ -33,17 +37,34 @@ def test_reconciliations_fail_when_the_books_disagree(warehouse):
         env = duckdb_env(copy)
     else:
         from sqlalchemy import create_engine, text
+
         engine = create_engine(warehouse.url)
         with engine.begin() as conn:
             conn.execute(text(tampering))
         engine.dispose()
-    checks = ["assert_gl_inventory_equals_stock_valuation",
-              "assert_ageing_equals_control_accounts", "assert_sales_margin_equals_journal",
-              "assert_trial_balance_nets_to_zero", "assert_balance_sheet_balances",
-              "assert_net_income_equals_change_in_current_earnings",
-              "assert_cash_flow_methods_agree"]
-    run = run_dbt(["build", "--select", *[f"+{c}" for c in checks], "--exclude",
-                   "test_type:generic", "test_type:unit", "--indirect-selection", "cautious"],
-                  env, warehouse.work_dir, check=False)  # same target: partial parse
+    checks = [
+        "assert_gl_inventory_equals_stock_valuation",
+        "assert_ageing_equals_control_accounts",
+        "assert_sales_margin_equals_journal",
+        "assert_trial_balance_nets_to_zero",
+        "assert_balance_sheet_balances",
+        "assert_net_income_equals_change_in_current_earnings",
+        "assert_cash_flow_methods_agree",
+    ]
+    run = run_dbt(
+        [
+            "build",
+            "--select",
+            *[f"+{c}" for c in checks],
+            "--exclude",
+            "test_type:generic",
+            "test_type:unit",
+            "--indirect-selection",
+            "cautious",
+        ],
+        env,
+        warehouse.work_dir,
+        check=False,
+    )  # same target: partial parse
     assert run.failed() == set(checks[:3])
     assert run.count("test", "pass") == 4

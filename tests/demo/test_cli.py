@@ -23,8 +23,21 @@ def cli_db(tmp_path_factory):
 
 def test_generate_prints_summary_and_logins(cli_db, monkeypatch, capsys):
     monkeypatch.setenv("QM_DATABASE_URL", cli_db)
-    rc = main(["demo", "generate", "--scale", "small", "--start", "2024-03-01", "--months",
-               "1", "--seed", "3", "--no-progress"])
+    rc = main(
+        [
+            "demo",
+            "generate",
+            "--scale",
+            "small",
+            "--start",
+            "2024-03-01",
+            "--months",
+            "1",
+            "--seed",
+            "3",
+            "--no-progress",
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0
     assert "sales_order" in out and "planner / planner-demo" in out
@@ -62,12 +75,31 @@ def test_serve_starts_api_and_dashboard_and_stops_on_ctrl_c(cli_db, tmp_path):
     if not {"serve", "dashboard"} <= available_commands():
         pytest.skip("the API or the dashboards are not built in this checkout")
     api, dash = _free_port(), _free_port()
-    env = {**os.environ, "QM_DATABASE_URL": cli_db,
-           "QM_WAREHOUSE_PATH": str(tmp_path / "none.duckdb")}
-    proc = subprocess.Popen([sys.executable, "-m", "qm", "demo", "serve", "--no-refresh",
-                             "--no-plan", "--port", str(api), "--dashboard-port", str(dash)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
+    env = {
+        **os.environ,
+        "QM_DATABASE_URL": cli_db,
+        "QM_WAREHOUSE_PATH": str(tmp_path / "none.duckdb"),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "qm",
+            "demo",
+            "serve",
+            "--no-refresh",
+            "--no-plan",
+            "--port",
+            str(api),
+            "--dashboard-port",
+            str(dash),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         assert _wait_for(f"http://127.0.0.1:{api}/docs", proc, 90), "API did not come up"
         assert _wait_for(f"http://127.0.0.1:{dash}/", proc, 120), "dashboard did not come up"

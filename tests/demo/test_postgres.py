@@ -16,7 +16,16 @@ def test_a_month_of_the_small_company_on_postgresql(pg_url):
     with session_scope(pg_url) as s:
         assert {k: v[:3] for k, v in run_checks(s).items() if v} == {}
         types = set(s.execute(select(Document.doc_type).group_by(Document.doc_type)).scalars())
-        assert {"sales_order", "delivery", "sales_invoice", "purchase_order",
-                "goods_receipt", "stock_count", "journal_entry"} <= types
-        assert s.execute(select(func.count()).select_from(Document)).scalar_one() == \
-            result["documents"]
+        assert {
+            "sales_order",
+            "delivery",
+            "sales_invoice",
+            "purchase_order",
+            "goods_receipt",
+            "stock_count",
+            "journal_entry",
+        } <= types
+        assert (
+            s.execute(select(func.count()).select_from(Document)).scalar_one()
+            == result["documents"]
+        )

@@ -13,8 +13,9 @@ PATTERN = np.array([2.0, 4.0, 6.0, 8.0, 10.0, 30.0, 40.0])
 
 def long(values, freq="D", start="2024-01-01", uid="a"):
     values = np.asarray(values, dtype=float)
-    return pd.DataFrame({"unique_id": uid, "ds": pd.date_range(start, periods=len(values),
-                                                                freq=freq), "y": values})
+    return pd.DataFrame(
+        {"unique_id": uid, "ds": pd.date_range(start, periods=len(values), freq=freq), "y": values}
+    )
 
 
 def test_forecast_is_the_function_and_old_names_still_import():
@@ -67,18 +68,29 @@ def test_one_pass_origins_equal_refitting_on_truncated_history():
 # ---------------------------------------------------------------- validation
 
 
-@pytest.mark.parametrize("mutate, match", [
-    (lambda d: d.drop(columns="y"), r"missing column\(s\) \['y'\]"),
-    (lambda d: d.assign(ds=d.ds.astype(str).where(d.index != 3, "2024-13-01")),
-     r"ds: '2024-13-01' is not a date \(row 3\)"),
-    (lambda d: d.assign(y=d.y.astype(object).where(d.index != 2, "abc")),
-     r"y: 'abc' is not a number \(row 2\)"),
-    (lambda d: d.assign(y=d.y.where(d.index != 4, np.inf)), r"y: .* is not finite \(row 4\)"),
-    (lambda d: pd.concat([d, d.iloc[[5]]], ignore_index=True),
-     r"\(unique_id, ds\): \('a', '2024-01-06'\) appears 2 times"),
-    (lambda d: d.assign(unique_id=d.unique_id.where(d.index != 1, None)),
-     r"unique_id: None is null \(row 1\)"),
-])
+@pytest.mark.parametrize(
+    "mutate, match",
+    [
+        (lambda d: d.drop(columns="y"), r"missing column\(s\) \['y'\]"),
+        (
+            lambda d: d.assign(ds=d.ds.astype(str).where(d.index != 3, "2024-13-01")),
+            r"ds: '2024-13-01' is not a date \(row 3\)",
+        ),
+        (
+            lambda d: d.assign(y=d.y.astype(object).where(d.index != 2, "abc")),
+            r"y: 'abc' is not a number \(row 2\)",
+        ),
+        (lambda d: d.assign(y=d.y.where(d.index != 4, np.inf)), r"y: .* is not finite \(row 4\)"),
+        (
+            lambda d: pd.concat([d, d.iloc[[5]]], ignore_index=True),
+            r"\(unique_id, ds\): \('a', '2024-01-06'\) appears 2 times",
+        ),
+        (
+            lambda d: d.assign(unique_id=d.unique_id.where(d.index != 1, None)),
+            r"unique_id: None is null \(row 1\)",
+        ),
+    ],
+)
 def test_bad_history_raises_value_error_naming_column_value_and_rule(mutate, match):
     with pytest.raises(ValueError, match=match):
         forecast(mutate(long(np.arange(30.0))), 3, "D")
@@ -94,8 +106,11 @@ def test_unknown_freq_and_off_grid_dates():
     with pytest.raises(ValueError, match=r"freq: 'fortnight' is not a supported frequency"):
         forecast(long(np.arange(30.0)), 3, "fortnight")
     monthly = long(np.arange(30.0), "MS")
-    with pytest.raises(ValueError, match=r"ds: '2024-01-01 00:00:00' is not on the 'M' grid "
-                                         r"\(row 0\): expected '2024-01-31'"):
+    with pytest.raises(
+        ValueError,
+        match=r"ds: '2024-01-01 00:00:00' is not on the 'M' grid "
+        r"\(row 0\): expected '2024-01-31'",
+    ):
         forecast(monthly, 3, "M")
     weekly_mondays = long(np.arange(60.0), "W-MON")
     with pytest.raises(ValueError, match="pass freq W-MON"):
@@ -143,20 +158,40 @@ def test_seasonal_series_beats_a_flat_forecast():
 
 
 def test_levels_give_ordered_interval_columns():
-    fc = forecast(long(np.tile(PATTERN, 20)
-                       + np.random.default_rng(0).normal(0, 1, 140)), 10, "D", levels=(50, 90))
-    assert list(fc.columns) == ["unique_id", "ds", "yhat", "model", "lo_50", "hi_50",
-                                "lo_90", "hi_90"]
-    assert ((fc.lo_90 <= fc.lo_50) & (fc.lo_50 <= fc.yhat) & (fc.yhat <= fc.hi_50)
-            & (fc.hi_50 <= fc.hi_90)).all()
+    fc = forecast(
+        long(np.tile(PATTERN, 20) + np.random.default_rng(0).normal(0, 1, 140)),
+        10,
+        "D",
+        levels=(50, 90),
+    )
+    assert list(fc.columns) == [
+        "unique_id",
+        "ds",
+        "yhat",
+        "model",
+        "lo_50",
+        "hi_50",
+        "lo_90",
+        "hi_90",
+    ]
+    assert (
+        (fc.lo_90 <= fc.lo_50)
+        & (fc.lo_50 <= fc.yhat)
+        & (fc.yhat <= fc.hi_50)
+        & (fc.hi_50 <= fc.hi_90)
+    ).all()
 
 
 # ---------------------------------------------------------------- backtest
 
 
 def test_short_series_gets_a_backtest_with_a_shorter_horizon():
-    panel = pd.concat([long(np.tile(PATTERN, 60)[:400], uid="long"),
-                       long(np.full(40, 3.0), start="2024-12-26", uid="short")])
+    panel = pd.concat(
+        [
+            long(np.tile(PATTERN, 60)[:400], uid="long"),
+            long(np.full(40, 3.0), start="2024-12-26", uid="short"),
+        ]
+    )
     cv = cross_validate(panel, 28, "D")
     short = cv[cv.unique_id == "short"]
     assert short.cutoff.nunique() == 3
@@ -199,9 +234,9 @@ def test_deterministic():
 
 def test_negative_y_is_kept_for_additive_models_and_clipped_elsewhere():
     rng = np.random.default_rng(2)
-    net = long(-3 + rng.normal(0, 0.5, 120), uid="net")          # net returns
+    net = long(-3 + rng.normal(0, 0.5, 120), uid="net")  # net returns
     mixed = long(np.where(np.arange(120) % 10 == 0, -2.0, 6.0), uid="mixed")
-    pos = long(rng.poisson(0.3, 120), uid="pos")                  # non-negative: >= 0
+    pos = long(rng.poisson(0.3, 120), uid="pos")  # non-negative: >= 0
     fc = forecast(pd.concat([net, mixed, pos]), 7, "D")
     assert fc[fc.unique_id == "net"].yhat.between(-4, -2).all()
     assert (fc[fc.unique_id == "pos"][["yhat", "lo_80", "lo_95"]] >= 0).all().all()
@@ -231,13 +266,21 @@ def test_forecast_demand_promo_calendar_reaches_the_global_model():
     parts = []
     for i in range(30):  # the global model needs >= 30 series
         y = rng.poisson(rng.uniform(5, 15) * np.where(promo, 3.0, 1.0))
-        parts.append(pd.DataFrame({
-            "item_id": i, "warehouse_id": 1,
-            "date": pd.date_range("2024-01-01", periods=n_d + horizon),
-            "demand_qty": np.r_[y[:n_d], np.zeros(horizon)], "is_stockout": False,
-            "promo": promo.astype(int)}))  # rows after as_of: the planned promo calendar
-    res = forecast_demand(pd.concat(parts), horizon,
-                          as_of=pd.Timestamp("2024-01-01") + pd.Timedelta(days=n_d - 1))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "item_id": i,
+                    "warehouse_id": 1,
+                    "date": pd.date_range("2024-01-01", periods=n_d + horizon),
+                    "demand_qty": np.r_[y[:n_d], np.zeros(horizon)],
+                    "is_stockout": False,
+                    "promo": promo.astype(int),
+                }
+            )
+        )  # rows after as_of: the planned promo calendar
+    res = forecast_demand(
+        pd.concat(parts), horizon, as_of=pd.Timestamp("2024-01-01") + pd.Timedelta(days=n_d - 1)
+    )
     fc = res.forecasts.assign(promo=np.tile(promo[n_d:], 30))
     means = fc.groupby("promo").forecast_qty.mean()
     assert means[True] > 2 * means[False]
@@ -272,10 +315,17 @@ def _slow_lumpy_history(n=60, T=400, seed=3):
             y[rng.random(T) < 0.01] = 1
             y[rng.integers(0, T)] = rng.integers(50, 900)
         start = int(rng.integers(0, T // 2)) if i % 3 == 0 else 0
-        parts.append(pd.DataFrame({
-            "item_id": i, "warehouse_id": 1,
-            "date": pd.date_range("2024-01-01", periods=T)[start:],
-            "demand_qty": y[start:], "is_stockout": so[start:]}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "item_id": i,
+                    "warehouse_id": 1,
+                    "date": pd.date_range("2024-01-01", periods=T)[start:],
+                    "demand_qty": y[start:],
+                    "is_stockout": so[start:],
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -291,16 +341,22 @@ def test_slow_lumpy_series_give_finite_sane_forecasts_without_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         fc, cv = forecast(hist[["unique_id", "ds", "y"]], 28, "D", return_cv=True)
         res = forecast_demand(d, 28)
-    for frame, key, col in ((fc, "unique_id", "yhat"), (cv, "unique_id", "yhat"),
-                            (res.forecasts, "item_id", "p50"), (res.cv, "item_id", "yhat")):
+    for frame, key, col in (
+        (fc, "unique_id", "yhat"),
+        (cv, "unique_id", "yhat"),
+        (res.forecasts, "item_id", "p50"),
+        (res.cv, "item_id", "yhat"),
+    ):
         vals = frame[col].to_numpy(float)
         assert np.isfinite(vals).all()
         assert (vals <= 10 * frame[key].map(top).to_numpy() + 1e-9).all()
     assert set(cv.model) >= {"ets", "global", "selected"}
     # a series with no demand before a cut-off is forecast 0 there by every candidate
     hist_top = hist.assign(c=hist.groupby("unique_id").y.cummax())
-    dead = cv.merge(hist_top[["unique_id", "ds", "c"]].rename(columns={"ds": "cutoff"}),
-                    on=["unique_id", "cutoff"])
+    dead = cv.merge(
+        hist_top[["unique_id", "ds", "c"]].rename(columns={"ds": "cutoff"}),
+        on=["unique_id", "cutoff"],
+    )
     assert (dead[dead.c == 0].yhat == 0).all()
 
 
@@ -308,11 +364,11 @@ def test_ets_rejects_paths_and_forecasts_out_of_range():
     rng = np.random.default_rng(7)
     T = 200
     Y = np.full((4, T), np.nan)
-    Y[0, rng.choice(T, 6, replace=False)] = rng.integers(50, 900, 6)   # positive, lumpy
+    Y[0, rng.choice(T, 6, replace=False)] = rng.integers(50, 900, 6)  # positive, lumpy
     Y[0, 0] = 1.0
-    Y[1] = np.where(rng.random(T) < 0.02, 800.0, 0.001)                 # tiny, positive
-    Y[2] = np.where(rng.random(T) < 0.01, 900.0, 0.0)                   # zeros and lumps
-    Y[3] = np.r_[np.ones(T - 3), 900.0, 1.0, 900.0]                      # late jumps
+    Y[1] = np.where(rng.random(T) < 0.02, 800.0, 0.001)  # tiny, positive
+    Y[2] = np.where(rng.random(T) < 0.01, 900.0, 0.0)  # zeros and lumps
+    Y[3] = np.r_[np.ones(T - 3), 900.0, 1.0, 900.0]  # late jumps
     with np.errstate(over="raise", divide="raise", invalid="raise"):
         fc, ses_fc, _ = engine.ets(Y, [140, 170, 200], 28, 7, with_ses=True)
     top = np.nanmax(Y, axis=1)
@@ -329,8 +385,9 @@ def test_small_monthly_panels_use_the_comb_of_autoets_autotheta_autoarima():
     fc, cv = forecast(long(y, "MS"), 12, "MS", return_cv=True)
     assert (fc.model == "comb").all()
     assert {"comb", "ets", "selected"} <= set(cv.model)
-    members = [M(season_length=12).forecast(y=y, h=12)["mean"]
-               for M in (AutoETS, AutoTheta, AutoARIMA)]
+    members = [
+        M(season_length=12).forecast(y=y, h=12)["mean"] for M in (AutoETS, AutoTheta, AutoARIMA)
+    ]
     np.testing.assert_allclose(fc.yhat, np.mean(members, axis=0), rtol=1e-6)
     sel = cv[cv.model == "selected"].yhat.to_numpy()
     np.testing.assert_allclose(sel, cv[cv.model == "comb"].yhat.to_numpy())

@@ -13,12 +13,15 @@ START = pd.Timestamp("2024-01-01")
 
 def frame(item, values, stockout=None, start=START, wh="W1"):
     values = np.asarray(values, dtype=float)
-    return pd.DataFrame({
-        "item_id": item, "warehouse_id": wh,
-        "date": pd.date_range(start, periods=len(values), freq="D"),
-        "demand_qty": values,
-        "is_stockout": np.zeros(len(values), bool) if stockout is None else stockout,
-    })
+    return pd.DataFrame(
+        {
+            "item_id": item,
+            "warehouse_id": wh,
+            "date": pd.date_range(start, periods=len(values), freq="D"),
+            "demand_qty": values,
+            "is_stockout": np.zeros(len(values), bool) if stockout is None else stockout,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +32,16 @@ def result():
     inter = np.where(rng.random(n) < 0.25, rng.integers(8, 13, n), 0).astype(float)
     const = np.full(n, 10.0)
     stock = np.zeros(n, bool)
-    const[n - 10:n - 3] = 0.0  # a stockout week near the end, flagged censored
-    stock[n - 10:n - 3] = True
-    hist = pd.concat([frame("weekly", weekly), frame("inter", inter),
-                      frame("const", const, stock), frame("short", np.full(40, 3.0),
-                                                           start=START + pd.Timedelta(days=n - 40))])
+    const[n - 10 : n - 3] = 0.0  # a stockout week near the end, flagged censored
+    stock[n - 10 : n - 3] = True
+    hist = pd.concat(
+        [
+            frame("weekly", weekly),
+            frame("inter", inter),
+            frame("const", const, stock),
+            frame("short", np.full(40, 3.0), start=START + pd.Timedelta(days=n - 40)),
+        ]
+    )
     return forecast_demand(hist, horizon=14)
 
 
@@ -47,12 +55,39 @@ def _fc(res, item):
 
 def test_output_columns(result):
     assert list(result.forecasts.columns) == [
-        "item_id", "warehouse_id", "date", "forecast_qty", "p10", "p50", "p90"]
+        "item_id",
+        "warehouse_id",
+        "date",
+        "forecast_qty",
+        "p10",
+        "p50",
+        "p90",
+    ]
     assert list(result.series.columns) == [
-        "item_id", "warehouse_id", "demand_class", "adi", "cv2", "chosen_model", "mase",
-        "wape", "bias", "mean_daily_demand", "sigma_daily_demand", "n_days", "rmsse"]
+        "item_id",
+        "warehouse_id",
+        "demand_class",
+        "adi",
+        "cv2",
+        "chosen_model",
+        "mase",
+        "wape",
+        "bias",
+        "mean_daily_demand",
+        "sigma_daily_demand",
+        "n_days",
+        "rmsse",
+    ]
     assert list(result.backtest.columns) == [
-        "item_id", "warehouse_id", "model", "origin", "mase", "wape", "bias", "rmsse"]
+        "item_id",
+        "warehouse_id",
+        "model",
+        "origin",
+        "mase",
+        "wape",
+        "bias",
+        "rmsse",
+    ]
     assert len(result.forecasts) == 4 * 14
     assert result.forecasts.date.min() == START + pd.Timedelta(days=364)
     f = result.forecasts
@@ -71,8 +106,18 @@ def test_weekly_cycle_picks_seasonal_naive(result):
 def test_intermittent_series_is_classified_and_forecast_near_its_rate(result):
     s = _series(result, "inter")
     assert s.demand_class == "intermittent"
-    assert s.chosen_model in ("croston", "sba", "tsb", "adida", "imapa", "moving_average",
-                              "ses", "ets", "global", "ensemble")
+    assert s.chosen_model in (
+        "croston",
+        "sba",
+        "tsb",
+        "adida",
+        "imapa",
+        "moving_average",
+        "ses",
+        "ets",
+        "global",
+        "ensemble",
+    )
     assert 1.5 < _fc(result, "inter").mean() < 4.0  # true rate 2.5, recent 28 d: 3.6
 
 
@@ -90,8 +135,20 @@ def test_intermittent_panel_is_not_under_forecast():
     res = forecast_demand(pd.concat(parts), horizon=7)
     series = res.series
     assert (series.demand_class == "intermittent").all()
-    assert series.chosen_model.isin(["croston", "sba", "tsb", "adida", "imapa", "ets", "ses",
-                                     "moving_average", "global", "ensemble"]).all()
+    assert series.chosen_model.isin(
+        [
+            "croston",
+            "sba",
+            "tsb",
+            "adida",
+            "imapa",
+            "ets",
+            "ses",
+            "moving_average",
+            "global",
+            "ensemble",
+        ]
+    ).all()
     mean_fc = res.forecasts.groupby("item_id").forecast_qty.mean().to_numpy()
     assert 0.85 < mean_fc.sum() / sum(rate) < 1.15
 
@@ -101,8 +158,9 @@ def test_deterministic_intermittent_picks_croston_family_among_local_models():
 
     y = np.zeros(364)
     y[4::5] = 10.0  # Croston is exact (2.0); the moving average wobbles 1.79 / 2.14
-    bt = run_backtest(y[None, :], None, ["intermittent"],
-                      models=("moving_average", "croston", "sba", "tsb"))
+    bt = run_backtest(
+        y[None, :], None, ["intermittent"], models=("moving_average", "croston", "sba", "tsb")
+    )
     assert bt.chosen[0] in ("croston", "sba", "tsb")
 
 
@@ -131,8 +189,17 @@ def test_backtest_rows_are_candidates_times_origins(result):
     frequent = {"naive", "seasonal_naive", "moving_average", "ses", "theta", "ets", "ensemble"}
     assert set(weekly.model) == frequent  # global: only with >= 30 series
     assert len(weekly) == len(frequent) * 3
-    assert set(bt[bt.item_id == "inter"].model) == {"croston", "sba", "tsb", "adida", "imapa",
-                                                    "moving_average", "ses", "ets", "ensemble"}
+    assert set(bt[bt.item_id == "inter"].model) == {
+        "croston",
+        "sba",
+        "tsb",
+        "adida",
+        "imapa",
+        "moving_average",
+        "ses",
+        "ets",
+        "ensemble",
+    }
     assert weekly.origin.nunique() == 3
     # backtest windows now have the forecast horizon (14 here), not a fixed 28 days
     assert weekly.origin.max() == START + pd.Timedelta(days=364 - 14 - 1)
@@ -140,8 +207,9 @@ def test_backtest_rows_are_candidates_times_origins(result):
 
 def test_missing_dates_are_zero_demand_and_as_of_cuts_history():
     dates = pd.date_range(START, periods=200, freq="D")[4::5]  # only demand days present
-    hist = pd.DataFrame({"item_id": 1, "warehouse_id": 1, "date": dates,
-                         "demand_qty": 10.0, "is_stockout": False})
+    hist = pd.DataFrame(
+        {"item_id": 1, "warehouse_id": 1, "date": dates, "demand_qty": 10.0, "is_stockout": False}
+    )
     res = forecast_demand(hist, horizon=7, as_of=START + pd.Timedelta(days=199))
     s = res.series.iloc[0]
     assert s.demand_class == "intermittent" and s.adi == 5.0

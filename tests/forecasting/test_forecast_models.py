@@ -26,7 +26,7 @@ def test_sba_on_constant_series_is_croston_times_debias_factor():
 @pytest.mark.parametrize("n_days", [210, 207])
 def test_weekly_cycle_reproduced_by_seasonal_naive_and_holt_winters(n_days):
     y = np.tile(PATTERN, 40)[:n_days]
-    expected = np.tile(PATTERN, 40)[n_days:n_days + 14]  # calendar-aligned continuation
+    expected = np.tile(PATTERN, 40)[n_days : n_days + 14]  # calendar-aligned continuation
     np.testing.assert_allclose(m.seasonal_naive(y, horizon=14), expected)
     np.testing.assert_allclose(m.holt_winters(y, horizon=14), expected, atol=1e-6)
 
@@ -99,7 +99,7 @@ def test_global_model_learns_scaled_weekly_pattern_and_promo():
     rng = np.random.default_rng(3)
     n_s, n_d = 40, 200
     scale = rng.uniform(5, 20, n_s)[:, None]
-    mean = scale * np.tile(PATTERN, 40)[None, :n_d + 14] / PATTERN.mean()
+    mean = scale * np.tile(PATTERN, 40)[None, : n_d + 14] / PATTERN.mean()
     Y = rng.poisson(mean[:, :n_d]).astype(float)
     fc = m.global_gbm(Y, horizon=14, start_date="2024-01-01")
     truth = mean[:, n_d:]
@@ -114,7 +114,8 @@ def test_global_model_learns_scaled_weekly_pattern_and_promo():
     on, off = promo[:, n_d:] == 1, promo[:, n_d:] == 0
     if on.any() and off.any():
         assert (fcp[on] / np.broadcast_to(scale, on.shape)[on]).mean() > 1.5 * (
-            fcp[off] / np.broadcast_to(scale, off.shape)[off]).mean()
+            fcp[off] / np.broadcast_to(scale, off.shape)[off]
+        ).mean()
 
 
 def test_global_model_multiple_origins_shape():

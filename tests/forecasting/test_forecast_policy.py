@@ -47,11 +47,13 @@ def test_the_lead_time_term_is_taken_off_the_cycle_shortage():
     over_e = DemandOverExposure([320.0], [400.0])
     over_l = DemandOverExposure([180.0], [225.0])
     assert fill_rate(np.array([320.0]), over_e, over_l)[0] == pytest.approx(
-        1 - 20 * 0.398942 / 140, abs=1e-5)
+        1 - 20 * 0.398942 / 140, abs=1e-5
+    )
     # with S below the lead-time demand the second term matters: S = 180
     # ESC = 20 G(-7) - 15 G(0) = 140.0000 - 5.9841 = 134.016 -> fill 0.04274
     assert fill_rate(np.array([180.0]), over_e, over_l)[0] == pytest.approx(
-        1 - (140.0 - 15 * 0.398942) / 140, abs=1e-4)
+        1 - (140.0 - 15 * 0.398942) / 140, abs=1e-4
+    )
 
 
 def test_negative_binomial_shortage_and_fill_level():
@@ -61,8 +63,7 @@ def test_negative_binomial_shortage_and_fill_level():
     # k = 0..6 = 0.8075499, 0.6150998, 0.4547247, 0.3299886, 0.2364364, 0.1678316, 0.1182836
     # and E[(D - k)+] = E[(D - k + 1)+] - P(D > k - 1) for k = 0..7:
     d = DemandOverExposure([3.0], [9.0], [True])
-    expected = [3.0, 2.1924501, 1.5773503, 1.1226255, 0.7926369, 0.5562005, 0.3883689,
-                0.2700854]
+    expected = [3.0, 2.1924501, 1.5773503, 1.1226255, 0.7926369, 0.5562005, 0.3883689, 0.2700854]
     got = d.shortage(np.array([np.arange(8.0)]))[0]
     assert got == pytest.approx(expected, abs=1e-6)
     # fill 90 % over one cycle with L = 0: E[(D - S)+] <= 0.3 -> between 6 and 7:
@@ -150,12 +151,15 @@ def test_order_quantities_matches_suggest_order():
         assert order_quantities(s, rop, pos, pack, moq) == float(qty)
 
 
-TERMS = pd.DataFrame({
-    "supplier_id": ["S3", "S1", "S2", "S4"],
-    "unit_price": [Decimal("4.00"), Decimal("5.00"), Decimal("4.00"), Decimal("3.00")],
-    "lead_time_days": [10, 3, 12, 30],
-    "moq": [0, 0, 0, 0], "pack_size": [1, 1, 1, 1],
-})
+TERMS = pd.DataFrame(
+    {
+        "supplier_id": ["S3", "S1", "S2", "S4"],
+        "unit_price": [Decimal("4.00"), Decimal("5.00"), Decimal("4.00"), Decimal("3.00")],
+        "lead_time_days": [10, 3, 12, 30],
+        "moq": [0, 0, 0, 0],
+        "pack_size": [1, 1, 1, 1],
+    }
+)
 
 
 def test_choose_supplier_rules():
@@ -172,25 +176,50 @@ def test_choose_supplier_rules():
 def _hand_row():
     """Series, forecast (10 a day) and position (50 on hand, 10 committed) of the
     hand-computed row."""
-    series = pd.DataFrame({"item_id": ["I1"], "warehouse_id": ["W1"],
-                           "demand_class": ["smooth"], "mean_daily_demand": [9.0],
-                           "sigma_daily_demand": [3.0]})
-    fc = pd.DataFrame({"item_id": "I1", "warehouse_id": "W1",
-                       "date": pd.date_range("2025-01-01", periods=28), "forecast_qty": 10.0})
-    pos = pd.DataFrame({"item_id": ["I1"], "warehouse_id": ["W1"], "on_hand": [Decimal(50)],
-                        "on_order": [Decimal(0)], "committed": [Decimal(10)]})
+    series = pd.DataFrame(
+        {
+            "item_id": ["I1"],
+            "warehouse_id": ["W1"],
+            "demand_class": ["smooth"],
+            "mean_daily_demand": [9.0],
+            "sigma_daily_demand": [3.0],
+        }
+    )
+    fc = pd.DataFrame(
+        {
+            "item_id": "I1",
+            "warehouse_id": "W1",
+            "date": pd.date_range("2025-01-01", periods=28),
+            "forecast_qty": 10.0,
+        }
+    )
+    pos = pd.DataFrame(
+        {
+            "item_id": ["I1"],
+            "warehouse_id": ["W1"],
+            "on_hand": [Decimal(50)],
+            "on_order": [Decimal(0)],
+            "committed": [Decimal(10)],
+        }
+    )
     return series, fc, pos
 
 
 def test_plan_replenishment_hand_computed_row():
     series, fc, pos = _hand_row()
-    terms = pd.DataFrame({"item_id": ["I1", "I1"], "supplier_id": ["S1", "S2"],
-                          "unit_price": [Decimal("2.50"), Decimal("2.00")],
-                          "lead_time_days": [10, 30], "lead_time_std_days": [0.0, 0.0],
-                          "moq": [0, 0], "pack_size": [12, 12]})
+    terms = pd.DataFrame(
+        {
+            "item_id": ["I1", "I1"],
+            "supplier_id": ["S1", "S2"],
+            "unit_price": [Decimal("2.50"), Decimal("2.00")],
+            "lead_time_days": [10, 30],
+            "lead_time_std_days": [0.0, 0.0],
+            "moq": [0, 0],
+            "pack_size": [12, 12],
+        }
+    )
     abc = pd.DataFrame({"item_id": ["I1"], "warehouse_id": ["W1"], "abc_class": ["A"]})
-    plan = plan_replenishment(series, fc, pos, terms, abc, review_period_days=7,
-                              fill_target=0.98)
+    plan = plan_replenishment(series, fc, pos, terms, abc, review_period_days=7, fill_target=0.98)
     r = plan.iloc[0]
     # cover = 40 / 10 = 4 d: nobody delivers in time -> fastest S1 (10 d)
     assert r.supplier_id == "S1" and r.fill_floor == 0.80
@@ -215,18 +244,52 @@ def test_plan_replenishment_hand_computed_row():
 def test_plan_uses_the_backtest_error_accumulated_over_the_exposure():
     """Errors that persist from day to day make the error over E larger than sqrt(E)
     times the daily error, and the safety stock grows with it."""
-    series = pd.DataFrame({"item_id": ["I1"], "warehouse_id": ["W1"],
-                           "demand_class": ["smooth"], "mean_daily_demand": [10.0],
-                           "sigma_daily_demand": [1.0]})
-    fc = pd.DataFrame({"item_id": "I1", "warehouse_id": "W1",
-                       "date": pd.date_range("2025-01-01", periods=28), "forecast_qty": 10.0})
-    pos = pd.DataFrame({"item_id": ["I1"], "warehouse_id": ["W1"], "on_hand": [0],
-                        "on_order": [0], "committed": [0]})
-    terms = pd.DataFrame({"item_id": ["I1"], "supplier_id": ["S1"], "unit_price": [1.0],
-                          "lead_time_days": [3], "moq": [0], "pack_size": [1]})
-    cv = pd.DataFrame({"item_id": "I1", "warehouse_id": "W1",
-                       "cutoff": np.repeat(pd.date_range("2024-12-01", periods=3, freq="7D"), 28),
-                       "h": np.tile(np.arange(1, 29), 3), "y": 11.0, "yhat": 10.0})
+    series = pd.DataFrame(
+        {
+            "item_id": ["I1"],
+            "warehouse_id": ["W1"],
+            "demand_class": ["smooth"],
+            "mean_daily_demand": [10.0],
+            "sigma_daily_demand": [1.0],
+        }
+    )
+    fc = pd.DataFrame(
+        {
+            "item_id": "I1",
+            "warehouse_id": "W1",
+            "date": pd.date_range("2025-01-01", periods=28),
+            "forecast_qty": 10.0,
+        }
+    )
+    pos = pd.DataFrame(
+        {
+            "item_id": ["I1"],
+            "warehouse_id": ["W1"],
+            "on_hand": [0],
+            "on_order": [0],
+            "committed": [0],
+        }
+    )
+    terms = pd.DataFrame(
+        {
+            "item_id": ["I1"],
+            "supplier_id": ["S1"],
+            "unit_price": [1.0],
+            "lead_time_days": [3],
+            "moq": [0],
+            "pack_size": [1],
+        }
+    )
+    cv = pd.DataFrame(
+        {
+            "item_id": "I1",
+            "warehouse_id": "W1",
+            "cutoff": np.repeat(pd.date_range("2024-12-01", periods=3, freq="7D"), 28),
+            "h": np.tile(np.arange(1, 29), 3),
+            "y": 11.0,
+            "yhat": 10.0,
+        }
+    )
     indep = plan_replenishment(series, fc, pos, terms).iloc[0]
     persistent = plan_replenishment(series, fc, pos, terms, cv_df=cv).iloc[0]
     # E = 10: independent sd sqrt(10) = 3.162; persistent +1 a day: sd 10
@@ -236,13 +299,34 @@ def test_plan_uses_the_backtest_error_accumulated_over_the_exposure():
 
 
 def test_plan_defaults_missing_abc_to_c_and_handles_missing_terms():
-    series = pd.DataFrame({"item_id": ["I1", "I2"], "warehouse_id": ["W1", "W1"],
-                           "demand_class": ["intermittent", "smooth"],
-                           "mean_daily_demand": [0.2, 5.0], "sigma_daily_demand": [0.45, 1]})
-    pos = pd.DataFrame({"item_id": ["I1", "I2"], "warehouse_id": ["W1", "W1"],
-                        "on_hand": [0, 100], "on_order": [0, 0], "committed": [0, 0]})
-    terms = pd.DataFrame({"item_id": ["I1"], "supplier_id": [7], "unit_price": [1.25],
-                          "lead_time_days": [8], "moq": [0], "pack_size": [1]})
+    series = pd.DataFrame(
+        {
+            "item_id": ["I1", "I2"],
+            "warehouse_id": ["W1", "W1"],
+            "demand_class": ["intermittent", "smooth"],
+            "mean_daily_demand": [0.2, 5.0],
+            "sigma_daily_demand": [0.45, 1],
+        }
+    )
+    pos = pd.DataFrame(
+        {
+            "item_id": ["I1", "I2"],
+            "warehouse_id": ["W1", "W1"],
+            "on_hand": [0, 100],
+            "on_order": [0, 0],
+            "committed": [0, 0],
+        }
+    )
+    terms = pd.DataFrame(
+        {
+            "item_id": ["I1"],
+            "supplier_id": [7],
+            "unit_price": [1.25],
+            "lead_time_days": [8],
+            "moq": [0],
+            "pack_size": [1],
+        }
+    )
     fc = pd.DataFrame(columns=["item_id", "warehouse_id", "date", "forecast_qty"])
     plan = plan_replenishment(series, fc, pos, terms, None).set_index("item_id")
     assert (plan.abc_class == "C").all() and (plan.fill_floor == 0.50).all()
@@ -256,9 +340,15 @@ def test_plan_defaults_missing_abc_to_c_and_handles_missing_terms():
 
 
 @settings(max_examples=200, deadline=None)
-@given(s=st.integers(0, 500), gap=st.integers(0, 200), on_hand=st.integers(-50, 500),
-       on_order=st.integers(0, 200), committed=st.integers(0, 100),
-       pack=st.integers(1, 24), moq=st.integers(0, 100))
+@given(
+    s=st.integers(0, 500),
+    gap=st.integers(0, 200),
+    on_hand=st.integers(-50, 500),
+    on_order=st.integers(0, 200),
+    committed=st.integers(0, 100),
+    pack=st.integers(1, 24),
+    moq=st.integers(0, 100),
+)
 def test_suggest_order_invariants(s, gap, on_hand, on_order, committed, pack, moq):
     rop = s - gap
     qty, _ = suggest_order(s, rop, on_hand, on_order, committed, pack, moq)
@@ -277,38 +367,93 @@ def test_a_dear_lumpy_item_is_made_to_order_not_stocked():
     often than once per lead time + review (17 d), and stocking it costs more per unit of
     fill than anything else: it is made to order (S = 0) and the why says so. Selling on
     one day in 10 it is stocked (at its floor or above)."""
-    series = pd.DataFrame({"item_id": ["I1", "I2"], "warehouse_id": ["W1"] * 2,
-                           "demand_class": ["lumpy", "smooth"], "adi": [20.0, 1.0],
-                           "mean_daily_demand": [0.1, 10.0], "sigma_daily_demand": [8.0, 2.0]})
-    fc = pd.DataFrame({"item_id": ["I1"] * 28 + ["I2"] * 28, "warehouse_id": "W1",
-                       "date": list(pd.date_range("2025-01-01", periods=28)) * 2,
-                       "forecast_qty": [0.1] * 28 + [10.0] * 28})
-    pos = pd.DataFrame({"item_id": ["I1", "I2"], "warehouse_id": ["W1"] * 2,
-                        "on_hand": [0, 0], "on_order": [0, 0], "committed": [0, 0]})
-    terms = pd.DataFrame({"item_id": ["I1", "I2"], "supplier_id": ["S1", "S1"],
-                          "unit_price": [500.0, 1.0], "lead_time_days": [10, 10],
-                          "moq": [0, 0], "pack_size": [1, 1]})
+    series = pd.DataFrame(
+        {
+            "item_id": ["I1", "I2"],
+            "warehouse_id": ["W1"] * 2,
+            "demand_class": ["lumpy", "smooth"],
+            "adi": [20.0, 1.0],
+            "mean_daily_demand": [0.1, 10.0],
+            "sigma_daily_demand": [8.0, 2.0],
+        }
+    )
+    fc = pd.DataFrame(
+        {
+            "item_id": ["I1"] * 28 + ["I2"] * 28,
+            "warehouse_id": "W1",
+            "date": list(pd.date_range("2025-01-01", periods=28)) * 2,
+            "forecast_qty": [0.1] * 28 + [10.0] * 28,
+        }
+    )
+    pos = pd.DataFrame(
+        {
+            "item_id": ["I1", "I2"],
+            "warehouse_id": ["W1"] * 2,
+            "on_hand": [0, 0],
+            "on_order": [0, 0],
+            "committed": [0, 0],
+        }
+    )
+    terms = pd.DataFrame(
+        {
+            "item_id": ["I1", "I2"],
+            "supplier_id": ["S1", "S1"],
+            "unit_price": [500.0, 1.0],
+            "lead_time_days": [10, 10],
+            "moq": [0, 0],
+            "pack_size": [1, 1],
+        }
+    )
     plan = plan_replenishment(series, fc, pos, terms, fill_target=0.9).set_index("item_id")
     assert plan.loc["I1", "order_up_to"] == 0 and plan.loc["I1", "suggested_qty"] == 0
     assert plan.loc["I1", "why"].startswith("Make to order, not stocked")
     # cycle demand 70 of I2 and 0.7 of I1: I2 alone must give >= 90 % of the 70.7 units
     assert plan.loc["I2", "service_level"] >= 0.9 * 70.7 / 70
     assert plan.loc["I2", "suggested_qty"] > 0
-    frequent = plan_replenishment(series.assign(adi=[10.0, 1.0]), fc, pos, terms,
-                                  fill_target=0.9).set_index("item_id")
+    frequent = plan_replenishment(
+        series.assign(adi=[10.0, 1.0]), fc, pos, terms, fill_target=0.9
+    ).set_index("item_id")
     assert frequent.loc["I1", "stocking"] == "stock"
     assert frequent.loc["I1", "service_level"] >= frequent.loc["I1", "fill_floor"]
 
 
 def test_make_to_order_items_are_not_stocked():
-    series = pd.DataFrame({"item_id": ["I1"], "warehouse_id": ["W1"], "demand_class": ["smooth"],
-                           "mean_daily_demand": [10.0], "sigma_daily_demand": [2.0]})
-    fc = pd.DataFrame({"item_id": "I1", "warehouse_id": "W1",
-                       "date": pd.date_range("2025-01-01", periods=28), "forecast_qty": 10.0})
-    pos = pd.DataFrame({"item_id": ["I1"], "warehouse_id": ["W1"], "on_hand": [0],
-                        "on_order": [0], "committed": [0]})
-    terms = pd.DataFrame({"item_id": ["I1"], "supplier_id": ["S1"], "unit_price": [1.0],
-                          "lead_time_days": [10], "moq": [0], "pack_size": [1]})
+    series = pd.DataFrame(
+        {
+            "item_id": ["I1"],
+            "warehouse_id": ["W1"],
+            "demand_class": ["smooth"],
+            "mean_daily_demand": [10.0],
+            "sigma_daily_demand": [2.0],
+        }
+    )
+    fc = pd.DataFrame(
+        {
+            "item_id": "I1",
+            "warehouse_id": "W1",
+            "date": pd.date_range("2025-01-01", periods=28),
+            "forecast_qty": 10.0,
+        }
+    )
+    pos = pd.DataFrame(
+        {
+            "item_id": ["I1"],
+            "warehouse_id": ["W1"],
+            "on_hand": [0],
+            "on_order": [0],
+            "committed": [0],
+        }
+    )
+    terms = pd.DataFrame(
+        {
+            "item_id": ["I1"],
+            "supplier_id": ["S1"],
+            "unit_price": [1.0],
+            "lead_time_days": [10],
+            "moq": [0],
+            "pack_size": [1],
+        }
+    )
     stocked = plan_replenishment(series, fc, pos, terms).iloc[0]
     assert stocked.stocking == "stock" and stocked.suggested_qty > 0
     mto = plan_replenishment(series, fc, pos, terms, made_to_order={"I1"}).iloc[0]
@@ -320,10 +465,15 @@ def test_demand_ceiling_is_the_most_demand_seen_over_the_exposure():
     from forecasting.replenishment import demand_ceiling
 
     nan = np.nan
-    demand = np.array([[1, 0, 3, 0, 2, 5, 0],            # 3-day sums 4 3 5 7 7 -> 7
-                       [nan, nan, nan, nan, nan, 2, 4],  # 2 days seen < 3: 6 * 3 / 2 = 9
-                       [nan] * 7,                         # nothing seen: no ceiling
-                       [1, 0, 3, 0, 2, 5, 0]], float)    # 1 day: the largest day, 5
+    demand = np.array(
+        [
+            [1, 0, 3, 0, 2, 5, 0],  # 3-day sums 4 3 5 7 7 -> 7
+            [nan, nan, nan, nan, nan, 2, 4],  # 2 days seen < 3: 6 * 3 / 2 = 9
+            [nan] * 7,  # nothing seen: no ceiling
+            [1, 0, 3, 0, 2, 5, 0],
+        ],
+        float,
+    )  # 1 day: the largest day, 5
     got = demand_ceiling(demand, np.array([2.2, 3, 3, 1]), lookback=7)  # 2.2 d -> 3 d
     # row 1 saw 2 of the 7 days: 9 widened by sqrt(7 / 2)
     assert got[[0, 3]].tolist() == [7.0, 5.0] and np.isinf(got[2])
@@ -339,21 +489,28 @@ def test_plan_never_stocks_above_the_most_demand_seen_over_the_exposure():
     busiest 17 days asked for 150: the level is held at 150 and the why says so; a
     history that once asked for 200 leaves the level as the model set it."""
     series, fc, pos = _hand_row()
-    terms = pd.DataFrame({"item_id": ["I1"], "supplier_id": ["S1"],
-                          "unit_price": [Decimal("2.50")], "lead_time_days": [10],
-                          "lead_time_std_days": [0.0], "moq": [0], "pack_size": [12]})
+    terms = pd.DataFrame(
+        {
+            "item_id": ["I1"],
+            "supplier_id": ["S1"],
+            "unit_price": [Decimal("2.50")],
+            "lead_time_days": [10],
+            "lead_time_std_days": [0.0],
+            "moq": [0],
+            "pack_size": [12],
+        }
+    )
     days = pd.date_range("2024-01-01", "2024-12-31")
     qty = np.zeros(len(days))
-    qty[100:117] = [10] * 15 + [0, 0]       # the busiest 17 days: 150
-    hist = pd.DataFrame({"item_id": "I1", "warehouse_id": "W1", "date": days,
-                         "demand_qty": qty})
+    qty[100:117] = [10] * 15 + [0, 0]  # the busiest 17 days: 150
+    hist = pd.DataFrame({"item_id": "I1", "warehouse_id": "W1", "date": days, "demand_qty": qty})
     kw = dict(review_period_days=7, fill_target=0.98)
     r = plan_replenishment(series, fc, pos, terms, history=hist, **kw).iloc[0]
     assert r.order_up_to == pytest.approx(150) and r.capped and r.demand_ceiling == 150
     # position 40: need 110 -> 10 packs of 12 = 120
     assert r.suggested_qty == Decimal(120)
     assert "no more than the most customers asked for in any 17 days" in r.why
-    qty[110] += 50                           # once 200 in 17 days: the model's 180.3 stands
+    qty[110] += 50  # once 200 in 17 days: the model's 180.3 stands
     hist["demand_qty"] = qty
     r = plan_replenishment(series, fc, pos, terms, history=hist, **kw).iloc[0]
     assert r.order_up_to == pytest.approx(180.3, abs=0.15) and not r.capped

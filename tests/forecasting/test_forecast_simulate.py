@@ -18,23 +18,46 @@ from forecasting.simulate import (
 START = pd.Timestamp("2025-01-06")
 
 
-def inputs(demand, window_start, *, lead=3, opening=60.0, level=50.0, qty=100.0,
-           partial=0.0, share=None, delay=None, reject=None, cost=2.0):
+def inputs(
+    demand,
+    window_start,
+    *,
+    lead=3,
+    opening=60.0,
+    level=50.0,
+    qty=100.0,
+    partial=0.0,
+    share=None,
+    delay=None,
+    reject=None,
+    cost=2.0,
+):
     demand = np.atleast_2d(np.asarray(demand, dtype=float))
     n = demand.shape[0]
     arr = lambda v: np.full(n, float(v))
     return ReplayInputs(
         keys=pd.DataFrame({"item_id": range(1, n + 1), "warehouse_id": 1}),
-        start_date=START, demand=demand, window_start=window_start, unit_cost=arr(cost),
-        lead_time=arr(lead), lead_time_std=arr(0), pack=arr(1), moq=arr(0),
-        fill_floor=arr(0.5), naive_level=arr(level), naive_qty=arr(qty),
+        start_date=START,
+        demand=demand,
+        window_start=window_start,
+        unit_cost=arr(cost),
+        lead_time=arr(lead),
+        lead_time_std=arr(0),
+        pack=arr(1),
+        moq=arr(0),
+        fill_floor=arr(0.5),
+        naive_level=arr(level),
+        naive_qty=arr(qty),
         opening_on_hand=arr(opening),
         pipeline=pd.DataFrame(columns=["series", "day", "qty", "shipped"]),
         behaviour=SupplierBehaviour(
-            lead_times=[np.array([lead])] * n, partial_prob=arr(partial),
+            lead_times=[np.array([lead])] * n,
+            partial_prob=arr(partial),
             first_share=[None if share is None else np.array([share])] * n,
             extra_delay=[None if delay is None else np.array([delay])] * n,
-            reject_share=[None if reject is None else np.array([reject])] * n))
+            reject_share=[None if reject is None else np.array([reject])] * n,
+        ),
+    )
 
 
 def test_naive_rule_hand_computed():
@@ -95,11 +118,13 @@ def test_same_decisions_give_the_same_outcome_common_random_numbers():
 
 def flat_forecaster(seen):
     """A forecaster that records what it was shown: the mean of the last 28 days."""
+
     def run(hist, _start):
         seen.append(hist.shape[1])
         d = np.nan_to_num(np.nanmean(hist[:, -28:], axis=1))
         errors = hist[:, None, -28:] - d[:, None, None]
         return np.repeat(d[:, None], 40, axis=1), errors, np.zeros(len(d), bool)
+
     return run
 
 
@@ -110,13 +135,20 @@ def test_replay_is_deterministic_and_the_json_has_exactly_the_fields():
     a = replay_policies(inp, flat_forecaster([]), targets=(0.9, 0.95, 0.99), seed=5)
     b = replay_policies(inp, flat_forecaster([]), targets=(0.9, 0.95, 0.99), seed=5)
     assert a == b
-    assert set(a) == {"window_days", "series", "naive", "planning",
-                      "inventory_reduction_at_equal_fill"}
+    assert set(a) == {
+        "window_days",
+        "series",
+        "naive",
+        "planning",
+        "inventory_reduction_at_equal_fill",
+    }
     assert a["window_days"] == 70 and a["series"] == 4
     assert set(a["naive"]) == {"fill_rate", "avg_inventory_value", "stockout_days", "orders"}
     assert [p["target"] for p in a["planning"]] == [0.9, 0.95, 0.99]
-    assert all(set(p) == {"target", "fill_rate", "avg_inventory_value", "stockout_days",
-                          "orders"} for p in a["planning"])
+    assert all(
+        set(p) == {"target", "fill_rate", "avg_inventory_value", "stockout_days", "orders"}
+        for p in a["planning"]
+    )
     fills = [p["fill_rate"] for p in a["planning"]]
     values = [p["avg_inventory_value"] for p in a["planning"]]
     assert fills == sorted(fills) and values == sorted(values)  # a higher target costs stock
@@ -150,9 +182,11 @@ def test_planning_rule_orders_up_to_the_level():
 
 def test_reduction_at_equal_fill_interpolates_the_frontier():
     naive = {"fill_rate": 0.93, "avg_inventory_value": 1000.0}
-    frontier = [{"fill_rate": 0.90, "avg_inventory_value": 500.0},
-                {"fill_rate": 0.95, "avg_inventory_value": 700.0},
-                {"fill_rate": 0.98, "avg_inventory_value": 900.0}]
+    frontier = [
+        {"fill_rate": 0.90, "avg_inventory_value": 500.0},
+        {"fill_rate": 0.95, "avg_inventory_value": 700.0},
+        {"fill_rate": 0.98, "avg_inventory_value": 900.0},
+    ]
     # at 0.93: 500 + (0.03 / 0.05) * 200 = 620 -> 1 - 620 / 1000 = 0.38
     assert reduction_at_equal_fill(naive, frontier) == pytest.approx(0.38)
     # below the frontier: its lowest point (conservative); above it: no equal-fill point
@@ -196,8 +230,12 @@ def test_replications_are_pooled_units_over_units_and_means():
     # replication 1: 90 of 100 units served, 10.00 of stock; replication 2: 50 of 100, 30.00
     a = PolicyOutcome(0.9, 10.0, 3, 2, 100.0, 90.0)
     b = PolicyOutcome(0.5, 30.0, 5, 4, 100.0, 50.0)
-    assert pooled([a, b]) == {"fill_rate": 0.7, "avg_inventory_value": 20.0,
-                              "stockout_days": 4, "orders": 3}
+    assert pooled([a, b]) == {
+        "fill_rate": 0.7,
+        "avg_inventory_value": 20.0,
+        "stockout_days": 4,
+        "orders": 3,
+    }
     # units over units, not the mean of the fill rates: 90 + 10 of 100 + 20 -> 100 / 120
     c = PolicyOutcome(0.5, 0.0, 0, 0, 20.0, 10.0)
     assert pooled([a, c])["fill_rate"] == round(100 / 120, 6)
@@ -211,22 +249,24 @@ def test_replications_replay_each_stream_and_pool_them():
     inp = inputs(demand, 80, level=40, qty=60)
     # lead times vary (1-9 days), so each stream delivers differently
     inp.behaviour.lead_times = [np.arange(1, 10)] * 4
-    one = replay_policies(inp, flat_forecaster([]), targets=(0.9, 0.99), seed=5,
-                          replications=1)
+    one = replay_policies(inp, flat_forecaster([]), targets=(0.9, 0.99), seed=5, replications=1)
     # one replication is the single stream of the seed, as before replications existed
     draws = make_draws(4, 10, 5)
     assert one["naive"] == replay(inp, naive_rule(inp), draws).summary()
-    three, per = replay_frontiers(inp, flat_forecaster([]), targets=(0.9, 0.99), seed=5,
-                                  replications=3)
+    three, per = replay_frontiers(
+        inp, flat_forecaster([]), targets=(0.9, 0.99), seed=5, replications=3
+    )
     assert len(per) == 3 and per[0] == one["inventory_reduction_at_equal_fill"]
     runs = [replay(inp, naive_rule(inp), replication_draws(4, 10, 5, k)) for k in range(3)]
     assert len({r.served_units for r in runs}) > 1  # the streams differ
     assert three["naive"]["fill_rate"] == round(
-        sum(r.served_units for r in runs) / sum(r.demand_units for r in runs), 6)
+        sum(r.served_units for r in runs) / sum(r.demand_units for r in runs), 6
+    )
     assert three["naive"]["avg_inventory_value"] == round(
-        sum(r.avg_inventory_value for r in runs) / 3, 2)
-    assert replay_policies(inp, flat_forecaster([]), targets=(0.9,), seed=5,
-                           replications=3) == replay_policies(
-        inp, flat_forecaster([]), targets=(0.9,), seed=5, replications=3)
+        sum(r.avg_inventory_value for r in runs) / 3, 2
+    )
+    assert replay_policies(
+        inp, flat_forecaster([]), targets=(0.9,), seed=5, replications=3
+    ) == replay_policies(inp, flat_forecaster([]), targets=(0.9,), seed=5, replications=3)
     with pytest.raises(ValueError, match="replications: 0"):
         replay_policies(inp, flat_forecaster([]), replications=0)

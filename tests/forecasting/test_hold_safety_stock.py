@@ -1,5 +1,6 @@
 """The last review's safety stock is kept while a new estimate is within its noise
 (forecasting.replenishment.hold_safety_stock), hand-computed."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -36,9 +37,17 @@ def test_hold_band_follows_the_number_of_windows_and_none_holds_nothing():
 
 def test_plan_keeps_last_runs_safety_stock_and_says_so():
     series, fc, pos = _hand_row()
-    terms = pd.DataFrame({"item_id": ["I1"], "supplier_id": ["S1"], "unit_price": [2.5],
-                          "lead_time_days": [10], "lead_time_std_days": [0.0],
-                          "moq": [0], "pack_size": [12]})
+    terms = pd.DataFrame(
+        {
+            "item_id": ["I1"],
+            "supplier_id": ["S1"],
+            "unit_price": [2.5],
+            "lead_time_days": [10],
+            "lead_time_std_days": [0.0],
+            "moq": [0],
+            "pack_size": [12],
+        }
+    )
     abc = pd.DataFrame({"item_id": ["I1"], "warehouse_id": ["W1"], "abc_class": ["A"]})
     kw = dict(review_period_days=7, fill_target=0.98)
     fresh = plan_replenishment(series, fc, pos, terms, abc, **kw).iloc[0]
@@ -66,17 +75,18 @@ def test_previous_plan_only_for_the_same_fill_target(tmp_path):
     from pipelines.planning import previous_plan
 
     path = tmp_path / "planning.duckdb"
-    assert previous_plan(path, 0.97) is None            # no earlier run
+    assert previous_plan(path, 0.97) is None  # no earlier run
     con = duckdb.connect(str(path))
-    con.execute("create table replenishment_plan as select 'I1' as item_id, "
-                "'W1' as warehouse_id, 12.0 as safety_stock")
+    con.execute(
+        "create table replenishment_plan as select 'I1' as item_id, "
+        "'W1' as warehouse_id, 12.0 as safety_stock"
+    )
     con.execute("create table planning_runs as select 0.97 as fill_target")
     con.close()
     got = previous_plan(path, 0.97)
-    assert got.to_dict("records") == [{"item_id": "I1", "warehouse_id": "W1",
-                                       "safety_stock": 12.0}]
-    assert previous_plan(path, 0.99) is None            # the planner changed the target
+    assert got.to_dict("records") == [{"item_id": "I1", "warehouse_id": "W1", "safety_stock": 12.0}]
+    assert previous_plan(path, 0.99) is None  # the planner changed the target
     con = duckdb.connect(str(path))
     con.execute("create or replace table planning_runs as select 'nan'::double as fill_target")
     con.close()
-    assert previous_plan(path, 0.97) is None            # a run that recorded no target
+    assert previous_plan(path, 0.97) is None  # a run that recorded no target

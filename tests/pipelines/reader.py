@@ -18,10 +18,12 @@ def read_once(path: str) -> dict:
     """One batch of queries on one connection: the latest publish and two counts that
     agree inside any complete build (movements in the mart = rows in the raw ledger)."""
     with duckdb.connect(path, read_only=True) as con:
-        run_id = con.execute("SELECT run_id FROM meta.publish_log "
-                             "ORDER BY published_at DESC LIMIT 1").fetchone()[0]
-        movements = con.execute("SELECT sum(movements) FROM marts.inventory_turnover_monthly"
-                                ).fetchone()[0]
+        run_id = con.execute(
+            "SELECT run_id FROM meta.publish_log ORDER BY published_at DESC LIMIT 1"
+        ).fetchone()[0]
+        movements = con.execute(
+            "SELECT sum(movements) FROM marts.inventory_turnover_monthly"
+        ).fetchone()[0]
         ledger = con.execute("SELECT count(*) FROM raw.stock_ledger").fetchone()[0]
     return {"run_id": run_id, "movements": int(movements), "ledger": int(ledger)}
 

@@ -10,11 +10,13 @@ from pipelines.extract import TABLES
 from pipelines.publish import DBT_PROJECT_DIR
 
 
-@pytest.mark.skipif(not (DBT_PROJECT_DIR / "dbt_project.yml").exists(),
-                    reason="dbt_project/ is not there yet")
+@pytest.mark.skipif(
+    not (DBT_PROJECT_DIR / "dbt_project.yml").exists(), reason="dbt_project/ is not there yet"
+)
 def test_one_asset_graph_with_checks_and_schedules(tmp_path, monkeypatch):
     monkeypatch.delenv("QM_DBT_PROJECT_DIR", raising=False)
     from pipelines.defs.definitions import make_definitions
+
     defs = make_definitions(f"sqlite:///{tmp_path / 'x.sqlite'}", tmp_path / "w.duckdb")
     graph = defs.resolve_asset_graph()
     keys = graph.get_all_asset_keys()
@@ -36,6 +38,5 @@ def test_one_asset_graph_with_checks_and_schedules(tmp_path, monkeypatch):
     assert schedules["refresh_hourly_incremental"].cron_schedule == "30 * * * *"
     assert schedules["backup_nightly"].cron_schedule == "30 1 * * *"
     assert defs.resolve_job_def("backup_job") is not None
-    assert all(s.default_status == dg.DefaultScheduleStatus.RUNNING
-               for s in schedules.values())
+    assert all(s.default_status == dg.DefaultScheduleStatus.RUNNING for s in schedules.values())
     assert defs.resolve_job_def("refresh").tags["quartermaster/warehouse_writer"] == "true"

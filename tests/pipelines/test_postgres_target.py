@@ -14,8 +14,9 @@ from transactional.migrate import upgrade
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
-@pytest.mark.skipif(not (DBT_PROJECT_DIR / "dbt_project.yml").exists(),
-                    reason="dbt_project/ is not there yet")
+@pytest.mark.skipif(
+    not (DBT_PROJECT_DIR / "dbt_project.yml").exists(), reason="dbt_project/ is not there yet"
+)
 def test_dbt_project_builds_and_passes_on_postgres(pg_database_url, tmp_path, monkeypatch):
     monkeypatch.delenv("QM_DBT_PROJECT_DIR", raising=False)
     oltp = f"sqlite:///{tmp_path / 'qm.sqlite'}"
@@ -26,18 +27,26 @@ def test_dbt_project_builds_and_passes_on_postgres(pg_database_url, tmp_path, mo
     copied = extract_pg(oltp, pg_database_url, schema="raw")
     assert copied["document"] == 17 and copied["app_user"] == 1
     url = make_url(pg_database_url)
-    env = {"QM_PG_HOST": url.host or "127.0.0.1", "QM_PG_PORT": str(url.port or 5432),
-           "QM_PG_USER": url.username or "postgres", "QM_PG_PASSWORD": url.password or "",
-           "QM_PG_DBNAME": url.database, "QM_PG_SCHEMA": "qm"}
+    env = {
+        "QM_PG_HOST": url.host or "127.0.0.1",
+        "QM_PG_PORT": str(url.port or 5432),
+        "QM_PG_USER": url.username or "postgres",
+        "QM_PG_PASSWORD": url.password or "",
+        "QM_PG_DBNAME": url.database,
+        "QM_PG_SCHEMA": "qm",
+    }
     summary = run_dbt(["build"], target="postgres", extra_env=env)
     assert summary.success, summary.failures[:10]
     assert summary.tests_failed == 0 and summary.tests_passed > 0 and summary.models > 0
     engine = create_engine(pg_database_url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.connect() as conn:
         # types kept: money stays NUMERIC(18,2) in the raw schema on PostgreSQL too
-        assert conn.execute(text(
-            "SELECT numeric_precision, numeric_scale FROM information_schema.columns "
-            "WHERE table_schema = 'raw' AND table_name = 'document' "
-            "AND column_name = 'gross_total'")).one() == (18, 2)
+        assert conn.execute(
+            text(
+                "SELECT numeric_precision, numeric_scale FROM information_schema.columns "
+                "WHERE table_schema = 'raw' AND table_name = 'document' "
+                "AND column_name = 'gross_total'"
+            )
+        ).one() == (18, 2)
         assert conn.execute(text("SELECT count(*) FROM marts.trial_balance")).scalar_one() > 0
     engine.dispose()

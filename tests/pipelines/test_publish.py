@@ -46,12 +46,28 @@ def mini(tmp_path_factory):
     home = root / "dagster_home"
     home.mkdir()
     shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home)
-    cli = subprocess.run([sys.executable, "-m", "qm", "refresh", "--full",
-                          "--oltp-url", url, "--warehouse", str(warehouse)], cwd=ROOT,
-                         env={**os.environ, "DAGSTER_HOME": str(home)},
-                         capture_output=True, text=True, timeout=600, check=False)
-    yield SimpleNamespace(url=url, company=company, warehouse=warehouse, cli=cli,
-                          project=root / "dbt", home=home)
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "qm",
+            "refresh",
+            "--full",
+            "--oltp-url",
+            url,
+            "--warehouse",
+            str(warehouse),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DAGSTER_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    yield SimpleNamespace(
+        url=url, company=company, warehouse=warehouse, cli=cli, project=root / "dbt", home=home
+    )
     if old is None:
         os.environ.pop("QM_DBT_PROJECT_DIR", None)
     else:
@@ -60,9 +76,10 @@ def mini(tmp_path_factory):
 
 def publish_log(path) -> list[tuple]:
     with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute("SELECT run_id, mode, checks_passed, tests_passed, tests_failed, "
-                           "oltp_url_kind FROM meta.publish_log ORDER BY published_at"
-                           ).fetchall()
+        return con.execute(
+            "SELECT run_id, mode, checks_passed, tests_passed, tests_failed, "
+            "oltp_url_kind FROM meta.publish_log ORDER BY published_at"
+        ).fetchall()
 
 
 def test_fresh_clone_full_refresh_from_the_command_line(mini):
@@ -112,9 +129,12 @@ def test_reader_sees_only_complete_builds_during_refresh(mini, tmp_path):
     """A dashboard-like process reads while an incremental refresh publishes."""
     batch_2(mini.company)
     stop = tmp_path / "stop"
-    reader = subprocess.Popen([sys.executable, "-m", "tests.pipelines.reader",
-                               str(mini.warehouse), str(stop)], cwd=ROOT,
-                              stdout=subprocess.PIPE, text=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "tests.pipelines.reader", str(mini.warehouse), str(stop)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     batch_3(mini.company)
     try:
         done = refresh(oltp_url=mini.url, warehouse_path=mini.warehouse)
@@ -135,8 +155,10 @@ def test_reader_sees_only_complete_builds_during_refresh(mini, tmp_path):
     assert seen == set(log)  # the old build, then (after the swap) the new one
     with duckdb.connect(str(mini.warehouse), read_only=True) as con:
         # views were built in the build file; they resolve in the published one
-        assert con.execute("SELECT count(*) FROM staging.stg_oltp__stock_ledger").fetchone() \
+        assert (
+            con.execute("SELECT count(*) FROM staging.stg_oltp__stock_ledger").fetchone()
             == con.execute("SELECT count(*) FROM raw.stock_ledger").fetchone()
+        )
     assert not mini.leftover.exists()  # the failed build of the previous test is gone
 
 
@@ -144,11 +166,21 @@ def test_one_writer_per_warehouse_across_processes(tmp_path):
     """A run's lock (taken by its first step) keeps other writers out until it publishes;
     re-entering it in the same thread (refresh() then the publish step) does not block."""
     from pipelines.publish import lock_for_run, release_run_lock, writer_lock
+
     warehouse = tmp_path / "w.duckdb"
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from pipelines.publish import lock_for_run; "
-        f"lock_for_run({str(warehouse)!r}); print('held', flush=True); time.sleep(30)")],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; from pipelines.publish import lock_for_run; "
+                f"lock_for_run({str(warehouse)!r}); print('held', flush=True); time.sleep(30)"
+            ),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(TimeoutError), writer_lock(warehouse, timeout=0.5):

@@ -15,9 +15,12 @@ from qm.refresh_commands import refresh
 from tests.pipelines.scenario import batch_1, batch_2, batch_3
 from transactional.migrate import upgrade
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not (DBT_PROJECT_DIR / "dbt_project.yml").exists(),
-                                 reason="dbt_project/ is not there yet")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (DBT_PROJECT_DIR / "dbt_project.yml").exists(), reason="dbt_project/ is not there yet"
+    ),
+]
 
 
 @pytest.fixture(scope="module")
@@ -36,11 +39,18 @@ def builds(tmp_path_factory):
         # the full rebuild to compare with: same extract and models, tests already ran
         rebuilt = root / "full.duckdb"
         extract(url, rebuilt, full=True)
-        models = run_dbt(["build", "--exclude", "resource_type:test",
-                          "resource_type:unit_test"], build_path=rebuilt)
+        models = run_dbt(
+            ["build", "--exclude", "resource_type:test", "resource_type:unit_test"],
+            build_path=rebuilt,
+        )
         assert models.success, models.failures[:5]
-        yield SimpleNamespace(incremental=incremental, rebuilt=rebuilt, first=first,
-                              second=second, extracted=sum(extract_counts(rebuilt)))
+        yield SimpleNamespace(
+            incremental=incremental,
+            rebuilt=rebuilt,
+            first=first,
+            second=second,
+            extracted=sum(extract_counts(rebuilt)),
+        )
     finally:
         if old is not None:
             os.environ["QM_DBT_PROJECT_DIR"] = old
@@ -52,9 +62,14 @@ def extract_counts(path) -> list[int]:
 
 
 def tables(con, schema: str) -> list[str]:
-    return [r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
-        "AND table_type = 'BASE TABLE' ORDER BY 1", [schema]).fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
+            "AND table_type = 'BASE TABLE' ORDER BY 1",
+            [schema],
+        ).fetchall()
+    ]
 
 
 def test_every_refresh_builds_tests_and_publishes(builds):
@@ -67,12 +82,20 @@ def test_every_refresh_builds_tests_and_publishes(builds):
 
 
 def test_incremental_marts_equal_a_full_rebuild(builds):
-    with duckdb.connect(str(builds.incremental), read_only=True) as a, \
-            duckdb.connect(str(builds.rebuilt), read_only=True) as b:
+    with (
+        duckdb.connect(str(builds.incremental), read_only=True) as a,
+        duckdb.connect(str(builds.rebuilt), read_only=True) as b,
+    ):
         marts = tables(a, "marts")
         assert marts == tables(b, "marts")
-        for needed in ("trial_balance", "inventory_turnover_monthly", "fct_stock_daily",
-                       "income_statement_monthly", "balance_sheet_monthly", "demand_daily"):
+        for needed in (
+            "trial_balance",
+            "inventory_turnover_monthly",
+            "fct_stock_daily",
+            "income_statement_monthly",
+            "balance_sheet_monthly",
+            "demand_daily",
+        ):
             assert needed in marts
         for table in marts:
             query = f'SELECT * FROM marts."{table}"'

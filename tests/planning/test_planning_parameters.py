@@ -16,8 +16,12 @@ from pipelines import simulation
 
 def test_defaults_are_defined_once():
     assert PLANNING_DEFAULTS == PlanningParameters(
-        review_period_days=7, fill_target=0.97, fill_floors={"A": 0.80, "B": 0.70, "C": 0.50},
-        min_horizon_days=28, horizon_lead_time_stds=2.0)
+        review_period_days=7,
+        fill_target=0.97,
+        fill_floors={"A": 0.80, "B": 0.70, "C": 0.50},
+        min_horizon_days=28,
+        horizon_lead_time_stds=2.0,
+    )
     # the library's names are the same objects, not copies of the numbers
     assert policy.DEFAULT_FILL_TARGET is parameters.DEFAULT_FILL_TARGET
     assert policy.DEFAULT_FILL_FLOORS is parameters.DEFAULT_FILL_FLOORS
@@ -37,30 +41,37 @@ def test_defaults_are_defined_once():
 
 def test_horizon_days():
     p = PLANNING_DEFAULTS
-    assert p.horizon_days(None) == 28            # no terms: the floor
+    assert p.horizon_days(None) == 28  # no terms: the floor
     assert p.horizon_days(float("nan")) == 28
-    assert p.horizon_days(16.0) == 28            # 16 + 7 = 23 < 28
-    assert p.horizon_days(21.2) == 29            # ceil(21.2) = 22, + 7
+    assert p.horizon_days(16.0) == 28  # 16 + 7 = 23 < 28
+    assert p.horizon_days(21.2) == 29  # ceil(21.2) = 22, + 7
     assert PlanningParameters(review_period_days=14).horizon_days(21.2) == 36
 
 
 def test_forecast_horizon_reads_the_parameters(monkeypatch):
     seen = {}
-    monkeypatch.setattr(forecasting, "forecast_for_planning",
-                        lambda history, horizon, as_of=None: seen.setdefault("h", horizon))
+    monkeypatch.setattr(
+        forecasting,
+        "forecast_for_planning",
+        lambda history, horizon, as_of=None: seen.setdefault("h", horizon),
+    )
     terms = pd.DataFrame({"lead_time_days": [10.0, 20.0], "lead_time_std_days": [1.0, 2.5]})
     inputs = {"terms": terms, "history": pd.DataFrame()}
     planning_module.forecast(inputs)
-    assert seen.pop("h") == 32                   # 20 + 2 × 2.5 = 25, + 7
-    planning_module.forecast(inputs, params=PlanningParameters(review_period_days=3,
-                                                               min_horizon_days=40))
-    assert seen.pop("h") == 40                   # 25 + 3 = 28 < 40
+    assert seen.pop("h") == 32  # 20 + 2 × 2.5 = 25, + 7
+    planning_module.forecast(
+        inputs, params=PlanningParameters(review_period_days=3, min_horizon_days=40)
+    )
+    assert seen.pop("h") == 40  # 25 + 3 = 28 < 40
 
 
 def test_a_run_fill_target_overrides_only_the_target():
     p = planning_module.parameters(0.9)
     assert (p.fill_target, p.review_period_days, dict(p.fill_floors)) == (
-        0.9, 7, {"A": 0.80, "B": 0.70, "C": 0.50})
+        0.9,
+        7,
+        {"A": 0.80, "B": 0.70, "C": 0.50},
+    )
     assert planning_module.parameters() is PLANNING_DEFAULTS
     own = PlanningParameters(review_period_days=14)
     assert planning_module.parameters(None, own) is own

@@ -26,27 +26,51 @@ from transactional.services.workflow import (
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     from tests.planning.warehouse import publish_marts
+
     base = tmp_path_factory.mktemp("planning")
     url = f"sqlite:///{base / 'qm.sqlite'}"
     upgrade(url)
     co, bolt, s2 = build_history(url)
     for item, wh in ((co.item, co.wh), (co.item2, co.wh), (bolt, co.wh), (co.item, co.wh2)):
-        co.run(create_master, "reorder_rule", {"item_id": item, "warehouse_id": wh,
-                                                "reorder_level": "20", "reorder_qty": "40"})
+        co.run(
+            create_master,
+            "reorder_rule",
+            {"item_id": item, "warehouse_id": wh, "reorder_level": "20", "reorder_qty": "40"},
+        )
     summary = publish_marts(url, base / "warehouse.duckdb")
     assert summary["success"], summary["failures"][:3]
-    return {"url": url, "co": co, "bolt": bolt, "s2": s2,
-            "warehouse": base / "warehouse.duckdb", "out": base / "planning.duckdb"}
+    return {
+        "url": url,
+        "co": co,
+        "bolt": bolt,
+        "s2": s2,
+        "warehouse": base / "warehouse.duckdb",
+        "out": base / "planning.duckdb",
+    }
 
 
 def _pos(url):
     session = session_factory(url)()
     try:
-        docs = session.execute(select(Document).where(Document.origin == "planning")
-                               .order_by(Document.id)).scalars().all()
-        return [(d.id, d.status, d.planner_touched, d.planning_run_id, d.supplier_id,
-                 d.warehouse_id, sorted((ln.id, ln.item_id, ln.qty) for ln in d.lines))
-                for d in docs]
+        docs = (
+            session.execute(
+                select(Document).where(Document.origin == "planning").order_by(Document.id)
+            )
+            .scalars()
+            .all()
+        )
+        return [
+            (
+                d.id,
+                d.status,
+                d.planner_touched,
+                d.planning_run_id,
+                d.supplier_id,
+                d.warehouse_id,
+                sorted((ln.id, ln.item_id, ln.qty) for ln in d.lines),
+            )
+            for d in docs
+        ]
     finally:
         session.close()
 
@@ -69,13 +93,21 @@ def test_planning_twice_then_planner_decisions(world):
     assert (second["drafts_created"], second["drafts_replaced"]) == (3, 3)
     pos = _pos(url)
     assert len(pos) == 3 and {p[3] for p in pos} == {second["run_id"]}
-    assert _live_keys(pos) == {(co.item, co.wh), (co.item2, co.wh), (world["bolt"], co.wh),
-                               (co.item, co.wh2)}
+    assert _live_keys(pos) == {
+        (co.item, co.wh),
+        (co.item2, co.wh),
+        (world["bolt"], co.wh),
+        (co.item, co.wh2),
+    }
     by = {(p[4], p[5]): p for p in pos}
-    s1_main, s1_north, s2_main = (by[(co.supplier, co.wh)], by[(co.supplier, co.wh2)],
-                                  by[(world["s2"], co.wh)])
-    co.run(edit_purchase_order_quantities, s1_main[0], {s1_main[6][0][0]: Decimal(77)},
-           role="planner")
+    s1_main, s1_north, s2_main = (
+        by[(co.supplier, co.wh)],
+        by[(co.supplier, co.wh2)],
+        by[(world["s2"], co.wh)],
+    )
+    co.run(
+        edit_purchase_order_quantities, s1_main[0], {s1_main[6][0][0]: Decimal(77)}, role="planner"
+    )
     co.run(approve_purchase_order, s1_north[0], role="planner")
     co.run(reject_purchase_order, s2_main[0], "bolts come from stock", role="planner")
     touched = _pos(url)
@@ -87,11 +119,14 @@ def test_planning_twice_then_planner_decisions(world):
     _live_keys(touched)
     con = duckdb.connect(str(world["out"]), read_only=True)
     try:
-        plan = con.execute("select planning_run_id, item_id, suggested_qty, why from "
-                           "replenishment_plan").df()
+        plan = con.execute(
+            "select planning_run_id, item_id, suggested_qty, why from replenishment_plan"
+        ).df()
         acc = con.execute("select model, series from forecast_accuracy").df()
-        decided = con.execute("select documents_decided, approved, rejected, edited, "
-                              "acceptance_rate from planner_acceptance").fetchall()
+        decided = con.execute(
+            "select documents_decided, approved, rejected, edited, "
+            "acceptance_rate from planner_acceptance"
+        ).fetchall()
         n_fc = con.execute("select count(*) from demand_forecast").fetchone()[0]
     finally:
         con.close()
@@ -109,18 +144,34 @@ def test_simulation_is_deterministic_and_prints_the_json(world, capsys):
 
     from pipelines.simulation import simulate
     from qm.cli import main
+
     a, notes = simulate(world["warehouse"], targets=(0.9, 0.99))
     b, _ = simulate(world["warehouse"], targets=(0.9, 0.99))
     assert a == b and a["series"] == 4
     assert notes["naive_rule"] == "reorder rules"
     # the history lost no demand and the replay starts with the real opening stock
     assert 0 < a["naive"]["fill_rate"] <= 1 and a["naive"]["avg_inventory_value"] > 0
-    rc = main(["plan", "simulate", "--warehouse", str(world["warehouse"]), "--sweep",
-               "--json", "--days", "56"])
+    rc = main(
+        [
+            "plan",
+            "simulate",
+            "--warehouse",
+            str(world["warehouse"]),
+            "--sweep",
+            "--json",
+            "--days",
+            "56",
+        ]
+    )
     out = json.loads(capsys.readouterr().out)
     assert rc == 0 and out["window_days"] == 56 and out["series"] == 4
-    assert set(out) == {"window_days", "series", "naive", "planning",
-                        "inventory_reduction_at_equal_fill"}
+    assert set(out) == {
+        "window_days",
+        "series",
+        "naive",
+        "planning",
+        "inventory_reduction_at_equal_fill",
+    }
     assert len(out["planning"]) >= 5
 
 
@@ -143,8 +194,10 @@ def test_dagster_planning_job_holds_the_last_runs_safety_stock(world, tmp_path):
         con = duckdb.connect(str(tmp_path / "planning.duckdb"), read_only=True)
         try:
             target = con.execute("select fill_target from planning_runs").fetchone()[0]
-            rows = con.execute("select item_id, warehouse_id, safety_stock, why, "
-                               "order_up_to from replenishment_plan order by 1, 2").fetchall()
+            rows = con.execute(
+                "select item_id, warehouse_id, safety_stock, why, "
+                "order_up_to from replenishment_plan order by 1, 2"
+            ).fetchall()
         finally:
             con.close()
         return target, rows
@@ -157,5 +210,6 @@ def test_dagster_planning_job_holds_the_last_runs_safety_stock(world, tmp_path):
     # every stocked level (order-up-to above 0) holds, with the first run's safety stock
     stocked = [r for r in first if r[4] is not None and float(r[4]) > 0]
     assert len(stocked) >= 2 and any(float(r[2]) > 0 for r in stocked)
-    assert {(r[0], r[1], round(float(r[2]), 6)) for r in held} == \
-        {(r[0], r[1], round(float(r[2]), 6)) for r in stocked}
+    assert {(r[0], r[1], round(float(r[2]), 6)) for r in held} == {
+        (r[0], r[1], round(float(r[2]), 6)) for r in stocked
+    }

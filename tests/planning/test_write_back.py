@@ -25,32 +25,69 @@ D = Decimal
 def _company(url):
     """Three items at two warehouses and two suppliers."""
     co = build_company(url)
-    item3 = co.run(create_master, "item", {"sku": "BOL-1", "name": "Bolt", "category": "Bolts",
-                                           "vat_rate": "0.20", "list_price": "2.00"}).id
-    sup2 = co.run(create_master, "supplier", {"code": "S2", "name": "Other Ltd",
-                                              "payment_terms_days": 30,
-                                              "default_lead_time_days": 5}).id
+    item3 = co.run(
+        create_master,
+        "item",
+        {
+            "sku": "BOL-1",
+            "name": "Bolt",
+            "category": "Bolts",
+            "vat_rate": "0.20",
+            "list_price": "2.00",
+        },
+    ).id
+    sup2 = co.run(
+        create_master,
+        "supplier",
+        {"code": "S2", "name": "Other Ltd", "payment_terms_days": 30, "default_lead_time_days": 5},
+    ).id
     return co, item3, sup2
 
 
 def _suggestions(co, item3, sup2) -> pd.DataFrame:
-    rows = [(co.item, co.wh, co.supplier, "40", "10.00"),
-            (co.item2, co.wh, co.supplier, "12", "30.00"),
-            (item3, co.wh, sup2, "100", "1.50"),
-            (co.item, co.wh2, co.supplier, "8", "10.00"),
-            (co.item2, co.wh2, sup2, "0", "30.00")]  # zero: no line
-    return pd.DataFrame([{"item_id": i, "warehouse_id": w, "supplier_id": s,
-                          "suggested_qty": D(q), "unit_price": D(p)} for i, w, s, q, p in rows])
+    rows = [
+        (co.item, co.wh, co.supplier, "40", "10.00"),
+        (co.item2, co.wh, co.supplier, "12", "30.00"),
+        (item3, co.wh, sup2, "100", "1.50"),
+        (co.item, co.wh2, co.supplier, "8", "10.00"),
+        (co.item2, co.wh2, sup2, "0", "30.00"),
+    ]  # zero: no line
+    return pd.DataFrame(
+        [
+            {
+                "item_id": i,
+                "warehouse_id": w,
+                "supplier_id": s,
+                "suggested_qty": D(q),
+                "unit_price": D(p),
+            }
+            for i, w, s, q, p in rows
+        ]
+    )
 
 
 def _planning_pos(url):
     session = session_factory(url)()
     try:
-        docs = session.execute(select(Document).where(
-            Document.origin == "planning").order_by(Document.id)).scalars().all()
-        return [(d.id, d.status, d.planner_touched, d.planning_run_id, d.supplier_id,
-                 d.warehouse_id, sorted((ln.item_id, ln.qty) for ln in d.lines))
-                for d in docs]
+        docs = (
+            session.execute(
+                select(Document).where(Document.origin == "planning").order_by(Document.id)
+            )
+            .scalars()
+            .all()
+        )
+        return [
+            (
+                d.id,
+                d.status,
+                d.planner_touched,
+                d.planning_run_id,
+                d.supplier_id,
+                d.warehouse_id,
+                sorted((ln.item_id, ln.qty) for ln in d.lines),
+            )
+            for d in docs
+        ]
     finally:
         session.close()
 
@@ -66,11 +103,19 @@ def test_rerun_replaces_untouched_drafts(db_url):
     sugg = _suggestions(co, item3, sup2)
     first = write_back(sugg, db_url, "run-1", today=DAY0)
     # S1 × MAIN (2 lines), S1 × NORTH (1), S2 × MAIN (1); the zero row makes nothing
-    assert first == {"created": 3, "replaced": 0, "kept": 0, "skipped_lines": 0,
-                     "documents": first["documents"]}
+    assert first == {
+        "created": 3,
+        "replaced": 0,
+        "kept": 0,
+        "skipped_lines": 0,
+        "documents": first["documents"],
+    }
     before = _planning_pos(db_url)
     assert [(p[4], p[5], len(p[6])) for p in before] == [
-        (co.supplier, co.wh, 2), (co.supplier, co.wh2, 1), (sup2, co.wh, 1)]
+        (co.supplier, co.wh, 2),
+        (co.supplier, co.wh2, 1),
+        (sup2, co.wh, 1),
+    ]
     assert before[0][6] == [(co.item, D("40")), (co.item2, D("12"))]
     second = write_back(sugg, db_url, "run-2", today=DAY0)
     assert (second["created"], second["replaced"], second["kept"]) == (3, 3, 0)
@@ -103,20 +148,27 @@ def test_planner_edit_approve_reject_are_kept(db_url):
     write_back(sugg, db_url, "run-3", today=DAY0)
     assert _planning_pos(db_url) == touched
     session = session_factory(db_url)()
-    decisions = session.execute(select(
-        PlannerDecision.action, PlannerDecision.document_id, PlannerDecision.item_id,
-        PlannerDecision.suggested_qty, PlannerDecision.final_qty)
-        .order_by(PlannerDecision.action)).all()
+    decisions = session.execute(
+        select(
+            PlannerDecision.action,
+            PlannerDecision.document_id,
+            PlannerDecision.item_id,
+            PlannerDecision.suggested_qty,
+            PlannerDecision.final_qty,
+        ).order_by(PlannerDecision.action)
+    ).all()
     edited_line = session.get(Document, s1_main).lines[0]
-    edit_line_id = session.execute(select(PlannerDecision.document_line_id).where(
-        PlannerDecision.action == "edit")).scalar_one()
+    edit_line_id = session.execute(
+        select(PlannerDecision.document_line_id).where(PlannerDecision.action == "edit")
+    ).scalar_one()
     session.close()
     # one row per line decided on, naming the item: S1 × MAIN's first line 40 → 55,
     # S2 × MAIN's only line approved as suggested, S1 × NORTH's rejected (0)
     assert [(a, d, i, q0, q1) for a, d, i, q0, q1 in decisions] == [
         ("approve", s2_main, item3, D("100"), D("100")),
         ("edit", s1_main, co.item, D("40"), D("55")),
-        ("reject", s1_north, co.item, D("8"), D("0"))]
+        ("reject", s1_north, co.item, D("8"), D("0")),
+    ]
     assert edit_line_id == edited_line.id  # the rewritten line, not the one it replaced
 
 
@@ -127,21 +179,28 @@ def test_planner_drops_a_line_and_the_decision_names_its_item(db_url):
     session = session_factory(db_url)()
     first, second = [ln.id for ln in session.get(Document, s1_main).lines]
     session.close()
-    co.run(edit_purchase_order_quantities, s1_main, {first: D("45"), second: D("0")},
-           role="planner")
+    co.run(
+        edit_purchase_order_quantities, s1_main, {first: D("45"), second: D("0")}, role="planner"
+    )
     session = session_factory(db_url)()
     doc = session.get(Document, s1_main)
     kept = [(ln.item_id, ln.qty) for ln in doc.lines]
-    rows = session.execute(select(
-        PlannerDecision.document_line_id, PlannerDecision.item_id,
-        PlannerDecision.suggested_qty, PlannerDecision.final_qty)
-        .order_by(PlannerDecision.id)).all()
+    rows = session.execute(
+        select(
+            PlannerDecision.document_line_id,
+            PlannerDecision.item_id,
+            PlannerDecision.suggested_qty,
+            PlannerDecision.final_qty,
+        ).order_by(PlannerDecision.id)
+    ).all()
     new_first = doc.lines[0].id
     session.close()
     assert kept == [(co.item, D("45"))]
     # the kept line points at its new id; the dropped line has no line any more
-    assert [tuple(r) for r in rows] == [(new_first, co.item, D("40"), D("45")),
-                                        (None, co.item2, D("12"), D("0"))]
+    assert [tuple(r) for r in rows] == [
+        (new_first, co.item, D("40"), D("45")),
+        (None, co.item2, D("12"), D("0")),
+    ]
 
 
 def test_decisions_before_the_snapshot_no_longer_block(db_url):

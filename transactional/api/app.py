@@ -52,15 +52,23 @@ class RequestStats:
 
     def summary(self) -> str:
         elapsed = time.monotonic() - self.started
-        return (f"{self.requests} requests in {elapsed:.0f} s ({self.client_errors} refused "
-                f"4xx, {self.server_errors} failed 5xx)")
+        return (
+            f"{self.requests} requests in {elapsed:.0f} s ({self.client_errors} refused "
+            f"4xx, {self.server_errors} failed 5xx)"
+        )
 
 
-def create_app(database_url: str | None = None,
-               clock: Callable[[], dt.datetime] = utcnow) -> FastAPI:
+def create_app(
+    database_url: str | None = None, clock: Callable[[], dt.datetime] = utcnow
+) -> FastAPI:
     """The API bound to `database_url` (default: QM_DATABASE_URL or the SQLite file)."""
-    app = FastAPI(title="Quartermaster API", version="1.0", description=DESCRIPTION,
-                  docs_url="/docs", openapi_url="/openapi.json")
+    app = FastAPI(
+        title="Quartermaster API",
+        version="1.0",
+        description=DESCRIPTION,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
     app.state.session_factory = service_session_factory(database_url)
     app.state.clock = clock
     app.state.admission = weakref.WeakKeyDictionary()  # event loop -> deps.Admission

@@ -44,8 +44,9 @@ from transactional.services.users import user_for_token
 API_PREFIX = "/api/v1"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-bearer = HTTPBearer(auto_error=False, description="a token from `qm user create` or "
-                                                  "POST /api/v1/auth/token")
+bearer = HTTPBearer(
+    auto_error=False, description="a token from `qm user create` or POST /api/v1/auth/token"
+)
 
 
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
@@ -78,10 +79,14 @@ class UnitOfWork:
             if response is not None and response.status_code < 400:
                 if self.claim is not None:
                     key, username = self.claim
-                    self._session.execute(update(IdempotencyKey).where(
-                        IdempotencyKey.key == key, IdempotencyKey.username == username)
-                        .values(status_code=response.status_code,
-                                response_body=bytes(response.body).decode()))
+                    self._session.execute(
+                        update(IdempotencyKey)
+                        .where(IdempotencyKey.key == key, IdempotencyKey.username == username)
+                        .values(
+                            status_code=response.status_code,
+                            response_body=bytes(response.body).decode(),
+                        )
+                    )
                 self._session.commit()
             else:
                 self._session.rollback()
@@ -108,8 +113,9 @@ class ServiceRoute(APIRoute):
 
     def get_route_handler(self):
         handler = super().get_route_handler()
-        uses_idempotency = bool(set(self.methods or ()) & UNSAFE) and \
-            permission_of(self) is not None
+        uses_idempotency = (
+            bool(set(self.methods or ()) & UNSAFE) and permission_of(self) is not None
+        )
         declared = declared_query_parameters(self)
 
         async def run(request: Request) -> Response:
@@ -223,19 +229,26 @@ def reject_unknown_query_parameters(request: Request, declared: frozenset[str]) 
         known = ", ".join(sorted(declared)) or "none"
         raise ValidationError(
             f"unknown query parameter {unknown[0]!r} (this route takes: {known})",
-            field=f"query.{unknown[0]}", value=request.query_params.get(unknown[0]),
+            field=f"query.{unknown[0]}",
+            value=request.query_params.get(unknown[0]),
             rule="unknown_query_parameter",
-            errors=[{"field": f"query.{name}", "rule": "unknown_query_parameter",
-                     "message": f"unknown query parameter {name!r}",
-                     "value": request.query_params.get(name)} for name in unknown])
+            errors=[
+                {
+                    "field": f"query.{name}",
+                    "rule": "unknown_query_parameter",
+                    "message": f"unknown query parameter {name!r}",
+                    "value": request.query_params.get(name),
+                }
+                for name in unknown
+            ],
+        )
 
 
 async def request_fingerprint(request: Request) -> str:
     """SHA-256 of what the request asks for: method, path, query and body. JSON bodies
     are canonicalised (key order, spacing) and multipart uploads reduced to their fields
     and file contents, so a retry that re-encodes the same request still matches."""
-    digest = hashlib.sha256(f"{request.method} {request.url.path}?{request.url.query}\n"
-                            .encode())
+    digest = hashlib.sha256(f"{request.method} {request.url.path}?{request.url.query}\n".encode())
     content_type = request.headers.get("content-type", "")
     body = await request.body()
     if content_type.startswith("multipart/form-data"):
@@ -272,26 +285,35 @@ class Authorize:
         session = uow.session
         user, _token = authenticate(session, credentials)
         if not allowed(user.role, self.resource, self.action):
-            raise PermissionDenied(f"role {user.role!r} may not {self.action} {self.resource}",
-                                   field="role", value=user.role,
-                                   rule=f"{self.resource}:{self.action}")
+            raise PermissionDenied(
+                f"role {user.role!r} may not {self.action} {self.resource}",
+                field="role",
+                value=user.role,
+                rule=f"{self.resource}:{self.action}",
+            )
         if uow.request_hash is not None and not uow.defer_claim:
             claim_idempotency_key(request, uow, user.username)
-        return Context(session, username=user.username, role=user.role,
-                       clock=request.app.state.clock)
+        return Context(
+            session, username=user.username, role=user.role, clock=request.app.state.clock
+        )
 
 
 def authenticate(session: Session, credentials: HTTPAuthorizationCredentials | None):
     """(user, token) of a live bearer token, else 401."""
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(401, "a bearer token is required (Authorization: Bearer …)",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "a bearer token is required (Authorization: Bearer …)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     token = credentials.credentials
-    user = user_for_token(session, token) if 0 < len(token) <= 200 and \
-        token.isascii() else None
+    user = user_for_token(session, token) if 0 < len(token) <= 200 and token.isascii() else None
     if user is None:
-        raise HTTPException(401, "the bearer token is unknown, expired or revoked",
-                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        raise HTTPException(
+            401,
+            "the bearer token is unknown, expired or revoked",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
     return user, token
 
 
@@ -310,23 +332,36 @@ def claim_idempotency_key(request: Request, uow: UnitOfWork, username: str) -> N
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     # waits while a concurrent holder of the key is in flight, then inserts (it rolled
     # back) or does nothing (it committed: its answer is stored)
-    claimed = session.execute(insert(IdempotencyKey).values(
-        key=key, username=username, method=request.method, path=request.url.path[:300],
-        request_hash=uow.request_hash, created_at=request.app.state.clock())
-        .on_conflict_do_nothing().returning(IdempotencyKey.key)).scalar_one_or_none()
+    claimed = session.execute(
+        insert(IdempotencyKey)
+        .values(
+            key=key,
+            username=username,
+            method=request.method,
+            path=request.url.path[:300],
+            request_hash=uow.request_hash,
+            created_at=request.app.state.clock(),
+        )
+        .on_conflict_do_nothing()
+        .returning(IdempotencyKey.key)
+    ).scalar_one_or_none()
     if claimed is not None:
         uow.claim = (key, username)
         return
-    stored = session.execute(select(IdempotencyKey).where(
-        IdempotencyKey.key == key, IdempotencyKey.username == username)).scalar_one()
+    stored = session.execute(
+        select(IdempotencyKey).where(IdempotencyKey.key == key, IdempotencyKey.username == username)
+    ).scalar_one()
     raise Replay(replayed(stored, uow.request_hash))
 
 
 def check_key_format(key: str) -> None:
     if not 1 <= len(key) <= 200 or not key.isprintable():
-        raise ValidationError("Idempotency-Key must be 1–200 printable characters",
-                              field="header.Idempotency-Key", value=key[:40],
-                              rule="idempotency_key_format")
+        raise ValidationError(
+            "Idempotency-Key must be 1–200 printable characters",
+            field="header.Idempotency-Key",
+            value=key[:40],
+            rule="idempotency_key_format",
+        )
 
 
 def replayed(stored: IdempotencyKey, request_hash: str | None) -> Response:
@@ -335,11 +370,17 @@ def replayed(stored: IdempotencyKey, request_hash: str | None) -> Response:
     if stored.request_hash != request_hash:
         raise ValidationError(
             "this Idempotency-Key was already used with a different request; use a new key "
-            "for a new request", field="header.Idempotency-Key", value=stored.key[:40],
-            rule="idempotency_key_reused")
-    return Response(stored.response_body or b"", status_code=stored.status_code or 200,
-                    media_type="application/json" if stored.response_body else None,
-                    headers={"Idempotent-Replayed": "true"})
+            "for a new request",
+            field="header.Idempotency-Key",
+            value=stored.key[:40],
+            rule="idempotency_key_reused",
+        )
+    return Response(
+        stored.response_body or b"",
+        status_code=stored.status_code or 200,
+        media_type="application/json" if stored.response_body else None,
+        headers={"Idempotent-Replayed": "true"},
+    )
 
 
 def Allowed(resource: str, action: str) -> Any:
@@ -352,6 +393,7 @@ def service_router() -> APIRouter:
     """A router whose routes run in a UnitOfWork under /api/v1 and document their errors
     as problem+json (its routes are added to the app directly, see app.create_app)."""
     from transactional.api.problems import ERROR_RESPONSES
+
     return APIRouter(prefix=API_PREFIX, route_class=ServiceRoute, responses=ERROR_RESPONSES)
 
 
@@ -366,4 +408,3 @@ def permission_of(route: APIRoute) -> tuple[str, str] | None:
 def session_of(request: Request) -> Session:
     """Dependency for the few public routes (health, token) that need the session."""
     return request.state.uow.session
-

@@ -73,11 +73,29 @@ _keys = IdempotencyKey.__table__
 class Job:
     """One create-and-post request waiting for its group."""
 
-    __slots__ = ("doc_type", "command", "username", "role", "clock", "key", "path",
-                 "request_hash", "loop", "future")
+    __slots__ = (
+        "doc_type",
+        "command",
+        "username",
+        "role",
+        "clock",
+        "key",
+        "path",
+        "request_hash",
+        "loop",
+        "future",
+    )
 
-    def __init__(self, doc_type: str, command: Input, username: str, role: str,
-                 clock: Callable[[], dt.datetime], key: str | None, path: str):
+    def __init__(
+        self,
+        doc_type: str,
+        command: Input,
+        username: str,
+        role: str,
+        clock: Callable[[], dt.datetime],
+        key: str | None,
+        path: str,
+    ):
         self.doc_type, self.command = doc_type, command
         self.username, self.role, self.clock = username, role, clock
         self.key, self.path = key, path
@@ -107,8 +125,9 @@ def create_and_post_route(request: Request, ctx: Context, doc_type: str, command
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is not None:
         check_key_format(key)
-    raise GroupCommit(Job(doc_type, command, ctx.username, ctx.role, ctx.clock, key,
-                          request.url.path))
+    raise GroupCommit(
+        Job(doc_type, command, ctx.username, ctx.role, ctx.clock, key, request.url.path)
+    )
 
 
 def defer_claim_when_grouped(request: Request, post: bool) -> bool:
@@ -139,8 +158,10 @@ class GroupCommitter:
     def summary(self) -> str:
         if not self.groups:
             return "group commit: no groups"
-        return (f"group commit: {self.requests} requests in {self.groups} groups (average "
-                f"{self.requests / self.groups:.1f}, largest {self.largest})")
+        return (
+            f"group commit: {self.requests} requests in {self.groups} groups (average "
+            f"{self.requests / self.groups:.1f}, largest {self.largest})"
+        )
 
     # ------------------------------------------------------------ the request side
     async def submit(self, job: Job) -> Response:
@@ -149,8 +170,9 @@ class GroupCommitter:
         with self._cond:
             self._queue.append(job)
             if self._thread is None:
-                self._thread = threading.Thread(target=self._work, daemon=True,
-                                                name="qm-group-commit")
+                self._thread = threading.Thread(
+                    target=self._work, daemon=True, name="qm-group-commit"
+                )
                 self._thread.start()
             self._cond.notify()
         timeout = settings().db_pool_timeout
@@ -208,7 +230,9 @@ class GroupCommitter:
     def _take(self, most: int) -> list[Job]:
         """Up to `most` queued jobs in arrival order, one per (user, key): a second
         request with a key already in the group stays queued for the next one."""
-        jobs, keys, rest = [], set(), deque()
+        jobs: list[Job] = []
+        keys: set[tuple[str, str | None]] = set()
+        rest: deque[Job] = deque()
         while self._queue and len(jobs) < most:
             job = self._queue.popleft()
             ident = (job.username, job.key)
@@ -232,10 +256,12 @@ class GroupCommitter:
             if len(jobs) == 1:
                 _deliver(jobs[0], exc)
                 return
-            log.warning("group commit of %d requests rolled back (%s: %s); running each "
-                        "half again", len(jobs), type(exc).__name__,
-                        str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
-                        if str(exc) else "")
+            log.warning(
+                "group commit of %d requests rolled back (%s: %s); running each half again",
+                len(jobs),
+                type(exc).__name__,
+                str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200] if str(exc) else "",
+            )
             middle = len(jobs) // 2
             self._commit(factory, jobs[:middle])
             self._commit(factory, jobs[middle:])
@@ -251,17 +277,21 @@ class GroupCommitter:
         session = factory()
         try:
             outcomes: dict[int, Any] = {}
-            keyed = sorted((i for i, j in enumerate(jobs) if j.key is not None),
-                           key=lambda i: (jobs[i].username, jobs[i].key))
+            keyed = sorted(
+                (i for i, j in enumerate(jobs) if j.key is not None),
+                key=lambda i: (jobs[i].username, jobs[i].key),
+            )
             if keyed:
                 claimed = _claim(session, [jobs[i] for i in keyed])
                 for i in keyed:
                     job = jobs[i]
                     if (job.key, job.username) in claimed:
                         continue
-                    stored = session.execute(select(IdempotencyKey).where(
-                        IdempotencyKey.key == job.key,
-                        IdempotencyKey.username == job.username)).scalar_one()
+                    stored = session.execute(
+                        select(IdempotencyKey).where(
+                            IdempotencyKey.key == job.key, IdempotencyKey.username == job.username
+                        )
+                    ).scalar_one()
                     try:
                         outcomes[i] = replayed(stored, job.request_hash)
                     except DomainError as exc:
@@ -282,13 +312,19 @@ class GroupCommitter:
         return [outcomes[i] for i in range(len(jobs))]
 
     @staticmethod
-    def _run(session: Session, jobs: list[Job], todo: list[int],
-             outcomes: dict[int, Any]) -> None:
+    def _run(session: Session, jobs: list[Job], todo: list[int], outcomes: dict[int, Any]) -> None:
         ctx = Context(session, "group-commit", "admin", jobs[todo[0]].clock)
-        results = create_and_post_many(ctx, [
-            BatchCommand(jobs[i].doc_type, jobs[i].command,
-                         ctx=Context(session, jobs[i].username, jobs[i].role, jobs[i].clock))
-            for i in todo])
+        results = create_and_post_many(
+            ctx,
+            [
+                BatchCommand(
+                    jobs[i].doc_type,
+                    jobs[i].command,
+                    ctx=Context(session, jobs[i].username, jobs[i].role, jobs[i].clock),
+                )
+                for i in todo
+            ],
+        )
         store, release = [], []
         for i, result in zip(todo, results, strict=True):
             job = jobs[i]
@@ -298,21 +334,21 @@ class GroupCommitter:
                 body = DocumentOut.model_validate(result.document).model_dump_json()
                 outcomes[i] = Response(body, status_code=201, media_type="application/json")
                 if job.key is not None:
-                    store.append({"k": job.key, "u": job.username, "code": 201,
-                                  "body": body})
+                    store.append({"k": job.key, "u": job.username, "code": 201, "body": body})
             else:
                 outcomes[i] = result.error
                 if job.key is not None:  # refused: not remembered
                     release.append((job.key, job.username))
         conn = session.connection()
         if store:
-            conn.execute(update(_keys).where(
-                _keys.c.key == bindparam("k"), _keys.c.username == bindparam("u"))
+            conn.execute(
+                update(_keys)
+                .where(_keys.c.key == bindparam("k"), _keys.c.username == bindparam("u"))
                 .values(status_code=bindparam("code"), response_body=bindparam("body")),
-                store)
+                store,
+            )
         if release:
-            conn.execute(delete(_keys).where(
-                tuple_(_keys.c.key, _keys.c.username).in_(release)))
+            conn.execute(delete(_keys).where(tuple_(_keys.c.key, _keys.c.username).in_(release)))
 
 
 def _claim(session: Session, jobs: list[Job]) -> set[tuple[str, str]]:
@@ -321,21 +357,41 @@ def _claim(session: Session, jobs: list[Job]) -> set[tuple[str, str]]:
     unique index; SQLite serialises writers)."""
     conn = session.connection()
     insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    rows = [{"key": j.key, "username": j.username, "method": "POST", "path": j.path[:300],
-             "request_hash": j.request_hash, "created_at": j.clock()} for j in jobs]
-    return {(k, u) for k, u in conn.execute(
-        insert(_keys).values(rows).on_conflict_do_nothing()
-        .returning(_keys.c.key, _keys.c.username))}
+    rows = [
+        {
+            "key": j.key,
+            "username": j.username,
+            "method": "POST",
+            "path": j.path[:300],
+            "request_hash": j.request_hash,
+            "created_at": j.clock(),
+        }
+        for j in jobs
+    ]
+    return {
+        (k, u)
+        for k, u in conn.execute(
+            insert(_keys)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(_keys.c.key, _keys.c.username)
+        )
+    }
 
 
 def _deliver(job: Job, outcome: Any) -> None:
     """Hand the outcome (a response, or the exception to answer) to the waiting request;
     a result, never a future's exception, so nobody is warned of one not retrieved
     when the client has gone."""
+    future, loop = job.future, job.loop
+    if future is None or loop is None:  # never queued: nobody is waiting
+        return
+
     def put() -> None:
-        if not job.future.done():
-            job.future.set_result(outcome)
+        if not future.done():
+            future.set_result(outcome)
+
     try:
-        job.loop.call_soon_threadsafe(put)
+        loop.call_soon_threadsafe(put)
     except RuntimeError:  # the request's event loop is closed: nobody is waiting
         pass

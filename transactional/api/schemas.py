@@ -65,8 +65,11 @@ from transactional.commands import (  # noqa: F401 - the request bodies are the 
 
 T = TypeVar("T")
 # stored naive, in UTC (services.base.utcnow): said so on the wire, as RFC 3339 wants
-UtcDateTime = Annotated[dt.datetime, AfterValidator(
-    lambda v: v if v.tzinfo else v.replace(tzinfo=dt.UTC))]
+UtcDateTime = Annotated[
+    dt.datetime, AfterValidator(lambda v: v if v.tzinfo else v.replace(tzinfo=dt.UTC))
+]
+
+
 class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -120,8 +123,10 @@ class DocumentOut(Output):
     to_warehouse_id: int | None = None
     source_document_id: int | None = None
     demand_document_id: int | None = Field(
-        None, description="make-to-order purchase orders (origin 'mto'): the sales order "
-                          "whose uncovered line raised it")
+        None,
+        description="make-to-order purchase orders (origin 'mto'): the sales order "
+        "whose uncovered line raised it",
+    )
     carrier_id: int | None = None
     tracking_number: str | None = None
     freight_cost: Decimal
@@ -152,8 +157,7 @@ class DocumentOut(Output):
 
 
 class CancelIn(Input):
-    cancel_date: dt.date | None = Field(None, description="date of the reversal (default: "
-                                                          "today)")
+    cancel_date: dt.date | None = Field(None, description="date of the reversal (default: today)")
     reason: Text | None = None
 
 
@@ -170,34 +174,54 @@ def _batch_document(doc_type: str, command: type[DocumentIn]) -> type[Input]:
     """One document of a batch: its type, whether to post it, and its command — the very
     model the type's own create endpoint takes (the contract is not written twice)."""
     return create_model(
-        "Batch" + command.__name__, __base__=Input,
-        doc_type=(Literal[doc_type], Field(description="the document type")),  # type: ignore[valid-type]
+        "Batch" + command.__name__,
+        __base__=Input,
+        doc_type=(
+            Literal[doc_type],  # type: ignore[arg-type] # a Literal of a runtime str
+            Field(description="the document type"),
+        ),
         post=(bool | None, Field(None, description="post it (default: the batch's `post`)")),
-        document=(command, Field(description=f"the {doc_type.replace('_', ' ')}, as its "
-                                             f"create endpoint takes it")))
+        document=(
+            command,
+            Field(description=f"the {doc_type.replace('_', ' ')}, as its create endpoint takes it"),
+        ),
+    )
 
 
-BatchDocumentIn = Annotated[Union[tuple(  # noqa: UP007 - a union built from the commands
-    _batch_document(t, m) for t, m in COMMANDS.items())], Field(discriminator="doc_type")]
+# a union built from the commands at import time: Any for the type checker
+BatchDocumentIn: Any = Annotated[
+    Union[
+        tuple(  # noqa: UP007
+            _batch_document(t, m) for t, m in COMMANDS.items()
+        )
+    ],
+    Field(discriminator="doc_type"),
+]
 
 
 class BatchIn(Input):
-    post: bool = Field(True, description="post the documents (each may say otherwise); "
-                                         "false: create drafts")
-    documents: list[BatchDocumentIn] = Field(  # type: ignore[valid-type]
-        min_length=1, description="at most QM_BATCH_MAX_DOCUMENTS (default 500), created "
-                                  "(and posted) in this order")
+    post: bool = Field(
+        True, description="post the documents (each may say otherwise); false: create drafts"
+    )
+    documents: list[BatchDocumentIn] = Field(
+        min_length=1,
+        description="at most QM_BATCH_MAX_DOCUMENTS (default 500), created "
+        "(and posted) in this order",
+    )
 
     @field_validator("documents", mode="before")
     @classmethod
     def _at_most_max_documents(cls, documents: Any) -> Any:
         """At most QM_BATCH_MAX_DOCUMENTS documents, checked before any is read."""
         from transactional.config import settings
+
         limit = settings().batch_max_documents
         if isinstance(documents, list) and len(documents) > limit:
             raise PydanticCustomError(
-                "max_documents", "a batch has at most {limit} documents "
-                "(QM_BATCH_MAX_DOCUMENTS), got {n}", {"limit": limit, "n": len(documents)})
+                "max_documents",
+                "a batch has at most {limit} documents (QM_BATCH_MAX_DOCUMENTS), got {n}",
+                {"limit": limit, "n": len(documents)},
+            )
         return documents
 
 
@@ -217,7 +241,8 @@ class BatchResultOut(BaseModel):
     doc_type: str
     result: Literal["created", "posted", "failed"] = Field(
         description="created: a numbered draft; posted: created and posted (a purchase "
-                    "order: approved); failed: nothing of it was written, see `problem`")
+        "order: approved); failed: nothing of it was written, see `problem`"
+    )
     id: int | None = None
     number: str | None = None
     status: str | None = Field(None, description="the document's status")
@@ -398,8 +423,10 @@ class TokenIn(Input):
 
 
 class RevokeIn(Input):
-    all: bool = Field(False, description="revoke every live token of the caller, not only "
-                                         "the one this request carries")
+    all: bool = Field(
+        False,
+        description="revoke every live token of the caller, not only the one this request carries",
+    )
 
 
 class RevokeOut(BaseModel):
@@ -427,8 +454,7 @@ class ImportReportOut(BaseModel):
     kind: str
     rows: int
     created: int
-    documents: list[str] = Field(description="numbers of the documents posted (opening "
-                                             "stock)")
+    documents: list[str] = Field(description="numbers of the documents posted (opening stock)")
 
 
 class HealthOut(BaseModel):

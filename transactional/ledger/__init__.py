@@ -33,7 +33,20 @@ from transactional.ledger.store import (
 )
 
 __all__ = [
-    "CENT", "MAX_STOCK_QTY", "MAX_STOCK_VALUE", "MAX_UNIT_COST", "POSTING_RULES", "ZERO",
-    "Amount", "JournalLineSpec", "LedgerRow", "ManualLine", "StockBook", "StockMove",
-    "journal_lines", "money", "post_journal", "reverse_postings",
+    "CENT",
+    "MAX_STOCK_QTY",
+    "MAX_STOCK_VALUE",
+    "MAX_UNIT_COST",
+    "POSTING_RULES",
+    "ZERO",
+    "Amount",
+    "JournalLineSpec",
+    "LedgerRow",
+    "ManualLine",
+    "StockBook",
+    "StockMove",
+    "journal_lines",
+    "money",
+    "post_journal",
+    "reverse_postings",
 ]

@@ -82,18 +82,25 @@ class JournalLineSpec:
     credit: Decimal
 
     def as_row(self) -> dict[str, object]:
-        return dict(account_code=self.account_code, rule=self.rule,
-                    customer_id=self.customer_id, supplier_id=self.supplier_id,
-                    item_id=self.item_id, warehouse_id=self.warehouse_id,
-                    debit=self.debit, credit=self.credit)
+        return dict(
+            account_code=self.account_code,
+            rule=self.rule,
+            customer_id=self.customer_id,
+            supplier_id=self.supplier_id,
+            item_id=self.item_id,
+            warehouse_id=self.warehouse_id,
+            debit=self.debit,
+            credit=self.credit,
+        )
 
 
 # a journal line's account and dimensions: (account, customer, supplier, item, warehouse)
 _LineKey = tuple[str, int | None, int | None, int | None, int | None]
 
 
-def journal_lines(doc_type: str, amounts: Sequence[Amount] = (),
-                  manual: Sequence[ManualLine] = ()) -> list[JournalLineSpec]:
+def journal_lines(
+    doc_type: str, amounts: Sequence[Amount] = (), manual: Sequence[ManualLine] = ()
+) -> list[JournalLineSpec]:
     """The lines of the entry that `amounts` (by POSTING_RULES) and `manual` lines make.
 
     Amounts are rounded to the cent; lines with the same account and dimensions are
@@ -122,10 +129,20 @@ def journal_lines(doc_type: str, amounts: Sequence[Amount] = (),
         key = (m.account_code, m.customer_id, m.supplier_id, None, None)
         buckets[key] += money(m.debit) - money(m.credit)
         kinds[key] = ["manual"]
-    lines = [JournalLineSpec(account_code=k[0], rule="+".join(kinds[k])[:40], customer_id=k[1],
-                             supplier_id=k[2], item_id=k[3], warehouse_id=k[4],
-                             debit=v if v > 0 else ZERO, credit=-v if v < 0 else ZERO)
-             for k, v in buckets.items() if v != 0]
+    lines = [
+        JournalLineSpec(
+            account_code=k[0],
+            rule="+".join(kinds[k])[:40],
+            customer_id=k[1],
+            supplier_id=k[2],
+            item_id=k[3],
+            warehouse_id=k[4],
+            debit=v if v > 0 else ZERO,
+            credit=-v if v < 0 else ZERO,
+        )
+        for k, v in buckets.items()
+        if v != 0
+    ]
     if not lines:
         return []
     total_debit = sum((ln.debit for ln in lines), ZERO)
@@ -133,5 +150,8 @@ def journal_lines(doc_type: str, amounts: Sequence[Amount] = (),
     if total_debit != total_credit:
         raise ValidationError(
             f"journal entry does not balance: debit {total_debit} ≠ credit {total_credit}",
-            field="lines", value=f"{total_debit}/{total_credit}", rule="balanced_entry")
+            field="lines",
+            value=f"{total_debit}/{total_credit}",
+            rule="balanced_entry",
+        )
     return lines

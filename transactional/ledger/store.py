@@ -54,17 +54,28 @@ class LedgerBuffer:
                 # SQLite gives a new row max(id) + 1 and this transaction is the only
                 # writer (BEGIN IMMEDIATE): the same ids, taken up front, let the entries
                 # go in as one multi-row insert (RETURNING in parameter order cannot)
-                first = conn.execute(select(func.coalesce(func.max(table.c.id), 0))
-                                     ).scalar_one() + 1
+                first = (
+                    conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
+                )
                 ids = list(range(first, first + len(rows)))
                 conn.execute(table.insert(), [{**r, "id": i} for r, i in zip(rows, ids)])
             else:
-                ids = list(conn.execute(table.insert().returning(
-                    table.c.id, sort_by_parameter_order=True), rows).scalars().all())
-            insert_rows(conn, JournalLine.__table__,
-                        [{**line, "entry_id": entry_id}
-                         for entry_id, (_, lines) in zip(ids, self.entries, strict=True)
-                         for line in lines])
+                ids = list(
+                    conn.execute(
+                        table.insert().returning(table.c.id, sort_by_parameter_order=True), rows
+                    )
+                    .scalars()
+                    .all()
+                )
+            insert_rows(
+                conn,
+                JournalLine.__table__,
+                [
+                    {**line, "entry_id": entry_id}
+                    for entry_id, (_, lines) in zip(ids, self.entries, strict=True)
+                    for line in lines
+                ],
+            )
         if self.ledger_rows:
             insert_rows(conn, StockLedgerEntry.__table__, self.ledger_rows)
         self.entries, self.ledger_rows = [], []
@@ -81,12 +92,17 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     keys = list(rows[0])
     cols = [table.c[k] for k in keys]
     names = [f'"{c.name}"' for c in cols]
-    arrays = ", ".join(f"CAST(:p{i} AS {c.type.compile(dialect=conn.dialect)}[])"
-                       for i, c in enumerate(cols))
-    conn.execute(text(f'INSERT INTO "{table.name}" ({", ".join(names)}) '
-                      f'SELECT {", ".join(names)} FROM unnest({arrays}) WITH ORDINALITY '
-                      f'AS u({", ".join(names)}, qm_ordinal) ORDER BY qm_ordinal'),
-                 {f"p{i}": [r[k] for r in rows] for i, k in enumerate(keys)})
+    arrays = ", ".join(
+        f"CAST(:p{i} AS {c.type.compile(dialect=conn.dialect)}[])" for i, c in enumerate(cols)
+    )
+    conn.execute(
+        text(
+            f'INSERT INTO "{table.name}" ({", ".join(names)}) '
+            f"SELECT {', '.join(names)} FROM unnest({arrays}) WITH ORDINALITY "
+            f"AS u({', '.join(names)}, qm_ordinal) ORDER BY qm_ordinal"
+        ),
+        {f"p{i}": [r[k] for r in rows] for i, k in enumerate(keys)},
+    )
 
 
 def ledger_buffer(session: Session) -> LedgerBuffer | None:
@@ -98,9 +114,15 @@ def ledger_buffer(session: Session) -> LedgerBuffer | None:
 MAX_STOCK_QTY, MAX_STOCK_VALUE, MAX_UNIT_COST = Decimal("1e14"), Decimal("1e16"), Decimal("1e12")
 
 
-def post_journal(session: Session, doc: Document, posting_date: dt.date, now: dt.datetime,
-                 amounts: Sequence[Amount] = (), manual: Sequence[ManualLine] = (),
-                 memo: str | None = None) -> int | None:
+def post_journal(
+    session: Session,
+    doc: Document,
+    posting_date: dt.date,
+    now: dt.datetime,
+    amounts: Sequence[Amount] = (),
+    manual: Sequence[ManualLine] = (),
+    memo: str | None = None,
+) -> int | None:
     """The one posting function: turn rule amounts (and manual lines) into a balanced entry
     (`rules.journal_lines`) and write it; returns the entry id, None when nothing posts.
 
@@ -110,9 +132,15 @@ def post_journal(session: Session, doc: Document, posting_date: dt.date, now: dt
     lines = journal_lines(doc.doc_type, amounts, manual)
     if not lines:
         return None
-    entry = {"document_id": doc.id, "doc_type": doc.doc_type, "posting_date": posting_date,
-             "memo": memo or doc.number, "is_reversal": False, "reverses_id": None,
-             "created_at": now}
+    entry = {
+        "document_id": doc.id,
+        "doc_type": doc.doc_type,
+        "posting_date": posting_date,
+        "memo": memo or doc.number,
+        "is_reversal": False,
+        "reverses_id": None,
+        "created_at": now,
+    }
     buffer = ledger_buffer(session)
     if buffer is not None:  # a batch: written with the batch's other entries at its end
         buffer.entries.append((entry, [ln.as_row() for ln in lines]))
@@ -121,10 +149,11 @@ def post_journal(session: Session, doc: Document, posting_date: dt.date, now: dt
     # unit-of-work cost (a delivery writes a dozen journal and ledger rows)
     conn = session.connection()
     entry_id: int = conn.execute(
-        JournalEntry.__table__.insert().returning(JournalEntry.__table__.c.id),
-        entry).scalar_one()
-    conn.execute(JournalLine.__table__.insert(),
-                 [{**ln.as_row(), "entry_id": entry_id} for ln in lines])
+        JournalEntry.__table__.insert().returning(JournalEntry.__table__.c.id), entry
+    ).scalar_one()
+    conn.execute(
+        JournalLine.__table__.insert(), [{**ln.as_row(), "entry_id": entry_id} for ln in lines]
+    )
     return entry_id
 
 
@@ -196,20 +225,29 @@ class StockBook:
     def _lock(self, ordered: list[tuple[int, int]]) -> dict[tuple[int, int], StockBalance]:
         # one statement, rows locked in (item, warehouse) order: concurrent posters
         # touching overlapping items queue instead of deadlocking
-        rows = self.session.execute(
-            select(StockBalance).where(tuple_(StockBalance.item_id, StockBalance.warehouse_id)
-                                       .in_(ordered))
-            .order_by(StockBalance.item_id, StockBalance.warehouse_id)
-            .with_for_update().execution_options(populate_existing=True)).scalars().all()
+        rows = (
+            self.session.execute(
+                select(StockBalance)
+                .where(tuple_(StockBalance.item_id, StockBalance.warehouse_id).in_(ordered))
+                .order_by(StockBalance.item_id, StockBalance.warehouse_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            .scalars()
+            .all()
+        )
         return {(b.item_id, b.warehouse_id): b for b in rows}
 
     def _create_rows(self, missing: list[tuple[int, int]]) -> None:
         session = self.session
         if session.get_bind().dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
-            session.execute(insert(StockBalance).values(
-                [dict(item_id=i, warehouse_id=w, qty=ZERO, value=ZERO) for i, w in missing])
-                .on_conflict_do_nothing())
+
+            session.execute(
+                insert(StockBalance)
+                .values([dict(item_id=i, warehouse_id=w, qty=ZERO, value=ZERO) for i, w in missing])
+                .on_conflict_do_nothing()
+            )
         else:
             for i, w in missing:
                 session.add(StockBalance(item_id=i, warehouse_id=w, qty=ZERO, value=ZERO))
@@ -219,8 +257,15 @@ class StockBook:
         bal = self.balances[(item_id, warehouse_id)]
         return valuation.average_cost(bal.qty, bal.value)
 
-    def move(self, doc: Document, move: StockMove, posting_date: dt.date, now: dt.datetime,
-             *, is_reversal: bool = False) -> LedgerRow:
+    def move(
+        self,
+        doc: Document,
+        move: StockMove,
+        posting_date: dt.date,
+        now: dt.datetime,
+        *,
+        is_reversal: bool = False,
+    ) -> LedgerRow:
         """Append one ledger row, updating the running balance; returns the row (its
         `value` is what the journal must carry)."""
         key = (move.item_id, move.warehouse_id)
@@ -230,11 +275,18 @@ class StockBook:
                 f"{doc.doc_type} {doc.number} dated {posting_date} is before the latest "
                 f"movement of item {move.item_id} in warehouse {move.warehouse_id} "
                 f"({bal.last_posting_date}); backdated stock movements are refused",
-                field="doc_date", value=posting_date, rule="no_backdated_stock_movement")
+                field="doc_date",
+                value=posting_date,
+                rule="no_backdated_stock_movement",
+            )
         qty = Decimal(move.qty)
         try:
-            v = valuation.value_move(valuation.Balance(bal.qty, bal.value), qty,
-                                     unit_cost=move.unit_cost, value=move.value)
+            v = valuation.value_move(
+                valuation.Balance(bal.qty, bal.value),
+                qty,
+                unit_cost=move.unit_cost,
+                value=move.value,
+            )
         except valuation.InsufficientStock as exc:
             item = self.session.get(Item, move.item_id)
             wh = self.session.get(Warehouse, move.warehouse_id)
@@ -242,17 +294,26 @@ class StockBook:
                 f"not enough stock of {item.sku if item else move.item_id} in "
                 f"{wh.code if wh else move.warehouse_id}: asked {exc.asked.normalize():f}, "
                 f"available {exc.available.normalize():f}",
-                field="qty", value=exc.asked, rule="no_negative_stock") from None
+                field="qty",
+                value=exc.asked,
+                rule="no_negative_stock",
+            ) from None
         except valuation.ValueWithoutQuantity as exc:
             raise NegativeStock(
                 f"posting would leave item {move.item_id} in warehouse {move.warehouse_id} "
                 f"with no quantity but a value of {exc.value}; count or revalue it first",
-                field="qty", value=qty, rule="no_value_without_quantity") from None
+                field="qty",
+                value=qty,
+                rule="no_value_without_quantity",
+            ) from None
         except valuation.NegativeValue as exc:
             raise NegativeStock(
                 f"posting would leave item {move.item_id} in warehouse {move.warehouse_id} "
                 f"with a negative value {exc.value}",
-                field="qty", value=qty, rule="no_negative_value") from None
+                field="qty",
+                value=qty,
+                rule="no_negative_value",
+            ) from None
         value, unit_cost = v.value, v.unit_cost
         new_qty, new_value = v.after.qty, v.after.value
         if new_qty >= MAX_STOCK_QTY or new_value >= MAX_STOCK_VALUE or unit_cost >= MAX_UNIT_COST:
@@ -260,12 +321,26 @@ class StockBook:
             raise ValidationError(
                 f"posting would take item {move.item_id} in warehouse {move.warehouse_id} to "
                 f"{new_qty} units worth {new_value} ({unit_cost} each), beyond what the "
-                "ledger stores", field="qty", value=qty, rule="within_ledger_limits")
-        row = dict(document_id=doc.id, document_line_id=move.line_id, doc_type=doc.doc_type,
-                   item_id=move.item_id, warehouse_id=move.warehouse_id,
-                   posting_date=posting_date, qty=qty, unit_cost=unit_cost, value=value,
-                   running_qty=new_qty, running_value=new_value, is_reversal=is_reversal,
-                   created_at=now)
+                "ledger stores",
+                field="qty",
+                value=qty,
+                rule="within_ledger_limits",
+            )
+        row = dict(
+            document_id=doc.id,
+            document_line_id=move.line_id,
+            doc_type=doc.doc_type,
+            item_id=move.item_id,
+            warehouse_id=move.warehouse_id,
+            posting_date=posting_date,
+            qty=qty,
+            unit_cost=unit_cost,
+            value=value,
+            running_qty=new_qty,
+            running_value=new_value,
+            is_reversal=is_reversal,
+            created_at=now,
+        )
         if self._buffer is not None:
             self._buffer.ledger_rows.append(row)
         else:
@@ -280,22 +355,59 @@ class StockBook:
 def reverse_postings(session: Session, doc: Document, on: dt.date, now: dt.datetime) -> None:
     """Append the exact negative of every stock-ledger row and journal entry of `doc`,
     dated `on` (a cancellation); the original rows stay."""
-    rows = session.execute(select(StockLedgerEntry).where(
-        StockLedgerEntry.document_id == doc.id, StockLedgerEntry.is_reversal.is_(False))
-        .order_by(StockLedgerEntry.id.desc())).scalars().all()
+    rows = (
+        session.execute(
+            select(StockLedgerEntry)
+            .where(StockLedgerEntry.document_id == doc.id, StockLedgerEntry.is_reversal.is_(False))
+            .order_by(StockLedgerEntry.id.desc())
+        )
+        .scalars()
+        .all()
+    )
     if rows:
         book = StockBook(session, {(r.item_id, r.warehouse_id) for r in rows})
         for r in rows:
-            book.move(doc, StockMove(r.item_id, r.warehouse_id, -r.qty, value=-r.value,
-                                     line_id=r.document_line_id), on, now, is_reversal=True)
-    entries = session.execute(select(JournalEntry).where(
-        JournalEntry.document_id == doc.id, JournalEntry.is_reversal.is_(False))
-        .order_by(JournalEntry.id)).scalars().all()
+            book.move(
+                doc,
+                StockMove(
+                    r.item_id, r.warehouse_id, -r.qty, value=-r.value, line_id=r.document_line_id
+                ),
+                on,
+                now,
+                is_reversal=True,
+            )
+    entries = (
+        session.execute(
+            select(JournalEntry)
+            .where(JournalEntry.document_id == doc.id, JournalEntry.is_reversal.is_(False))
+            .order_by(JournalEntry.id)
+        )
+        .scalars()
+        .all()
+    )
     for e in entries:
-        lines = [JournalLine(account_code=ln.account_code, debit=ln.credit, credit=ln.debit,
-                             rule=ln.rule, customer_id=ln.customer_id,
-                             supplier_id=ln.supplier_id, item_id=ln.item_id,
-                             warehouse_id=ln.warehouse_id) for ln in e.lines]
-        session.add(JournalEntry(document_id=doc.id, doc_type=doc.doc_type, posting_date=on,
-                                 memo=f"reversal of {doc.number}", is_reversal=True,
-                                 reverses_id=e.id, created_at=now, lines=lines))
+        lines = [
+            JournalLine(
+                account_code=ln.account_code,
+                debit=ln.credit,
+                credit=ln.debit,
+                rule=ln.rule,
+                customer_id=ln.customer_id,
+                supplier_id=ln.supplier_id,
+                item_id=ln.item_id,
+                warehouse_id=ln.warehouse_id,
+            )
+            for ln in e.lines
+        ]
+        session.add(
+            JournalEntry(
+                document_id=doc.id,
+                doc_type=doc.doc_type,
+                posting_date=on,
+                memo=f"reversal of {doc.number}",
+                is_reversal=True,
+                reverses_id=e.id,
+                created_at=now,
+                lines=lines,
+            )
+        )

@@ -98,8 +98,13 @@ def row_unit_cost(qty: Decimal, value: Decimal) -> Decimal:
     return (abs(value) / abs(qty)).quantize(UNIT_COST_PLACES) if qty else ZERO
 
 
-def value_move(balance: Balance, qty: Decimal, *, unit_cost: Decimal | None = None,
-               value: Decimal | None = None) -> Valued:
+def value_move(
+    balance: Balance,
+    qty: Decimal,
+    *,
+    unit_cost: Decimal | None = None,
+    value: Decimal | None = None,
+) -> Valued:
     """Value one movement of `qty` (+ in, − out) against `balance`.
 
     `value`, when given, is the exact value of the movement (rounded to the cent); else an

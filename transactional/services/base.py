@@ -42,10 +42,19 @@ class Context:
 
 
 PREFIX = {
-    "sales_order": "SO", "delivery": "DN", "sales_invoice": "SI", "customer_payment": "CP",
-    "sales_return": "SR", "purchase_order": "PO", "goods_receipt": "GR",
-    "supplier_bill": "SB", "supplier_payment": "SP", "purchase_return": "PR",
-    "stock_transfer": "ST", "stock_count": "SC", "journal_entry": "JE",
+    "sales_order": "SO",
+    "delivery": "DN",
+    "sales_invoice": "SI",
+    "customer_payment": "CP",
+    "sales_return": "SR",
+    "purchase_order": "PO",
+    "goods_receipt": "GR",
+    "supplier_bill": "SB",
+    "supplier_payment": "SP",
+    "purchase_return": "PR",
+    "stock_transfer": "ST",
+    "stock_count": "SC",
+    "journal_entry": "JE",
     "period_close": "PC",
 }
 
@@ -53,16 +62,25 @@ PREFIX = {
 # statements built once: every document runs them, and building (and cache-keying) an
 # expression costs more than executing it on SQLite
 _series, _counter, _doc = NumberSeries.__table__, ChangeCounter.__table__, Document.__table__
-_NEXT_NUMBER = (update(_series)
-                .where(_series.c.doc_type == bindparam("series_type"),
-                       _series.c.year == bindparam("series_year"))
-                .values(next_value=_series.c.next_value + 1).returning(_series.c.next_value))
-_NEXT_CHANGE_SEQ = (update(_counter).where(_counter.c.id == 1)
-                    .values(value=_counter.c.value + 1).returning(_counter.c.value))
+_NEXT_NUMBER = (
+    update(_series)
+    .where(
+        _series.c.doc_type == bindparam("series_type"), _series.c.year == bindparam("series_year")
+    )
+    .values(next_value=_series.c.next_value + 1)
+    .returning(_series.c.next_value)
+)
+_NEXT_CHANGE_SEQ = (
+    update(_counter)
+    .where(_counter.c.id == 1)
+    .values(value=_counter.c.value + 1)
+    .returning(_counter.c.value)
+)
 _PG_NEXT_CHANGE_SEQ = text("SELECT nextval('qm_change_seq')")
 _AUDIT_INSERT = AuditLog.__table__.insert()
 _CLOSED_THROUGH = select(func.max(_doc.c.doc_date)).where(
-    _doc.c.doc_type == "period_close", _doc.c.status == "posted")
+    _doc.c.doc_type == "period_close", _doc.c.status == "posted"
+)
 
 
 def next_number(session: Session, doc_type: str, year: int) -> str:
@@ -71,13 +89,18 @@ def next_number(session: Session, doc_type: str, year: int) -> str:
     # advances the counter in a single round trip, without loading an ORM object
     table = NumberSeries.__table__
     conn = session.connection()
-    value = conn.execute(_NEXT_NUMBER, {"series_type": doc_type, "series_year": year}
-                         ).scalar_one_or_none()
+    value = conn.execute(
+        _NEXT_NUMBER, {"series_type": doc_type, "series_year": year}
+    ).scalar_one_or_none()
     if value is None:  # the first document of its type this year starts the series
         if conn.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
-            conn.execute(insert(table).values(doc_type=doc_type, year=year, next_value=1)
-                         .on_conflict_do_nothing())
+
+            conn.execute(
+                insert(table)
+                .values(doc_type=doc_type, year=year, next_value=1)
+                .on_conflict_do_nothing()
+            )
         else:
             conn.execute(table.insert().values(doc_type=doc_type, year=year, next_value=1))
         return next_number(session, doc_type, year)
@@ -144,14 +167,28 @@ def touch(ctx: Context, doc: Document) -> None:
         line.change_seq = seq
 
 
-def audit(ctx: Context, action: str, entity: str, entity_id: Any, number: str | None = None,
-          before: dict | None = None, after: dict | None = None) -> None:
+def audit(
+    ctx: Context,
+    action: str,
+    entity: str,
+    entity_id: Any,
+    number: str | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> None:
     """Append to the audit log: user, time, action, entity and a before/after summary."""
     # a plain insert in this transaction: the log is append-only and nothing reads the
     # row back as an object, so it skips the ORM unit of work (two rows per document)
-    row = {"at": ctx.now(), "username": ctx.username, "action": action, "entity": entity,
-           "entity_id": str(entity_id) if entity_id else None, "document_number": number,
-           "before": before, "after": after}
+    row = {
+        "at": ctx.now(),
+        "username": ctx.username,
+        "action": action,
+        "entity": entity,
+        "entity_id": str(entity_id) if entity_id else None,
+        "document_number": number,
+        "before": before,
+        "after": after,
+    }
     batch = ctx.session.info.get(BATCH_KEY)
     if batch is not None:  # written with the batch's other rows at its end
         batch.audit_rows.append(row)
@@ -172,11 +209,12 @@ def closed_through(session: Session) -> dt.date | None:
 def ensure_open_period(session: Session, posting_date: dt.date, what: str) -> None:
     closed = closed_through(session)
     if closed and posting_date <= closed:
-        raise ClosedPeriod(f"{what} dated {posting_date} falls in a closed period "
-                           f"(closed through {closed})", field="doc_date", value=posting_date,
-                           rule="period_closed")
-
-
+        raise ClosedPeriod(
+            f"{what} dated {posting_date} falls in a closed period (closed through {closed})",
+            field="doc_date",
+            value=posting_date,
+            rule="period_closed",
+        )
 
 
 def _key(model: type[Base], key: Any) -> Any:
@@ -217,8 +255,9 @@ def get_or_404(session: Session, model: type[T], key: Any, field_name: str) -> T
     typed = _key(model, key) if key is not None else None
     obj = session.get(model, typed) if typed is not None else None
     if obj is None:
-        raise NotFound(f"{field_name} {key!r} does not exist", field=field_name,
-                       value=key, rule="must_exist")
+        raise NotFound(
+            f"{field_name} {key!r} does not exist", field=field_name, value=key, rule="must_exist"
+        )
     return _looked_up(session, obj)
 
 
@@ -227,72 +266,115 @@ def must_exist(session: Session, model: type[T], key: Any, field_name: str) -> T
     typed = _key(model, key) if key is not None else None
     obj = session.get(model, typed) if typed is not None else None
     if obj is None:
-        raise ValidationError(f"{field_name}: {model.__tablename__} {key!r} does not exist",
-                              field=field_name, value=key, rule="must_exist")
+        raise ValidationError(
+            f"{field_name}: {model.__tablename__} {key!r} does not exist",
+            field=field_name,
+            value=key,
+            rule="must_exist",
+        )
     return _looked_up(session, obj)
 
 
-def text_field(value: Any, field_name: str, *, max_length: int | None = None,
-               required: bool = False) -> str | None:
+def text_field(
+    value: Any, field_name: str, *, max_length: int | None = None, required: bool = False
+) -> str | None:
     """A string that every database can store: no NUL character, within the column."""
     if value is None or (value == "" and not required):
         if required:
-            raise ValidationError(f"{field_name} is required", field=field_name, value=value,
-                                  rule="required")
+            raise ValidationError(
+                f"{field_name} is required", field=field_name, value=value, rule="required"
+            )
         return None if value is None else ""
     if not isinstance(value, str):
-        raise ValidationError(f"{field_name} must be text", field=field_name, value=value,
-                              rule="string")
+        raise ValidationError(
+            f"{field_name} must be text", field=field_name, value=value, rule="string"
+        )
     if "\x00" in value:
-        raise ValidationError(f"{field_name} must not contain NUL characters",
-                              field=field_name, value=value.replace("\x00", "")[:40],
-                              rule="no_nul_character")
+        raise ValidationError(
+            f"{field_name} must not contain NUL characters",
+            field=field_name,
+            value=value.replace("\x00", "")[:40],
+            rule="no_nul_character",
+        )
     if max_length is not None and len(value) > max_length:
-        raise ValidationError(f"{field_name} is longer than {max_length} characters",
-                              field=field_name, value=value[:40],
-                              rule=f"max_length_{max_length}")
+        raise ValidationError(
+            f"{field_name} is longer than {max_length} characters",
+            field=field_name,
+            value=value[:40],
+            rule=f"max_length_{max_length}",
+        )
     if required and not value.strip():
-        raise ValidationError(f"{field_name} must not be empty", field=field_name,
-                              value=value, rule="not_empty")
+        raise ValidationError(
+            f"{field_name} must not be empty", field=field_name, value=value, rule="not_empty"
+        )
     return value
 
 
-def decimal_field(value: Any, field_name: str, *, positive: bool = False,
-                  non_negative: bool = False, default: Decimal | None = None,
-                  places: int | None = None) -> Decimal:
+def decimal_field(
+    value: Any,
+    field_name: str,
+    *,
+    positive: bool = False,
+    non_negative: bool = False,
+    default: Decimal | None = None,
+    places: int | None = None,
+) -> Decimal:
     """Parse a Decimal and check its sign, size (< 10¹²) and, with `places`, that it has
     no more decimal places than its column stores (nothing is silently rounded away)."""
     if value is None or value == "":
         if default is not None:
             return default
-        raise ValidationError(f"{field_name} is required", field=field_name, value=value,
-                              rule="required")
+        raise ValidationError(
+            f"{field_name} is required", field=field_name, value=value, rule="required"
+        )
     if isinstance(value, float):
         value = repr(value)
-    if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)) or (
-            isinstance(value, str) and len(value) > 100):
-        raise ValidationError(f"{field_name} must be a number", field=field_name,
-                              value=str(value)[:40], rule="number")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, str, Decimal))
+        or (isinstance(value, str) and len(value) > 100)
+    ):
+        raise ValidationError(
+            f"{field_name} must be a number", field=field_name, value=str(value)[:40], rule="number"
+        )
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise ValidationError(f"{field_name} must be a number, got {value!r}",
-                              field=field_name, value=value, rule="number") from None
+        raise ValidationError(
+            f"{field_name} must be a number, got {value!r}",
+            field=field_name,
+            value=value,
+            rule="number",
+        ) from None
     if not number.is_finite():
-        raise ValidationError(f"{field_name} must be finite", field=field_name, value=value,
-                              rule="number")
+        raise ValidationError(
+            f"{field_name} must be finite", field=field_name, value=value, rule="number"
+        )
     if positive and number <= 0:
-        raise ValidationError(f"{field_name} must be > 0, got {number}", field=field_name,
-                              value=number, rule="greater_than_zero")
+        raise ValidationError(
+            f"{field_name} must be > 0, got {number}",
+            field=field_name,
+            value=number,
+            rule="greater_than_zero",
+        )
     if non_negative and number < 0:
-        raise ValidationError(f"{field_name} must be ≥ 0, got {number}", field=field_name,
-                              value=number, rule="not_negative")
+        raise ValidationError(
+            f"{field_name} must be ≥ 0, got {number}",
+            field=field_name,
+            value=number,
+            rule="not_negative",
+        )
     if abs(number) >= Decimal("1e12"):
-        raise ValidationError(f"{field_name} is too large: {number}", field=field_name,
-                              value=number, rule="max_1e12")
+        raise ValidationError(
+            f"{field_name} is too large: {number}", field=field_name, value=number, rule="max_1e12"
+        )
     if places is not None and number.as_tuple().exponent < -places:  # type: ignore[operator]  # finite: an int
-        raise ValidationError(f"{field_name} has more than {places} decimal places: {number}",
-                              field=field_name, value=number, rule=f"max_{places}_decimals")
+        raise ValidationError(
+            f"{field_name} has more than {places} decimal places: {number}",
+            field=field_name,
+            value=number,
+            rule=f"max_{places}_decimals",
+        )
     return number
 
 
@@ -306,8 +388,9 @@ def date_field(value: Any, field_name: str, *, required: bool) -> dt.date | None
 def date_field(value: Any, field_name: str, *, required: bool = True) -> dt.date | None:
     if value is None or value == "":
         if required:
-            raise ValidationError(f"{field_name} is required", field=field_name, value=value,
-                                  rule="required")
+            raise ValidationError(
+                f"{field_name} is required", field=field_name, value=value, rule="required"
+            )
         return None
     if isinstance(value, dt.datetime):
         value = value.date()
@@ -315,22 +398,36 @@ def date_field(value: Any, field_name: str, *, required: bool = True) -> dt.date
         try:
             value = dt.date.fromisoformat(str(value)[:40])
         except ValueError:
-            raise ValidationError(f"{field_name} must be a date YYYY-MM-DD, got {value!r}",
-                                  field=field_name, value=str(value)[:40], rule="date") from None
+            raise ValidationError(
+                f"{field_name} must be a date YYYY-MM-DD, got {value!r}",
+                field=field_name,
+                value=str(value)[:40],
+                rule="date",
+            ) from None
     if not EARLIEST_DATE <= value <= LATEST_DATE:
         # due dates and lead times are added to dates: keep clear of date.max
-        raise ValidationError(f"{field_name} must be between {EARLIEST_DATE} and "
-                              f"{LATEST_DATE}, got {value}", field=field_name, value=value,
-                              rule="date_range")
+        raise ValidationError(
+            f"{field_name} must be between {EARLIEST_DATE} and {LATEST_DATE}, got {value}",
+            field=field_name,
+            value=value,
+            rule="date_range",
+        )
     return value
 
 
 def summary(doc: Document) -> dict[str, Any]:
     """A short before/after picture of a document for the audit log."""
-    return {"number": doc.number, "status": doc.status, "doc_date": str(doc.doc_date),
-            "net_total": str(doc.net_total), "gross_total": str(doc.gross_total),
-            "lines": [{"item_id": ln.item_id, "qty": _plain(ln.qty),
-                       "unit_price": _plain(ln.unit_price)} for ln in doc.lines][:50]}
+    return {
+        "number": doc.number,
+        "status": doc.status,
+        "doc_date": str(doc.doc_date),
+        "net_total": str(doc.net_total),
+        "gross_total": str(doc.gross_total),
+        "lines": [
+            {"item_id": ln.item_id, "qty": _plain(ln.qty), "unit_price": _plain(ln.unit_price)}
+            for ln in doc.lines
+        ][:50],
+    }
 
 
 def _plain(value: Any) -> str:

@@ -102,14 +102,16 @@ class _Failed(Exception):
         self.index, self.error = index, error
 
 
-def post_documents(ctx: Context, ids: Sequence[int],
-                   doc_type: str | None = None) -> list[BatchResult]:
+def post_documents(
+    ctx: Context, ids: Sequence[int], doc_type: str | None = None
+) -> list[BatchResult]:
     """Post drafts in one transaction, in the order given; one result per id."""
     return _run(ctx, list(ids), lambda todo: _post_attempt(ctx, todo, doc_type))
 
 
-def create_and_post_many(ctx: Context, commands: Iterable[BatchCommand | tuple]
-                         ) -> list[BatchResult]:
+def create_and_post_many(
+    ctx: Context, commands: Iterable[BatchCommand | tuple]
+) -> list[BatchResult]:
     """Create and post documents in one transaction, in the order given (each one sees
     the earlier ones posted, as `create_and_post` one after the other would); one
     result per command. A command is a `BatchCommand` or a tuple (doc_type, data[,
@@ -118,9 +120,11 @@ def create_and_post_many(ctx: Context, commands: Iterable[BatchCommand | tuple]
     return _run(ctx, cmds, lambda todo: _create_attempt(ctx, todo))
 
 
-def _run(ctx: Context, items: list[Any],
-         attempt: Callable[[list[tuple[int, Any]]], dict[int, BatchResult]]
-         ) -> list[BatchResult]:
+def _run(
+    ctx: Context,
+    items: list[Any],
+    attempt: Callable[[list[tuple[int, Any]]], dict[int, BatchResult]],
+) -> list[BatchResult]:
     session = ctx.session
     results: dict[int, BatchResult] = {}
     todo = list(range(len(items)))
@@ -200,8 +204,7 @@ def _grouped_updates(session: Session) -> None:
         mapper: Mapper[Any] = inspect(model)
         table = cast(Table, mapper.local_table)
         columns = {attr.key: attr.columns[0] for attr in mapper.column_attrs}
-        keys = sorted(set().union(*(st.committed_state.keys() for st in states))
-                      & columns.keys())
+        keys = sorted(set().union(*(st.committed_state.keys() for st in states)) & columns.keys())
         pk = [filled(c.key) for c in mapper.primary_key]
         if not keys or any(st.expired_attributes & set(keys + pk) for st in states):
             continue  # left to the ORM's flush
@@ -214,36 +217,56 @@ def _grouped_updates(session: Session) -> None:
         names = [columns[k].name for k in cols]
         # one array per column, unnested into rows: a short statement whatever the
         # batch size (compiling VALUES with a parameter per cell costs more than it saves)
-        arrays = ", ".join(f"CAST(:p{i} AS {columns[k].type.compile(dialect=dialect)}[])"
-                           for i, k in enumerate(cols))
+        arrays = ", ".join(
+            f"CAST(:p{i} AS {columns[k].type.compile(dialect=dialect)}[])"
+            for i, k in enumerate(cols)
+        )
         stmt = text(
             f'UPDATE "{table.name}" AS t SET '
             + ", ".join(f'"{columns[k].name}" = v."{columns[k].name}"' for k in keys)
             + f" FROM unnest({arrays}) AS v({', '.join(chr(34) + n + chr(34) for n in names)})"
-            + " WHERE " + " AND ".join(f't."{columns[k].name}" = v."{columns[k].name}"'
-                                       for k in pk))
-        conn.execute(stmt, {f"p{i}": [st.dict.get(k) for st in states]
-                            for i, k in enumerate(cols)})
+            + " WHERE "
+            + " AND ".join(f't."{columns[k].name}" = v."{columns[k].name}"' for k in pk)
+        )
+        conn.execute(stmt, {f"p{i}": [st.dict.get(k) for st in states] for i, k in enumerate(cols)})
         for st in states:
             st._commit_all(st.dict, session.identity_map)
 
 
-def _post_attempt(ctx: Context, todo: list[tuple[int, int]],
-                  doc_type: str | None) -> dict[int, BatchResult]:
+def _post_attempt(
+    ctx: Context, todo: list[tuple[int, int]], doc_type: str | None
+) -> dict[int, BatchResult]:
     session = ctx.session
     out: dict[int, BatchResult] = {}
     wanted = sorted({doc_id for _, doc_id in todo if isinstance(doc_id, int)})
     # 1. the documents posted, FOR UPDATE in id order (one statement), with their lines
-    docs = {d.id: d for d in session.execute(
-        select(Document).where(Document.id.in_(wanted)).order_by(Document.id)
-        .with_for_update().options(selectinload(Document.lines))
-        .execution_options(populate_existing=True)).scalars()} if wanted else {}
+    docs = (
+        {
+            d.id: d
+            for d in session.execute(
+                select(Document)
+                .where(Document.id.in_(wanted))
+                .order_by(Document.id)
+                .with_for_update()
+                .options(selectinload(Document.lines))
+                .execution_options(populate_existing=True)
+            ).scalars()
+        }
+        if wanted
+        else {}
+    )
     for i, doc_id in todo:
         doc = docs.get(doc_id)
         if doc is None or (doc_type and doc.doc_type != doc_type):
-            out[i] = BatchResult(i, error=NotFound(
-                f"{doc_type or 'document'} {doc_id} does not exist", field="id",
-                value=doc_id, rule="must_exist"))
+            out[i] = BatchResult(
+                i,
+                error=NotFound(
+                    f"{doc_type or 'document'} {doc_id} does not exist",
+                    field="id",
+                    value=doc_id,
+                    rule="must_exist",
+                ),
+            )
     posting = [(i, docs[doc_id]) for i, doc_id in todo if i not in out]
     # 2. and 3.: what they draw on, then the balances they move
     _prelock(ctx, [doc for _, doc in posting])
@@ -255,15 +278,15 @@ def _post_attempt(ctx: Context, todo: list[tuple[int, int]],
     return out
 
 
-def _create_attempt(ctx: Context, todo: list[tuple[int, BatchCommand]]
-                    ) -> dict[int, BatchResult]:
+def _create_attempt(ctx: Context, todo: list[tuple[int, BatchCommand]]) -> dict[int, BatchResult]:
     out: dict[int, BatchResult] = {}
     parsed = []
     for i, cmd in todo:
         c = cmd.ctx or ctx
         try:
-            parsed.append((i, c, _parse_draft(c, cmd.doc_type, cmd.data, cmd.origin,
-                                              cmd.planning_run_id)))
+            parsed.append(
+                (i, c, _parse_draft(c, cmd.doc_type, cmd.data, cmd.origin, cmd.planning_run_id))
+            )
         except DomainError as exc:
             out[i] = BatchResult(i, error=exc)
     posting = {i for i, cmd in todo if cmd.post}
@@ -306,17 +329,20 @@ def _prelock_series(ctx: Context, parsed: list[tuple[Context, tuple]]) -> None:
         return  # one row: nothing to order (SQLite: writers are serialised anyway)
     table = NumberSeries.__table__
     ctx.session.connection().execute(
-        select(table.c.doc_type).where(tuple_(table.c.doc_type, table.c.year).in_(
-            sorted(keys))).order_by(table.c.doc_type, table.c.year).with_for_update())
+        select(table.c.doc_type)
+        .where(tuple_(table.c.doc_type, table.c.year).in_(sorted(keys)))
+        .order_by(table.c.doc_type, table.c.year)
+        .with_for_update()
+    )
 
 
 def _prelock(ctx: Context, docs: list[Document]) -> None:
     """Lock what the documents draw on and the balances they move, set-wise, in the
     global order (docs/ledger.md, "Concurrency"), before the first of them posts."""
-    line_ids = sorted({ln.source_line_id for d in docs for ln in d.lines
-                       if ln.source_line_id})
-    doc_ids = sorted({ln.allocated_document_id for d in docs for ln in d.lines
-                      if ln.allocated_document_id})
+    line_ids = sorted({ln.source_line_id for d in docs for ln in d.lines if ln.source_line_id})
+    doc_ids = sorted(
+        {ln.allocated_document_id for d in docs for ln in d.lines if ln.allocated_document_id}
+    )
     _lock_sources_loading_lines(ctx, line_ids, doc_ids)
     keys: set[tuple[int, int]] = set()
     transit: int | None = None
@@ -328,14 +354,14 @@ def _prelock(ctx: Context, docs: list[Document]) -> None:
         if d.doc_type == "stock_transfer":
             if transit is None:
                 from transactional.services.inventory import transit_warehouse_id
+
                 transit = transit_warehouse_id(ctx)
             warehouses.append(transit)
         keys.update((ln.item_id, w) for ln in d.lines if ln.item_id for w in warehouses)
     _prelock_balances(ctx, keys)
 
 
-def _prelock_commands(ctx: Context, parsed: list[tuple[str, dict[str, Any], Any, Any]]
-                      ) -> None:
+def _prelock_commands(ctx: Context, parsed: list[tuple[str, dict[str, Any], Any, Any]]) -> None:
     """`_prelock` for commands not yet written: their source lines, source and allocated
     documents, and the balance rows of (line item or source line's item, warehouse)."""
     session = ctx.session

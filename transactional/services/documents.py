@@ -37,19 +37,31 @@ from transactional.services.registry import HANDLERS, handler_for
 
 def lock_document(ctx: Context, doc_id: int, doc_type: str | None = None) -> Document:
     """Load a document FOR UPDATE (the row lock serialises posting the same document)."""
-    doc = ctx.session.execute(select(Document).where(Document.id == doc_id).with_for_update()
-                              .execution_options(populate_existing=True)).scalar_one_or_none()
+    doc = ctx.session.execute(
+        select(Document)
+        .where(Document.id == doc_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
     if doc is None or (doc_type and doc.doc_type != doc_type):
-        raise NotFound(f"{doc_type or 'document'} {doc_id} does not exist", field="id",
-                       value=doc_id, rule="must_exist")
+        raise NotFound(
+            f"{doc_type or 'document'} {doc_id} does not exist",
+            field="id",
+            value=doc_id,
+            rule="must_exist",
+        )
     return doc
 
 
 def get_document(ctx: Context, doc_id: int, doc_type: str | None = None) -> Document:
     doc = ctx.session.get(Document, doc_id)
     if doc is None or (doc_type and doc.doc_type != doc_type):
-        raise NotFound(f"{doc_type or 'document'} {doc_id} does not exist", field="id",
-                       value=doc_id, rule="must_exist")
+        raise NotFound(
+            f"{doc_type or 'document'} {doc_id} does not exist",
+            field="id",
+            value=doc_id,
+            rule="must_exist",
+        )
     ctx.authorize(doc.doc_type, "read")
     return doc
 
@@ -58,8 +70,14 @@ Command = Input | dict[str, Any]
 ORIGINS = ("manual", "planning", "import", "demo")
 
 
-def create_draft(ctx: Context, doc_type: str, data: Command, *, origin: str | None = None,
-                 planning_run_id: str | None = None) -> Document:
+def create_draft(
+    ctx: Context,
+    doc_type: str,
+    data: Command,
+    *,
+    origin: str | None = None,
+    planning_run_id: str | None = None,
+) -> Document:
     """Validate the command (a `transactional.commands` model, or a mapping validated
     through it) and store a draft with its number; nothing posts yet. `origin` and
     `planning_run_id` say where the document comes from (they are not part of the
@@ -73,8 +91,14 @@ def create_draft(ctx: Context, doc_type: str, data: Command, *, origin: str | No
     return doc
 
 
-def create_and_post(ctx: Context, doc_type: str, data: Command, *,
-                    origin: str | None = None, planning_run_id: str | None = None) -> Document:
+def create_and_post(
+    ctx: Context,
+    doc_type: str,
+    data: Command,
+    *,
+    origin: str | None = None,
+    planning_run_id: str | None = None,
+) -> Document:
     """Create a document and post it at once ("save and post"): the same validation,
     rows and audit trail (create, then post) as create_draft followed by post_document,
     without re-reading and re-locking the row this transaction has just written."""
@@ -86,19 +110,24 @@ def create_and_post(ctx: Context, doc_type: str, data: Command, *,
     return _post(ctx, doc)
 
 
-def _store_draft(ctx: Context, doc_type: str, data: Command, origin: str | None,
-                 planning_run_id: str | None) -> Document:
+def _store_draft(
+    ctx: Context, doc_type: str, data: Command, origin: str | None, planning_run_id: str | None
+) -> Document:
     return _write_draft(ctx, *_parse_draft(ctx, doc_type, data, origin, planning_run_id))
 
 
-def _parse_draft(ctx: Context, doc_type: str, data: Command, origin: str | None,
-                 planning_run_id: str | None) -> tuple[str, dict[str, Any], str | None,
-                                                       str | None]:
+def _parse_draft(
+    ctx: Context, doc_type: str, data: Command, origin: str | None, planning_run_id: str | None
+) -> tuple[str, dict[str, Any], str | None, str | None]:
     """Check the type and permission and validate the command: (doc_type, values,
     origin, planning_run_id) for `_write_draft`."""
     if doc_type not in HANDLERS:
-        raise ValidationError(f"unknown document type {doc_type!r}", field="doc_type",
-                              value=doc_type, rule="known_document_type")
+        raise ValidationError(
+            f"unknown document type {doc_type!r}",
+            field="doc_type",
+            value=doc_type,
+            rule="known_document_type",
+        )
     ctx.authorize(doc_type, "create")
     if isinstance(data, dict) and ("origin" in data or "planning_run_id" in data):
         data = dict(data)
@@ -107,18 +136,33 @@ def _parse_draft(ctx: Context, doc_type: str, data: Command, origin: str | None,
     return doc_type, _values(parse_command(doc_type, data)), origin, planning_run_id
 
 
-def _write_draft(ctx: Context, doc_type: str, values: dict[str, Any], origin: str | None,
-                 planning_run_id: str | None) -> Document:
+def _write_draft(
+    ctx: Context,
+    doc_type: str,
+    values: dict[str, Any],
+    origin: str | None,
+    planning_run_id: str | None,
+) -> Document:
     handler = handler_for(doc_type)
     now = ctx.now()
     doc_date = date_field(values.get("doc_date") or now.date(), "doc_date")
-    doc = Document(doc_type=doc_type, status="draft", doc_date=doc_date,
-                   origin=origin or "manual", created_by=ctx.username,
-                   created_at=now, updated_at=now, memo=values.get("memo"))
+    doc = Document(
+        doc_type=doc_type,
+        status="draft",
+        doc_date=doc_date,
+        origin=origin or "manual",
+        created_by=ctx.username,
+        created_at=now,
+        updated_at=now,
+        memo=values.get("memo"),
+    )
     if doc.origin not in ORIGINS:
-        raise ValidationError(f"origin must be manual, planning, import or demo, got "
-                              f"{doc.origin!r}", field="origin", value=doc.origin,
-                              rule="one_of")
+        raise ValidationError(
+            f"origin must be manual, planning, import or demo, got {doc.origin!r}",
+            field="origin",
+            value=doc.origin,
+            rule="one_of",
+        )
     doc.planning_run_id = planning_run_id
     if batch_state(ctx.session) is None:
         handler.build(ctx, doc, values)
@@ -137,8 +181,7 @@ def _write_draft(ctx: Context, doc_type: str, values: dict[str, Any], origin: st
     return doc
 
 
-def update_draft(ctx: Context, doc_id: int, data: Command,
-                 doc_type: str | None = None) -> Document:
+def update_draft(ctx: Context, doc_id: int, data: Command, doc_type: str | None = None) -> Document:
     """Replace a draft's header and lines (drafts only). `data` names only what changes
     (a patch: a mapping, or a command model of which only the fields set count); the
     draft's other fields are kept and the whole is validated as the type's command."""
@@ -198,10 +241,14 @@ def _post(ctx: Context, doc: Document, action: str = "post") -> Document:
     handler = handler_for(doc.doc_type)
     _require_status(doc, "draft", "post")
     if action == "post" and doc.doc_type == "purchase_order" and doc.origin == "planning":
-        raise Conflict(f"{doc.number} is a planning suggestion: a planner or manager approves "
-                       "it (purchase_order:approve), so the decision is recorded; it is not "
-                       "posted", field="origin", value=doc.origin,
-                       rule="planning_draft_is_approved")
+        raise Conflict(
+            f"{doc.number} is a planning suggestion: a planner or manager approves "
+            "it (purchase_order:approve), so the decision is recorded; it is not "
+            "posted",
+            field="origin",
+            value=doc.origin,
+            rule="planning_draft_is_approved",
+        )
     if batch is not None and handler.batch_barrier:
         _barrier(ctx, batch)
     before = summary(doc)
@@ -225,27 +272,46 @@ def _post(ctx: Context, doc: Document, action: str = "post") -> Document:
         ctx.session.flush()
     elif handler.batch_barrier:
         _barrier(ctx, batch)
-    audit(ctx, "post" if doc.doc_type != "purchase_order" else "approve", doc.doc_type,
-          doc.id, doc.number, before, summary(doc))
+    audit(
+        ctx,
+        "post" if doc.doc_type != "purchase_order" else "approve",
+        doc.doc_type,
+        doc.id,
+        doc.number,
+        before,
+        summary(doc),
+    )
     return doc
 
 
-def cancel_document(ctx: Context, doc_id: int, cancel_date: dt.date | None = None,
-                    doc_type: str | None = None, reason: str | None = None) -> Document:
+def cancel_document(
+    ctx: Context,
+    doc_id: int,
+    cancel_date: dt.date | None = None,
+    doc_type: str | None = None,
+    reason: str | None = None,
+) -> Document:
     """Cancel a posted document: exact reversing stock and journal rows dated on the
     cancel date; the original rows stay."""
     doc = lock_document(ctx, doc_id, doc_type)
     ctx.authorize(doc.doc_type, "cancel")
     handler = handler_for(doc.doc_type)
     if doc.status not in ("posted", "approved"):
-        raise Conflict(f"{doc.number} is {doc.status}; only posted documents can be cancelled "
-                       f"(drafts are deleted)", field="status", value=doc.status,
-                       rule="posted_to_cancelled")
+        raise Conflict(
+            f"{doc.number} is {doc.status}; only posted documents can be cancelled "
+            f"(drafts are deleted)",
+            field="status",
+            value=doc.status,
+            rule="posted_to_cancelled",
+        )
     cancel_date = cancel_date or ctx.now().date()
     if cancel_date < doc.doc_date:
-        raise ValidationError(f"cancel date {cancel_date} is before the document date "
-                              f"{doc.doc_date}", field="cancel_date", value=cancel_date,
-                              rule="not_before_document_date")
+        raise ValidationError(
+            f"cancel date {cancel_date} is before the document date {doc.doc_date}",
+            field="cancel_date",
+            value=cancel_date,
+            rule="not_before_document_date",
+        )
     if handler.posts_to_books:
         ensure_open_period(ctx.session, cancel_date, f"cancellation of {doc.number}")
     before = summary(doc)
@@ -269,9 +335,11 @@ def _lock_sources_of(ctx: Context, doc: Document) -> None:
     """Before anything else is locked (stock balances, the journal), the documents this
     one draws on: its source lines' documents and their sources, and a payment's
     allocated documents — in the one global order (docs/ledger.md, "Concurrency")."""
-    lock_sources(ctx, [ln.source_line_id for ln in doc.lines if ln.source_line_id],
-                 sorted({ln.allocated_document_id for ln in doc.lines
-                         if ln.allocated_document_id}))
+    lock_sources(
+        ctx,
+        [ln.source_line_id for ln in doc.lines if ln.source_line_id],
+        sorted({ln.allocated_document_id for ln in doc.lines if ln.allocated_document_id}),
+    )
 
 
 def _barrier(ctx: Context, batch: BatchState) -> None:
@@ -308,11 +376,13 @@ def _touch_related(ctx: Context, doc: Document, changed: set[Any] | None = None)
     incremental warehouse extract sees them. In a batch, what this document's posting
     changed (`changed`, recorded while it posted; `session.dirty` holds the whole
     batch's changes)."""
-    dirty = [obj for obj in (ctx.session.dirty if changed is None else changed)
-             if isinstance(obj, (Document, DocumentLine))]
+    dirty = [
+        obj
+        for obj in (ctx.session.dirty if changed is None else changed)
+        if isinstance(obj, (Document, DocumentLine))
+    ]
     # an object not flushed yet has no id (a new line: no document_id)
-    related: set[int | None] = {obj.document_id for obj in dirty
-                                if isinstance(obj, DocumentLine)}
+    related: set[int | None] = {obj.document_id for obj in dirty if isinstance(obj, DocumentLine)}
     related |= {obj.id for obj in dirty if isinstance(obj, Document)}
     related.discard(doc.id)
     for other_id in sorted(i for i in related if i is not None):
@@ -321,8 +391,12 @@ def _touch_related(ctx: Context, doc: Document, changed: set[Any] | None = None)
 
 def _require_status(doc: Document, status: str, action: str) -> None:
     if doc.status != status:
-        raise Conflict(f"cannot {action} {doc.number}: it is {doc.status}, must be {status}",
-                       field="status", value=doc.status, rule=f"{status}_to_{action}")
+        raise Conflict(
+            f"cannot {action} {doc.number}: it is {doc.status}, must be {status}",
+            field="status",
+            value=doc.status,
+            rule=f"{status}_to_{action}",
+        )
 
 
 def _values(command: Input) -> dict[str, Any]:

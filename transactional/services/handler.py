@@ -55,16 +55,18 @@ class Handler(ABC):
         header_fields, line_fields = command_fields(self.doc_type)
         out: dict[str, Any] = {f: getattr(doc, f) for f in header_fields if hasattr(doc, f)}
         if "lines" in COMMANDS[self.doc_type].model_fields:
-            out["lines"] = [{f: getattr(ln, f) for f in line_fields if hasattr(ln, f)}
-                            for ln in doc.lines]
+            out["lines"] = [
+                {f: getattr(ln, f) for f in line_fields if hasattr(ln, f)} for ln in doc.lines
+            ]
         return out
 
 
 def active_item(ctx: Context, item_id: Any, field: str) -> Item:
     item = must_exist(ctx.session, Item, item_id, field)
     if not item.active:
-        raise ValidationError(f"{field}: item {item.sku} is inactive", field=field,
-                              value=item_id, rule="item_active")
+        raise ValidationError(
+            f"{field}: item {item.sku} is inactive", field=field, value=item_id, rule="item_active"
+        )
     return item
 
 
@@ -72,9 +74,13 @@ def usable_warehouse(ctx: Context, warehouse_id: Any, field: str) -> Warehouse:
     """A real, active warehouse (not the virtual in-transit one)."""
     wh = must_exist(ctx.session, Warehouse, warehouse_id, field)
     if wh.is_transit or not wh.active:
-        raise ValidationError(f"{field}: warehouse {wh.code} is "
-                              f"{'the in-transit warehouse' if wh.is_transit else 'inactive'}",
-                              field=field, value=warehouse_id, rule="usable_warehouse")
+        raise ValidationError(
+            f"{field}: warehouse {wh.code} is "
+            f"{'the in-transit warehouse' if wh.is_transit else 'inactive'}",
+            field=field,
+            value=warehouse_id,
+            rule="usable_warehouse",
+        )
     return wh
 
 
@@ -82,14 +88,14 @@ QTY_PLACES, PRICE_PLACES = 4, 6  # the scales of the Qty and UnitCost columns
 
 
 def qty_field(value: Any, field: str, *, allow_zero: bool = False) -> Decimal:
-    return decimal_field(value, field, positive=not allow_zero, non_negative=allow_zero,
-                         places=QTY_PLACES)
+    return decimal_field(
+        value, field, positive=not allow_zero, non_negative=allow_zero, places=QTY_PLACES
+    )
 
 
 def price_field(value: Any, field: str, default: Decimal | None = None) -> Decimal:
     """A unit price or cost: ≥ 0, at most six decimal places (the UnitCost column)."""
-    return decimal_field(value, field, non_negative=True, default=default,
-                         places=PRICE_PLACES)
+    return decimal_field(value, field, non_negative=True, default=default, places=PRICE_PLACES)
 
 
 def source_lines(ctx: Context, ids: Sequence[int], *, lock: bool) -> dict[int, DocumentLine]:
@@ -107,15 +113,18 @@ def source_lines(ctx: Context, ids: Sequence[int], *, lock: bool) -> dict[int, D
             # identity map holds them as they are, with this transaction's changes
             get = ctx.session.get
             return {i: filled(get(DocumentLine, i)) for i in sorted(set(ids))}
-    stmt = select(DocumentLine).where(DocumentLine.id.in_(sorted(set(ids)))) \
-        .order_by(DocumentLine.id).execution_options(populate_existing=True)
+    stmt = (
+        select(DocumentLine)
+        .where(DocumentLine.id.in_(sorted(set(ids))))
+        .order_by(DocumentLine.id)
+        .execution_options(populate_existing=True)
+    )
     if lock:
         stmt = stmt.with_for_update(key_share=True)
     return {ln.id: ln for ln in ctx.session.execute(stmt).scalars()}
 
 
-def lock_sources(ctx: Context, line_ids: Sequence[int | None],
-                 doc_ids: Sequence[int] = ()) -> None:
+def lock_sources(ctx: Context, line_ids: Sequence[int | None], doc_ids: Sequence[int] = ()) -> None:
     """Lock the documents a posting or cancel draws on, in the one global order
     (docs/ledger.md, "Concurrency"): the documents owning `line_ids` (and `doc_ids`, a
     payment's allocated invoices), then the documents their lines come from, level by
@@ -135,8 +144,15 @@ def lock_sources(ctx: Context, line_ids: Sequence[int | None],
     current = sorted({i for i in line_ids if i})
     first = set(doc_ids)
     while current or first:
-        rows = session.execute(select(DocumentLine.document_id, DocumentLine.source_line_id)
-                               .where(DocumentLine.id.in_(current))).all() if current else []
+        rows = (
+            session.execute(
+                select(DocumentLine.document_id, DocumentLine.source_line_id).where(
+                    DocumentLine.id.in_(current)
+                )
+            ).all()
+            if current
+            else []
+        )
         level = sorted(({r[0] for r in rows} | first) - seen)
         first = set()
         if level:
@@ -149,13 +165,27 @@ def lock_sources(ctx: Context, line_ids: Sequence[int | None],
     # objects weakly): handlers read them from it instead of querying each again
     keep = session.info["qm_locked_objects"]
     for level in levels:
-        keep.extend(session.execute(select(Document).where(Document.id.in_(level))
-                                    .order_by(Document.id).with_for_update(key_share=True)
-                                    .execution_options(populate_existing=True)).scalars())
+        keep.extend(
+            session.execute(
+                select(Document)
+                .where(Document.id.in_(level))
+                .order_by(Document.id)
+                .with_for_update(key_share=True)
+                .execution_options(populate_existing=True)
+            ).scalars()
+        )
     every = [d for level in levels for d in level]
-    lines = session.execute(select(DocumentLine).where(DocumentLine.document_id.in_(every))
-                            .order_by(DocumentLine.id).with_for_update(key_share=True)
-                            .execution_options(populate_existing=True)).scalars().all()
+    lines = (
+        session.execute(
+            select(DocumentLine)
+            .where(DocumentLine.document_id.in_(every))
+            .order_by(DocumentLine.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+        .scalars()
+        .all()
+    )
     keep.extend(lines)
     done.update(every)
     locked_lines.update(ln.id for ln in lines)
@@ -169,9 +199,12 @@ def locked_document(ctx: Context, doc_id: int) -> Document:
         doc = ctx.session.get(Document, doc_id)
         if doc is not None:
             return doc
-    return ctx.session.execute(select(Document).where(Document.id == doc_id)
-                               .with_for_update(key_share=True)
-                               .execution_options(populate_existing=True)).scalar_one()
+    return ctx.session.execute(
+        select(Document)
+        .where(Document.id == doc_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
 
 
 def _locked_in_transaction(session: Session) -> set[int]:
@@ -193,34 +226,54 @@ def _locked_lines_in_transaction(session: Session) -> set[int]:
     return session.info["qm_locked_lines"]
 
 
-def source_line(ctx: Context, doc_field: str, line_id: Any, parent: Document,
-                loaded: dict[int, DocumentLine] | None = None) -> DocumentLine:
+def source_line(
+    ctx: Context,
+    doc_field: str,
+    line_id: Any,
+    parent: Document,
+    loaded: dict[int, DocumentLine] | None = None,
+) -> DocumentLine:
     """The source line a new line refers to; it must belong to `parent`."""
     if line_id is None:
-        raise ValidationError(f"{doc_field} is required", field=doc_field, value=None,
-                              rule="required")
+        raise ValidationError(
+            f"{doc_field} is required", field=doc_field, value=None, rule="required"
+        )
     line = (loaded or {}).get(line_id) or ctx.session.get(DocumentLine, line_id)
     if line is None or line.document_id != parent.id:
-        raise ValidationError(f"{doc_field}: line {line_id} is not a line of {parent.number}",
-                              field=doc_field, value=line_id, rule="line_of_source_document")
+        raise ValidationError(
+            f"{doc_field}: line {line_id} is not a line of {parent.number}",
+            field=doc_field,
+            value=line_id,
+            rule="line_of_source_document",
+        )
     return line
 
 
-def posted_source(ctx: Context, data: dict[str, Any], doc_type: str,
-                  statuses: tuple[str, ...] = ("posted",)) -> Document:
-    src = must_exist(ctx.session, Document, data.get("source_document_id"),
-                     "source_document_id")
+def posted_source(
+    ctx: Context, data: dict[str, Any], doc_type: str, statuses: tuple[str, ...] = ("posted",)
+) -> Document:
+    src = must_exist(ctx.session, Document, data.get("source_document_id"), "source_document_id")
     if src.doc_type != doc_type:
-        raise ValidationError(f"source_document_id: {src.number} is a {src.doc_type}, "
-                              f"expected a {doc_type}", field="source_document_id",
-                              value=src.id, rule=f"source_is_{doc_type}")
+        raise ValidationError(
+            f"source_document_id: {src.number} is a {src.doc_type}, expected a {doc_type}",
+            field="source_document_id",
+            value=src.id,
+            rule=f"source_is_{doc_type}",
+        )
     if src.status not in statuses:
-        raise ValidationError(f"source_document_id: {src.number} is {src.status}, must be "
-                              f"{' or '.join(statuses)}", field="source_document_id",
-                              value=src.id, rule="source_posted")
+        raise ValidationError(
+            f"source_document_id: {src.number} is {src.status}, must be {' or '.join(statuses)}",
+            field="source_document_id",
+            value=src.id,
+            rule="source_posted",
+        )
     if src.fulfilment_status == "closed":
-        raise ValidationError(f"source_document_id: {src.number} is closed",
-                              field="source_document_id", value=src.id, rule="source_open")
+        raise ValidationError(
+            f"source_document_id: {src.number} is closed",
+            field="source_document_id",
+            value=src.id,
+            rule="source_open",
+        )
     return src
 
 
@@ -231,20 +284,27 @@ def set_totals(doc: Document) -> None:
     doc.net_total = money(sum((ln.net_amount for ln in doc.lines), ZERO))
     doc.vat_total = money(sum((ln.vat_amount for ln in doc.lines), ZERO))
     doc.gross_total = doc.net_total + doc.vat_total
-    if abs(doc.gross_total) >= MAX_AMOUNT or any(abs(ln.net_amount) >= MAX_AMOUNT
-                                                 for ln in doc.lines):
-        raise ValidationError(f"document total {doc.gross_total} is too large (limit "
-                              f"{MAX_AMOUNT:,.0f})", field="lines", value=str(doc.gross_total),
-                              rule="amount_below_1e15")
+    if abs(doc.gross_total) >= MAX_AMOUNT or any(
+        abs(ln.net_amount) >= MAX_AMOUNT for ln in doc.lines
+    ):
+        raise ValidationError(
+            f"document total {doc.gross_total} is too large (limit {MAX_AMOUNT:,.0f})",
+            field="lines",
+            value=str(doc.gross_total),
+            rule="amount_below_1e15",
+        )
 
 
 def refuse_if_allocated(doc: Document) -> None:
     """An invoice, bill, credit or debit note that payments settle or use cannot be
     cancelled before those payments are."""
     if doc.paid_amount:
-        raise Conflict(f"{doc.number} has payments allocated ({doc.paid_amount}); cancel "
-                       "them first", field="paid_amount", value=doc.paid_amount,
-                       rule="no_dependent_documents")
+        raise Conflict(
+            f"{doc.number} has payments allocated ({doc.paid_amount}); cancel them first",
+            field="paid_amount",
+            value=doc.paid_amount,
+            rule="no_dependent_documents",
+        )
 
 
 def fulfilment(lines: list[DocumentLine], done_attr: str) -> str:

@@ -81,26 +81,38 @@ def fastest_terms(ctx: Context, item_id: int) -> Terms | None:
     """The supplier a make-to-order need is bought from: shortest agreed lead time, then
     lowest price, then lowest supplier id, among active suppliers."""
     row = ctx.session.execute(
-        select(SupplierItem, Supplier.code).join(Supplier, Supplier.id ==
-                                                 SupplierItem.supplier_id)
+        select(SupplierItem, Supplier.code)
+        .join(Supplier, Supplier.id == SupplierItem.supplier_id)
         .where(SupplierItem.item_id == item_id, Supplier.active.is_(True))
         .order_by(SupplierItem.lead_time_days, SupplierItem.price, SupplierItem.supplier_id)
-        .limit(1)).first()
+        .limit(1)
+    ).first()
     if row is None:
         return None
     si, code = row
-    return Terms(si.supplier_id, code, si.price, si.lead_time_days,
-                 si.pack_size or Decimal(1), si.moq or ZERO)
+    return Terms(
+        si.supplier_id,
+        code,
+        si.price,
+        si.lead_time_days,
+        si.pack_size or Decimal(1),
+        si.moq or ZERO,
+    )
 
 
 def _open_sales(ctx: Context, item_id: int, warehouse_id: int, exclude: int) -> Decimal:
     rows = ctx.session.execute(
         select(DocumentLine.qty, DocumentLine.delivered_qty)
         .join(Document, DocumentLine.document_id == Document.id)
-        .where(Document.doc_type == "sales_order", Document.status == "posted",
-               or_(Document.fulfilment_status.is_(None), Document.fulfilment_status != "closed"),
-               Document.warehouse_id == warehouse_id, Document.id != exclude,
-               DocumentLine.item_id == item_id)).all()
+        .where(
+            Document.doc_type == "sales_order",
+            Document.status == "posted",
+            or_(Document.fulfilment_status.is_(None), Document.fulfilment_status != "closed"),
+            Document.warehouse_id == warehouse_id,
+            Document.id != exclude,
+            DocumentLine.item_id == item_id,
+        )
+    ).all()
     return sum((max(qty - done, ZERO) for qty, done in rows), ZERO)
 
 
@@ -109,19 +121,34 @@ def _on_order(ctx: Context, item_id: int, warehouse_id: int) -> Decimal:
     rows = ctx.session.execute(
         select(DocumentLine.qty, DocumentLine.received_qty)
         .join(Document, DocumentLine.document_id == Document.id)
-        .where(Document.doc_type == "purchase_order", Document.status == "approved",
-               or_(Document.fulfilment_status.is_(None), Document.fulfilment_status != "closed"),
-               Document.warehouse_id == warehouse_id, DocumentLine.item_id == item_id)).all()
+        .where(
+            Document.doc_type == "purchase_order",
+            Document.status == "approved",
+            or_(Document.fulfilment_status.is_(None), Document.fulfilment_status != "closed"),
+            Document.warehouse_id == warehouse_id,
+            DocumentLine.item_id == item_id,
+        )
+    ).all()
     return sum((max(qty - done, ZERO) for qty, done in rows), ZERO)
 
 
 def _mto_drafts(ctx: Context, item_id: int, warehouse_id: int) -> Decimal:
     """Quantity on make-to-order drafts already raised (not yet approved)."""
-    rows = ctx.session.execute(
-        select(DocumentLine.qty).join(Document, DocumentLine.document_id == Document.id)
-        .where(Document.doc_type == "purchase_order", Document.status == "draft",
-               Document.origin == MTO_ORIGIN, Document.warehouse_id == warehouse_id,
-               DocumentLine.item_id == item_id)).scalars().all()
+    rows = (
+        ctx.session.execute(
+            select(DocumentLine.qty)
+            .join(Document, DocumentLine.document_id == Document.id)
+            .where(
+                Document.doc_type == "purchase_order",
+                Document.status == "draft",
+                Document.origin == MTO_ORIGIN,
+                Document.warehouse_id == warehouse_id,
+                DocumentLine.item_id == item_id,
+            )
+        )
+        .scalars()
+        .all()
+    )
     return sum(rows, ZERO)
 
 
@@ -154,22 +181,37 @@ def raise_needs(ctx: Context, order: Document) -> list[Document]:
     item_ids = sorted({ln.item_id for ln in order.lines if ln.item_id and ln.qty > 0})
     if not item_ids:
         return []
-    mto = ctx.session.execute(select(Item.id).where(  # one query on the posting path
-        Item.id.in_(item_ids), Item.supply_mode == "make_to_order")
-        .order_by(Item.id)).scalars().all()
+    mto = (
+        ctx.session.execute(
+            select(Item.id)
+            .where(  # one query on the posting path
+                Item.id.in_(item_ids), Item.supply_mode == "make_to_order"
+            )
+            .order_by(Item.id)
+        )
+        .scalars()
+        .all()
+    )
     if not mto:
         return []
     # lock the items' rows: two orders of one make-to-order item posted at once are
     # serialised, so the second sees the first's draft (PostgreSQL; SQLite has one writer).
     # FOR NO KEY UPDATE: it does not wait for the key-share locks that inserting lines
     # referencing the item takes (FOR UPDATE would deadlock two such postings)
-    ctx.session.execute(select(Item.id).where(Item.id.in_(mto)).order_by(Item.id)
-                        .with_for_update(key_share=True)).all()
+    ctx.session.execute(
+        select(Item.id).where(Item.id.in_(mto)).order_by(Item.id).with_for_update(key_share=True)
+    ).all()
     wh = filled(order.warehouse_id)
-    state = {i: _ItemState(others=_open_sales(ctx, i, wh, order.id),
-                           on_hand=_on_hand(ctx, i, wh), on_order=_on_order(ctx, i, wh),
-                           drafts=_mto_drafts(ctx, i, wh), terms=fastest_terms(ctx, i))
-             for i in mto}
+    state = {
+        i: _ItemState(
+            others=_open_sales(ctx, i, wh, order.id),
+            on_hand=_on_hand(ctx, i, wh),
+            on_order=_on_order(ctx, i, wh),
+            drafts=_mto_drafts(ctx, i, wh),
+            terms=fastest_terms(ctx, i),
+        )
+        for i in mto
+    }
     plans: dict[int, list[tuple[DocumentLine, Decimal, str]]] = {}
     for ln in order.lines:
         s = state.get(ln.item_id) if ln.item_id is not None else None
@@ -183,12 +225,14 @@ def raise_needs(ctx: Context, order: Document) -> list[Document]:
         if need <= 0 or terms is None:
             continue
         qty = order_qty(need, terms.pack_size, terms.moq)
-        why = (f"Make to order for {order.number} line {ln.line_no}: {q(ordered)} ordered "
-               f"and not delivered, {q(s.on_hand)} on hand, {q(supply)} on order "
-               f"({q(s.on_order)} approved + {q(s.drafts + s.raised)} on "
-               f"make-to-order drafts) → short {q(need)} of this line's {q(ln.qty)}, buy "
-               f"{q(qty)} from {terms.supplier_code} (pack {q(terms.pack_size)}, MOQ "
-               f"{q(terms.moq)}, {terms.lead_time_days} d lead time)")
+        why = (
+            f"Make to order for {order.number} line {ln.line_no}: {q(ordered)} ordered "
+            f"and not delivered, {q(s.on_hand)} on hand, {q(supply)} on order "
+            f"({q(s.on_order)} approved + {q(s.drafts + s.raised)} on "
+            f"make-to-order drafts) → short {q(need)} of this line's {q(ln.qty)}, buy "
+            f"{q(qty)} from {terms.supplier_code} (pack {q(terms.pack_size)}, MOQ "
+            f"{q(terms.moq)}, {terms.lead_time_days} d lead time)"
+        )
         s.raised += qty
         plans.setdefault(terms.supplier_id, []).append((ln, qty, why))
     if not plans:
@@ -198,13 +242,19 @@ def raise_needs(ctx: Context, order: Document) -> list[Document]:
     system, today = _system(ctx), ctx.now().date()
     raised = []
     for supplier_id, lines in sorted(plans.items()):
-        lead = max(filled(state[filled(ln.item_id)].terms).lead_time_days
-                   for ln, _, _ in lines)
-        doc = create_draft(system, "purchase_order", {
-            "supplier_id": supplier_id, "warehouse_id": wh, "doc_date": today,
-            "expected_date": today + dt.timedelta(days=lead),
-            "memo": "\n".join(why for _, _, why in lines),
-            "lines": [{"item_id": ln.item_id, "qty": qty} for ln, qty, _ in lines]})
+        lead = max(filled(state[filled(ln.item_id)].terms).lead_time_days for ln, _, _ in lines)
+        doc = create_draft(
+            system,
+            "purchase_order",
+            {
+                "supplier_id": supplier_id,
+                "warehouse_id": wh,
+                "doc_date": today,
+                "expected_date": today + dt.timedelta(days=lead),
+                "memo": "\n".join(why for _, _, why in lines),
+                "lines": [{"item_id": ln.item_id, "qty": qty} for ln, qty, _ in lines],
+            },
+        )
         doc.origin, doc.demand_document_id = MTO_ORIGIN, order.id
         for po_line, (_, _, why) in zip(doc.lines, lines, strict=True):
             po_line.memo = why
@@ -215,9 +265,17 @@ def raise_needs(ctx: Context, order: Document) -> list[Document]:
 
 def raised_for(ctx: Context, order_id: int) -> list[Document]:
     """The make-to-order purchase orders raised for a sales order (any status)."""
-    return list(ctx.session.execute(select(Document).where(
-        Document.doc_type == "purchase_order", Document.origin == MTO_ORIGIN,
-        Document.demand_document_id == order_id).order_by(Document.id)).scalars())
+    return list(
+        ctx.session.execute(
+            select(Document)
+            .where(
+                Document.doc_type == "purchase_order",
+                Document.origin == MTO_ORIGIN,
+                Document.demand_document_id == order_id,
+            )
+            .order_by(Document.id)
+        ).scalars()
+    )
 
 
 def touched(doc: Document) -> bool:

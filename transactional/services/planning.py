@@ -76,19 +76,30 @@ class PlanApplied:
     def as_dict(self) -> dict[str, Any]:
         """created, replaced, kept, skipped_lines, documents (a list): the shape
         `pipelines.planning.write_back` returns."""
-        return {"created": self.created, "replaced": self.replaced, "kept": self.kept,
-                "skipped_lines": self.skipped_lines, "documents": list(self.documents)}
+        return {
+            "created": self.created,
+            "replaced": self.replaced,
+            "kept": self.kept,
+            "skipped_lines": self.skipped_lines,
+            "documents": list(self.documents),
+        }
 
 
-def apply_plan(ctx: Context, run_id: str,
-               suggestions: Sequence[PlanningSuggestion | Mapping[str, Any]],
-               snapshot_seq: int | None = None) -> PlanApplied:
+def apply_plan(
+    ctx: Context,
+    run_id: str,
+    suggestions: Sequence[PlanningSuggestion | Mapping[str, Any]],
+    snapshot_seq: int | None = None,
+) -> PlanApplied:
     """Write a planning run back as draft purchase orders (the rule in the module
     docstring), in the caller's transaction; the caller commits, or rolls back on error.
     `suggestions`: `PlanningSuggestion` commands (or mappings validated as them), one per
     item-warehouse, quantity > 0."""
-    plan = validate(PlanningRunIn, {"run_id": run_id, "snapshot_seq": snapshot_seq,
-                                    "suggestions": list(suggestions)}, "planning run")
+    plan = validate(
+        PlanningRunIn,
+        {"run_id": run_id, "snapshot_seq": snapshot_seq, "suggestions": list(suggestions)},
+        "planning run",
+    )
     ctx.authorize("purchase_order", "create")
     ctx.authorize("purchase_order", "delete")
     _serialise(ctx)
@@ -96,16 +107,30 @@ def apply_plan(ctx: Context, run_id: str,
     previous = _applied(ctx, plan.run_id)
     if previous is not None:
         if previous.get("digest") != digest:
-            raise Conflict(f"planning run {plan.run_id} was applied already with other "
-                           "suggestions; a new plan needs a new run id", field="run_id",
-                           value=plan.run_id, rule="run_id_applied_with_other_input")
+            raise Conflict(
+                f"planning run {plan.run_id} was applied already with other "
+                "suggestions; a new plan needs a new run id",
+                field="run_id",
+                value=plan.run_id,
+                rule="run_id_applied_with_other_input",
+            )
         return _result(plan.run_id, previous["result"])
     _check(ctx, plan.suggestions)
 
     replaced = kept = 0
-    drafts = ctx.session.execute(select(Document.id).where(
-        Document.doc_type == "purchase_order", Document.origin == PLANNING_ORIGIN,
-        Document.status == "draft").order_by(Document.id)).scalars().all()
+    drafts = (
+        ctx.session.execute(
+            select(Document.id)
+            .where(
+                Document.doc_type == "purchase_order",
+                Document.origin == PLANNING_ORIGIN,
+                Document.status == "draft",
+            )
+            .order_by(Document.id)
+        )
+        .scalars()
+        .all()
+    )
     for doc_id in drafts:
         doc = lock_document(ctx, doc_id, "purchase_order")
         if doc.planner_touched:
@@ -126,21 +151,35 @@ def apply_plan(ctx: Context, run_id: str,
     for (supplier_id, warehouse_id), lines in sorted(groups.items()):
         lines.sort(key=lambda s: s.item_id)
         command = PurchaseOrderIn(
-            supplier_id=supplier_id, warehouse_id=warehouse_id,
+            supplier_id=supplier_id,
+            warehouse_id=warehouse_id,
             memo=f"planning run {plan.run_id}",
-            lines=[PurchaseOrderLine(item_id=s.item_id, qty=s.qty, unit_price=s.unit_price)
-                   for s in lines])
-        doc = create_draft(ctx, "purchase_order", command, origin=PLANNING_ORIGIN,
-                           planning_run_id=plan.run_id)
+            lines=[
+                PurchaseOrderLine(item_id=s.item_id, qty=s.qty, unit_price=s.unit_price)
+                for s in lines
+            ],
+        )
+        doc = create_draft(
+            ctx, "purchase_order", command, origin=PLANNING_ORIGIN, planning_run_id=plan.run_id
+        )
         for po_line, s in zip(doc.lines, lines, strict=True):
             if s.sales_orders:  # the line names the sales orders it is for
                 po_line.memo = SALES_ORDER_MEMO.format(orders=s.sales_orders)
         numbers.append(doc.number)
     ctx.session.flush()
     result = PlanApplied(plan.run_id, len(numbers), replaced, kept, skipped, tuple(numbers))
-    audit(ctx, APPLY_ACTION, RUN_ENTITY, plan.run_id, after={
-        "digest": digest, "snapshot_seq": plan.snapshot_seq,
-        "suggestions": len(plan.suggestions), "result": result.as_dict()})
+    audit(
+        ctx,
+        APPLY_ACTION,
+        RUN_ENTITY,
+        plan.run_id,
+        after={
+            "digest": digest,
+            "snapshot_seq": plan.snapshot_seq,
+            "suggestions": len(plan.suggestions),
+            "result": result.as_dict(),
+        },
+    )
     return result
 
 
@@ -148,9 +187,13 @@ def held_item_warehouses(ctx: Context, snapshot_seq: int | None) -> set[tuple[in
     """(item, warehouse) pairs a planner has in hand: lines of planning drafts a planner
     edited, and of planning orders approved or rejected after the warehouse snapshot
     (`change_seq` > `snapshot_seq`; every decided order when `snapshot_seq` is None)."""
-    rows = ctx.session.execute(select(Document).where(
-        Document.doc_type == "purchase_order", Document.origin == PLANNING_ORIGIN,
-        Document.planner_touched.is_(True))).scalars()
+    rows = ctx.session.execute(
+        select(Document).where(
+            Document.doc_type == "purchase_order",
+            Document.origin == PLANNING_ORIGIN,
+            Document.planner_touched.is_(True),
+        )
+    ).scalars()
     keys: set[tuple[int, int]] = set()
     for doc in rows:
         fresh = snapshot_seq is None or (doc.change_seq or 0) > snapshot_seq
@@ -179,19 +222,32 @@ def _check(ctx: Context, suggestions: list[PlanningSuggestion]) -> None:
         active_item(ctx, s.item_id, f"{at}.item_id")
         usable_warehouse(ctx, s.warehouse_id, f"{at}.warehouse_id")
         must_exist(ctx.session, Supplier, s.supplier_id, f"{at}.supplier_id")
-        if s.unit_price is None and ctx.session.execute(select(SupplierItem.id).where(
-                SupplierItem.supplier_id == s.supplier_id,
-                SupplierItem.item_id == s.item_id)).first() is None:
+        if (
+            s.unit_price is None
+            and ctx.session.execute(
+                select(SupplierItem.id).where(
+                    SupplierItem.supplier_id == s.supplier_id, SupplierItem.item_id == s.item_id
+                )
+            ).first()
+            is None
+        ):
             raise ValidationError(
                 f"{at}.unit_price is required: supplier {s.supplier_id} has no price for "
-                f"item {s.item_id}", field=f"{at}.unit_price", value=None, rule="required")
+                f"item {s.item_id}",
+                field=f"{at}.unit_price",
+                value=None,
+                rule="required",
+            )
         key = (s.item_id, s.warehouse_id)
         if key in seen:
             raise ValidationError(
                 f"{at}.item_id: item {s.item_id} at warehouse {s.warehouse_id} is suggested twice "
                 f"(also suggestions[{seen[key]}]); a run has one suggestion per "
-                "item-warehouse", field=f"{at}.item_id", value=s.item_id,
-                rule="one_suggestion_per_item_warehouse")
+                "item-warehouse",
+                field=f"{at}.item_id",
+                value=s.item_id,
+                rule="one_suggestion_per_item_warehouse",
+            )
         seen[key] = i
 
 
@@ -204,15 +260,27 @@ def _serialise(ctx: Context) -> None:
 
 
 def _applied(ctx: Context, run_id: str) -> dict[str, Any] | None:
-    return ctx.session.execute(select(AuditLog.after).where(
-        AuditLog.action == APPLY_ACTION, AuditLog.entity == RUN_ENTITY,
-        AuditLog.entity_id == run_id).order_by(AuditLog.id).limit(1)).scalar_one_or_none()
+    return ctx.session.execute(
+        select(AuditLog.after)
+        .where(
+            AuditLog.action == APPLY_ACTION,
+            AuditLog.entity == RUN_ENTITY,
+            AuditLog.entity_id == run_id,
+        )
+        .order_by(AuditLog.id)
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 def _result(run_id: str, stored: Mapping[str, Any]) -> PlanApplied:
-    return PlanApplied(run_id, int(stored["created"]), int(stored["replaced"]),
-                       int(stored["kept"]), int(stored["skipped_lines"]),
-                       tuple(stored["documents"]))
+    return PlanApplied(
+        run_id,
+        int(stored["created"]),
+        int(stored["replaced"]),
+        int(stored["kept"]),
+        int(stored["skipped_lines"]),
+        tuple(stored["documents"]),
+    )
 
 
 def _plain(number: Decimal | None) -> str | None:
@@ -222,7 +290,16 @@ def _plain(number: Decimal | None) -> str | None:
 
 def _digest(plan: PlanningRunIn) -> str:
     """SHA-256 of the run's input, independent of the order of its suggestions."""
-    rows = sorted((s.item_id, s.warehouse_id, s.supplier_id, _plain(s.qty),
-                   _plain(s.unit_price), s.sales_orders or "") for s in plan.suggestions)
+    rows = sorted(
+        (
+            s.item_id,
+            s.warehouse_id,
+            s.supplier_id,
+            _plain(s.qty),
+            _plain(s.unit_price),
+            s.sales_orders or "",
+        )
+        for s in plan.suggestions
+    )
     body = json.dumps([plan.run_id, plan.snapshot_seq, rows], separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest()

@@ -21,15 +21,34 @@ from transactional.services.sales import (
     SalesReturn,
 )
 
-HANDLERS: dict[str, Handler] = {h.doc_type: h for h in (
-    SalesOrder(), Delivery(), SalesInvoice(), CustomerPayment(), SalesReturn(),
-    PurchaseOrder(), GoodsReceipt(), SupplierBill(), SupplierPayment(), PurchaseReturn(),
-    StockTransfer(), StockCount(), JournalEntryDoc(), PeriodClose())}
+HANDLERS: dict[str, Handler] = {
+    h.doc_type: h
+    for h in (
+        SalesOrder(),
+        Delivery(),
+        SalesInvoice(),
+        CustomerPayment(),
+        SalesReturn(),
+        PurchaseOrder(),
+        GoodsReceipt(),
+        SupplierBill(),
+        SupplierPayment(),
+        PurchaseReturn(),
+        StockTransfer(),
+        StockCount(),
+        JournalEntryDoc(),
+        PeriodClose(),
+    )
+}
 
 
 def handler_for(doc_type: str) -> Handler:
     try:
         return HANDLERS[doc_type]
     except KeyError:
-        raise ValidationError(f"unknown document type {doc_type!r}", field="doc_type",
-                              value=doc_type, rule="known_document_type") from None
+        raise ValidationError(
+            f"unknown document type {doc_type!r}",
+            field="doc_type",
+            value=doc_type,
+            rule="known_document_type",
+        ) from None

@@ -12,9 +12,13 @@ from transactional.services.documents import approve_document, lock_document, up
 from transactional.services.handler import qty_field
 
 
-def _decide(ctx: Context, doc: Document, action: str, reason: str | None = None,
-            changes: list[tuple[int | None, int | None, Decimal, Decimal]] | None = None
-            ) -> None:
+def _decide(
+    ctx: Context,
+    doc: Document,
+    action: str,
+    reason: str | None = None,
+    changes: list[tuple[int | None, int | None, Decimal, Decimal]] | None = None,
+) -> None:
     """Record a planner's decision on a planning draft: one row per line (approve,
     reject) or per changed line (edit: line id or None when dropped, item, old and new
     quantity)."""
@@ -22,13 +26,25 @@ def _decide(ctx: Context, doc: Document, action: str, reason: str | None = None,
         return
     now = ctx.now()
     if changes is None:
-        changes = [(ln.id, ln.item_id, ln.qty, Decimal(0) if action == "reject" else ln.qty)
-                   for ln in doc.lines]
+        changes = [
+            (ln.id, ln.item_id, ln.qty, Decimal(0) if action == "reject" else ln.qty)
+            for ln in doc.lines
+        ]
     for line_id, item_id, suggested, final in changes:
-        ctx.session.add(PlannerDecision(
-            document_id=doc.id, document_line_id=line_id, item_id=item_id,
-            planning_run_id=doc.planning_run_id, action=action, suggested_qty=suggested,
-            final_qty=final, reason=reason, decided_by=ctx.username, decided_at=now))
+        ctx.session.add(
+            PlannerDecision(
+                document_id=doc.id,
+                document_line_id=line_id,
+                item_id=item_id,
+                planning_run_id=doc.planning_run_id,
+                action=action,
+                suggested_qty=suggested,
+                final_qty=final,
+                reason=reason,
+                decided_by=ctx.username,
+                decided_at=now,
+            )
+        )
 
 
 def approve_purchase_order(ctx: Context, doc_id: int) -> Document:
@@ -45,11 +61,16 @@ def reject_purchase_order(ctx: Context, doc_id: int, reason: str) -> Document:
     doc = lock_document(ctx, doc_id, "purchase_order")
     ctx.authorize("purchase_order", "reject")
     if not reason or not reason.strip():
-        raise ValidationError("a rejection needs a reason", field="reason", value=reason,
-                              rule="required")
+        raise ValidationError(
+            "a rejection needs a reason", field="reason", value=reason, rule="required"
+        )
     if doc.status != "draft":
-        raise Conflict(f"cannot reject {doc.number}: it is {doc.status}, must be draft",
-                       field="status", value=doc.status, rule="draft_to_rejected")
+        raise Conflict(
+            f"cannot reject {doc.number}: it is {doc.status}, must be draft",
+            field="status",
+            value=doc.status,
+            rule="draft_to_rejected",
+        )
     before = summary(doc)
     doc.status, doc.reject_reason, doc.planner_touched = "rejected", reason.strip(), True
     _decide(ctx, doc, "reject", reason.strip())
@@ -58,32 +79,59 @@ def reject_purchase_order(ctx: Context, doc_id: int, reason: str) -> Document:
     return doc
 
 
-def edit_purchase_order_quantities(ctx: Context, doc_id: int,
-                                   quantities: dict[int, Decimal]) -> Document:
+def edit_purchase_order_quantities(
+    ctx: Context, doc_id: int, quantities: dict[int, Decimal]
+) -> Document:
     """A planner changes line quantities of a draft PO (line id → new qty; 0 drops it)."""
     doc = lock_document(ctx, doc_id, "purchase_order")
     if doc.status != "draft":
-        raise Conflict(f"cannot edit {doc.number}: it is {doc.status}, must be draft",
-                       field="status", value=doc.status, rule="draft_to_update")
+        raise Conflict(
+            f"cannot edit {doc.number}: it is {doc.status}, must be draft",
+            field="status",
+            value=doc.status,
+            rule="draft_to_update",
+        )
     known = {ln.id for ln in doc.lines}
     unknown = [k for k in quantities if k not in known]
     if unknown:
-        raise ValidationError(f"line {unknown[0]} is not a line of {doc.number}",
-                              field="quantities", value=unknown[0], rule="line_of_document")
-    new_qty = {ln.id: qty_field(quantities.get(ln.id, ln.qty), f"quantities[{ln.id}]",
-                                allow_zero=True) for ln in doc.lines}
+        raise ValidationError(
+            f"line {unknown[0]} is not a line of {doc.number}",
+            field="quantities",
+            value=unknown[0],
+            rule="line_of_document",
+        )
+    new_qty = {
+        ln.id: qty_field(quantities.get(ln.id, ln.qty), f"quantities[{ln.id}]", allow_zero=True)
+        for ln in doc.lines
+    }
     # (old line id, item, unit price, suggested, final) of every line, in line order
     before = [(ln.id, ln.item_id, ln.unit_price, ln.qty, new_qty[ln.id]) for ln in doc.lines]
     kept = [b for b in before if b[4] != 0]
-    doc = update_draft(ctx, doc.id, {"lines": [
-        {"item_id": item, "unit_price": price, "qty": final}
-        for _, item, price, _, final in kept]}, "purchase_order")
+    doc = update_draft(
+        ctx,
+        doc.id,
+        {
+            "lines": [
+                {"item_id": item, "unit_price": price, "qty": final}
+                for _, item, price, _, final in kept
+            ]
+        },
+        "purchase_order",
+    )
     edited = [b for b in before if b[4] != b[3]]
     if edited:
         # the rewrite gives the kept lines new ids, in the same order
         new_id = {b[0]: ln.id for b, ln in zip(kept, doc.lines, strict=True)}
-        _decide(ctx, doc, "edit", None, [(new_id.get(line_id), item, suggested, final)
-                                          for line_id, item, _, suggested, final in edited])
+        _decide(
+            ctx,
+            doc,
+            "edit",
+            None,
+            [
+                (new_id.get(line_id), item, suggested, final)
+                for line_id, item, _, suggested, final in edited
+            ],
+        )
     return doc
 
 
@@ -92,13 +140,17 @@ def close_order(ctx: Context, doc_id: int) -> Document:
     delivered/received will not be."""
     doc = lock_document(ctx, doc_id)
     if doc.doc_type not in ("sales_order", "purchase_order"):
-        raise ValidationError(f"{doc.number} is not an order", field="id", value=doc_id,
-                              rule="order_only")
+        raise ValidationError(
+            f"{doc.number} is not an order", field="id", value=doc_id, rule="order_only"
+        )
     ctx.authorize(doc.doc_type, "close")
     if doc.status not in ("posted", "approved") or doc.fulfilment_status == "closed":
-        raise Conflict(f"cannot close {doc.number}: it is {doc.status}/"
-                       f"{doc.fulfilment_status}", field="status", value=doc.status,
-                       rule="open_to_closed")
+        raise Conflict(
+            f"cannot close {doc.number}: it is {doc.status}/{doc.fulfilment_status}",
+            field="status",
+            value=doc.status,
+            rule="open_to_closed",
+        )
     before = summary(doc)
     doc.fulfilment_status = "closed"
     touch(ctx, doc)
@@ -111,10 +163,21 @@ def approve_credit_override(ctx: Context, doc_id: int) -> Document:
     doc = lock_document(ctx, doc_id, "sales_order")
     ctx.authorize("sales_order", "credit_override")
     if doc.status != "draft":
-        raise Conflict(f"{doc.number} is {doc.status}; overrides apply to drafts",
-                       field="status", value=doc.status, rule="draft_only")
+        raise Conflict(
+            f"{doc.number} is {doc.status}; overrides apply to drafts",
+            field="status",
+            value=doc.status,
+            rule="draft_only",
+        )
     doc.credit_override_by, doc.credit_override_at = ctx.username, ctx.now()
     touch(ctx, doc)
-    audit(ctx, "credit_override", doc.doc_type, doc.id, doc.number, None,
-          {"credit_override_by": ctx.username})
+    audit(
+        ctx,
+        "credit_override",
+        doc.doc_type,
+        doc.id,
+        doc.number,
+        None,
+        {"credit_override_by": ctx.username},
+    )
     return doc
