@@ -29,6 +29,9 @@ once to the stock ledger and balanced books; master data; read models; imports.
   `Idempotent-Replayed: true`) and writes nothing more; with a different request it is
   refused (422). Refused requests (4xx) are not remembered.
 * **Errors**: RFC 9457 `application/problem+json` with `errors[]` naming field and rule.
+* **Create and post** in one request: `POST /api/v1/<documents>?post=true` (requests
+  arriving together share one commit: group commit). **Batches**: `POST /api/v1/batches`,
+  up to QM_BATCH_MAX_DOCUMENTS documents, one result each (Idempotency-Key required).
 * **Decimals** are strings in responses; send them as strings to keep every digit.
 * **Lists** are pages: `limit` and `cursor` (the previous page's `next_cursor`).
 """
