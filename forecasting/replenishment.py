@@ -475,7 +475,7 @@ def plan_replenishment(
         if history is None
         else history_ceiling(history, out[has], out["lead_time_days"][has] + R),
     )
-    for col, key in (
+    for col, name in (
         ("forecast_over_horizon", "mu_e"),
         ("forecast_over_lead_time", "mu_l"),
         ("sigma_over_horizon", "sigma_e"),
@@ -484,7 +484,7 @@ def plan_replenishment(
         ("service_level", "fill_rate"),
     ):
         vals = np.full(len(out), np.nan)
-        vals[has] = lv[key]
+        vals[has] = lv[name]
         out[col] = vals
     out["safety_stock_estimate"] = np.nan
     if previous_plan is not None and len(previous_plan) and has.any():
@@ -540,7 +540,13 @@ def plan_replenishment(
 
 def _finish(out: pd.DataFrame, R: float, target: float, aggregate: float) -> pd.DataFrame:
     """Order sizing, line value and the planner's explanation per row."""
-    fills = {"position": [], "raw_qty": [], "suggested_qty": [], "line_value": [], "why": []}
+    fills: dict[str, list] = {
+        "position": [],
+        "raw_qty": [],
+        "suggested_qty": [],
+        "line_value": [],
+        "why": [],
+    }
     for r in out.to_dict("records"):
         pos_txt = (
             f"stock position {_q(r['on_hand'] + r['on_order'] - r['committed'])} "

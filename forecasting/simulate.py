@@ -422,7 +422,9 @@ def replay_frontiers(
         raise ValueError("the replay window needs history before it and at least one day")
     n_reviews = (n_sim + review_period - 1) // review_period
     levels = planning_levels(inp, forecaster, targets, review_period, progress, workers)
-    naive_runs, plan_runs, per_replication = [], {t: [] for t in targets}, []
+    naive_runs: list[PolicyOutcome] = []
+    plan_runs: dict[float, list[PolicyOutcome]] = {t: [] for t in targets}
+    per_replication: list[float | None] = []
     for k in range(replications):
         draws = replication_draws(n, n_reviews, seed, k)
         naive = replay(inp, naive_rule(inp), draws, review_period)
@@ -512,15 +514,19 @@ def hindsight_bound(
         [np.zeros(n)] + [mu_e * m for m in multiples] + [np.full(n, float(u)) for u in units]
     )
     cost = np.nan_to_num(np.asarray(inp.unit_cost, dtype=float))
-    served, value, demand = [], [], None
+    served_by: list[np.ndarray] = []
+    value_by: list[np.ndarray] = []
+    demand = np.zeros(n)
     for S in candidates:
         S = np.where(mto, 0.0, S)
         rule = planning_rule(inp, np.repeat(S[None, :], n_reviews, axis=0))
         outs = [replay(inp, rule, draws, review_period) for draws in streams]
-        served.append(sum(o.per_series["served"] for o in outs))
-        value.append(sum(o.per_series["avg_inventory_units"] for o in outs) * cost / replications)
+        served_by.append(sum(o.per_series["served"] for o in outs))
+        value_by.append(
+            sum(o.per_series["avg_inventory_units"] for o in outs) * cost / replications
+        )
         demand = sum(o.per_series["demand"] for o in outs)
-    served, value = np.array(served).T, np.array(value).T
+    served, value = np.array(served_by).T, np.array(value_by).T
     need = fill * float(demand.sum())
     rows = np.arange(n)
 
