@@ -108,7 +108,7 @@ def _start(name: str, argv: list[str]) -> subprocess.Popen:
 
 def _stop(procs: dict[str, subprocess.Popen]) -> None:
     # an impatient second Ctrl-C must not abandon the children half-way: ignore it while
-    # stopping (each child gets SIGTERM, then SIGKILL after STOP_TIMEOUT)
+    # stopping (each child gets SIGTERM, then its process group SIGKILL after STOP_TIMEOUT)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for proc in procs.values():
         if proc.poll() is None:
@@ -118,7 +118,12 @@ def _stop(procs: dict[str, subprocess.Popen]) -> None:
         try:
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            proc.kill()
+            # each child leads its own process group (start_new_session): kill the group,
+            # so a grandchild (the dashboard's streamlit server) cannot outlive it
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             proc.wait()
         _say(f"{name} stopped")
 
@@ -131,14 +136,39 @@ def serve(
     plan: bool = True,
 ) -> int:
     """Refresh, plan, then run the API and the dashboards until Ctrl-C; returns 0."""
-    from demo import demo_logins
-
     if refresh:
         run_refresh()
     if plan:
         run_plan()
     commands = available_commands()
     procs: dict[str, subprocess.Popen] = {}
+    try:
+        # everything from the first child on is inside the try: a Ctrl-C at any moment
+        # (even while the children are still being started) stops the ones running
+        if not _start_children(procs, commands, host, api_port, dashboard_port, plan):
+            return 0
+        while any(p.poll() is None for n, p in procs.items() if n != BACKGROUND):
+            time.sleep(0.5)
+        _say("every child process has exited")
+    except KeyboardInterrupt:
+        _say("stopping")
+    finally:
+        _stop(procs)
+    return 0
+
+
+def _start_children(
+    procs: dict[str, subprocess.Popen],
+    commands,
+    host: str,
+    api_port: int,
+    dashboard_port: int,
+    plan: bool,
+) -> bool:
+    """Start the API, the dashboards and the background jobs into `procs`; print the
+    addresses and logins. False when there is nothing to serve."""
+    from demo import demo_logins
+
     addresses = []
     if "serve" in commands:
         procs["API"] = _start(
@@ -193,14 +223,6 @@ def serve(
     _say("demo logins: " + ", ".join(f"{u} / {p}" for u, p in demo_logins()))
     if not procs:
         _say("nothing to serve")
-        return 0
+        return False
     _say(f"serving {len(procs)} process(es); Ctrl-C stops everything")
-    try:
-        while any(p.poll() is None for n, p in procs.items() if n != BACKGROUND):
-            time.sleep(0.5)
-        _say("every child process has exited")
-    except KeyboardInterrupt:
-        _say("stopping")
-    finally:
-        _stop(procs)
-    return 0
+    return True
