@@ -99,6 +99,9 @@ def test_serve_starts_api_and_dashboard_and_stops_on_ctrl_c(cli_db, tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        # as started from a terminal: Ctrl-C's default action, even when this test runs
+        # in a background job (where the shell starts every process with SIGINT ignored)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert _wait_for(f"http://127.0.0.1:{api}/docs", proc, 90), "API did not come up"
