@@ -17,6 +17,7 @@ refused request (4xx) remembers nothing, and keys survive restarts.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import hashlib
 import json
@@ -153,12 +154,13 @@ class ServiceRoute(APIRoute):
         return run
 
 
-class Grouped(Exception):
+class Grouped(Exception, metaclass=abc.ABCMeta):
     """Raised by a route whose work the group commit does (api/group_commit.py);
     `answer(request, request_hash)` submits it and returns its response."""
 
+    @abc.abstractmethod
     async def answer(self, request: Request, request_hash: str | None) -> Response:
-        raise NotImplementedError
+        """Submit the grouped work and return the request's response."""
 
 
 class PoolExhausted(Exception):
