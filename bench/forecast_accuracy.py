@@ -4,6 +4,7 @@
     .venv/bin/python bench/forecast_accuracy.py --warehouse demo.duckdb   # + the demo
     .venv/bin/python bench/forecast_accuracy.py --speed       # 10 000 x 730 daily timing
     .venv/bin/python bench/forecast_accuracy.py --validate    # selection rules, no holdout
+    .venv/bin/python bench/forecast_accuracy.py --combinations  # could any comb tie AutoETS?
 
 Real series: the datasets that ship inside the pmdarima wheel and load offline
 (airpassengers, wineind, sunspots: monthly; ausbeer, austres, woolyrnq: quarterly; lynx:
@@ -26,6 +27,14 @@ before their holdout, and 24 other offline series (statsmodels: co2, elnino, ele
 macrodata, danish_data, interest_inflation, nile, yearly sunspots) at 4 origins. It
 prints the geometric mean of holdout MASE relative to the 'ets' candidate (= AutoETS
 there) per rule.
+
+``--combinations`` asks whether *any* combination of statsforecast's models would be no
+worse than AutoETS on every data set: AutoETS, AutoTheta, AutoARIMA, AutoCES and
+DynamicOptimizedTheta are fitted once per case (the cases of ``--validate`` plus the
+bench holdout), and each combination rule (mean or median of a subset) is scored: its
+geometric mean MASE relative to AutoETS on the validation cases, its holdout MASE per
+bench data set and how many of those it loses to AutoETS; then ``comb`` against AutoETS
+per validation source (mean MASE over its series and origins).
 """
 
 from __future__ import annotations
@@ -408,6 +417,108 @@ def validate_rules():
         print(pd.DataFrame(out).to_string(index=False))
 
 
+COMBINATIONS = {  # rule -> (members, how)
+    "AutoETS": (("ets",), "mean"),
+    "comb (ours: ETS, Theta, ARIMA)": (("ets", "theta", "arima"), "mean"),
+    "ETS, Theta": (("ets", "theta"), "mean"),
+    "ETS, ARIMA": (("ets", "arima"), "mean"),
+    "ETS, CES": (("ets", "ces"), "mean"),
+    "ETS, ARIMA, CES": (("ets", "arima", "ces"), "mean"),
+    "ETS, DOTM, ARIMA": (("ets", "dotm", "arima"), "mean"),
+    "ETS, Theta, ARIMA, CES": (("ets", "theta", "arima", "ces"), "mean"),
+    "all five": (("ets", "theta", "arima", "ces", "dotm"), "mean"),
+    "median ETS, Theta, ARIMA": (("ets", "theta", "arima"), "median"),
+    "median of all five": (("ets", "theta", "arima", "ces", "dotm"), "median"),
+}
+
+
+def validate_combinations():
+    from statsforecast.models import (
+        AutoARIMA,
+        AutoCES,
+        AutoETS,
+        AutoTheta,
+        DynamicOptimizedTheta,
+    )
+
+    models = {
+        "ets": AutoETS,
+        "theta": AutoTheta,
+        "arima": AutoARIMA,
+        "ces": AutoCES,
+        "dotm": DynamicOptimizedTheta,
+    }
+    cases = []
+    for name, y, _freq, m, h, bench in validation_series():
+        for k in range(0, 5) if bench else range(0, 4):
+            n = len(y) - k * h
+            train, test = y[: n - h], y[n - h : n]
+            if len(train) < 3 * max(m, 4) + h:
+                continue
+            fcs = {}
+            for key, model in models.items():
+                try:
+                    with warnings.catch_warnings(), np.errstate(all="ignore"):
+                        warnings.simplefilter("ignore")
+                        f = model(season_length=m if m <= 24 else 1).forecast(y=train, h=h)
+                    fcs[key] = np.asarray(f["mean"], float)
+                except Exception:  # noqa: BLE001 - a model that fails is left out
+                    continue
+            if "ets" in fcs:
+                cases.append((name, k, bench and k == 0, train, test, m, fcs))
+        print(f"{name}: fitted", flush=True)
+
+    def score(case, members, how):
+        *_, train, test, m, fcs = case
+        parts = [fcs[q] for q in members if q in fcs and np.isfinite(fcs[q]).all()]
+        fc = np.mean(parts, axis=0) if how == "mean" else np.median(parts, axis=0)
+        lag = m if len(train) > m else 1
+        d = np.abs(train[lag:] - train[:-lag]).mean()
+        return np.nanmean(np.abs(fc - test)) / (d if d > 0 else np.abs(train).mean())
+
+    holdout = [c for c in cases if c[2]]
+    valid = [c for c in cases if not c[2]]
+    base = {id(c): score(c, ("ets",), "mean") for c in cases}
+    rows = []
+    for rule, (members, how) in COMBINATIONS.items():
+        rel = np.array([score(c, members, how) / base[id(c)] for c in valid])
+        row = {
+            "rule": rule,
+            f"validation gm ({len(valid)})": f"{np.exp(np.log(rel).mean()):.3f}",
+            "better/worse": f"{(rel < 0.99).sum()}/{(rel > 1.01).sum()}",
+        }
+        lost = 0
+        for c in holdout:
+            v = score(c, members, how)
+            row[c[0]] = f"{v:.3f}"
+            lost += v > base[id(c)] * (1 + 1e-9)
+        row["holdout sets lost"] = lost
+        rows.append(row)
+    with pd.option_context("display.width", 250, "display.max_columns", 30):
+        print("holdout MASE per bench data set; validation: MASE / AutoETS's, geometric mean")
+        print(pd.DataFrame(rows).to_string(index=False))
+    per_source: dict[str, list[tuple[float, float]]] = {}
+    for c in valid:
+        src = c[0].split("_")[0] if c[0].split("_")[0] in ("macro", "danish", "intinf") else c[0]
+        comb = COMBINATIONS["comb (ours: ETS, Theta, ARIMA)"]
+        per_source.setdefault(src, []).append((score(c, *comb), base[id(c)]))
+    print("comb / AutoETS per validation source (mean MASE over its series and origins):")
+    worse = 0
+    for src, pairs in per_source.items():
+        a = np.mean([p[0] for p in pairs])
+        b = np.mean([p[1] for p in pairs])
+        worse += a > b
+        print(
+            f"  {src:14s} cases {len(pairs):3d}  comb {a:.3f}  AutoETS {b:.3f}  ratio {a / b:.3f}"
+        )
+    best = min(rows[1:], key=lambda r: r["holdout sets lost"])
+    print(
+        f"combinations: {len(COMBINATIONS) - 1} rules, the fewest bench holdout sets lost to "
+        f"AutoETS is {best['holdout sets lost']} ({best['rule']}); comb is worse than AutoETS "
+        f"on {worse} of {len(per_source)} validation sources"
+    )
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--warehouse", help="DuckDB file with marts.demand_daily")
@@ -417,7 +528,15 @@ def main(argv=None):
         action="store_true",
         help="selection rules on series / origins outside the holdout",
     )
+    ap.add_argument(
+        "--combinations",
+        action="store_true",
+        help="could a combination of statsforecast models be no worse than AutoETS everywhere?",
+    )
     args = ap.parse_args(argv)
+    if args.combinations:
+        validate_combinations()
+        return
     if args.speed:
         speed()
         return
