@@ -161,3 +161,21 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
+
+
+@pytest.fixture(scope="session")
+def chromium_exe() -> str:
+    """Debian's chromium for the browser tests: skipped with the reason when it is absent;
+    QM_REQUIRE_BROWSER=1 (CI) makes that a failure."""
+    from tests.dashboards.browser import chromium
+
+    exe = chromium()
+    if exe is None:
+        reason = (
+            "chromium not found (/usr/bin/chromium): install it with "
+            "`apt-get install -y chromium` to run the browser tests"
+        )
+        if os.environ.get("QM_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"QM_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    return exe

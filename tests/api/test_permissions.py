@@ -17,12 +17,14 @@ from transactional.services.users import issue_token
 PUBLIC = {"/api/v1/health", "/api/v1/auth/token"}
 # any signed-in user may revoke their own tokens: a bearer token, no right
 SELF_SERVICE = {"/api/v1/auth/revoke"}
+# the interactive documentation pages (public, like /openapi.json; not API routes)
+DOC_PAGES = {"/docs", "/docs/oauth2-redirect", "/redoc"}
 
 
 def api_routes(api) -> list[tuple[str, str, APIRoute]]:
     out = []
     for route in api.client.app.routes:
-        if isinstance(route, APIRoute):
+        if isinstance(route, APIRoute) and route.path not in DOC_PAGES:
             out += [(method, route.path, route) for method in sorted(route.methods)]
     return out
 

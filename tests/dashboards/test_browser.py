@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from dashboards import access
-from tests.dashboards.browser import Browser, chromium, serve_dashboard
+from tests.dashboards.browser import Browser, serve_dashboard
 from tests.dashboards.helpers import APP, PAGES, password
 
 SCREENSHOTS = APP.parents[1] / "artifacts" / "screenshots"
@@ -22,20 +22,6 @@ ERROR_MARKERS = ("stException", "Traceback (most recent call last)")
 
 pytestmark = pytest.mark.browser
 base_log: dict[str, Path] = {}  # dashboard URL -> its server log, for failure messages
-
-
-@pytest.fixture(scope="module")
-def chromium_exe() -> str:
-    exe = chromium()
-    if exe is None:
-        reason = (
-            "chromium not found (/usr/bin/chromium): install it with "
-            "`apt-get install -y chromium` to run the browser tests"
-        )
-        if os.environ.get("QM_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"QM_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    return exe
 
 
 @pytest.fixture(scope="module")

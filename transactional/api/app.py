@@ -10,6 +10,7 @@ import weakref
 from collections.abc import Callable
 
 from fastapi import FastAPI, Request
+from fastapi_offline import FastAPIOffline
 
 from transactional.api import problems
 from transactional.api.group_commit import GroupCommitter
@@ -65,11 +66,14 @@ def create_app(
     database_url: str | None = None, clock: Callable[[], dt.datetime] = utcnow
 ) -> FastAPI:
     """The API bound to `database_url` (default: QM_DATABASE_URL or the SQLite file)."""
-    app = FastAPI(
+    # /docs (Swagger UI) and /redoc load their scripts and styles from the fastapi-offline
+    # package, served under /static-offline-docs: they work without internet
+    app = FastAPIOffline(
         title="Quartermaster API",
         version="1.0",
         description=DESCRIPTION,
         docs_url="/docs",
+        redoc_url="/redoc",
         openapi_url="/openapi.json",
     )
     app.state.session_factory = service_session_factory(database_url)
