@@ -125,12 +125,13 @@ def test_supplier_performance_and_price_variance(warehouse):
 
 def test_customer_rfm(warehouse):
     (customer,) = ids(warehouse, "customer")
-    # last invoice Feb 5 → 23 days; 2 invoices; 3,000 + 100 − 200 = 2,900. One buyer:
-    # every quintile is 1, so the segment is hibernating
+    # last invoice Feb 5 → 23 days; invoices on 2 days; 3,000 + 100 − 200 = 2,900. One
+    # active customer: mid-rank 1 of 1 → score 1 + floor(5 × ½ / 1) = 3 on r, f and m,
+    # so the segment is loyal (r 3–5, f 3–5)
     assert warehouse.query(
-        "select customer_id, recency_days, frequency, monetary, r_score, segment "
-        "from marts.customer_rfm"
-    ) == [(customer, 23, 2, D("2900.00"), 1, "hibernating")]
+        "select customer_id, recency_days, frequency, monetary, r_score, f_score, m_score, "
+        "segment from marts.customer_rfm"
+    ) == [(customer, 23, 2, D("2900.00"), 3, 3, 3, "loyal")]
 
 
 def test_income_statement(warehouse):
