@@ -106,6 +106,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--date",
         type=dt.date.fromisoformat,
         default=None,
-        help="opening stock: date of the opening count (default: today)",
+        help="opening stock (required there): the date on which the counted quantities were true",
     )
     imp.set_defaults(func=cmd_import)

@@ -1,12 +1,14 @@
 """Bulk import of master data and opening stock from CSV or XLSX — all or nothing.
 
-Kinds: items, customers, suppliers, supplier-items, opening-stock. Every row is validated
+Kinds: items, customers, suppliers, supplier-items, warehouses, carriers, opening-stock.
+Every row is validated
 through the service layer (the same rules as entering it by hand, with the same
 permissions), each in its own savepoint so one bad row does not hide the next: the import
 reports EVERY bad row — file line, column, rule, reason — and then raises ImportRejected,
 so the caller's transaction rolls back and nothing is imported. Opening stock is posted as
 one stock count per warehouse with is_opening=true (Dr 1200 Inventory / Cr 3000 Equity),
-so the books open balanced.
+so the books open balanced, dated by the caller's `doc_date` (required: dated today by
+default, the opening stock would refuse every older delivery).
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("supplier_code", "item_sku", "price", "lead_time_days"),
         ("moq", "pack_size"),
     ),
+    "warehouses": (("code", "name"), ("active",)),
+    "carriers": (("code", "name"), ()),
     "opening-stock": (("item_sku", "warehouse_code", "quantity", "unit_cost"), ()),
 }
 KINDS = tuple(COLUMNS)
@@ -63,6 +67,8 @@ MASTER_KIND = {
     "customers": "customer",
     "suppliers": "supplier",
     "supplier-items": "supplier_item",
+    "warehouses": "warehouse",
+    "carriers": "carrier",
 }
 # service-layer field -> file column, where they differ
 FIELD_COLUMN = {
@@ -230,6 +236,15 @@ def import_file(
             field="kind",
             value=kind,
             rule="one_of",
+        )
+    if kind == "opening-stock" and doc_date is None:
+        # dated today by default, the opening stock would refuse every older delivery
+        raise ValidationError(
+            "doc_date is required for an opening stock import: the date on which the "
+            "counted quantities were true (before the first document that moves them)",
+            field="doc_date",
+            value=None,
+            rule="required",
         )
     header, rows = read_table(content, filename)
     report = ImportReport(kind, rows=len(rows))

@@ -181,6 +181,10 @@ class Recipes:
             return f"code,name,credit_limit\nIC-{n},Customer {n},500\n".encode()
         if kind == "suppliers":
             return f"code,name\nIS-{n},Supplier {n}\n".encode()
+        if kind == "warehouses":
+            return f"code,name\nIW-{n},Warehouse {n}\n".encode()
+        if kind == "carriers":
+            return f"code,name\nICA-{n},Carrier {n}\n".encode()
         sku = f"OPEN-{n}"
         self.c.run(
             lambda ctx: create_master(ctx, "item", {"sku": sku, "name": sku, "category": "T"})
@@ -206,6 +210,8 @@ class Recipes:
             return {
                 "path": p,
                 "files": {"file": (f"{kind}.csv", self.import_file(kind), "text/csv")},
+                # opening stock needs the date its quantities were true
+                "data": {"doc_date": "2026-01-01"} if kind == "opening-stock" else None,
             }
         if p == "/journal" or p.startswith(("/stock/", "/reports/", "/audit")):
             return {"path": p}

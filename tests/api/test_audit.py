@@ -70,6 +70,7 @@ def test_every_write_route_leaves_an_audit_row(sqlite_api):
                 "admin",
                 json=req.get("json"),
                 files=req.get("files"),
+                data=req.get("data"),
                 headers=headers,
             )
             assert r.status_code < 300, (method, route.path, r.text)

@@ -146,7 +146,15 @@ def test_bad_opening_stock_rows_and_bad_files(api):
         "GAD-1,NORTH,4,\n"
         "WID-1,MAIN,3,2.00\n"
     )
-    body = upload(api, "opening-stock", rows.encode()).json()
+    # without its date the opening stock would be dated today: refused, naming the field
+    r = upload(
+        api, "opening-stock", b"item_sku,warehouse_code,quantity,unit_cost\nWID-1,MAIN,1,1\n"
+    )
+    assert r.status_code == 422, r.text
+    [error] = r.json()["errors"]
+    assert (error["field"], error["value"], error["rule"]) == ("doc_date", None, "required")
+    assert snapshot(api.url) == before
+    body = upload(api, "opening-stock", rows.encode(), doc_date="2026-01-01").json()
     assert [(e["line"], e["column"], e["rule"]) for e in body["errors"]] == [
         (3, "item_sku", "must_exist"),
         (4, "warehouse_code", "must_exist"),
@@ -163,6 +171,23 @@ def test_bad_opening_stock_rows_and_bad_files(api):
         r = upload(api, "items", content, name)
         assert r.status_code == 422 and r.json()["errors"][0]["rule"] == rule, r.text
     assert upload(api, "items", b"sku,name,category\nA,B,C\n", role="finance").status_code == 403
+    assert snapshot(api.url) == before
+
+
+def test_warehouses_and_carriers_import_like_other_master_data(api):
+    r = upload(api, "warehouses", b"code,name,active\nEAST,East depot,yes\nWEST,West depot,no\n")
+    assert r.status_code == 200 and r.json()["created"] == 2, r.text
+    east, west = api.get("/warehouses").json()["items"][-2:]
+    assert (east["code"], east["name"], east["active"]) == ("EAST", "East depot", True)
+    assert (west["code"], west["active"]) == ("WEST", False)
+    r = upload(api, "carriers", "code,name\nQUICK,Quick Freight 快运\n".encode(), role="warehouse")
+    assert r.status_code == 200 and r.json()["created"] == 1, r.text
+    assert api.get("/carriers").json()["items"][-1]["name"] == "Quick Freight 快运"
+    before = snapshot(api.url)
+    # a duplicate code and a missing name: the file is refused whole, every row reported
+    r = upload(api, "warehouses", b"code,name\nNEW,New depot\nEAST,Again\nX,\n")
+    assert r.status_code == 422, r.text
+    assert [(e["line"], e["column"]) for e in r.json()["errors"]] == [(3, "code"), (4, "name")]
     assert snapshot(api.url) == before
 
 
@@ -183,6 +208,8 @@ def test_cli_import(sqlite_url, monkeypatch, tmp_path, capsys):
     assert "nothing was imported" in out
     opening = tmp_path / "opening.csv"
     opening.write_text("item_sku,warehouse_code,quantity,unit_cost\nWID-1,MAIN,7,1.50\n")
+    assert qm(["import", "opening-stock", str(opening)]) == 2  # no date: refused
+    assert "doc_date is required" in capsys.readouterr().err
     assert qm(["import", "opening-stock", str(opening), "--date", "2026-01-02"]) == 0
     assert "posted SC-2026-00001" in capsys.readouterr().out
     with session_scope(sqlite_url) as s:

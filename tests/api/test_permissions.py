@@ -61,6 +61,7 @@ def test_route_role_matrix(sqlite_api):
                 role,
                 json=req.get("json"),
                 files=req.get("files"),
+                data=req.get("data"),
                 headers=headers,
             )
             expect_ok = permission is None or allowed(role, *permission)

@@ -80,6 +80,8 @@ IMPORTS = {
     "customers": ("customer", "create"),
     "suppliers": ("supplier", "create"),
     "supplier-items": ("supplier_item", "create"),
+    "warehouses": ("warehouse", "create"),
+    "carriers": ("carrier", "create"),
     "opening-stock": ("stock_count", "post"),
 }
 
@@ -89,7 +91,10 @@ def _add_import_route(kind: str, resource: str, action: str) -> None:
         file: Annotated[UploadFile, File(description="CSV (UTF-8) or XLSX")],
         doc_date: Annotated[
             dt.date | None,
-            Form(description="opening stock: date of the opening count (default: today)"),
+            Form(
+                description="opening stock (required there): the date on which the counted "
+                "quantities were true"
+            ),
         ] = None,
         *,
         ctx: Annotated[Context, Allowed(resource, action)],
