@@ -44,6 +44,16 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "overview", "Overview", "pages/overview.py", ":material/dashboard:", _managers, "managers"
     ),
+    # before Inventory: the first page a role may see is where it lands (the warehouse
+    # keeper's is this list)
+    PageSpec(
+        "stock",
+        "Stock on hand",
+        "pages/stock.py",
+        ":material/shelves:",
+        lambda role: allowed(role, "stock", "read"),
+        "everyone who reads stock",
+    ),
     PageSpec(
         "inventory",
         "Inventory",

@@ -105,6 +105,25 @@ def test_stock_position_and_trial_balance(api):
         "23.0000",
     )
     assert b["value"] == "314.43"  # 300 + 55 = 355 for 35; 4 leave at 4 × 355/35 = 40.57
+    # named, not only ids: what a warehouse keeper searches by
+    assert (b["sku"], b["item_name"], b["category"], b["unit"]) == (
+        "WID-1",
+        "Widget",
+        "Widgets",
+        "pcs",
+    )
+    assert (b["warehouse_code"], b["warehouse_name"], b["reorder_level"]) == ("MAIN", "Main", None)
+    api.ok(
+        "POST",
+        "/reorder-rules",
+        {"item_id": c.item, "warehouse_id": c.wh, "reorder_level": "25", "reorder_qty": "40"},
+        key="rule-1",
+    )
+    for needle in ("wid", "WIDG", "id-1"):
+        rows = api.get(f"/stock/balances?search={needle}", role="warehouse").json()["items"]
+        assert [(r["sku"], r["reorder_level"]) for r in rows] == [("WID-1", "25.0000")], needle
+    # a % is a character, not a wildcard: "w%" would otherwise match WID-1
+    assert api.get("/stock/balances?search=w%25", role="warehouse").json()["items"] == []
     ledger = api.get(f"/stock/ledger?item_id={c.item}&limit=2").json()
     assert [r["qty"] for r in ledger["items"]] == ["30.0000", "5.0000"]
     rest = api.get(f"/stock/ledger?item_id={c.item}&cursor={ledger['next_cursor']}").json()

@@ -181,13 +181,13 @@ def test_finance_headlines_equal_the_marts(env):
 
 
 EXPECTED_PAGES = {  # read through transactional/permissions.py
-    "admin": {"overview", "inventory", "sales", "purchasing", "planning", "finance"},
-    "manager": {"overview", "inventory", "sales", "purchasing", "planning", "finance"},
-    "finance": {"overview", "inventory", "sales", "purchasing", "finance"},
-    "sales": {"inventory", "sales"},
-    "purchasing": {"inventory", "purchasing", "planning"},
-    "planner": {"inventory", "purchasing", "planning"},
-    "warehouse": {"inventory"},
+    "admin": {"overview", "stock", "inventory", "sales", "purchasing", "planning", "finance"},
+    "manager": {"overview", "stock", "inventory", "sales", "purchasing", "planning", "finance"},
+    "finance": {"overview", "stock", "inventory", "sales", "purchasing", "finance"},
+    "sales": {"stock", "inventory", "sales"},
+    "purchasing": {"stock", "inventory", "purchasing", "planning"},
+    "planner": {"stock", "inventory", "purchasing", "planning"},
+    "warehouse": {"stock", "inventory"},
 }
 
 

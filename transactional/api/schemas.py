@@ -339,11 +339,20 @@ class AccountOut(Output):
 class StockBalanceOut(Output):
     item_id: int
     warehouse_id: int
+    sku: str
+    item_name: str
+    category: str
+    unit: str
+    warehouse_code: str
+    warehouse_name: str
     on_hand: Decimal
     on_order: Decimal
     committed: Decimal
     available: Decimal = Field(description="on hand − committed")
     value: Decimal = Field(description="at moving-average cost")
+    reorder_level: Decimal | None = Field(
+        None, description="the active reorder rule's level (none without a rule)"
+    )
 
 
 class StockLedgerOut(Output):

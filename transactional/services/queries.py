@@ -22,10 +22,13 @@ from transactional.models import (
     Base,
     Document,
     DocumentLine,
+    Item,
     JournalEntry,
     JournalLine,
+    ReorderRule,
     StockBalance,
     StockLedgerEntry,
+    Warehouse,
 )
 from transactional.services.base import Context, get_or_404
 from transactional.services.master import TABLES
@@ -170,12 +173,15 @@ def stock_balances(
     *,
     item_id: int | None = None,
     warehouse_id: int | None = None,
+    search: str | None = None,
     cursor: str | None = None,
     limit: int = 100,
 ) -> Page:
-    """Per item-warehouse: on hand, on order (approved purchase orders not yet received),
-    committed (posted sales orders not yet delivered), available = on hand − committed,
-    and the stock value at moving-average cost."""
+    """Per item-warehouse: the item's SKU, name, category and unit, the warehouse's code
+    and name, on hand, on order (approved purchase orders not yet received), committed
+    (posted sales orders not yet delivered), available = on hand − committed, the stock
+    value at moving-average cost and the active reorder rule's level (None without one).
+    `search` keeps the rows whose SKU or item name contains it (any case)."""
     ctx.authorize("stock", "read")
     limit = _limit(limit)
     # a goods receipt's rejected quantity stays on order (received_qty counts accepted only)
@@ -196,8 +202,25 @@ def stock_balances(
             StockBalance.value,
             on_order.c.qty,
             committed.c.qty,
+            Item.sku,
+            Item.name,
+            Item.category,
+            Item.unit,
+            Warehouse.code,
+            Warehouse.name,
+            ReorderRule.reorder_level,
         )
         .select_from(keys)
+        .join(Item, Item.id == keys.c.item_id)
+        .join(Warehouse, Warehouse.id == keys.c.warehouse_id)
+        .outerjoin(
+            ReorderRule,
+            and_(
+                ReorderRule.item_id == keys.c.item_id,
+                ReorderRule.warehouse_id == keys.c.warehouse_id,
+                ReorderRule.active.is_(True),
+            ),
+        )
         .outerjoin(
             StockBalance,
             and_(
@@ -225,6 +248,14 @@ def stock_balances(
         stmt = stmt.where(keys.c.item_id == item_id)
     if warehouse_id is not None:
         stmt = stmt.where(keys.c.warehouse_id == warehouse_id)
+    if search:
+        needle = search.lower()
+        stmt = stmt.where(
+            or_(
+                func.lower(Item.sku).contains(needle, autoescape=True),
+                func.lower(Item.name).contains(needle, autoescape=True),
+            )
+        )
     if cursor:
         after_item, after_wh = _pair_cursor(cursor)
         stmt = stmt.where(
@@ -234,13 +265,34 @@ def stock_balances(
             )
         )
     rows = []
-    for item, wh, qty, value, ordered, committed_qty in ctx.session.execute(stmt):
+    for (
+        item,
+        wh,
+        qty,
+        value,
+        ordered,
+        committed_qty,
+        sku,
+        item_name,
+        category,
+        unit,
+        wh_code,
+        wh_name,
+        reorder_level,
+    ) in ctx.session.execute(stmt):
         on_hand = Decimal(qty or 0)
         committed_qty = Decimal(committed_qty or 0)
         rows.append(
             {
                 "item_id": item,
                 "warehouse_id": wh,
+                "sku": sku,
+                "item_name": item_name,
+                "category": category,
+                "unit": unit,
+                "warehouse_code": wh_code,
+                "warehouse_name": wh_name,
+                "reorder_level": reorder_level,
                 "on_hand": on_hand,
                 "on_order": Decimal(ordered or 0),
                 "committed": committed_qty,

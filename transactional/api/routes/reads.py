@@ -31,11 +31,20 @@ def stock_balances(
     ctx: Annotated[Context, Allowed("stock", "read")],
     item_id: Ref = None,
     warehouse_id: Ref = None,
+    search: Annotated[
+        str | None,
+        Query(max_length=80, description="SKU or item name contains this (any case)"),
+    ] = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ):
     return queries.stock_balances(
-        ctx, item_id=item_id, warehouse_id=warehouse_id, cursor=cursor, limit=limit
+        ctx,
+        item_id=item_id,
+        warehouse_id=warehouse_id,
+        search=search,
+        cursor=cursor,
+        limit=limit,
     )
 
 
