@@ -164,7 +164,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the transactional commands to the `qm` parser."""
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_cmd", required=True)
     db.add_parser("upgrade", help="create or upgrade the schema").set_defaults(func=cmd_db_upgrade)
-    sub.add_parser("check", help="verify the five ledger invariants").set_defaults(func=cmd_check)
+    sub.add_parser("check", help="verify the six ledger invariants").set_defaults(func=cmd_check)
     user = sub.add_parser("user", help="users and tokens").add_subparsers(
         dest="user_cmd", required=True
     )

@@ -28,7 +28,7 @@ def test_upgrade_check_and_user_create(tmp_path):
     c.purchase([(c.item, "10", "5.00")])
     c.sell([(c.item, "4", "9.00")])
     ok = qm(url, "check")
-    assert ok.returncode == 0 and "all 5 invariants hold" in ok.stdout
+    assert ok.returncode == 0 and "all 6 invariants hold" in ok.stdout
     created = qm(url, "user", "create", "pat", "--role", "planner")
     assert created.returncode == 0, created.stderr
     token = created.stdout.split("token: ", 1)[1].split()[0]
@@ -53,4 +53,4 @@ def test_check_lists_violations_and_fails(tmp_path):
     assert "FAILED 1 every journal entry balances" in out.stdout
     assert "does not balance: debit 51.00 ≠ credit 50.00" in out.stdout
     assert "FAILED 2 GL inventory" in out.stdout
-    assert out.stdout.strip().splitlines()[-1].startswith("qm check: 2 of 5 invariants violated")
+    assert out.stdout.strip().splitlines()[-1].startswith("qm check: 2 of 6 invariants violated")
