@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from transactional.chart import RETAINED_EARNINGS
 from transactional.errors import Conflict, ValidationError
 from transactional.ledger.rules import ZERO, AccountAmount, ManualLine, money
 from transactional.ledger.store import post_journal, write_buffered
@@ -201,7 +202,6 @@ class YearClose(Handler):
         reopen_latest_only(ctx, doc)
 
 
-RETAINED_EARNINGS = "3100"
 PNL_TYPES = ("income", "expense")
 # drafts that do not stop a close: orders post nothing to the books, closes are closes
 _DRAFTS_ALLOWED_IN_CLOSE = ("purchase_order", "sales_order", *CLOSE_TYPES)
