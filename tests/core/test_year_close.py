@@ -155,7 +155,7 @@ def test_close_posts_the_hand_computed_entry_and_locks_the_year(c):
             "6110": D("300.00"),
         }
     assert_clean(c.url)
-    # the year is locked: nothing is posted into it (a JE, a draft posted later)
+    # the year is locked: nothing more is posted into it
     refused(
         c,
         ClosedPeriod,
