@@ -1,6 +1,7 @@
 """Finance: opening balances, the monthly operating expenses (rent, salaries, utilities
 paid from the bank), paying the carriers' accrued freight, the quarterly VAT return and
-the period close of months older than about two months."""
+the period close of months older than about two months (December's is the year-end
+close)."""
 
 from __future__ import annotations
 
@@ -103,7 +104,13 @@ def month_routines(sim: Sim) -> None:
             )
     if _on(day, 10):
         closing = add_months(day.replace(day=1), -cfg.knobs.close_through_months) - DAY
-        if closing > cfg.start:
+        if closing >= cfg.start and (closing.month, closing.day) == (12, 31):
+            # December's close is the year-end close: the year's P&L to retained earnings
+            # (a history starting on 31 December has that day's postings to close)
+            sim.post(
+                "finance", "year_close", {"year": closing.year, "memo": f"Close {closing.year}"}
+            )
+        elif closing > cfg.start:
             sim.post(
                 "finance", "period_close", {"doc_date": closing, "memo": f"Close {closing:%B %Y}"}
             )

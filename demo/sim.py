@@ -19,7 +19,7 @@ import numpy as np
 from demo.config import ROLES, DemoConfig
 from demo.demand import Demand
 from demo.world import World, plan_world
-from transactional.commands import parse_command
+from transactional.commands import COMMANDS, parse_command
 from transactional.db import session_factory
 from transactional.services import (
     Context,
@@ -105,7 +105,10 @@ class Sim:
 
     # ------------------------------------------------------------ posting helpers
     def command(self, doc_type: str, data: dict):
-        """The document's command (transactional.commands), dated today."""
+        """The document's command (transactional.commands), dated today (a year close
+        has no date of its own: it is dated 31 December of its year)."""
+        if "doc_date" not in COMMANDS[doc_type].model_fields:
+            return parse_command(doc_type, data)
         return parse_command(doc_type, {"doc_date": self.day, **data})
 
     def draft(self, role: str, doc_type: str, data: dict):

@@ -7,14 +7,16 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from transactional.models import Document, DocumentLine, JournalLine, StockBalance
+from transactional.models import Document, DocumentLine, JournalEntry, JournalLine, StockBalance
 
 
 def _account(session: Session, code: str) -> Decimal:
+    """The account's debit − credit over the history, year-end closing entries left out
+    (they move a closed year's P&L to retained earnings: revenue stays revenue here)."""
     value = session.execute(
-        select(func.coalesce(func.sum(JournalLine.debit - JournalLine.credit), 0)).where(
-            JournalLine.account_code == code
-        )
+        select(func.coalesce(func.sum(JournalLine.debit - JournalLine.credit), 0))
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(JournalLine.account_code == code, JournalEntry.doc_type != "year_close")
     ).scalar_one()
     return Decimal(str(value)).quantize(Decimal("0.01"))
 

@@ -1,4 +1,5 @@
-"""The transactional commands of `qm`: db upgrade, check, user create, backup, restore.
+"""The transactional commands of `qm`: db upgrade, check, user create, backup, restore,
+close-year.
 
 `qm/cli.py` composes these with the warehouse, planning and dashboard commands into the
 one `qm` console script.
@@ -160,11 +161,51 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_close_year(args: argparse.Namespace) -> int:
+    import getpass
+
+    from transactional.db import session_scope
+    from transactional.errors import DomainError
+    from transactional.services import Context, close_year, reopen_year
+
+    what = f"qm close-year {args.year}{' --reopen' if args.reopen else ''}"
+    try:
+        with session_scope() as session:
+            ctx = Context(session, username=f"cli:{getpass.getuser()}", role="admin")
+            if args.reopen:
+                doc = reopen_year(ctx, args.year, args.reason)
+            else:
+                doc = close_year(ctx, args.year, args.memo)
+            number, net_income, reversed_on = doc.number, doc.net_total, doc.cancel_date
+    except DomainError as exc:
+        print(f"{what}: refused, nothing written: {exc.message}", file=sys.stderr)
+        return 2
+    if args.reopen:
+        print(
+            f"{what}: cancelled {number}, reversal of net income {net_income:,.2f} "
+            f"posted on {reversed_on}; {args.year} is open again"
+        )
+    else:
+        print(f"{what}: posted {number}, net income {net_income:,.2f} to 3100 Retained earnings")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the transactional commands to the `qm` parser."""
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_cmd", required=True)
     db.add_parser("upgrade", help="create or upgrade the schema").set_defaults(func=cmd_db_upgrade)
-    sub.add_parser("check", help="verify the five ledger invariants").set_defaults(func=cmd_check)
+    sub.add_parser("check", help="verify the six ledger invariants").set_defaults(func=cmd_check)
+    cy = sub.add_parser(
+        "close-year",
+        help="year-end close: move the year's P&L to 3100 Retained earnings and lock the year",
+    )
+    cy.add_argument("year", type=int, help="the calendar year, e.g. 2025 (it must have ended)")
+    cy.add_argument(
+        "--reopen", action="store_true", help="cancel the year's close (posts the reversal)"
+    )
+    cy.add_argument("--memo", default=None, help="a memo on the year close")
+    cy.add_argument("--reason", default=None, help="why the year is reopened (with --reopen)")
+    cy.set_defaults(func=cmd_close_year)
     user = sub.add_parser("user", help="users and tokens").add_subparsers(
         dest="user_cmd", required=True
     )

@@ -29,3 +29,4 @@ DEFAULT_ACCOUNTS: list[tuple[str, str, str, bool]] = [
 
 SUB_ACCOUNT_PARENT = {"6110": "6100", "6120": "6100", "6130": "6100"}
 INVENTORY_ACCOUNTS = ("1200", "1210")
+RETAINED_EARNINGS = "3100"  # where a year close moves the year's P&L (ledger.rules)

@@ -1,4 +1,4 @@
-"""`qm check`: the five ledger invariants (docs/ledger.md), verified against the database.
+"""`qm check`: the six ledger invariants (docs/ledger.md), verified against the database.
 
 Each check returns human-readable violations; an empty list means the invariant holds.
 """
@@ -21,7 +21,8 @@ from transactional.models import (
     StockLedgerEntry,
     Warehouse,
 )
-from transactional.services.base import filled
+from transactional.services.base import CLOSE_TYPES, filled
+from transactional.services.finance import pnl_balances
 
 ZERO = Decimal(0)
 
@@ -190,7 +191,7 @@ def nothing_in_closed_periods(session: Session) -> list[str]:
     problems = []
     closes = session.execute(
         select(Document.doc_date, Document.posted_at).where(
-            Document.doc_type == "period_close", Document.status == "posted"
+            Document.doc_type.in_(CLOSE_TYPES), Document.status == "posted"
         )
     ).all()
     for closed_through, closed_at in closes:
@@ -215,12 +216,30 @@ def nothing_in_closed_periods(session: Session) -> list[str]:
     return problems
 
 
+def closed_years_net_to_zero(session: Session) -> list[str]:
+    """After a year close, every income and expense account of that year — its closing
+    entry included — nets to zero: the whole result went to retained earnings."""
+    problems = []
+    closes = session.execute(
+        select(Document.number, Document.doc_date)
+        .where(Document.doc_type == "year_close", Document.status == "posted")
+        .order_by(Document.doc_date)
+    ).all()
+    for number, year_end in closes:
+        for account, balance in pnl_balances(session, year_end.year, with_closing=True).items():
+            problems.append(
+                f"{year_end.year}, closed by {number}: account {account} nets to {balance}"
+            )
+    return problems
+
+
 INVARIANTS = {
     "1 every journal entry balances": entries_balance,
     "2 GL inventory = stock ledger; balances = Σ ledger": inventory_agrees,
     "3 AR/AP subledgers = control accounts": subledgers_agree,
     "4 cancelled documents net to zero": cancelled_net_to_zero,
     "5 nothing posted into a closed period": nothing_in_closed_periods,
+    "6 closed years leave no balance on income and expense accounts": closed_years_net_to_zero,
 }
 
 

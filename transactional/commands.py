@@ -33,6 +33,7 @@ from pydantic_core import PydanticCustomError
 from transactional.errors import ValidationError
 
 MAX_ID = 2_147_483_647  # ids are 32-bit integers in every table that has them
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2999  # the years of services.base.EARLIEST/LATEST_DATE
 # The VAT rate an item gets when its command names none: the documented setting
 # (docs/api.md, "Commands"). Sales lines take the rate of their item.
 DEFAULT_VAT_RATE = Decimal("0.20")
@@ -270,6 +271,17 @@ class PeriodCloseIn(DocumentIn):
     doc_date: dt.date = Field(description="the last day of the period closed")
 
 
+class YearCloseIn(Input):
+    """The year-end close of a calendar year: dated 31 December of it (so it has no
+    `doc_date`), it posts the closing entry that moves the year's P&L to 3100 Retained
+    earnings and closes every day through that date (docs/ledger.md, "Year-end close")."""
+
+    year: int = Field(
+        ge=EARLIEST_YEAR, le=LATEST_YEAR, description="the calendar year closed, e.g. 2025"
+    )
+    memo: Text | None = None
+
+
 # ---------------------------------------------------------------- planning
 class PlanningSuggestion(Input):
     """One line of a planning run: buy `qty` of an item for a warehouse from a supplier
@@ -388,7 +400,8 @@ class AccountIn(Input):
 
 
 # ---------------------------------------------------------------- the tables
-COMMANDS: dict[str, type[DocumentIn]] = {
+# a document type's command: DocumentIn (dated, most with lines), or the year close's
+COMMANDS: dict[str, type[Input]] = {
     "sales_order": SalesOrderIn,
     "delivery": DeliveryIn,
     "sales_invoice": SalesInvoiceIn,
@@ -403,6 +416,7 @@ COMMANDS: dict[str, type[DocumentIn]] = {
     "stock_count": StockCountIn,
     "journal_entry": JournalEntryIn,
     "period_close": PeriodCloseIn,
+    "year_close": YearCloseIn,
 }
 MASTER_COMMANDS: dict[str, type[Input]] = {
     "item": ItemIn,
@@ -438,7 +452,7 @@ def _is_str(annotation: Any) -> bool:
     return any(_is_str(a) for a in get_args(annotation))
 
 
-def parse_command(doc_type: str, data: Input | Mapping[str, Any]) -> DocumentIn:
+def parse_command(doc_type: str, data: Input | Mapping[str, Any]) -> Input:
     """The command of `doc_type` from a command or a plain mapping; a mapping that breaks
     the contract raises a ValidationError naming field, value and rule (nothing is
     written)."""
@@ -552,6 +566,12 @@ def _error(e: Mapping[str, Any], what: str) -> dict[str, Any]:
     elif name.endswith("_days") and kind in _ID_RULES:
         rule = "integer" if kind.startswith("int") else "range_0_3650"
         message = f"{field} must be a whole number of days between 0 and 3650, got {value!r}"
+    elif name == "year" and kind in _ID_RULES:  # a year close's year
+        rule = "integer" if kind.startswith("int") else "year_range"
+        message = (
+            f"{field} must be a calendar year, a whole number from {EARLIEST_YEAR} to "
+            f"{LATEST_YEAR}, got {value!r}"
+        )
     elif name.endswith("_id") and kind in _ID_RULES:
         rule, message = "must_exist", f"{field}: {value!r} does not exist"
     elif rule == "number" and value == "":

@@ -22,6 +22,7 @@ DOCUMENT_TYPES = (
     "stock_count",
     "journal_entry",
     "period_close",
+    "year_close",
 )
 MASTER_DATA = (
     "item",
@@ -109,6 +110,7 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
                 "supplier_payment",
                 "journal_entry",
                 "period_close",
+                "year_close",
                 "sales_return",
                 "purchase_return",
             )

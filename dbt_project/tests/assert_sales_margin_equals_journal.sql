@@ -1,6 +1,7 @@
 -- Revenue and COGS of sales_margin_monthly = the raw journal's document postings, month
 -- by month: revenue = credit − debit of 4000 + 4100, COGS = debit − credit of 5000.
--- (Manual journal entries to those accounts appear on the income statement only.)
+-- (Manual journal entries to those accounts appear on the income statement only; year-end
+-- closing entries are on neither.)
 with journal as (
     select
         {{ month_start('entries.posting_date') }} as "month",
@@ -10,7 +11,7 @@ with journal as (
                  then lines.debit - lines.credit else 0 end) as cogs
     from {{ source('oltp', 'journal_line') }} as lines
     inner join {{ source('oltp', 'journal_entry') }} as entries on lines.entry_id = entries.id
-    where entries.doc_type <> 'journal_entry'
+    where entries.doc_type not in ('journal_entry', 'year_close')
     group by {{ month_start('entries.posting_date') }}
 ),
 

@@ -8,10 +8,14 @@ import datetime as dt
 import re
 from typing import Any
 
+from sqlalchemy import select
+
 from tests.api.conftest import PASSWORD, Api
 from transactional.api.routes.documents import DOCUMENTS
 from transactional.api.routes.master import MASTER
-from transactional.services import create_master
+from transactional.db import session_scope
+from transactional.models import Document
+from transactional.services import cancel_document, create_master
 
 DOC_BY_PATH = {path: doc_type for doc_type, (path, _, _) in DOCUMENTS.items()}
 KIND_BY_PATH = {path: kind for kind, (path, _, _, _) in MASTER.items()}
@@ -117,7 +121,26 @@ class Recipes:
             }
         if doc_type == "period_close":
             return {"doc_date": str(dt.date(2020, 1, 1) + dt.timedelta(days=self.unique()))}
+        if doc_type == "year_close":  # 2025 (the clock is in 2026), reopened if closed
+            self.reopen_years()
+            return {"year": 2025}
         raise AssertionError(f"no body recipe for {doc_type}")
+
+    def reopen_years(self) -> None:
+        """Cancel the posted year closes, the latest first (each request closes 2025
+        anew)."""
+        with session_scope(self.api.url) as s:
+            closes = (
+                s.execute(
+                    select(Document.id)
+                    .where(Document.doc_type == "year_close", Document.status == "posted")
+                    .order_by(Document.doc_date.desc())
+                )
+                .scalars()
+                .all()
+            )
+        for doc_id in closes:  # reversed on the close's own 31 December
+            self.c.run(lambda ctx, d=doc_id: cancel_document(ctx, d))
 
     def draft(self, doc_type: str):
         return self.c.draft(doc_type, self.body(doc_type))

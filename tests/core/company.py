@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from transactional.commands import COMMANDS
 from transactional.db import session_factory
 from transactional.services import (
     Context,
@@ -54,13 +55,15 @@ class Company:
         """Create and post a document in one transaction; returns the document."""
 
         def _do(ctx):
-            doc = create_draft(ctx, doc_type, {"doc_date": day, **data})
+            doc = create_draft(ctx, doc_type, dated(doc_type, data, day))
             return post_document(ctx, doc.id)
 
         return self.run(_do, day=day)
 
     def draft(self, doc_type: str, data: dict, day: dt.date = DAY0):
-        return self.run(lambda ctx: create_draft(ctx, doc_type, {"doc_date": day, **data}), day=day)
+        return self.run(
+            lambda ctx: create_draft(ctx, doc_type, dated(doc_type, data, day)), day=day
+        )
 
     def cancel(self, doc_id: int, day: dt.date = DAY0):
         return self.run(lambda ctx: cancel_document(ctx, doc_id, day), day=day)
@@ -109,6 +112,14 @@ class Company:
             day,
         )
         return so, dn
+
+
+def dated(doc_type: str, data: dict, day: dt.date) -> dict:
+    """The command's data dated `day` unless it says otherwise (a year close has no date
+    of its own: it is dated 31 December of its year)."""
+    if "doc_date" not in COMMANDS[doc_type].model_fields:
+        return data
+    return {"doc_date": day, **data}
 
 
 def build_company(url: str) -> Company:

@@ -64,8 +64,9 @@ def _copy(value):
         return value
 
 
-def record_demo(url: str, monkeypatch) -> list[tuple]:
-    """Generate the small demo into `url`, recording every service call and commit."""
+def record_demo(url: str, monkeypatch, run: dict = SMALL_DEMO) -> list[tuple]:
+    """Generate the demo `run` (the small one) into `url`, recording every service call
+    and commit."""
     import importlib
 
     from demo import generate
@@ -94,7 +95,7 @@ def record_demo(url: str, monkeypatch) -> list[tuple]:
 
     event.listen(Session, "after_commit", committed)
     try:
-        generate(url, **SMALL_DEMO)
+        generate(url, **run)
     finally:
         event.remove(Session, "after_commit", committed)
     return ops
@@ -231,6 +232,25 @@ def test_small_demo_batched_writes_what_serial_wrote(engine, tmp_path, monkeypat
     finally:
         for drop in drops:
             drop()
+
+
+# five months across a year end: December's close, on 10 March 2025, is the year close,
+# created and posted in a batch with the documents that follow it that day, which must
+# see the year closed (test_year_close.py has a batch whose earlier documents it sums)
+YEAR_END_DEMO = {"scale": "small", "seed": 3, "start": "2024-11-01", "months": 5}
+
+
+def test_year_end_demo_batched_writes_what_serial_wrote(tmp_path, monkeypatch):
+    serial, batched = (f"sqlite:///{tmp_path / n}.sqlite" for n in ("serial", "batched"))
+    upgrade(serial)
+    upgrade(batched)
+    ops = record_demo(serial, monkeypatch, YEAR_END_DEMO)
+    closes = [op for op in ops if op[0] == "create_and_post" and op[2][0] == "year_close"]
+    assert len(closes) == 1
+    stats = replay(batched, ops, BATCH)
+    assert stats["batched_documents"] > 1000
+    first, second = table_digests(serial), table_digests(batched)
+    assert {t for t in first if first[t] != second[t]} == set()
 
 
 # ---------------------------------------------------------------- post_documents

@@ -28,7 +28,7 @@ def test_upgrade_check_and_user_create(tmp_path):
     c.purchase([(c.item, "10", "5.00")])
     c.sell([(c.item, "4", "9.00")])
     ok = qm(url, "check")
-    assert ok.returncode == 0 and "all 5 invariants hold" in ok.stdout
+    assert ok.returncode == 0 and "all 6 invariants hold" in ok.stdout
     created = qm(url, "user", "create", "pat", "--role", "planner")
     assert created.returncode == 0, created.stderr
     token = created.stdout.split("token: ", 1)[1].split()[0]
@@ -53,4 +53,39 @@ def test_check_lists_violations_and_fails(tmp_path):
     assert "FAILED 1 every journal entry balances" in out.stdout
     assert "does not balance: debit 51.00 ≠ credit 50.00" in out.stdout
     assert "FAILED 2 GL inventory" in out.stdout
-    assert out.stdout.strip().splitlines()[-1].startswith("qm check: 2 of 5 invariants violated")
+    assert out.stdout.strip().splitlines()[-1].startswith("qm check: 2 of 6 invariants violated")
+
+
+def test_close_year_and_reopen(tmp_path):
+    """`qm close-year 2025` posts the closing entry of the small company of
+    test_year_close.py (net income 285.00) and prints one line; `--reopen` reverses it;
+    a refusal (the current year, a year closed twice) writes nothing and exits 2."""
+    import datetime as dt
+
+    from tests.core.snapshot import snapshot
+    from tests.core.test_year_close import post_2025
+
+    url = f"sqlite:///{tmp_path / 'close.sqlite'}"
+    assert qm(url, "db", "upgrade").returncode == 0
+    post_2025(build_company(url))
+    closed = qm(url, "close-year", "2025")
+    assert closed.returncode == 0, closed.stderr
+    assert closed.stdout.strip() == (
+        "qm close-year 2025: posted YC-2025-00001, net income 285.00 to 3100 Retained earnings"
+    )
+    before = snapshot(url)
+    twice = qm(url, "close-year", "2025")
+    assert twice.returncode == 2 and "already closed by YC-2025-00001" in twice.stderr
+    this_year = qm(url, "close-year", str(dt.date.today().year))
+    assert this_year.returncode == 2 and "has not ended" in this_year.stderr
+    assert snapshot(url) == before
+    reopened = qm(url, "close-year", "2025", "--reopen", "--reason", "late bills")
+    assert reopened.returncode == 0, reopened.stderr
+    assert reopened.stdout.strip() == (
+        "qm close-year 2025 --reopen: cancelled YC-2025-00001, reversal of net income "
+        "285.00 posted on 2025-12-31; 2025 is open again"
+    )
+    again = qm(url, "close-year", "2025", "--reopen")
+    assert again.returncode == 2 and "2025 is not closed" in again.stderr
+    ok = qm(url, "check")
+    assert ok.returncode == 0 and "all 6 invariants hold" in ok.stdout

@@ -14,8 +14,10 @@ from hypothesis import strategies as st
 
 from transactional.errors import ValidationError
 from transactional.ledger.rules import (
+    OWN_ACCOUNT,
     POSTING_RULES,
     ZERO,
+    AccountAmount,
     Amount,
     ManualLine,
     journal_lines,
@@ -99,22 +101,62 @@ def test_manual_lines_post_as_entered_and_must_balance():
     assert e.value.rule == "balanced_entry" and e.value.value == "5.00/4.99"
 
 
+def test_year_close_moves_each_pnl_balance_to_retained_earnings():
+    # the year's balances (debit − credit): revenue −1,000.00, COGS 400.00, rent 300.004
+    # → Dr 4000 1,000.00 / Cr 5000 400.00, Cr 6110 300.00 (to the cent), Cr 3100 300.00
+    lines = journal_lines(
+        "year_close",
+        [
+            AccountAmount("closing_balance", D("-1000"), account="4000"),
+            AccountAmount("closing_balance", D("400"), account="5000"),
+            AccountAmount("closing_balance", D("300.004"), account="6110"),
+        ],
+    )
+    assert table(lines) == [
+        ("3100", ZERO, D("300.00"), "closing_balance"),
+        ("4000", D("1000.00"), ZERO, "closing_balance"),
+        ("5000", ZERO, D("400.00"), "closing_balance"),
+        ("6110", ZERO, D("300.00"), "closing_balance"),
+    ]
+    # a loss: the debit goes to retained earnings
+    assert table(
+        journal_lines("year_close", [AccountAmount("closing_balance", D("5"), account="6110")])
+    ) == [
+        ("3100", D("5.00"), ZERO, "closing_balance"),
+        ("6110", ZERO, D("5.00"), "closing_balance"),
+    ]
+
+
 def test_an_amount_kind_without_a_rule_is_a_bug():
     with pytest.raises(KeyError):
         journal_lines("delivery", [Amount("net", D("1"))])
+    with pytest.raises(KeyError):  # the closing rule's own side needs the amount's account
+        journal_lines("year_close", [Amount("closing_balance", D("1"))])
 
 
 # ------------------------------------------------------------ random amounts
 RULES = sorted(POSTING_RULES)
 DIM = st.one_of(st.none(), st.integers(1, 3))
+PNL = ["4000", "4100", "5000", "6110"]
+
+
+def amount(rule, value, c, s, i, w, account="6110"):
+    """The rule's amount; an AccountAmount (naming `account`) for a rule with an
+    OWN_ACCOUNT side."""
+    if OWN_ACCOUNT in POSTING_RULES[rule]:
+        return AccountAmount(rule[1], value, c, s, i, w, account=account)
+    return Amount(rule[1], value, c, s, i, w)
+
+
 AMOUNT = st.builds(
-    lambda rule, value, c, s, i, w: (rule, Amount(rule[1], value, c, s, i, w)),
+    lambda rule, value, c, s, i, w, account: (rule, amount(rule, value, c, s, i, w, account)),
     st.sampled_from(RULES),
     st.integers(-100_000_000, 100_000_000).map(lambda n: D(n).scaleb(-3)),
     DIM,
     DIM,
     DIM,
     DIM,
+    st.sampled_from(PNL),
 )
 
 
@@ -136,13 +178,14 @@ def test_seeded_amounts_always_balance(seed):
     kinds = [k for t, k in RULES if t == doc_type]
     dim = lambda: rnd.choice([None, 1, 2, 3])  # noqa: E731
     amounts = [
-        Amount(
-            rnd.choice(kinds),
+        amount(
+            (doc_type, rnd.choice(kinds)),
             D(rnd.randint(-(10 ** rnd.randint(1, 9)), 10 ** rnd.randint(1, 9))).scaleb(-3),
             dim(),
             dim(),
             dim(),
             dim(),
+            rnd.choice(PNL),
         )
         for _ in range(rnd.randint(0, 20))
     ]
@@ -166,7 +209,9 @@ def check_rule_lines(doc_type, amounts):
     # credits its credit account (a negative value does the opposite)
     expected: dict[tuple, D] = defaultdict(lambda: ZERO)
     for a in amounts:
-        debit, credit = POSTING_RULES[(doc_type, a.kind)]
+        debit, credit = (
+            a.account if side == OWN_ACCOUNT else side for side in POSTING_RULES[(doc_type, a.kind)]
+        )
         dims = (a.customer_id, a.supplier_id, a.item_id, a.warehouse_id)
         expected[(debit, *dims)] += money(a.value)
         expected[(credit, *dims)] -= money(a.value)

@@ -311,3 +311,34 @@ def test_customers_pay_in_a_realistic_spread(db):
         d=end - dt.timedelta(days=60),
     )[0][0]
     assert overdue > 0  # a few bad payers stay overdue at the end
+
+
+def test_completed_years_are_closed_to_retained_earnings(db):
+    """December's close (on the 10th of March) is the year close: every year that ended
+    more than about two months before the history's end is closed, its income and
+    expense accounts net to zero with the closing entry, and 3100 holds the results."""
+    end = dt.date.fromisoformat(str(db("select max(doc_date) from document")[0][0]))
+    closes = db(
+        "select doc_date, net_total from document "
+        "where doc_type = 'year_close' and status = 'posted' order by doc_date"
+    )
+    closed = [dt.date.fromisoformat(str(d)).year for d, _ in closes]
+    expected = [y for y in range(CFG.start.year, end.year) if dt.date(y + 1, 3, 10) <= end]
+    assert closed == expected and closed  # the 15-month run closes its first year
+    total = 0
+    for year, net_income in zip(closed, (n for _, n in closes), strict=True):
+        pnl = db(
+            "select sum(l.credit - l.debit), "
+            "sum(case when e.doc_type = 'year_close' then 0 else l.credit - l.debit end) "
+            "from journal_line l join journal_entry e on e.id = l.entry_id "
+            "join account a on a.code = l.account_code "
+            "where a.account_type in ('income', 'expense') "
+            "and e.posting_date between :first and :last",
+            first=dt.date(year, 1, 1),
+            last=dt.date(year, 12, 31),
+        )[0]
+        assert abs(float(pnl[0])) < 0.005  # closed: nothing left on the P&L accounts
+        assert abs(float(pnl[1]) - float(net_income)) < 0.005  # …whose result it moved
+        total += float(net_income)
+    retained = db("select sum(credit - debit) from journal_line where account_code = '3100'")[0][0]
+    assert abs(float(retained) - total) < 0.005

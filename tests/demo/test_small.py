@@ -23,6 +23,7 @@ from transactional.models import (
     User,
 )
 from transactional.permissions import DOCUMENT_TYPES
+from transactional.services.base import CLOSE_TYPES
 from transactional.services.users import authenticate
 
 
@@ -41,7 +42,9 @@ def test_every_document_type_and_cancellations(s):
     types = Counter(
         dict(s.execute(select(Document.doc_type, func.count()).group_by(Document.doc_type)).all())
     )
-    assert sorted(types) == sorted(DOCUMENT_TYPES)
+    # all but the year close: the six months (September to February) end before
+    # December's close on the 10th of March (the 15-month demo has it: test_realism.py)
+    assert sorted(types) == sorted(set(DOCUMENT_TYPES) - {"year_close"})
     cancelled = set(
         s.execute(select(Document.doc_type).where(Document.status == "cancelled")).scalars()
     )
@@ -183,11 +186,11 @@ def test_credit_notes_are_deducted_from_later_payments(s):
 
 def test_periods_older_than_two_months_are_closed(s):
     end = s.execute(
-        select(func.max(Document.doc_date)).where(Document.doc_type != "period_close")
+        select(func.max(Document.doc_date)).where(Document.doc_type.notin_(CLOSE_TYPES))
     ).scalar_one()
     closed = s.execute(
         select(func.max(Document.doc_date)).where(
-            Document.doc_type == "period_close", Document.status == "posted"
+            Document.doc_type.in_(CLOSE_TYPES), Document.status == "posted"
         )
     ).scalar_one()
     assert 55 <= (end - closed).days <= 130

@@ -20,8 +20,9 @@ from transactional.services.base import utcnow
 
 DESCRIPTION = """
 Quartermaster's transactional API: documents (orders, receipts, deliveries, bills,
-invoices, payments, returns, transfers, counts, journal entries, period closes) that post
-once to the stock ledger and balanced books; master data; read models; imports.
+invoices, payments, returns, transfers, counts, journal entries, period and year-end
+closes) that post once to the stock ledger and balanced books; master data; read models;
+imports.
 
 * **Authentication**: `Authorization: Bearer <token>` — from `qm user create` or
   `POST /api/v1/auth/token`.

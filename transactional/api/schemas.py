@@ -60,6 +60,7 @@ from transactional.commands import (  # noqa: F401 - the request bodies are the 
     SupplyMode,
     Text,
     WarehouseIn,
+    YearCloseIn,
     patch_model,
 )
 
@@ -170,7 +171,7 @@ class ReceiveIn(Input):
 
 
 # ---------------------------------------------------------------- batches
-def _batch_document(doc_type: str, command: type[DocumentIn]) -> type[Input]:
+def _batch_document(doc_type: str, command: type[Input]) -> type[Input]:
     """One document of a batch: its type, whether to post it, and its command — the very
     model the type's own create endpoint takes (the contract is not written twice)."""
     return create_model(

@@ -13,6 +13,10 @@ from transactional.errors import ValidationError
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
+# A rule side that is the amount's own account (`AccountAmount.account`): the year-end close
+# moves the balance of every income and expense account, whichever the chart holds.
+OWN_ACCOUNT = "<amount's account>"
+
 # (document type, amount kind) -> (debit account, credit account).
 # A negative amount swaps the sides (PPV, count differences, cost differences).
 POSTING_RULES: dict[tuple[str, str], tuple[str, str]] = {
@@ -37,6 +41,10 @@ POSTING_RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("stock_transfer", "received_value"): ("1200", "1210"),
     ("stock_count", "count_difference"): ("1200", "5200"),
     ("stock_count", "opening_stock"): ("1200", "3000"),
+    # the year's balance (debit − credit) of one income or expense account, closed to
+    # retained earnings: an expense's debit balance is credited away (Dr 3100), an
+    # income's credit balance (negative) debited away (Cr 3100)
+    ("year_close", "closing_balance"): ("3100", OWN_ACCOUNT),
 }
 
 
@@ -55,6 +63,14 @@ class Amount:
     supplier_id: int | None = None
     item_id: int | None = None
     warehouse_id: int | None = None
+
+
+@dataclass(kw_only=True)
+class AccountAmount(Amount):
+    """An amount of a rule with an OWN_ACCOUNT side, and the account that side is (the
+    year close's amounts: one per income and expense account)."""
+
+    account: str
 
 
 @dataclass
@@ -98,6 +114,15 @@ class JournalLineSpec:
 _LineKey = tuple[str, int | None, int | None, int | None, int | None]
 
 
+def _side(amount: Amount, account: str) -> str:
+    """A rule side's account: the amount's own for OWN_ACCOUNT (which it must name)."""
+    if account != OWN_ACCOUNT:
+        return account
+    if not isinstance(amount, AccountAmount):
+        raise KeyError(f"amount {amount.kind!r} names no account for its rule's own side")
+    return amount.account
+
+
 def journal_lines(
     doc_type: str, amounts: Sequence[Amount] = (), manual: Sequence[ManualLine] = ()
 ) -> list[JournalLineSpec]:
@@ -117,7 +142,7 @@ def journal_lines(
         value = money(a.value)
         if value == 0:
             continue
-        debit_acc, credit_acc = POSTING_RULES[(doc_type, a.kind)]
+        debit_acc, credit_acc = (_side(a, side) for side in POSTING_RULES[(doc_type, a.kind)])
         if value < 0:
             debit_acc, credit_acc, value = credit_acc, debit_acc, -value
         dims = (a.customer_id, a.supplier_id, a.item_id, a.warehouse_id)

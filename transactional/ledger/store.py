@@ -37,7 +37,9 @@ class LedgerBuffer:
     rows were made, so ids come out as serial posting makes them. While a buffer is
     installed on the session (`session.info[BUFFER_KEY]`), `post_journal` and
     `StockBook.move` append here, and every `StockBook` of the batch shares one set of
-    locked balances (`book`). Nothing reads these rows back while posting."""
+    locked balances (`book`). Nothing reads these rows back while posting, except a year
+    close, which sums the year's journal: it writes what is buffered first
+    (`write_buffered`)."""
 
     def __init__(self, session: Session):
         self.session = session
@@ -108,6 +110,16 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
 def ledger_buffer(session: Session) -> LedgerBuffer | None:
     buffer: LedgerBuffer | None = session.info.get(BUFFER_KEY)
     return buffer
+
+
+def write_buffered(session: Session) -> None:
+    """In a batch, write the rows buffered so far, in order (the batch's end writes the
+    rest after them, so the ids are still those of serial posting): for a posting that
+    reads the books back (a year close sums the year's journal). Outside a batch,
+    nothing is buffered."""
+    buffer = ledger_buffer(session)
+    if buffer is not None:
+        buffer.write()
 
 
 # limits of the ledger's NUMERIC columns (Qty 18,4 · Money 18,2 · UnitCost 18,6)

@@ -24,8 +24,10 @@ from transactional.services.workflow import (
     approve_credit_override,
     approve_purchase_order,
     close_order,
+    close_year,
     edit_purchase_order_quantities,
     reject_purchase_order,
+    reopen_year,
 )
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "approve_purchase_order",
     "cancel_document",
     "close_order",
+    "close_year",
     "create_and_post",
     "create_draft",
     "create_master",
@@ -51,6 +54,7 @@ __all__ = [
     "post_document",
     "receive_transfer",
     "reject_purchase_order",
+    "reopen_year",
     "seed_reference_data",
     "update_draft",
     "update_master",

@@ -56,7 +56,11 @@ PREFIX = {
     "stock_count": "SC",
     "journal_entry": "JE",
     "period_close": "PC",
+    "year_close": "YC",
 }
+# the documents that close the books through their date (a posted one closes every day
+# up to it; cancelling the latest reopens): period closes and year-end closes
+CLOSE_TYPES = ("period_close", "year_close")
 
 
 # statements built once: every document runs them, and building (and cache-keying) an
@@ -79,7 +83,7 @@ _NEXT_CHANGE_SEQ = (
 _PG_NEXT_CHANGE_SEQ = text("SELECT nextval('qm_change_seq')")
 _AUDIT_INSERT = AuditLog.__table__.insert()
 _CLOSED_THROUGH = select(func.max(_doc.c.doc_date)).where(
-    _doc.c.doc_type == "period_close", _doc.c.status == "posted"
+    _doc.c.doc_type.in_(CLOSE_TYPES), _doc.c.status == "posted"
 )
 
 
@@ -197,7 +201,8 @@ def audit(
 
 
 def closed_through(session: Session) -> dt.date | None:
-    """The last day of the latest closed period (posted, not cancelled, period close)."""
+    """The last day of the latest closed period (posted, not cancelled, period or year
+    close)."""
     batch = session.info.get(BATCH_KEY)
     if batch is not None:
         if batch.closed is BatchState._UNSET:

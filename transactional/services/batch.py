@@ -318,7 +318,7 @@ def _prelock_series(ctx: Context, parsed: list[tuple[Context, tuple]]) -> None:
     by `next_number` when first needed, as serial posting does."""
     keys: set[tuple[str, int]] = set()
     for c, (doc_type, values, _, _) in parsed:
-        doc_date = values.get("doc_date") or c.now().date()
+        doc_date = HANDLERS[doc_type].draft_date(values) or c.now().date()
         year = doc_date.year if hasattr(doc_date, "year") else None
         if year is None:
             continue  # an invalid date: refused by _write_draft, numbers nothing

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import event, select
 
-from transactional.commands import Input, parse_command
+from transactional.commands import COMMANDS, Input, parse_command
 from transactional.errors import Conflict, NotFound, ValidationError
 from transactional.ledger.store import reverse_postings
 from transactional.models import Document, DocumentLine
@@ -145,7 +145,7 @@ def _write_draft(
 ) -> Document:
     handler = handler_for(doc_type)
     now = ctx.now()
-    doc_date = date_field(values.get("doc_date") or now.date(), "doc_date")
+    doc_date = date_field(handler.draft_date(values) or now.date(), "doc_date")
     doc = Document(
         doc_type=doc_type,
         status="draft",
@@ -191,10 +191,13 @@ def update_draft(ctx: Context, doc_id: int, data: Command, doc_type: str | None 
     handler = handler_for(doc.doc_type)
     changes = data.model_dump(exclude_unset=True) if isinstance(data, Input) else dict(data)
     before = summary(doc)
-    # a partial update keeps the header it does not mention (date and memo included)
-    merged = {"doc_date": doc.doc_date, "memo": doc.memo, **handler.dump(doc), **changes}
+    # a partial update keeps the header it does not mention (date and memo included;
+    # a year close has no date of its own: it is the end of its year)
+    fields = COMMANDS[doc.doc_type].model_fields
+    kept = {k: getattr(doc, k) for k in ("doc_date", "memo") if k in fields}
+    merged = {**kept, **handler.dump(doc), **changes}
     values = _values(parse_command(doc.doc_type, merged))
-    doc.doc_date = date_field(values.get("doc_date"), "doc_date")
+    doc.doc_date = date_field(handler.draft_date(values), "doc_date")
     doc.memo = values.get("memo")
     doc.lines.clear()
     ctx.session.flush()
@@ -304,7 +307,7 @@ def cancel_document(
             value=doc.status,
             rule="posted_to_cancelled",
         )
-    cancel_date = cancel_date or ctx.now().date()
+    cancel_date = handler.reversal_date(doc, cancel_date, ctx.now().date())
     if cancel_date < doc.doc_date:
         raise ValidationError(
             f"cancel date {cancel_date} is before the document date {doc.doc_date}",
@@ -312,7 +315,9 @@ def cancel_document(
             value=cancel_date,
             rule="not_before_document_date",
         )
-    if handler.posts_to_books:
+    if handler.posts_to_books and not handler.closes_period:
+        # (a close's reversal is dated in the period it closed, which cancelling it
+        # reopens: `check_cancel` lets only the latest close be cancelled)
         ensure_open_period(ctx.session, cancel_date, f"cancellation of {doc.number}")
     before = summary(doc)
     _lock_sources_of(ctx, doc)

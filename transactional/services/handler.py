@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -31,6 +32,9 @@ class Handler(ABC):
     # posting reads what earlier documents wrote through queries (credit exposure, open
     # supply, closed periods, drafts in a period): a batch flushes before and after it
     batch_barrier = False
+    # posted, it closes every day through its date (services.base.CLOSE_TYPES); only the
+    # latest close may be cancelled (`check_cancel`), which reopens those days
+    closes_period = False
 
     @abstractmethod
     def build(self, ctx: Context, doc: Document, data: dict[str, Any]) -> None:
@@ -42,6 +46,15 @@ class Handler(ABC):
     @abstractmethod
     def post(self, ctx: Context, doc: Document) -> None:
         """Re-validate against the current state and write stock and journal rows."""
+
+    def draft_date(self, values: dict[str, Any]) -> Any:
+        """The date a draft takes from its command's values (None: today)."""
+        return values.get("doc_date")
+
+    def reversal_date(self, doc: Document, asked: dt.date | None, today: dt.date) -> dt.date:
+        """The date a cancellation's reversal is posted on: the cancel date asked for,
+        else today."""
+        return asked or today
 
     def check_cancel(self, ctx: Context, doc: Document) -> None:  # noqa: B027 - optional hook
         """Raise Conflict when later documents depend on this one."""

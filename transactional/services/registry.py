@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from transactional.errors import ValidationError
-from transactional.services.finance import JournalEntryDoc, PeriodClose
+from transactional.services.finance import JournalEntryDoc, PeriodClose, YearClose
 from transactional.services.handler import Handler
 from transactional.services.inventory import StockCount, StockTransfer
 from transactional.services.purchasing import (
@@ -38,6 +38,7 @@ HANDLERS: dict[str, Handler] = {
         StockCount(),
         JournalEntryDoc(),
         PeriodClose(),
+        YearClose(),
     )
 }
 

@@ -1,14 +1,25 @@
 """Approvals and decisions around documents: approve / reject purchase orders (recording
-planner decisions for planning drafts), close orders, credit-limit overrides."""
+planner decisions for planning drafts), close orders, credit-limit overrides; closing and
+reopening a year by its number (the year close document, docs/ledger.md)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
-from transactional.errors import Conflict, ValidationError
+from sqlalchemy import select
+
+from transactional.commands import EARLIEST_YEAR, LATEST_YEAR
+from transactional.errors import Conflict, NotFound, ValidationError
 from transactional.models import Document, PlannerDecision
 from transactional.services.base import Context, audit, summary, touch
-from transactional.services.documents import approve_document, lock_document, update_draft
+from transactional.services.documents import (
+    approve_document,
+    cancel_document,
+    create_and_post,
+    lock_document,
+    update_draft,
+)
 from transactional.services.handler import qty_field
 
 
@@ -181,3 +192,40 @@ def approve_credit_override(ctx: Context, doc_id: int) -> Document:
         {"credit_override_by": ctx.username},
     )
     return doc
+
+
+def close_year(ctx: Context, year: int, memo: str | None = None) -> Document:
+    """Close `year`: create and post its year close (`year_close`: the closing entry to
+    3100 Retained earnings, dated 31 December, and the books closed through that day)."""
+    command: dict[str, object] = {"year": year}
+    if memo is not None:
+        command["memo"] = memo
+    return create_and_post(ctx, "year_close", command)
+
+
+def reopen_year(ctx: Context, year: int, reason: str | None = None) -> Document:
+    """Reopen `year`: cancel its posted year close (the closing entry's exact reversal,
+    on the same 31 December); only the latest close may be reopened."""
+    ctx.authorize("year_close", "cancel")
+    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        raise ValidationError(
+            f"year must be a calendar year from {EARLIEST_YEAR} to {LATEST_YEAR}, got {year}",
+            field="year",
+            value=year,
+            rule="year_range",
+        )
+    doc_id = ctx.session.execute(
+        select(Document.id).where(
+            Document.doc_type == "year_close",
+            Document.status == "posted",
+            Document.doc_date == dt.date(year, 12, 31),
+        )
+    ).scalar_one_or_none()
+    if doc_id is None:
+        raise NotFound(
+            f"year {year} is not closed: no posted year close",
+            field="year",
+            value=year,
+            rule="year_closed",
+        )
+    return cancel_document(ctx, doc_id, None, "year_close", reason)

@@ -1,5 +1,7 @@
 -- Journal lines with their entry's date and document, account type, and amounts signed
--- debit-positive. `is_document_posting` tells document postings from manual journals.
+-- debit-positive. `is_document_posting` tells business documents' postings from manual
+-- journals and year-end closing entries; `is_closing_entry` marks the year closes' entries
+-- (the closing entry and its reversal), which the P&L reports leave out.
 with lines as (
     select * from {{ ref('stg_oltp__journal_line') }}
 ),
@@ -20,7 +22,8 @@ select
     entries.posting_date,
     {{ month_start('entries.posting_date') }} as month_start,
     entries.is_reversal,
-    entries.doc_type <> 'journal_entry' as is_document_posting,
+    entries.doc_type not in ('journal_entry', 'year_close') as is_document_posting,
+    entries.doc_type = 'year_close' as is_closing_entry,
     lines.account_code,
     accounts.account_type,
     lines.debit,

@@ -50,6 +50,7 @@ DOCUMENTS: dict[str, tuple[str, type[s.Input], str]] = {
     "stock_count": ("stock-counts", s.StockCountIn, "stock count"),
     "journal_entry": ("journal-entries", s.JournalEntryIn, "journal entry"),
     "period_close": ("period-closes", s.PeriodCloseIn, "period close"),
+    "year_close": ("year-closes", s.YearCloseIn, "year close"),
 }
 Status = Literal["draft", "posted", "approved", "rejected", "cancelled"]
 PathId = Annotated[int, Path(ge=1, le=s.MAX_ID, description="document id")]
@@ -209,7 +210,8 @@ def _add_document_routes(doc_type: str, path: str, model: type[s.Input], label: 
         f"{one}/cancel",
         cancel,
         methods=["POST"],
-        summary=f"Cancel a posted {label} (exact reversal)",
+        summary=f"Cancel a posted {label} (exact reversal)"
+        + (": reopens the year (reversal dated 31 December)" if doc_type == "year_close" else ""),
         operation_id=f"cancel_{doc_type}",
         **doc_out,
     )

@@ -1,7 +1,8 @@
 -- Balance sheet at every month end. Assets are debit-positive, liabilities and equity
--- credit-positive. `current_earnings` is the cumulative P&L not yet closed to retained
--- earnings (the books have no year-end closing entry), so assets = liabilities + equity
--- at every month end. Section totals are flagged is_total.
+-- credit-positive. `retained_earnings` (3100) holds the results of the closed years (the
+-- year closes' closing entries); `current_earnings` is the cumulative P&L not yet closed
+-- to it — the P&L since the last year-end close — so assets = liabilities + equity at
+-- every month end. Section totals are flagged is_total.
 with balances as (
     select * from {{ ref('int_account_balances_monthly') }}
 ),
@@ -61,7 +62,7 @@ detail as (
         'equity',
         330,
         'current_earnings',
-        'Current earnings (P&L not closed)',
+        'Current earnings (P&L since the last year close)',
         coalesce(earnings.amount, 0)
     from months
     left join earnings on months.month_end = earnings.month_end

@@ -6,7 +6,8 @@
 --              debited by a supplier payment a payment to suppliers, …)
 --   indirect — net income plus the change of every non-cash balance-sheet account
 --              (credit − debit of the month: more receivables or stock use cash, more
---              payables provide it)
+--              payables provide it), year-end closing entries left out (they move no
+--              cash: the P&L to retained earnings)
 -- Both end in net_change_in_cash = the month's change of the cash accounts, followed by
 -- opening_cash and closing_cash.
 {% set cash_accounts = var('cash_account_codes') %}
@@ -52,7 +53,7 @@ indirect_amounts as (
     select
         balances.month_start,
         mapping.indirect_line as line,
-        sum(-balances.period_net) as amount
+        sum(balances.period_closing_net - balances.period_net) as amount
     from balances
     inner join mapping on balances.account_code = mapping.account_code
     where balances.account_code not in ('{{ cash_accounts | join("', '") }}')

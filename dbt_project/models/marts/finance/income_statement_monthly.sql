@@ -2,7 +2,8 @@
 -- seeds/account_statement_lines.csv; amounts are credit − debit, so income is positive
 -- and expenses negative. Subtotal lines (seeds/income_statement_subtotals.csv) sum every
 -- detail line above them; `net_income` sums them all. Zero lines are kept so every month
--- has the same shape.
+-- has the same shape. Year-end closing entries are left out (period_closing_net): a
+-- closed year still shows its result.
 with balances as (
     select * from {{ ref('int_account_balances_monthly') }}
 ),
@@ -26,7 +27,7 @@ amounts as (
     select
         balances.month_start,
         mapping.statement_line,
-        sum(-balances.period_net) as amount
+        sum(balances.period_closing_net - balances.period_net) as amount
     from balances
     inner join mapping on balances.account_code = mapping.account_code
     group by balances.month_start, mapping.statement_line
