@@ -20,7 +20,10 @@ from dashboards import access, auth, ui
 
 st.set_page_config(page_title="Quartermaster", page_icon=":material/warehouse:", layout="wide")
 
+notice = auth.restore_session()  # a reload or bookmark keeps the sign-in
 user = ui.current_user()
+if notice:
+    st.warning(notice)
 if user is None:
     nav = st.navigation(
         [st.Page(auth.sign_in_page, title="Sign in", icon=":material/login:", url_path="sign-in")]

@@ -72,6 +72,13 @@ class Settings(BaseSettings):
     token_days: int = Field(
         30, ge=1, description="bearer tokens expire this many days after they are issued"
     )
+    session_hours: int = Field(
+        12,
+        ge=1,
+        le=24 * 30,
+        description="a dashboard sign-in lasts this many hours, across reloads and "
+        "bookmarks (a session cookie; signing out, revoking or deactivating ends it sooner)",
+    )
     db_pool_size: int = Field(
         16,
         ge=1,

@@ -13,8 +13,11 @@ from transactional.services.base import utcnow
 from transactional.services.users import (
     authenticate,
     create_user,
+    end_session,
+    issue_session,
     issue_token,
     token_hash,
+    user_for_session,
     user_for_token,
 )
 
@@ -44,6 +47,43 @@ def test_tokens_expire_after_the_configured_days(sqlite_url, monkeypatch):
     assert _who(sqlite_url, token) is None
     monkeypatch.setenv("QM_TOKEN_DAYS", "60")
     assert _who(sqlite_url, token) == "ann"
+
+
+def _session_user(url, token):
+    with session_scope(url) as s:
+        u = user_for_session(s, token)
+        return u.username if u else None
+
+
+def test_dashboard_sessions_last_the_configured_hours_and_are_not_api_tokens(
+    sqlite_url, monkeypatch
+):
+    with session_scope(sqlite_url) as s:
+        ann = create_user(s, "ann", "sales")
+        session, token = issue_session(s, ann), issue_token(s, ann)
+    assert session.startswith("qms_") and token.startswith("qm_")
+    assert _session_user(sqlite_url, session) == "ann"
+    assert _who(sqlite_url, session) is None  # the API does not take a session
+    assert _session_user(sqlite_url, token) is None  # nor the dashboard an API token
+    _age(sqlite_url, session, 11 / 24)
+    assert _session_user(sqlite_url, session) == "ann"
+    _age(sqlite_url, session, 13 / 24)  # QM_SESSION_HOURS defaults to 12
+    assert _session_user(sqlite_url, session) is None
+    monkeypatch.setenv("QM_SESSION_HOURS", "24")
+    assert _session_user(sqlite_url, session) == "ann"
+    with session_scope(sqlite_url) as s:
+        end_session(s, session)  # signing out
+    assert _session_user(sqlite_url, session) is None
+    api = make_api(sqlite_url)
+    with session_scope(sqlite_url) as s:
+        from sqlalchemy import select
+
+        from transactional.models import User
+
+        admin = s.execute(select(User).where(User.username == "api-admin")).scalar_one()
+        cookie = issue_session(s, admin)
+    r = api.client.get("/api/v1/items", headers={"Authorization": f"Bearer {cookie}"})
+    assert r.status_code == 401, r.text
 
 
 def test_an_expired_or_revoked_token_gets_401_over_http(sqlite_url):

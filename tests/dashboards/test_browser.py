@@ -109,3 +109,83 @@ def test_every_page_loads_without_an_error(dashboard, chromium_exe, tmp_path):
         assert seen == {page: [] for page in PAGES}
     finally:
         browser.close()
+
+
+def test_a_reload_keeps_the_sign_in_until_sign_out_or_deactivation(world, chromium_exe, tmp_path):
+    """The session cookie: a reload (and a bookmark of a page) stays signed in; signing
+    out ends it for good; a deactivated user is out at the next reload. Nothing secret
+    goes into a URL. Runs on a private copy of the demo database (it writes sessions)."""
+    import sqlite3
+
+    oltp = tmp_path / "oltp.sqlite"
+    src, dst = sqlite3.connect(world.oltp_url.removeprefix("sqlite:///")), sqlite3.connect(oltp)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    env = {
+        **os.environ,
+        "QM_DATABASE_URL": f"sqlite:///{oltp}",
+        "QM_WAREHOUSE_PATH": str(world.warehouse),
+        "QM_PLANNING_PATH": str(tmp_path / "planning.duckdb"),
+    }
+    server, base = serve_dashboard(env, tmp_path / "dashboard.log")
+    browser = Browser(chromium_exe, tmp_path / "profile", tmp_path / "chromium.log")
+    form = "!!document.querySelector('input[aria-label=\"Username\"]')"
+    stock_title = (
+        "[...document.querySelectorAll('h1')].some(h => h.innerText.trim() === 'Stock on hand')"
+    )
+
+    def sign_in() -> None:
+        browser.open_until(base, form, what="the sign-in form", log=tmp_path / "dashboard.log")
+        browser.type_into('input[aria-label="Username"]', "warehouse")
+        browser.type_into('input[aria-label="Password"]', password("warehouse"))
+        browser.js(
+            "[...document.querySelectorAll('button')]"
+            ".find(b => b.innerText.trim() === 'Sign in').click()"
+        )
+        browser.wait(stock_title, what="the warehouse keeper's landing page")
+        browser.idle()
+
+    def reload_shows(expression: str, what: str) -> None:
+        browser.call("Page.reload", ignoreCache=True)
+        browser.wait(expression, what=what)
+
+    def sessions() -> list[tuple[str, int]]:
+        with sqlite3.connect(oltp) as con:
+            return con.execute(
+                "select substr(t.token_hash, 1, 8), t.revoked from api_token t "
+                "join app_user u on u.id = t.user_id where u.username = 'warehouse'"
+            ).fetchall()
+
+    try:
+        browser.call("Page.enable")
+        sign_in()
+        cookie = browser.js("document.cookie")
+        assert "qm_session=qms_" in cookie, cookie
+        assert "qms_" not in browser.js("location.href")  # never in a URL
+        assert [revoked for _, revoked in sessions()] == [0]
+        reload_shows(stock_title, "the page again after a reload, still signed in")
+        # a bookmark of a page: a fresh navigation to its address
+        browser.goto(f"{base}/inventory")
+        browser.wait(
+            "[...document.querySelectorAll('h1')].some(h => h.innerText.trim() === 'Inventory')",
+            what="the bookmarked page, signed in",
+        )
+        browser.idle()
+        browser.js(
+            "[...document.querySelectorAll('button')]"
+            ".find(b => b.innerText.trim().endsWith('Sign out')).click()"
+        )
+        browser.wait(form, what="the sign-in form after signing out")
+        browser.idle()
+        assert [revoked for _, revoked in sessions()] == [1]  # revoked in the database
+        reload_shows(form, "the sign-in form after a reload: signing out is final")
+        assert "qm_session=qms_" not in browser.js("document.cookie")
+        # signed in again, then the user is deactivated: out at the next reload
+        sign_in()
+        with sqlite3.connect(oltp) as con:
+            con.execute("update app_user set active = 0 where username = 'warehouse'")
+        reload_shows(form, "the sign-in form: a deactivated user loses access")
+    finally:
+        browser.close()
+        server.stop()

@@ -70,9 +70,13 @@ def create_user(
     return user
 
 
+TOKEN_PREFIX = "qm_"  # API bearer tokens
+SESSION_PREFIX = "qms_"  # dashboard sessions (a browser cookie; not accepted by the API)
+
+
 def issue_token(session: Session, user: User) -> str:
     """A new random bearer token for the user; returned once, stored hashed."""
-    token = "qm_" + secrets.token_urlsafe(32)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), created_at=utcnow()))
     session.flush()
     return token
@@ -84,7 +88,10 @@ def token_cutoff(now: dt.datetime | None = None) -> dt.datetime:
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    """The active user of a token that is neither revoked nor expired; else None."""
+    """The active user of a token that is neither revoked nor expired; else None. A
+    dashboard session is not an API token."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
     row = session.execute(
         select(User)
         .join(ApiToken, ApiToken.user_id == User.id)
@@ -96,6 +103,41 @@ def user_for_token(session: Session, token: str) -> User | None:
         )
     ).scalar_one_or_none()
     return row
+
+
+def issue_session(session: Session, user: User) -> str:
+    """A dashboard session for the user (kept in a browser cookie): random, stored hashed
+    beside the API tokens so that revoking and deactivating end it too; it lasts
+    `QM_SESSION_HOURS` (default 12) and is refused by the API."""
+    token = SESSION_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), created_at=utcnow()))
+    session.flush()
+    return token
+
+
+def user_for_session(session: Session, token: str) -> User | None:
+    """The active user of a live dashboard session (not revoked, younger than
+    `QM_SESSION_HOURS`); else None."""
+    if not token.startswith(SESSION_PREFIX):
+        return None
+    cutoff = utcnow() - dt.timedelta(hours=settings().session_hours)
+    return session.execute(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == token_hash(token),
+            ApiToken.revoked.is_(False),
+            ApiToken.created_at >= cutoff,
+            User.active.is_(True),
+        )
+    ).scalar_one_or_none()
+
+
+def end_session(session: Session, token: str) -> None:
+    """Sign out: the session is revoked (a copied cookie no longer works)."""
+    session.execute(
+        update(ApiToken).where(ApiToken.token_hash == token_hash(token)).values(revoked=True)
+    )
 
 
 def _user(session: Session, username: str) -> User:
