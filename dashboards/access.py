@@ -94,6 +94,14 @@ PAGES: tuple[PageSpec, ...] = (
         _finance,
         "finance, managers",
     ),
+    PageSpec(
+        "users",
+        "Users",
+        "pages/users.py",
+        ":material/group:",
+        lambda role: allowed(role, "user", "update"),
+        "admins",
+    ),
 )
 BY_KEY = {p.key: p for p in PAGES}
 

@@ -99,6 +99,25 @@ def cmd_user_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_active(args: argparse.Namespace) -> int:
+    import getpass
+
+    from transactional.db import session_scope
+    from transactional.errors import DomainError
+    from transactional.services.users import set_active
+
+    active = args.user_cmd == "activate"
+    try:
+        with session_scope() as session:
+            n = set_active(session, args.name, active, actor=f"cli:{getpass.getuser()}")
+    except DomainError as exc:
+        print(f"qm user {args.user_cmd}: refused: {exc.message}", file=sys.stderr)
+        return 2
+    state = "active" if active else f"inactive, {n} token(s) and session(s) revoked"
+    print(f"qm user {args.user_cmd}: {args.name!r} is {state}")
+    return 0
+
+
 def cmd_user_set_password(args: argparse.Namespace) -> int:
     import getpass
 
@@ -218,6 +237,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     revoke = user.add_parser("revoke", help="revoke every token of a user")
     revoke.add_argument("name")
     revoke.set_defaults(func=cmd_user_revoke)
+    for verb, what in (
+        ("deactivate", "deactivate a user: no sign-in, every token and session revoked"),
+        ("activate", "let a deactivated user sign in again"),
+    ):
+        active = user.add_parser(verb, help=what)
+        active.add_argument("name")
+        active.set_defaults(func=cmd_user_active)
     pw = user.add_parser("set-password", help="set a password (revokes the user's tokens)")
     pw.add_argument("name")
     pw.add_argument("--password", default=None, help="default: asked for on the terminal")

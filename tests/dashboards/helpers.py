@@ -12,7 +12,16 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
-PAGES = ("overview", "stock", "inventory", "sales", "purchasing", "planning", "finance")
+PAGES = (
+    "overview",
+    "stock",
+    "inventory",
+    "sales",
+    "purchasing",
+    "planning",
+    "finance",
+    "users",
+)
 
 
 @dataclass

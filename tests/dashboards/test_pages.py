@@ -181,7 +181,16 @@ def test_finance_headlines_equal_the_marts(env):
 
 
 EXPECTED_PAGES = {  # read through transactional/permissions.py
-    "admin": {"overview", "stock", "inventory", "sales", "purchasing", "planning", "finance"},
+    "admin": {
+        "overview",
+        "stock",
+        "inventory",
+        "sales",
+        "purchasing",
+        "planning",
+        "finance",
+        "users",
+    },
     "manager": {"overview", "stock", "inventory", "sales", "purchasing", "planning", "finance"},
     "finance": {"overview", "stock", "inventory", "sales", "purchasing", "finance"},
     "sales": {"stock", "inventory", "sales"},

@@ -175,6 +175,29 @@ def set_password(session: Session, username: str, password: str) -> int:
     return revoke_tokens(session, username)
 
 
+def set_active(session: Session, username: str, active: bool, actor: str = "system") -> int:
+    """Activate or deactivate a user (audited as 'activate' / 'deactivate' by `actor`).
+    A deactivated user cannot sign in, and every token and dashboard session it holds is
+    revoked, so it loses access at its next request. Returns the tokens revoked."""
+    user = _user(session, username)
+    if user.active == active:
+        return 0
+    user.active = active
+    session.flush()
+    revoked = 0 if active else revoke_tokens(session, username)
+    ctx = Context(session, username=actor, role="admin")
+    audit(
+        ctx,
+        "activate" if active else "deactivate",
+        "user",
+        user.id,
+        None,
+        {"active": not active},
+        {"active": active, "tokens_revoked": revoked},
+    )
+    return revoked
+
+
 def list_users(session: Session) -> list[dict]:
     """Every user with its role, whether it is active and its live (unexpired, not
     revoked) tokens."""
