@@ -8,6 +8,17 @@ from dataclasses import dataclass
 
 from transactional.permissions import ROLES, allowed
 
+# the kinds of the Master data page (dashboards/masterdata.py KINDS)
+MASTER_KINDS = (
+    "item",
+    "customer",
+    "supplier",
+    "supplier_item",
+    "warehouse",
+    "carrier",
+    "reorder_rule",
+)
+
 
 @dataclass(frozen=True)
 class PageSpec:
@@ -93,6 +104,16 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/account_balance:",
         _finance,
         "finance, managers",
+    ),
+    PageSpec(
+        "masterdata",
+        "Master data",
+        "pages/masterdata.py",
+        ":material/inventory:",
+        lambda role: any(
+            allowed(role, kind, "create") or allowed(role, kind, "update") for kind in MASTER_KINDS
+        ),
+        "whoever may keep items, parties, terms, warehouses, carriers or reorder rules",
     ),
     PageSpec(
         "users",

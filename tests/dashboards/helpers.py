@@ -20,6 +20,7 @@ PAGES = (
     "purchasing",
     "planning",
     "finance",
+    "masterdata",
     "users",
 )
 

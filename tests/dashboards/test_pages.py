@@ -189,14 +189,24 @@ EXPECTED_PAGES = {  # read through transactional/permissions.py
         "purchasing",
         "planning",
         "finance",
+        "masterdata",
         "users",
     },
-    "manager": {"overview", "stock", "inventory", "sales", "purchasing", "planning", "finance"},
+    "manager": {
+        "overview",
+        "stock",
+        "inventory",
+        "sales",
+        "purchasing",
+        "planning",
+        "finance",
+        "masterdata",
+    },
     "finance": {"overview", "stock", "inventory", "sales", "purchasing", "finance"},
-    "sales": {"stock", "inventory", "sales"},
-    "purchasing": {"stock", "inventory", "purchasing", "planning"},
+    "sales": {"stock", "inventory", "sales", "masterdata"},
+    "purchasing": {"stock", "inventory", "purchasing", "planning", "masterdata"},
     "planner": {"stock", "inventory", "purchasing", "planning"},
-    "warehouse": {"stock", "inventory"},
+    "warehouse": {"stock", "inventory", "masterdata"},
 }
 
 
