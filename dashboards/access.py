@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from transactional.permissions import ROLES, allowed
+from transactional.permissions import DOCUMENT_TYPES, ROLES, allowed
 
 # the kinds of the Master data page (dashboards/masterdata.py KINDS)
 MASTER_KINDS = (
@@ -64,6 +64,14 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/shelves:",
         lambda role: allowed(role, "stock", "read"),
         "everyone who reads stock",
+    ),
+    PageSpec(
+        "documents",
+        "Documents",
+        "pages/documents.py",
+        ":material/description:",
+        lambda role: any(allowed(role, t, "read") for t in DOCUMENT_TYPES),
+        "everyone who reads documents",
     ),
     PageSpec(
         "inventory",

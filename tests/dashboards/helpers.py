@@ -15,6 +15,7 @@ APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 PAGES = (
     "overview",
     "stock",
+    "documents",
     "inventory",
     "sales",
     "purchasing",

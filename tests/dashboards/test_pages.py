@@ -184,6 +184,7 @@ EXPECTED_PAGES = {  # read through transactional/permissions.py
     "admin": {
         "overview",
         "stock",
+        "documents",
         "inventory",
         "sales",
         "purchasing",
@@ -195,6 +196,7 @@ EXPECTED_PAGES = {  # read through transactional/permissions.py
     "manager": {
         "overview",
         "stock",
+        "documents",
         "inventory",
         "sales",
         "purchasing",
@@ -202,11 +204,19 @@ EXPECTED_PAGES = {  # read through transactional/permissions.py
         "finance",
         "masterdata",
     },
-    "finance": {"overview", "stock", "inventory", "sales", "purchasing", "finance"},
-    "sales": {"stock", "inventory", "sales", "masterdata"},
-    "purchasing": {"stock", "inventory", "purchasing", "planning", "masterdata"},
-    "planner": {"stock", "inventory", "purchasing", "planning"},
-    "warehouse": {"stock", "inventory", "masterdata"},
+    "finance": {
+        "overview",
+        "stock",
+        "documents",
+        "inventory",
+        "sales",
+        "purchasing",
+        "finance",
+    },
+    "sales": {"stock", "documents", "inventory", "sales", "masterdata"},
+    "purchasing": {"stock", "documents", "inventory", "purchasing", "planning", "masterdata"},
+    "planner": {"stock", "documents", "inventory", "purchasing", "planning"},
+    "warehouse": {"stock", "documents", "inventory", "masterdata"},
 }
 
 
