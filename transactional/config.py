@@ -131,6 +131,12 @@ class Settings(BaseSettings):
     group_commit_max_documents: int = Field(
         200, ge=1, le=10_000, description="most documents one group commit posts"
     )
+    company_name: str = Field(
+        "Quartermaster demo company", description="printed at the top of every document"
+    )
+    company_address: str = Field("", description="printed under the company name")
+    company_tax_id: str = Field("", description="the tax id printed on documents (VAT number)")
+    currency: str = Field("CNY", description="the currency code shown with amounts on prints")
     dbt_target: str = Field(
         "duckdb",
         description="dbt target of the warehouse build: duckdb (default) or "

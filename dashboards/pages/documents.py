@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import documents as docs
-from dashboards import exports, ui
+from dashboards import exports, prints, ui
 from dashboards import fmt as f
 from transactional.config import database_url
 
@@ -51,6 +51,16 @@ view = docs.view(url, role, number) if number else None
 if view is None:
     st.stop()
 st.subheader(f"{view.header['Type']} {view.header['Number']}")
+if view.header["Type"] in prints.TYPE_KEYS:
+    st.download_button(
+        f"Print {prints.PRINTABLE[prints.TYPE_KEYS[view.header['Type']]].lower()} (PDF)",
+        lambda: prints.document_pdf(url, role, number),
+        f"{number}.pdf",
+        "application/pdf",
+        key="doc_print",
+        icon=":material/print:",
+        on_click="ignore",
+    )
 head = st.columns(4)
 for i, key in enumerate(("Status", "Date", "Total", "Fulfilment")):
     if key in view.header:
