@@ -252,7 +252,9 @@ def _as_of(ctx: Context, as_of: dt.date | None) -> dt.date:
     return _not_future(ctx, "as_of", as_of or _today(ctx))
 
 
-def _period(ctx: Context, date_from: dt.date | None, date_to: dt.date | None):
+def _period(
+    ctx: Context, date_from: dt.date | None, date_to: dt.date | None
+) -> tuple[dt.date, dt.date]:
     end = _not_future(ctx, "to", date_to or _today(ctx))
     start = date_from or end.replace(month=1, day=1)
     if start > end:
