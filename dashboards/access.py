@@ -34,6 +34,11 @@ def _finance(role: str) -> bool:
     return allowed(role, "journal", "read")  # admin, manager, finance
 
 
+def _statements(role: str) -> bool:
+    # the statements, ageing and valuation: what GET /api/v1/reports/… needs too
+    return allowed(role, "statements", "read")  # admin, manager, finance
+
+
 def _planning(role: str) -> bool:
     return allowed(role, "planning", "read")  # admin, manager, purchasing, planner
 
@@ -110,7 +115,7 @@ PAGES: tuple[PageSpec, ...] = (
         "Finance",
         "pages/finance.py",
         ":material/account_balance:",
-        _finance,
+        _statements,
         "finance, managers",
     ),
     PageSpec(

@@ -100,6 +100,26 @@ def _cell(v):
     return v.item() if hasattr(v, "item") else v
 
 
+def styled(report: Report):
+    """How a page draws a report (a pandas Styler for st.dataframe): numbers with
+    thousands separators and two decimals, headings and totals bold, and every missing
+    cell blank — a heading's figures, a total row's text columns — never "None" or
+    "nan"."""
+    frame = report.frame
+    numeric = [c for c in frame.columns if is_numeric(frame[c])]
+    kinds = report.kinds
+
+    def emphasis(row: pd.Series) -> list[str]:
+        weight = "font-weight: bold" if kinds[row.name] in (TOTAL, HEADING) else ""
+        return [weight] * len(row)
+
+    return (
+        frame.style.format(na_rep="")
+        .format("{:,.2f}", subset=numeric, na_rep="")
+        .apply(emphasis, axis=1)
+    )
+
+
 # ---------------------------------------------------------------- formula injection
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -107,6 +107,20 @@ def _no_warehouse(spec: access.PageSpec) -> None:
 
 
 # -------------------------------------------------------------------------- freshness
+def data_through() -> dt.date | None:
+    """The latest activity date the published marts hold (marts.warehouse_snapshot), or
+    None before the first publish (or from a warehouse built before that column)."""
+    if not has_table("marts.warehouse_snapshot"):
+        return None
+    try:
+        frame = q("select data_through from marts.warehouse_snapshot")
+    except Exception:  # noqa: BLE001 - an older warehouse: the banner just says less
+        return None
+    if frame.empty or pd.isna(frame["data_through"].iloc[0]):
+        return None
+    return pd.Timestamp(frame["data_through"].iloc[0]).date()
+
+
 def freshness_banner() -> None:
     """When the warehouse was published, by which run, and whether its checks passed."""
     info = publish_info()
@@ -119,9 +133,11 @@ def freshness_banner() -> None:
         tests = f", {int(info['tests_passed'])} tests passed"
         if info.get("tests_failed"):
             tests += f", {int(info['tests_failed'])} failed"
+    through = data_through()
     text = (
         f"Data published {when} by run `{info['run_id']}` ({info.get('mode')} refresh "
         f"from {info.get('oltp_url_kind')}){tests}"
+        + (f" · books and stock through {through:%-d %b %Y}" if through else "")
     )
     if info.get("checks_passed"):
         st.caption(f":material/verified: {text} · checks passed")

@@ -9,6 +9,8 @@ it too. Caching lives in dashboards/ui.py, keyed on the publish run id.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,26 @@ def query(
     con = _connect(path, "planning." in sql or "information_schema" in sql)
     try:
         return con.execute(sql, list(params or [])).df()
+    finally:
+        con.close()
+
+
+@contextmanager
+def reader(path: str | Path | None = None) -> Iterator[Callable[..., pd.DataFrame]]:
+    """A query function over one read-only connection, for reads that must all see the
+    same publish (a statement and the snapshot it names): a refresh renames a new file
+    in, but a connection opened before reads the old one to the end. Raises
+    FileNotFoundError when nothing is published at the path."""
+    file = path_of(path)
+    if not file.is_file():
+        raise FileNotFoundError(str(file))
+    con = duckdb.connect(str(file), read_only=True)
+
+    def q(sql: str, params: list | tuple | None = None) -> pd.DataFrame:
+        return con.execute(sql, list(params or [])).df()
+
+    try:
+        yield q
     finally:
         con.close()
 

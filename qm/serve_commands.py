@@ -15,7 +15,7 @@ from transactional.config import database_url, redact_url
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from transactional.api.app import create_app
+    from qm.api_app import create_app
 
     started = time.perf_counter()
     print(
@@ -26,7 +26,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers > 1:
         # several processes: each builds its app from the environment
         uvicorn.run(
-            "transactional.api.app:create_default_app",
+            "qm.api_app:create_default_app",
             factory=True,
             host=args.host,
             port=args.port,

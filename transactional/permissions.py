@@ -37,7 +37,9 @@ MASTER_DATA = (
 )
 # imports need what entering the rows by hand needs (item:create, stock_count:post…):
 # there is no separate import right
-REPORTS = ("stock", "journal", "audit", "planning")
+# `statements`: the financial statements, ageing and inventory valuation read from the
+# published warehouse (GET /api/v1/reports/…, the dashboards' Finance page)
+REPORTS = ("stock", "journal", "statements", "audit", "planning")
 # POST /batches: `batch:create` lets a role send a batch at all; every document in it
 # is then checked as the single endpoints check it (`<type>:create`, and `<type>:post`
 # when it is posted), and a document the role may not create or post fails alone (403)
@@ -60,6 +62,7 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "purchase_order": {"approve", "reject"},
         "sales_order": {"credit_override", "close"},
         "journal": {"read"},
+        "statements": {"read"},
         "stock": {"read"},
         "audit": {"read"},
         "planning": {"read"},
@@ -116,6 +119,7 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
             )
         },
         "journal": {"read"},
+        "statements": {"read"},
         "stock": {"read"},
         "account": {"create", "update"},
         **BATCH,

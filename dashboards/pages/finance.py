@@ -1,6 +1,8 @@
-"""Finance: income statement (month, quarter, year to date, with comparisons), balance
-sheet at a month end, cash flow, trial balance, AR and AP ageing with drill-down to the
-documents. Every table downloads as CSV and XLSX; statements also as PDF."""
+"""Finance: income statement (month, quarter, year to date, with comparisons; operating
+expenses account by account), balance sheet, cash flow, trial balance, AR and AP ageing
+as of a chosen date with drill-down to the documents. Every figure comes from the
+statement builders the API and the exports use (dashboards/statements.py). Every table
+downloads as CSV and XLSX; statements also as PDF."""
 
 from __future__ import annotations
 
@@ -15,37 +17,36 @@ flt = ui.filters()
 st.title("Finance")
 
 months = statements.available_months(ui.q)
-if not months:
+first, through = statements.data_span(ui.q)
+if not months or first is None or through is None:
     ui.empty_state(
         "No books yet",
         "Statements appear once documents are posted to the "
         "journal and the warehouse is refreshed.",
     )
     st.stop()
-default = next((i for i, m in enumerate(months) if m <= flt.end), 0)
+# the last month that is over by the period's end (a month in progress against whole
+# ones reads as a collapse); the month in progress stays one click away
+limit = min(flt.end, through)
+candidates = [m for m in months if m <= limit] or months
+default = months.index(statements.last_complete_month(candidates, limit) or months[0])
 c1, c2 = st.columns([1, 2])
 month = c1.selectbox(
     "Month", months, index=default, key="fin_month", format_func=lambda m: m.strftime("%B %Y")
 )
+at = statements.statement_date(ui.q, month)
+partial = " (to date)" if at != statements.month_end(month) else ""
 st.caption(
-    f"Statements for {month:%B %Y}; balance sheet and trial balance at "
-    f"{statements.month_end(month):%-d %b %Y}. Ageing is as of the latest data."
+    f"Statements for {month:%B %Y}{partial}; balance sheet and trial balance at "
+    f"{at:%-d %b %Y}. Books from {first:%-d %b %Y} to {through:%-d %b %Y}."
 )
 
 
 def show(report: exports.Report, key: str, pdf: bool = True) -> None:
-    """A statement table with bold totals, and its downloads."""
-    frame = report.frame
-    numeric = [c for c in frame.columns if exports.is_numeric(frame[c])]
-    kinds = report.kinds
-
-    def emphasis(row):
-        kind = kinds[row.name]
-        weight = "font-weight: bold" if kind in (exports.TOTAL, exports.HEADING) else ""
-        return [weight] * len(row)
-
-    styler = frame.style.format("{:,.2f}", subset=numeric, na_rep="").apply(emphasis, axis=1)
-    st.dataframe(styler, hide_index=True, height=min(38 + 35 * len(frame), 720))
+    """A statement table with bold headings and totals, blanks for missing figures, and
+    its downloads."""
+    height = min(38 + 35 * len(report.frame), 720)
+    st.dataframe(exports.styled(report), hide_index=True, height=height)
     ui.downloads(report, key, pdf=pdf)
 
 
@@ -88,12 +89,8 @@ with tabs[1]:
     show(report, "fin_bs")
 
 with tabs[2]:
-    methods = list(ui.q("select distinct method from marts.cash_flow_monthly")["method"])
     method = st.segmented_control(
-        "Method",
-        sorted(methods),
-        default="direct" if "direct" in methods else None,
-        key="fin_cf_method",
+        "Method", list(statements.METHODS), default="direct", key="fin_cf_method"
     )
     show(statements.cash_flow(ui.q, month, method), "fin_cf")
 
@@ -107,20 +104,33 @@ with tabs[3]:
 
 
 def ageing(kind: str, key: str) -> None:
-    summary = statements.ageing_summary(ui.q, kind)
+    as_of = st.date_input(
+        "As of",
+        value=at,
+        min_value=first,
+        max_value=through,
+        key=f"{key}_as_of_{month:%Y%m}",  # a new month starts at its own date
+        format="YYYY-MM-DD",
+        help="open items at the end of that day (never after the latest data)",
+    )
+    summary = statements.ageing_summary(ui.q, kind, as_of)
     if summary.frame.empty:
-        ui.empty_state("Nothing open", "No open documents: everything is paid.")
+        ui.empty_state("Nothing open", f"No open documents at {as_of:%-d %b %Y}.")
         return
     total = summary.total_row("Total")
     what = "receivables" if kind == "ar" else "payables"
-    cols = st.columns(5)
-    for col, b in zip(cols, (*statements.BUCKETS, "Total")):
-        col.metric(
-            f"Open {what}" if b == "Total" else f"{what.capitalize()} {b} days",
-            f.money(total[b], 2),
-        )
+    labels = statements.bucket_labels(ui.q)
+    cols = st.columns(len(labels) + 1)
+    for col, b in zip(cols, (*labels, "Total")):
+        if b == "Total":
+            name = f"Open {what}"
+        elif b[:1].isdigit():
+            name = f"{what.capitalize()} {b} days"
+        else:
+            name = f"{what.capitalize()} {b.lower()}"
+        col.metric(name, f.money(total[b], 2))
     show(summary, key, pdf=True)
-    docs = statements.ageing_documents(ui.q, kind)
+    docs = statements.ageing_documents(ui.q, kind, as_of)
     party = "customer" if kind == "ar" else "supplier"
     who = st.selectbox(f"Documents of {party}", sorted(docs[party].unique()), key=f"{key}_party")
     shown = docs[docs[party] == who].drop(columns=[f"{party}_id", "document_id"])
@@ -129,7 +139,9 @@ def ageing(kind: str, key: str) -> None:
         shown, hide_index=True, column_config=ui.number_config(["open_amount"], "accounting")
     )
     ui.downloads(
-        exports.Report.from_frame(shown.drop(columns=[party]), f"Open documents of {who}"),
+        exports.Report.from_frame(
+            shown.drop(columns=[party]), f"Open documents of {who}", f"at {as_of:%-d %b %Y}"
+        ),
         f"{key}_docs",
     )
 

@@ -3,14 +3,18 @@ password for every role, and the small company of tests/core built through the s
 
 from __future__ import annotations
 
+import tempfile
 import warnings
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from qm.api_app import create_app
+from tests.contract_warehouse import contract_warehouse
 from tests.core.company import Company, build_company, fixed_clock
-from transactional.api import create_app
 from transactional.db import session_scope
 from transactional.permissions import ROLES
 from transactional.services.users import create_user, issue_token
@@ -64,10 +68,27 @@ class Api:
             return s.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
 
 
-def make_api(url: str, company: Company | None = None, tokens: dict[str, str] | None = None) -> Api:
-    """A new app over `url`; with `tokens`, the users of an earlier make_api are reused."""
+_FILES = tempfile.TemporaryDirectory(prefix="qm-api-tests-")  # removed at exit
+
+
+@cache
+def empty_warehouse() -> Path:
+    """A published warehouse whose marts are empty (shaped by their dbt contracts): the
+    report routes read it, so every route answers without a refresh."""
+    return contract_warehouse(Path(_FILES.name) / "warehouse.duckdb")
+
+
+def make_api(
+    url: str,
+    company: Company | None = None,
+    tokens: dict[str, str] | None = None,
+    warehouse: Path | None = None,
+) -> Api:
+    """A new app over `url` — the app `qm serve` runs (qm.api_app), with the report
+    routes reading `warehouse` (default: an empty published one); with `tokens`, the users
+    of an earlier make_api are reused."""
     company = company or build_company(url)
-    app = create_app(url, clock=fixed_clock())
+    app = create_app(url, clock=fixed_clock(), warehouse_path=warehouse or empty_warehouse())
     api = Api(url, company, TestClient(app, raise_server_exceptions=False))
     if tokens is not None:
         api.tokens = dict(tokens)

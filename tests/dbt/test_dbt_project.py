@@ -19,9 +19,9 @@ def test_dbt_build_runs_every_model_and_test(warehouse):
     # every model file of the project ran (63 with reorder_rule and its staging model)
     models = list((Path(__file__).parents[2] / "dbt_project" / "models").rglob("*.sql"))
     assert run.count("model") == len(models) >= 63 and run.count("seed") == 9
-    assert run.count("unit_test", "pass") == 12  # 8 + cash flow, balance sheet, stock
-    # position and supplier performance (docs/marts.md)
-    assert run.count("test", "pass") >= 550  # generic + 8 reconciliation tests
+    assert run.count("unit_test", "pass") == 13  # 8 + cash flow, balance sheet, stock
+    # position, supplier performance and open-item movements (docs/marts.md)
+    assert run.count("test", "pass") >= 550  # generic + 10 reconciliation tests
 
 
 def test_dimensions(warehouse):
@@ -77,4 +77,5 @@ def test_docs_generate_writes_a_catalog_of_the_marts(warehouse):
         "purchasing",
         "planning",
         "finance",
+        "reports_api",
     }

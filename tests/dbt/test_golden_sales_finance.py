@@ -282,3 +282,65 @@ def test_receivables_and_payables_ageing(warehouse):
             (d["sp1"], "unallocated_payment", D("-100.00"), 18, "0-30"),  # 1,000 − 900
         ]
     )  # Σ = 260 = GL 2000
+
+
+def test_gl_daily_and_the_snapshot(warehouse):
+    # Feb 16–17: CP2's 50 in and its cancellation out, both entries move cash
+    assert warehouse.query(
+        "select posting_date, account_code, debit, credit, net_amount, cash_entry_amount "
+        "from marts.fct_gl_daily where posting_date between '2026-02-16' and '2026-02-17' "
+        "order by 1, 2"
+    ) == [
+        (dt.date(2026, 2, 16), "1000", D("50.00"), D("0.00"), D("50.00"), D("50.00")),
+        (dt.date(2026, 2, 16), "1100", D("0.00"), D("50.00"), D("-50.00"), D("-50.00")),
+        (dt.date(2026, 2, 17), "1000", D("0.00"), D("50.00"), D("-50.00"), D("-50.00")),
+        (dt.date(2026, 2, 17), "1100", D("50.00"), D("0.00"), D("50.00"), D("50.00")),
+    ]
+    # SI1 on Jan 27 moves no cash; no year-end close in the golden books
+    assert warehouse.one(
+        "select net_amount, cash_entry_amount from marts.fct_gl_daily "
+        "where posting_date = '2026-01-27' and account_code = '1100'"
+    ) == (D("3600.00"), D("0.00"))
+    assert warehouse.one("select sum(year_close_amount) from marts.fct_gl_daily") == (D("0.00"),)
+    # the accounts' lines: rent 6110 is reported on its parent's operating-expenses line
+    assert warehouse.one(
+        "select parent_account_code, line_order, cash_flow_direct_line, "
+        "cash_flow_indirect_line, is_cash from marts.dim_account where account_code = '6110'"
+    ) == ("6100", 120, "operating_expenses_paid", "net_income", False)
+    assert warehouse.one(
+        "select document_changed_at, data_from, data_through from marts.warehouse_snapshot"
+    ) == (dt.datetime(2026, 2, 28, 12, 0), dt.date(2026, 1, 5), FEB_END)
+
+
+def test_open_item_movements(warehouse):
+    customer, supplier = ids(warehouse, "customer", "supplier")
+    d = warehouse.golden.docs
+    rows = warehouse.query(
+        "select document_id, movement_date, movement_kind, source_document_id, amount "
+        "from marts.fct_open_item_movements where party_kind = 'customer' "
+        f"and customer_id = {customer} order by 1, 2, 3"
+    )
+    assert rows == sorted(
+        [
+            (d["si1"], dt.date(2026, 1, 27), "issued", d["si1"], D("3600.00")),
+            (d["si1"], dt.date(2026, 2, 15), "settled", d["cp1"], D("-2000.00")),
+            (d["si2"], dt.date(2026, 2, 5), "issued", d["si2"], D("110.00")),
+            (d["cp1"], dt.date(2026, 2, 15), "allocated", d["cp1"], D("2000.00")),
+            (d["cp1"], dt.date(2026, 2, 15), "issued", d["cp1"], D("-2100.00")),
+            (d["cp2"], dt.date(2026, 2, 16), "issued", d["cp2"], D("-50.00")),
+            (d["cp2"], dt.date(2026, 2, 17), "cancelled", d["cp2"], D("50.00")),
+            (d["sr1"], dt.date(2026, 2, 20), "issued", d["sr1"], D("-240.00")),
+        ]
+    )  # Σ = 1,370 = GL 1100 at Feb 28; Σ up to Jan 31 = 3,600
+    assert warehouse.query(
+        "select document_id, movement_date, movement_kind, amount "
+        "from marts.fct_open_item_movements where party_kind = 'supplier' "
+        f"and supplier_id = {supplier} order by 1, 2, 3"
+    ) == sorted(
+        [
+            (d["sb1"], dt.date(2026, 1, 25), "issued", D("1260.00")),
+            (d["sb1"], dt.date(2026, 2, 10), "settled", D("-900.00")),
+            (d["sp1"], dt.date(2026, 2, 10), "allocated", D("900.00")),
+            (d["sp1"], dt.date(2026, 2, 10), "issued", D("-1000.00")),
+        ]
+    )

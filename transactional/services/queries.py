@@ -437,6 +437,21 @@ def trial_balance(ctx: Context, as_of: dt.date) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- audit
+def changes_since(ctx: Context, change_seq: int) -> dict[str, int]:
+    """How far the documents have moved past a warehouse snapshot that includes document
+    changes up to `change_seq`: the latest change number, and how many documents that
+    are no longer drafts (posted, approved, rejected or cancelled) changed after it —
+    what a statement read from that snapshot does not show yet."""
+    ctx.authorize("statements", "read")
+    latest = ctx.session.execute(select(func.max(Document.change_seq))).scalar_one_or_none()
+    changed = ctx.session.execute(
+        select(func.count())
+        .select_from(Document)
+        .where(Document.change_seq > change_seq, Document.status != "draft")
+    ).scalar_one()
+    return {"latest_change_seq": int(latest or 0), "documents_changed": int(changed)}
+
+
 def audit_log(
     ctx: Context,
     *,
