@@ -59,6 +59,7 @@ def closed(request, tmp_path_factory) -> Iterator:
             finally:
                 con.close()
 
+        query.path = path  # type: ignore[attr-defined]  # for DataFrame readers
         yield query, run
         return
     pg_skip_or_fail()
@@ -175,3 +176,29 @@ def test_trial_balance_and_cash_flow_after_the_close(closed):
         )
     )
     assert (dec["net_income"], dec["change_in_retained_earnings"]) == (Z, Z)
+
+
+def test_the_statement_builders_agree_after_the_close(closed, request):
+    """The any-date builders (the API's and the Finance page's) over the daily marts:
+    2025's income statement still shows 285.00, the balance sheet carries it in retained
+    earnings from 31 December, exactly as the monthly marts do."""
+    if "duckdb" not in request.node.callspec.id:
+        pytest.skip("the builders read the DuckDB warehouse (the published file)")
+    from dashboards import statements
+
+    query, _ = closed
+    con = duckdb.connect(str(query.path), read_only=True)
+    request.addfinalizer(con.close)
+
+    def q(sql: str, params=None):
+        return con.execute(sql, params or []).df()
+
+    year = statements.income_statement_at(q, dt.date(2025, 1, 1), DEC_END)
+    assert year.amount("net_income") == D("285.00")
+    for day in (NOV_END, DEC_END, JAN_END):
+        built = statements.balance_sheet_at(q, day)
+        marts = balance_sheet(query, day)
+        for key in ("retained_earnings", "current_earnings", "total_assets", "total_equity"):
+            assert built.amount(key) == marts[key], (day, key)
+    january = statements.income_statement_at(q, dt.date(2026, 1, 1), JAN_END)
+    assert january.amount("net_income") == D("-50.00")
