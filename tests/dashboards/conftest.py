@@ -1,7 +1,8 @@
-"""The dashboards' test world: the `small` demo company (tests/conftest.py small_demo_db,
-shared and read-only) and a warehouse published from it by the real refresh
-(qm.refresh_commands.refresh: extract, dbt build + tests, atomic publish). Tests that write
-(planner decisions, planning runs) get their own copy of the OLTP database."""
+"""The dashboards' test world: a copy of the `small` demo company (tests/conftest.py
+small_demo_db, which stays untouched for the tests that compare it) and a warehouse
+published from it by the real refresh (qm.refresh_commands.refresh: extract, dbt build +
+tests, atomic publish). Signing in writes a session row into the world's copy; tests that
+write documents or decisions (planner decisions, planning runs) get their own copy."""
 
 from __future__ import annotations
 
@@ -27,11 +28,23 @@ def world(request, tmp_path_factory) -> World:
         return _reused(Path(reuse))
     from qm.refresh_commands import refresh
 
-    url = request.getfixturevalue("small_demo_db")
-    path = tmp_path_factory.mktemp("dashboards") / "warehouse.duckdb"
+    root = tmp_path_factory.mktemp("dashboards")
+    url = copy_sqlite(request.getfixturevalue("small_demo_db"), root / "oltp.sqlite")
+    path = root / "warehouse.duckdb"
     summary = refresh(full=True, oltp_url=url, warehouse_path=path)
     assert summary["success"], "refresh failed: " + "\n".join(summary["failures"][:5])
     return World(url, path, summary["run_id"])
+
+
+def copy_sqlite(url: str, target: Path) -> str:
+    """A consistent copy of a SQLite database (the backup API); its URL."""
+    src, dst = sqlite3.connect(url.removeprefix("sqlite:///")), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    return f"sqlite:///{target}"
 
 
 def _reused(root: Path) -> World:
@@ -58,14 +71,7 @@ def env(world: World, monkeypatch, tmp_path) -> World:
 def writable(env: World, monkeypatch, tmp_path) -> World:
     """The world with a private copy of the OLTP database (the demo stays untouched); the
     published warehouse is the same, so the copy matches it."""
-    source = env.oltp_url.removeprefix("sqlite:///")
-    copy = tmp_path / "oltp.sqlite"
-    src, dst = sqlite3.connect(source), sqlite3.connect(copy)
-    try:
-        src.backup(dst)  # consistent even with a WAL file beside the source
-    finally:
-        dst.close()
-        src.close()
-    url = f"sqlite:///{copy}"
+    # the backup API: consistent even with a WAL file beside the source
+    url = copy_sqlite(env.oltp_url, tmp_path / "oltp.sqlite")
     monkeypatch.setenv("QM_DATABASE_URL", url)
     return World(url, env.warehouse, env.run_id)

@@ -117,11 +117,10 @@ def test_a_reload_keeps_the_sign_in_until_sign_out_or_deactivation(world, chromi
     goes into a URL. Runs on a private copy of the demo database (it writes sessions)."""
     import sqlite3
 
+    from tests.dashboards.conftest import copy_sqlite
+
     oltp = tmp_path / "oltp.sqlite"
-    src, dst = sqlite3.connect(world.oltp_url.removeprefix("sqlite:///")), sqlite3.connect(oltp)
-    src.backup(dst)
-    src.close()
-    dst.close()
+    copy_sqlite(world.oltp_url, oltp)
     env = {
         **os.environ,
         "QM_DATABASE_URL": f"sqlite:///{oltp}",
