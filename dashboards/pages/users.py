@@ -12,6 +12,8 @@ from transactional.config import database_url
 from transactional.db import session_scope
 from transactional.errors import DomainError, ValidationError
 from transactional.permissions import ROLES
+from transactional.services import Context
+from transactional.services.base import audit
 from transactional.services.users import (
     create_user,
     list_users,
@@ -86,7 +88,9 @@ with left.form("user_create", clear_on_submit=True):
         def create(session, n=new_name, r=role, p=password):
             if p:
                 set_password_rule(p)
-            create_user(session, n, r, p or None)
+            made = create_user(session, n, r, p or None)
+            ctx = Context(session, username=me["username"], role=me["role"])
+            audit(ctx, "create", "user", made.id, None, None, {"username": n, "role": r})
 
         run(create, f"User {new_name!r} created with role {role}.")
         st.rerun()

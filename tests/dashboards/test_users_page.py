@@ -64,6 +64,11 @@ def test_an_admin_manages_users(writable):
             .limit(2)
         ).all()
     assert ("deactivate", "admin") in actions
+    with session_scope(url) as s:
+        created = s.execute(
+            select(AuditLog.username).where(AuditLog.entity == "user", AuditLog.action == "create")
+        ).all()
+    assert ("admin",) in created
     at.button(key="activate").click().run()
     assert _user(url, "sales") == ("sales", True)
     # a new password: refused when short (shown there), then set
