@@ -177,7 +177,7 @@ def decision_history() -> None:
         )
         .properties(height=200)
     )
-    st.dataframe(decided.drop(columns=["month", "document_id"]), hide_index=True)
+    ui.table(decided.drop(columns=["month", "document_id"]), hide_index=True)
 
 
 def _latest_run(frame: pd.DataFrame) -> pd.DataFrame:
@@ -326,13 +326,11 @@ def past_plans() -> None:
         ignore_index=True,
     )
     st.markdown("**By ABC class**")
-    st.dataframe(_shown(by_class, {"segment": "Class", "plans": "Plans"}), hide_index=True)
+    ui.table(_shown(by_class, {"segment": "Class", "plans": "Plans"}), hide_index=True)
     by_model = _pool(acc, "model").sort_values("actual_units", ascending=False)
     if not by_model.empty:
         st.markdown("**By chosen model**")
-        st.dataframe(
-            _shown(by_model, {"segment": "Model chosen", "plans": "Plans"}), hide_index=True
-        )
+        ui.table(_shown(by_model, {"segment": "Model chosen", "plans": "Plans"}), hide_index=True)
     runs = _ratios(runs).sort_values("as_of", ascending=False)
     runs["plan"] = ["Backfilled" if k == "backfill" else "Live" for k in runs["kind"]]
     runs["made_on"] = [f"{d:%d %b %Y}" for d in runs["as_of"]]
@@ -362,7 +360,7 @@ def past_plans() -> None:
         )
         .properties(height=200)
     )
-    st.dataframe(
+    ui.table(
         _shown(
             runs,
             {
@@ -411,7 +409,7 @@ def backtest_accuracy() -> None:
             )
         )
         by = by.sort_values("series", ascending=False)
-        st.dataframe(
+        ui.table(
             by[[model, "series", *metrics]],
             hide_index=True,
             column_config={
@@ -433,7 +431,7 @@ def backtest_accuracy() -> None:
     if ui.has_table("planning.forecast_series"):
         with st.expander("Every series"):
             series = _latest_run(ui.q("select * from planning.forecast_series"))
-            st.dataframe(series, hide_index=True)
+            ui.table(series, hide_index=True)
 
 
 def policy_simulation() -> None:

@@ -330,8 +330,73 @@ def downloads(report: exports.Report, key: str, pdf: bool = False) -> None:
 
 def number_config(columns, style: str = "localized") -> dict:
     """st.dataframe column configs: thousands separators ('localized'), or 'accounting'
-    (2 decimals, negatives in brackets) for statements, or 'percent'."""
-    return {c: st.column_config.NumberColumn(str(c), format=style) for c in columns}
+    (2 decimals, negatives in brackets) for statements, or 'percent'. Labelled with the
+    readable header (`header`)."""
+    return {c: st.column_config.NumberColumn(header(c), format=style) for c in columns}
+
+
+# readable headers of the marts' column names that appear in tables; any other snake_case
+# name becomes "Sentence case" (tests/dashboards/test_headers.py walks every page)
+HEADERS = {
+    "doc_date": "Date",
+    "posting_date": "Date",
+    "due_date": "Due",
+    "expected_date": "Expected",
+    "doc_type": "Type",
+    "item_kind": "Kind",
+    "days_overdue": "Days overdue",
+    "open_amount": "Open amount",
+    "qty_on_hand": "On hand",
+    "stock_value": "Stock value",
+    "unit_cost": "Unit cost",
+    "running_qty": "Running qty",
+    "running_value": "Running value",
+    "is_reversal": "Reversal",
+    "movement_class": "Movement",
+    "lost_qty": "Lost qty",
+    "lost_revenue": "Lost revenue",
+    "stockout_days": "Stockout days",
+    "r_score": "R score",
+    "f_score": "F score",
+    "m_score": "M score",
+    "recency_days": "Days since last purchase",
+    "gross_margin_pct": "Gross margin %",
+    "net_total": "Net",
+    "on_time_rate": "On time",
+    "qc_reject_rate": "QC rejects",
+    "lead_time_mean_days": "Lead time, mean days",
+    "lead_time_std_days": "Lead time, sd days",
+    "received_qty": "Received qty",
+    "vat_rate": "VAT rate",
+    "launched_on": "Launched",
+    "discontinued_on": "Discontinued",
+    "max_days": "Most days",
+    "item_id": "Item",
+    "supplier_id": "Supplier",
+    "customer_id": "Customer",
+    "warehouse_id": "Warehouse",
+}
+
+
+def header(name) -> str:
+    """The readable header of a column name (`doc_date` → "Date", `open_qty` → "Open qty")."""
+    text = str(name)
+    if text in HEADERS:
+        return HEADERS[text]
+    if "_" in text and text == text.lower():
+        words = text.split("_")
+        return " ".join(["%" if w == "pct" else w for w in words]).capitalize()
+    return text
+
+
+def table(data, *, where=None, column_config: dict | None = None, **kwargs):
+    """st.dataframe with readable headers (raw column names are renamed, and so are the
+    keys of `column_config`); `where` is a container (a column) or the page."""
+    if isinstance(data, pd.DataFrame):
+        data = data.rename(columns=header)
+        if column_config:
+            column_config = {header(k): v for k, v in column_config.items()}
+    return (where or st).dataframe(data, column_config=column_config, **kwargs)
 
 
 __all__ = [
@@ -344,6 +409,8 @@ __all__ = [
     "freshness_banner",
     "has_table",
     "number_config",
+    "table",
+    "header",
     "page_setup",
     "q",
     "require_page",

@@ -43,7 +43,7 @@ if nav.button("Next", key="doc_next", disabled=page + 1 >= pages):
     st.session_state["doc_page"] = page + 1
     st.rerun()
 shown = frame.drop(columns=["id"])
-st.dataframe(shown, hide_index=True, column_config=ui.number_config(["Total"], "accounting"))
+ui.table(shown, hide_index=True, column_config=ui.number_config(["Total"], "accounting"))
 ui.downloads(exports.Report.from_frame(shown, "Documents", total_label=None), "docs")
 
 number = st.selectbox("Open", list(frame["Number"]), key="doc_open")
@@ -78,12 +78,12 @@ st.table(
 )
 tabs = st.tabs(["Lines", "Related", "Journal", "Stock movements", "Audit trail"])
 with tabs[0]:
-    st.dataframe(view.lines, hide_index=True)
+    ui.table(view.lines, hide_index=True)
 with tabs[1]:
     if view.related.empty:
         st.caption("No source or follow-on documents.")
     else:
-        st.dataframe(view.related, hide_index=True)
+        ui.table(view.related, hide_index=True)
 with tabs[2]:
     if view.journal is None:
         st.caption(view.notes[0])
@@ -92,7 +92,7 @@ with tabs[2]:
             "This document posts nothing to the books (a draft, or a type without postings)."
         )
     else:
-        st.dataframe(view.journal, hide_index=True)
+        ui.table(view.journal, hide_index=True)
         st.caption(
             f"Debits {f.money(view.journal['Debit'].sum(), 2)} = credits "
             f"{f.money(view.journal['Credit'].sum(), 2)}"
@@ -101,6 +101,6 @@ with tabs[3]:
     if view.stock is None or view.stock.empty:
         st.caption("No stock movements.")
     else:
-        st.dataframe(view.stock, hide_index=True)
+        ui.table(view.stock, hide_index=True)
 with tabs[4]:
-    st.dataframe(view.audit, hide_index=True)
+    ui.table(view.audit, hide_index=True)

@@ -46,7 +46,7 @@ def show(report: exports.Report, key: str, pdf: bool = True) -> None:
     """A statement table with bold headings and totals, blanks for missing figures, and
     its downloads."""
     height = min(38 + 35 * len(report.frame), 720)
-    st.dataframe(exports.styled(report), hide_index=True, height=height)
+    ui.table(exports.styled(report), hide_index=True, height=height)
     ui.downloads(report, key, pdf=pdf)
 
 
@@ -135,9 +135,7 @@ def ageing(kind: str, key: str) -> None:
     who = st.selectbox(f"Documents of {party}", sorted(docs[party].unique()), key=f"{key}_party")
     shown = docs[docs[party] == who].drop(columns=[f"{party}_id", "document_id"])
     shown["due_date"] = pd.to_datetime(shown["due_date"]).dt.date
-    st.dataframe(
-        shown, hide_index=True, column_config=ui.number_config(["open_amount"], "accounting")
-    )
+    ui.table(shown, hide_index=True, column_config=ui.number_config(["open_amount"], "accounting"))
     ui.downloads(
         exports.Report.from_frame(
             shown.drop(columns=[party]), f"Open documents of {who}", f"at {as_of:%-d %b %Y}"

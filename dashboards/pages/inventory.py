@@ -174,7 +174,7 @@ with tab_slow:
                 "days_since_last_sale",
             ]
         ]
-        st.dataframe(
+        ui.table(
             table, hide_index=True, column_config=ui.number_config(["qty_on_hand", "stock_value"])
         )
         ui.downloads(
@@ -223,7 +223,7 @@ with tab_out:
             ["stockout_days", "lost_qty", "lost_revenue"]
         ].sum()
         top = dims.attach(top, ui.q, "item").sort_values("lost_revenue", ascending=False)
-        st.dataframe(
+        ui.table(
             top.drop(columns="item_id").head(50),
             hide_index=True,
             column_config=ui.number_config(["lost_qty", "lost_revenue"]),
@@ -283,7 +283,7 @@ with tab_drill:
             ui.empty_state("No movements", "This item did not move in the chosen period.")
         else:
             ledger = dims.attach(ledger, ui.q, "warehouse")
-            st.dataframe(
+            ui.table(
                 ledger.drop(columns="warehouse_id"),
                 hide_index=True,
                 column_config=ui.number_config(

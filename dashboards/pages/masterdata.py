@@ -24,7 +24,7 @@ kind = st.segmented_control(
 search = st.text_input("Search", key=f"md_search_{kind}", placeholder="code, SKU or name")
 frame = md.rows(url, kind, search)
 st.caption(f"{len(frame)} {kinds[kind].lower()}" + (f" matching {search!r}" if search else ""))
-st.dataframe(frame.drop(columns=["id"], errors="ignore"), hide_index=True, height=320)
+ui.table(frame.drop(columns=["id"], errors="ignore"), hide_index=True, height=320)
 if done := st.session_state.pop("md_done", None):
     st.success(done, icon=":material/check:")
 

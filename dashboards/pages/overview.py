@@ -97,7 +97,7 @@ with a1.container(border=True):
         st.caption("item-warehouses at or under their reorder point")
         if len(plan):
             plan = dims.attach(plan, ui.q, "item")
-            st.dataframe(
+            ui.table(
                 plan[["item", "position", "reorder_point"]].head(20),
                 hide_index=True,
                 height=min(180, 38 + 35 * min(len(plan), 20)),
@@ -127,7 +127,7 @@ with a3.container(border=True):
     )
     if len(late):
         late = dims.attach(late, ui.q, "supplier")
-        st.dataframe(
+        ui.table(
             late[["number", "supplier", "days_late"]].head(20),
             hide_index=True,
             height=min(180, 38 + 35 * min(len(late), 20)),
@@ -144,7 +144,7 @@ with a4.container(border=True):
     st.caption(f"customers with invoices past due, {f.money(overdue['amount'])} in total")
     if len(ar):
         ar = dims.attach(ar, ui.q, "customer")
-        st.dataframe(
+        ui.table(
             ar[["customer", "overdue", "max_days"]].head(20),
             hide_index=True,
             height=min(180, 38 + 35 * min(len(ar), 20)),

@@ -74,7 +74,7 @@ with tab_drafts:
         c[3].metric("Suppliers", f"{docs['supplier'].nunique():,}")
         if not (can_decide or can_edit):
             st.caption(f"The {user['role']} role may look but not decide.")
-        st.dataframe(
+        ui.table(
             docs[
                 [
                     "supplier",
@@ -131,12 +131,12 @@ with tab_drafts:
             for i in mine["item_id"]
         ]
         mine["item"] = mine["sku"] + " – " + mine["item_name"]
-        st.dataframe(
+        ui.table(
             mine[["line_no", "item", "qty", "unit_price", "net_amount", "why"]],
             hide_index=True,
             column_config={
                 **ui.number_config(["qty", "unit_price", "net_amount"]),
-                "why": st.column_config.TextColumn("why", width="large"),
+                "why": st.column_config.TextColumn("Why", width="large"),
             },
         )
         a1, a2, a3 = st.columns(3)

@@ -73,7 +73,7 @@ with tab_score:
             .properties(height=60 + 34 * len(perf))
         )
         pct = st.column_config.NumberColumn
-        st.dataframe(
+        ui.table(
             perf.sort_values("on_time_rate"),
             hide_index=True,
             column_config={
@@ -93,7 +93,7 @@ with tab_score:
         if ui.has_table("marts.supplier_item_performance"):
             with st.expander("By supplier and item"):
                 si = ui.q("select * from marts.supplier_item_performance")
-                st.dataframe(
+                ui.table(
                     dims.attach(dims.attach(si, ui.q, "supplier"), ui.q, "item"), hide_index=True
                 )
 
@@ -141,7 +141,7 @@ with tab_ppv:
             ui.q,
             "item",
         )
-        st.dataframe(
+        ui.table(
             by.drop(columns=["supplier_id", "item_id"]).sort_values(
                 "ppv", key=abs, ascending=False
             ),
@@ -166,7 +166,7 @@ with tab_open:
         )
         only_late = st.toggle("Only late lines", value=False, key="pur_only_late")
         shown = lines[lines["days_late"] > 0] if only_late else lines
-        st.dataframe(
+        ui.table(
             shown[
                 [
                     "number",

@@ -121,12 +121,12 @@ with tab_split:
         )
         .properties(height=60 + 28 * len(top))
     )
-    st.dataframe(
+    ui.table(
         g,
         hide_index=True,
         column_config={
             **ui.number_config(["revenue", "cogs", "gross_margin", "qty"]),
-            "gross_margin_pct": st.column_config.NumberColumn("gross margin %", format="percent"),
+            "gross_margin_pct": st.column_config.NumberColumn("Gross margin %", format="percent"),
         },
     )
     ui.downloads(
@@ -146,8 +146,9 @@ with tab_rfm:
             customers=("customer_id", "count"), monetary=("monetary", "sum")
         )
         c1, c2 = st.columns([1, 2])
-        c1.dataframe(
+        ui.table(
             seg.sort_values("monetary", ascending=False),
+            where=c1,
             hide_index=True,
             column_config=ui.number_config(["monetary"]),
         )
@@ -167,7 +168,7 @@ with tab_rfm:
             )
             .properties(height=300)
         )
-        st.dataframe(
+        ui.table(
             dims.attach(rfm, ui.q, "customer").drop(columns="customer_id"),
             hide_index=True,
             column_config=ui.number_config(["monetary"]),
@@ -199,7 +200,7 @@ with tab_ret:
             f.pct(ret["net_total"].sum() / float(invoiced) if float(invoiced) else None),
             help="credited net ÷ invoiced net in the period",
         )
-        st.dataframe(
+        ui.table(
             dims.attach(ret, ui.q, "customer").drop(columns="customer_id"),
             hide_index=True,
             column_config=ui.number_config(["net_total"]),

@@ -59,7 +59,7 @@ if not group and now:
             icon=":material/warning:",
         )
 numeric = [c for c in frame.columns if c not in ("SKU", "Item", "Category", "Warehouse")]
-st.dataframe(
+ui.table(
     frame,
     hide_index=True,
     height=min(38 + 35 * len(frame), 720),

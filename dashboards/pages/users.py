@@ -60,7 +60,7 @@ st.caption(
 if done := st.session_state.pop("users_done", None):
     st.success(done, icon=":material/check:")
 field, message = st.session_state.pop("users_error", (None, None))
-st.dataframe(
+ui.table(
     users.rename(
         columns={
             "username": "User",

@@ -57,7 +57,7 @@ def _texts(at) -> list[str]:
     out = [c.value for c in at.caption] + [m.label for m in at.metric]
     out += [str(c) for element in at.dataframe for c in element.value.columns]
     for element in at.dataframe:
-        if "due_date" in element.value.columns:
+        if {"due_date", "Due"} & set(element.value.columns):
             continue
         shown = _shown(element)
         out += [str(v) for col in shown.columns for v in shown[col]]
