@@ -69,8 +69,11 @@ def oltp_extract(
     lock_for_run(warehouse.published)  # until publish, or the end of the run's process
     try:
         build = prepare_build(warehouse.published, context.run.run_id, config.full)
-        context.log.info(f"qm extract: {'full' if config.full else 'incremental'} into {build}")
-        counts = extract(oltp.url, build, full=config.full, progress=context.log.debug)
+        # nothing published yet: the build starts empty, so this extract is a full one
+        full = config.full or not build.exists()
+        why = " (no warehouse published yet)" if full and not config.full else ""
+        context.log.info(f"qm extract: {'full' if full else 'incremental'}{why} into {build}")
+        counts = extract(oltp.url, build, full=full, progress=context.log.debug)
     except BaseException:
         release_run_lock(warehouse.published)
         raise

@@ -32,7 +32,10 @@ def builds(tmp_path_factory):
         upgrade(url)
         company = batch_1(url)
         incremental = root / "incremental.duckdb"
-        first = refresh(full=True, oltp_url=url, warehouse_path=incremental)
+        said: list[str] = []
+        # no --full: nothing is published yet, so the first refresh is a full one
+        first = refresh(oltp_url=url, warehouse_path=incremental, progress=said.append)
+        first["said"] = said
         batch_2(company)
         batch_3(company)
         second = refresh(oltp_url=url, warehouse_path=incremental)
@@ -77,6 +80,10 @@ def test_every_refresh_builds_tests_and_publishes(builds):
         assert s["success"], s["failures"][:5]
         assert s["tests_failed"] == 0 and s["tests_passed"] > 0 and s["models"] > 0
     assert (builds.first["mode"], builds.second["mode"]) == ("full", "incremental")
+    extract_lines = [m for m in builds.first["said"] if "extract: " in m and " into " in m]
+    assert (
+        len(extract_lines) == 1 and "extract: full (no warehouse published yet)" in extract_lines[0]
+    )
     # the incremental run copied only what changed since the first
     assert 0 < builds.second["rows_extracted"] < builds.extracted
 
