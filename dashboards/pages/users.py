@@ -10,29 +10,18 @@ import streamlit as st
 from dashboards import ui
 from transactional.config import database_url
 from transactional.db import session_scope
-from transactional.errors import DomainError, ValidationError
+from transactional.errors import DomainError
 from transactional.permissions import ROLES
 from transactional.services import Context
 from transactional.services.base import audit
 from transactional.services.users import (
+    check_password,
     create_user,
     list_users,
     revoke_tokens,
     set_active,
     set_password,
 )
-
-
-def set_password_rule(password: str) -> None:
-    """The same length rule as `set_password`, checked before the user is created."""
-    if len(password) < 8:
-        raise ValidationError(
-            "password must have at least 8 characters",
-            field="password",
-            value="***",
-            rule="min_length_8",
-        )
-
 
 me = ui.page_setup("users")
 st.title("Users")
@@ -87,7 +76,7 @@ with left.form("user_create", clear_on_submit=True):
 
         def create(session, n=new_name, r=role, p=password):
             if p:
-                set_password_rule(p)
+                check_password(p)
             made = create_user(session, n, r, p or None)
             ctx = Context(session, username=me["username"], role=me["role"])
             audit(ctx, "create", "user", made.id, None, None, {"username": n, "role": r})

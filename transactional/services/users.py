@@ -160,8 +160,8 @@ def revoke_tokens(session: Session, username: str, token: str | None = None) -> 
     return count
 
 
-def set_password(session: Session, username: str, password: str) -> int:
-    """A new password (argon2); every token of the user is revoked. Returns how many."""
+def check_password(password: str) -> None:
+    """The rule a new password follows (ValidationError naming `password` otherwise)."""
     if not password or len(password) < 8:
         raise ValidationError(
             "password must have at least 8 characters",
@@ -169,6 +169,11 @@ def set_password(session: Session, username: str, password: str) -> int:
             value="***",
             rule="min_length_8",
         )
+
+
+def set_password(session: Session, username: str, password: str) -> int:
+    """A new password (argon2); every token of the user is revoked. Returns how many."""
+    check_password(password)
     user = _user(session, username)
     user.password_hash = _hasher.hash(password)
     session.flush()
