@@ -21,7 +21,63 @@ def test_dbt_build_runs_every_model_and_test(warehouse):
     assert run.count("model") == len(models) >= 63 and run.count("seed") == 9
     assert run.count("unit_test", "pass") == 13  # 8 + cash flow, balance sheet, stock
     # position, supplier performance and open-item movements (docs/marts.md)
-    assert run.count("test", "pass") >= 550  # generic + 10 reconciliation tests
+    # generic tests (the staging and intermediate models' rules, the marts' set rules:
+    # unique, relationships) + 10 reconciliation tests; the marts' row rules are
+    # constraints of their contracts (test_marts_row_rules_are_constraints)
+    assert run.count("test", "pass") >= 380
+
+
+def _declared_row_rules() -> dict[str, tuple[set[str], int]]:
+    """mart -> (columns declared not null, number of check constraints) of its yml."""
+    import yaml
+
+    out = {}
+    for path in (Path(__file__).parents[2] / "dbt_project" / "models" / "marts").rglob("*.yml"):
+        for model in yaml.safe_load(path.read_text())["models"]:
+            not_null, checks = set(), 0
+            for con in model.get("constraints", []):
+                checks += con["type"] == "check"
+            for col in model["columns"]:
+                for con in col.get("constraints", []):
+                    if con["type"] == "not_null":
+                        not_null.add(col["name"])
+                    checks += con["type"] == "check"
+            out[model["name"]] = (not_null, checks)
+    return out
+
+
+def test_marts_row_rules_are_constraints(warehouse):
+    """Every not-null column and check of the marts' contracts is a constraint of the
+    built table (so a row breaking one fails the build of its model)."""
+    declared = _declared_row_rules()
+    assert sum(len(n) for n, _ in declared.values()) >= 230
+    assert sum(c for _, c in declared.values()) >= 40
+    if warehouse.engine == "duckdb":
+        not_null = warehouse.query(
+            "select table_name, unnest(constraint_column_names) from duckdb_constraints() "
+            "where schema_name = 'marts' and constraint_type = 'NOT NULL'"
+        )
+        checks = warehouse.query(
+            "select table_name, count(*) from duckdb_constraints() "
+            "where schema_name = 'marts' and constraint_type = 'CHECK' group by 1"
+        )
+    else:
+        not_null = warehouse.query(
+            "select table_name, column_name from information_schema.columns "
+            "where table_schema = 'marts' and is_nullable = 'NO'"
+        )
+        checks = warehouse.query(
+            "select c.relname, count(*) from pg_constraint k "
+            "join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace "
+            "where n.nspname = 'marts' and k.contype = 'c' group by 1"
+        )
+    built_not_null: dict[str, set[str]] = {}
+    for table, column in not_null:
+        built_not_null.setdefault(table, set()).add(column)
+    built_checks = dict(checks)
+    for mart, (cols, n_checks) in declared.items():
+        assert built_not_null.get(mart, set()) == cols, mart
+        assert built_checks.get(mart, 0) == n_checks, mart
 
 
 def test_dimensions(warehouse):

@@ -68,3 +68,51 @@ def test_reconciliations_fail_when_the_books_disagree(warehouse):
     )  # same target: partial parse
     assert run.failed() == set(checks[:3])
     assert run.count("test", "pass") == 4
+
+
+def test_a_row_breaking_a_marts_rule_fails_its_model(warehouse):
+    """The marts' row rules are constraints of their contracts: a journal line with a
+    negative debit makes fct_gl_daily's check (debit >= 0) refuse the row, so the model
+    fails to build (and its previous table stays) instead of publishing the bad row."""
+    import shutil
+
+    from tests.dbt.warehouse import duckdb_env, run_dbt
+
+    env = warehouse.env
+    entry = "(select min(id) from raw.journal_entry)"
+    tampering = (
+        "insert into raw.journal_line (id, entry_id, account_code, debit, credit, rule) "
+        f"values (90101, {entry}, '1000', -1000000, 0, 'x')"
+    )
+    engine = None
+    if warehouse.engine == "duckdb":
+        import duckdb
+
+        copy = warehouse.work_dir / "negative_debit.duckdb"
+        shutil.copy(env["QM_DBT_DUCKDB_PATH"], copy)
+        con = duckdb.connect(str(copy))
+        con.execute(tampering)
+        con.close()
+        env = duckdb_env(copy)
+    else:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(warehouse.url)
+        with engine.begin() as conn:
+            conn.execute(text(tampering))
+    try:
+        run = run_dbt(["run", "--select", "+fct_gl_daily"], env, warehouse.work_dir, check=False)
+    finally:
+        if engine is not None:
+            with engine.begin() as conn:
+                conn.execute(text("delete from raw.journal_line where id = 90101"))
+            engine.dispose()
+            run_dbt(
+                ["run", "--select", "+fct_gl_daily", "--exclude", "fct_gl_daily"],
+                env,
+                warehouse.work_dir,
+            )
+    assert run.failed() == {"fct_gl_daily"}, run.log[-3000:]
+    assert "constraint" in run.log.lower()
+    before = warehouse.query("select count(*) from marts.fct_gl_daily where debit < 0")
+    assert before == [(0,)]
