@@ -116,3 +116,54 @@ def test_a_row_breaking_a_marts_rule_fails_its_model(warehouse):
     assert "constraint" in run.log.lower()
     before = warehouse.query("select count(*) from marts.fct_gl_daily where debit < 0")
     assert before == [(0,)]
+
+
+def test_a_row_breaking_a_staging_rule_fails_its_row_rules_test(warehouse):
+    """Staging and intermediate models keep their row rules as one `row_rules` test per
+    model: a document of an unknown type fails it (and nothing else of the model's own
+    tests)."""
+    import shutil
+
+    from tests.dbt.warehouse import duckdb_env, run_dbt
+
+    env = warehouse.env
+    first = "(select min(id) from raw.document)"
+    tampering = f"update raw.document set doc_type = 'bogus' where id = {first}"
+    engine = None
+    if warehouse.engine == "duckdb":
+        import duckdb
+
+        copy = warehouse.work_dir / "bogus_type.duckdb"
+        shutil.copy(env["QM_DBT_DUCKDB_PATH"], copy)
+        con = duckdb.connect(str(copy))
+        con.execute(tampering)
+        con.close()
+        env = duckdb_env(copy)
+    else:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(warehouse.url)
+        with engine.begin() as conn:
+            original = conn.execute(text(f"select doc_type from raw.document where id = {first}"))
+            original = original.scalar_one()
+            conn.execute(text(tampering))
+    try:
+        run = run_dbt(
+            ["build", "--select", "stg_oltp__document", "--indirect-selection", "cautious"],
+            env,
+            warehouse.work_dir,
+            check=False,
+        )
+    finally:
+        if engine is not None:
+            with engine.begin() as conn:
+                conn.execute(
+                    text(f"update raw.document set doc_type = :t where id = {first}"),
+                    {"t": original},
+                )
+            engine.dispose()
+    failed = run.failed()
+    assert len(failed) == 1 and next(iter(failed)).startswith("row_rules_stg_oltp__document"), (
+        failed
+    )
+    assert run.count("test", "pass") >= 1  # its unique test still passes
