@@ -1,9 +1,9 @@
 """The simulation loop: the day-by-day life of the demo company over its `Sim` state
 (demo/sim.py).
 
-Every figure reaches the database through the service layer (create_draft/post_document
-and friends) with a Context whose clock is the simulated time, so the history is exactly
-what users would have produced by hand. The in-memory picture only decides what to do
+Every figure reaches the database through the service layer (create_and_post_many in
+batches, create_draft/post_document and friends) with a Context whose clock is the
+simulated time, so the history is exactly what users would have produced by hand. The in-memory picture only decides what to do
 next (how much is available to promise, when to reorder); the core still validates
 everything it is asked to post.
 """
@@ -74,6 +74,7 @@ def run(sim: Sim) -> dict:
         for k in range(n_days):
             sim.k, sim.day = k, cfg.start + dt.timedelta(days=k)
             simulate_day(sim)
+            sim.flush()  # what is still queued: one transaction per day
             sim.session.commit()
             sim.agenda.pop(sim.day, None)
             bar.update(1)

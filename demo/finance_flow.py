@@ -65,6 +65,7 @@ def _on(day: dt.date, n: int) -> bool:
 
 
 def _gl_balance(sim: Sim, account: str, through: dt.date) -> Decimal:
+    sim.flush()  # the journal of every document queued before
     value = sim.session.execute(
         select(func.coalesce(func.sum(JournalLine.debit - JournalLine.credit), 0))
         .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)

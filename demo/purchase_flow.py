@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -20,7 +21,8 @@ from demo.setup import LAUNCH_LEAD_DAYS, create_item
 from transactional.services import close_order, reject_purchase_order, update_master
 
 if TYPE_CHECKING:
-    from demo.sim import Sim
+    from demo.sim import Posting, Sim
+    from transactional.models import Document
 
 CENT = Decimal("0.01")
 DAY = dt.timedelta(days=1)
@@ -42,21 +44,26 @@ class OpenOrder:
 def master_changes(sim: Sim) -> None:
     """New items appear before their launch, discontinued items are switched off, and
     supplier price revisions (then list price updates a month later) take effect."""
-    day, ctx = sim.day, sim.ctx["purchasing"]
+    day = sim.day
     for it in sim.world.items:
         if it.launched_on and it.id == 0 and it.launched_on - DAY * LAUNCH_LEAD_DAYS <= day:
+            sim.flush()  # master data after the documents queued before it
             sim.clock.tick()
             create_item(sim, it)
         if it.discontinued_on == day:
-            sim.clock.tick()
-            update_master(ctx, "item", it.id, {"active": False, "discontinued_on": day})
+            sim.act(
+                "purchasing",
+                update_master,
+                "item",
+                it.id,
+                {"active": False, "discontinued_on": day},
+            )
     for su in sim.world.suppliers:
         for when, pct in su.price_changes:
             if when == day:
                 _revise_prices(sim, su, pct)
     for i, price in sim.due("list_price"):
-        sim.clock.tick()
-        update_master(ctx, "item", sim.world.items[i].id, {"list_price": price})
+        sim.act("purchasing", update_master, "item", sim.world.items[i].id, {"list_price": price})
         sim.list_price[i] = price
 
 
@@ -66,8 +73,7 @@ def _revise_prices(sim: Sim, su, pct: float) -> None:
         if s != su.idx or not sim.world.items[i].id:
             continue
         new = (sim.price[(s, i)] * factor).quantize(CENT)
-        sim.clock.tick()
-        update_master(sim.ctx["purchasing"], "supplier_item", terms.id, {"price": new})
+        sim.act("purchasing", update_master, "supplier_item", terms.id, {"price": new})
         sim.price[(s, i)] = new
         if sim.world.items[i].supplier == s:  # pass it on to customers a month later
             sim.schedule(
@@ -134,11 +140,10 @@ def _raise_po(sim: Sim, s: int, w: int, lines: list[tuple[int, int]]) -> None:
     }
     if rng.random() < sim.cfg.knobs.po_reject_rate:
         po = sim.draft("purchasing", "purchase_order", data)
-        sim.clock.tick(900)
-        reject_purchase_order(sim.ctx["manager"], po.id, "quantities look high; re-check")
+        sim.act("manager", reject_purchase_order, po.id, "quantities look high; re-check", tick=900)
         sim.stats["po_rejected"] += 1
         return  # still below the reorder level: tomorrow's review raises it again
-    po = sim.post("purchasing", "purchase_order", data, poster="manager")
+    po = sim.post("purchasing", "purchase_order", data, poster="manager").doc  # posted now
     order = OpenOrder(po, s, w)
     for ln, (i, q) in zip(po.lines, lines):
         order.open_qty[ln.id], order.item_of[ln.id] = q, i
@@ -209,38 +214,43 @@ def _receive(sim: Sim, order: OpenOrder, shipped, final: bool) -> None:
         order.open_qty[ln["source_line_id"]] -= acc
         sim.stats["rejected_qty"] += ln["rejected_qty"]
     if final and any(order.open_qty.values()):
-        sim.clock.tick()
-        close_order(sim.ctx["purchasing"], order.po.id)  # rejects will not be replaced
+        sim.act("purchasing", close_order, order.po.id)  # rejects will not be replaced
         for lid, q in order.open_qty.items():
             sim.on_order[order.item_of[lid], w] -= q
             order.open_qty[lid] = 0
-    returned = _return_defects(sim, order, gr)
+    returned = _return_defects(sim, order, gr, lines)
     sim.schedule(next_open(sim.day + DAY * int(rng.integers(2, 11))), "bill", (order, gr, returned))
 
 
-def _return_defects(sim: Sim, order: OpenOrder, gr) -> dict[int, int]:
+def _return_defects(sim: Sim, order: OpenOrder, gr: Posting, lines: list[dict]) -> dict[int, int]:
+    """Defects found in the receipt (`lines`: its lines as given) go back to the supplier;
+    returns PO line id → quantity sent back."""
     rng, w, back = sim.rng_supply, order.warehouse, {}
-    for ln in gr.lines:
-        i = order.item_of[ln.source_line_id]
+    for ln in lines:
+        i = order.item_of[ln["source_line_id"]]
         free = int(sim.on_hand[i, w] - sim.committed[i, w])
-        if ln.qty > 0 and rng.random() < sim.cfg.knobs.purchase_return_line:
-            q = min(free, max(1, round(int(ln.qty) * rng.uniform(0.1, 0.5))))
+        if ln["qty"] > 0 and rng.random() < sim.cfg.knobs.purchase_return_line:
+            q = min(free, max(1, round(ln["qty"] * rng.uniform(0.1, 0.5))))
             if q > 0:
-                back[ln.id] = q
+                back[ln["source_line_id"]] = q
     if back:
+        receipt = gr.doc
         sim.post(
             "purchasing",
             "purchase_return",
             {
-                "source_document_id": gr.id,
-                "lines": [{"source_line_id": lid, "qty": q} for lid, q in back.items()],
+                "source_document_id": receipt.id,
+                "lines": [
+                    {"source_line_id": ln.id, "qty": back[ln.source_line_id]}
+                    for ln in receipt.lines
+                    if ln.source_line_id in back
+                ],
             },
             poster="warehouse",
         )
-        for ln in gr.lines:
-            if ln.id in back:
-                sim.on_hand[order.item_of[ln.source_line_id], w] -= back[ln.id]
-                sim.stats["purchase_returned_qty"] += back[ln.id]
+        for lid, q in back.items():
+            sim.on_hand[order.item_of[lid], w] -= q
+            sim.stats["purchase_returned_qty"] += q
     return back
 
 
@@ -248,10 +258,10 @@ def book_bills(sim: Sim) -> None:
     """Supplier bills for receipts: usually at the order price, at the new price when the
     supplier revised it meanwhile, now and then with a small discrepancy."""
     rng = sim.rng_supply
-    for order, gr, returned in sim.due("bill"):
+    for order, receipt, returned in sim.due("bill"):
         s, lines = order.supplier, []
-        for ln in gr.lines:
-            q = int(ln.qty) - returned.get(ln.id, 0)
+        for ln in receipt.doc.lines:
+            q = int(ln.qty) - returned.get(ln.source_line_id, 0)
             if q <= 0:
                 continue
             price = ln.unit_price.quantize(CENT)
@@ -268,13 +278,23 @@ def book_bills(sim: Sim) -> None:
         if sim.wants_cancel("supplier_bill"):
             sim.cancel("finance", bill, "entered twice")
             bill = sim.post("finance", "supplier_bill", data)
+        bill.then(_open_bill(sim, s))
+
+
+def _open_bill(sim: Sim, s: int) -> Callable[[Document], None]:
+    """The callback that adds a posted bill to the supplier's open bills."""
+
+    def add(bill: Document) -> None:
         sim.open_bills[s].append([bill.id, bill.gross_total, bill.due_date])
+
+    return add
 
 
 def pay_suppliers(sim: Sim) -> None:
     """Friday payment run: every bill falling due within the next week is paid."""
     if sim.day.weekday() != 4:
         return
+    sim.flush()  # the open bills of the bills booked today (their callbacks)
     horizon = sim.day + DAY * 7
     for s in sorted(sim.open_bills):
         bills = sim.open_bills[s]

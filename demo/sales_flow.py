@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from demo.demand import next_open
+from demo.sim import Posting
 from transactional.services import approve_credit_override, close_order, post_document
 from transactional.services.sales import open_order_value, open_receivable
 
 if TYPE_CHECKING:
     from demo.sim import Sim
+    from transactional.models import Document
 
 CENT = Decimal("0.01")
 DAY = dt.timedelta(days=1)
@@ -96,10 +99,11 @@ def place_order(sim: Sim, cu, wanted: dict[int, int]) -> None:
     }
     so = _post_order(sim, cu, data)
     sim.stats["so_lines"] += len(lines)
-    served = [(ln, int(ln.qty)) for ln in so.lines if ln.qty > 0]
+    # (line index, qty) of the lines promised: the deliveries read the order's lines
+    # when they ship, by then posted
+    served = [(j, ln["qty"]) for j, ln in enumerate(lines) if ln["qty"] > 0]
     if not served:  # nothing in stock: the order only records lost demand
-        sim.clock.tick()
-        close_order(sim.ctx["sales"], so.id)
+        sim.act("sales", close_order, so.doc.id)
         return
     ship = sim.day if rng.random() >= sim.cfg.knobs.next_day_shipping else next_open(sim.day + DAY)
     if len(served) >= 2 and rng.random() < sim.cfg.knobs.split_delivery:
@@ -111,28 +115,29 @@ def place_order(sim: Sim, cu, wanted: dict[int, int]) -> None:
         sim.schedule(ship, "ship", (so, cu, served, True))
 
 
-def _post_order(sim: Sim, cu, data: dict):
+def _post_order(sim: Sim, cu, data: dict) -> Posting:
     """Post the order; one that would take the customer over its credit limit waits for
-    a manager's override first (the core would refuse it otherwise)."""
+    a manager's override first (the core would refuse it otherwise). A customer with a
+    credit limit has its exposure read from the database: a draft, after the queue."""
     if cu.credit_limit <= 0:
         return sim.post("sales", "sales_order", data)
     so = sim.draft("sales", "sales_order", data)
     ctx = sim.ctx["sales"]
     exposure = open_receivable(ctx, cu.id) + open_order_value(ctx, cu.id) + so.gross_total
     if exposure > cu.credit_limit:
-        sim.clock.tick(600)
-        approve_credit_override(sim.ctx["manager"], so.id)
+        sim.act("manager", approve_credit_override, so.id, tick=600)
         sim.stats["credit_overrides"] += 1
     post_document(sim.ctx["sales"], so.id)
     sim.counts["sales_order"] += 1
-    return so
+    return Posting(sim, so)
 
 
 def ship_queued(sim: Sim) -> None:
     """Ship the deliveries planned for now; a few orders are cancelled before shipping."""
     rng, carriers = sim.rng_sales, sim.world.carriers
-    for so, cu, lines, whole in sim.due("ship"):
-        w = cu.warehouse
+    for order, cu, served, whole in sim.due("ship"):
+        so, w = order.doc, cu.warehouse
+        lines = [(so.lines[j], qty) for j, qty in served]
         if whole and sim.wants_cancel("sales_order"):
             sim.cancel("sales", so, "customer cancelled before shipment")
             for ln, qty in lines:
@@ -164,13 +169,14 @@ def ship_queued(sim: Sim) -> None:
             sim.committed[i, w] -= qty
             sim.stats["shipped_qty"] += qty
         sim.todays_deliveries.append((so, cu, lines))
-        _maybe_return(sim, dn, cu)
+        _maybe_return(sim, dn, cu, lines)
 
 
-def _maybe_return(sim: Sim, dn, cu) -> None:
+def _maybe_return(sim: Sim, dn: Posting, cu, lines: list) -> None:
     """About one delivery in ten sees a line or two sent back, mostly in full, so that
-    about `return_rate` of the delivered quantity returns."""
-    rng, lines = sim.rng_sales, dn.lines
+    about `return_rate` of the delivered quantity returns. `lines`: the delivery's
+    (order line, qty), in the order of its lines."""
+    rng = sim.rng_sales
     share = RETURN_LINES / len(lines) if len(lines) > RETURN_LINES else 1.0
     p = min(1.0, sim.cfg.knobs.return_rate / (share * sum(RETURN_FRACTION) / 2))
     if rng.random() >= p:
@@ -178,10 +184,8 @@ def _maybe_return(sim: Sim, dn, cu) -> None:
     k = min(len(lines), 1 + int(rng.poisson(RETURN_LINES - 1)))
     back = []
     for j in sorted(rng.choice(len(lines), size=k, replace=False).tolist()):
-        ln, qty = lines[j], int(lines[j].qty)
-        back.append(
-            (ln.id, ln.item_id, max(1, min(qty, round(qty * rng.uniform(*RETURN_FRACTION)))))
-        )
+        ln, qty = lines[j]
+        back.append((j, ln.item_id, max(1, min(qty, round(qty * rng.uniform(*RETURN_FRACTION))))))
     sim.schedule(next_open(sim.day + DAY * int(rng.integers(3, 26))), "return", (dn, cu, back))
 
 
@@ -192,16 +196,17 @@ def _idx(sim: Sim, item_id: int) -> int:
 def receive_returns(sim: Sim) -> None:
     """Customers send goods back (damaged, wrong size): stock in at the shipped cost and a
     credit note, which the customer deducts from its next payment."""
-    for dn, cu, back in sim.due("return"):
+    for delivery, cu, back in sim.due("return"):
+        dn = delivery.doc
         ret = sim.post(
             "warehouse",
             "sales_return",
             {
                 "source_document_id": dn.id,
-                "lines": [{"source_line_id": line_id, "qty": qty} for line_id, _, qty in back],
+                "lines": [{"source_line_id": dn.lines[j].id, "qty": qty} for j, _, qty in back],
             },
         )
-        sim.open_invoices[cu.idx].append([ret.id, -ret.gross_total, sim.day])
+        ret.then(_open_item(sim, cu))
         for _, item_id, qty in back:
             sim.on_hand[_idx(sim, item_id), cu.warehouse] += qty
             sim.stats["returned_qty"] += qty
@@ -220,15 +225,30 @@ def invoice_deliveries(sim: Sim) -> None:
             sim.cancel("finance", inv, "wrong invoice address; reissued")
             inv = sim.post("finance", "sales_invoice", data)
         late = max(-10.0, float(rng.normal(*cu.lateness)))
-        planned = inv.due_date + DAY * round(late)
-        sim.open_invoices[cu.idx].append([inv.id, inv.gross_total, planned])
+        inv.then(_open_item(sim, cu, late=round(late)))
     sim.todays_deliveries = []
+
+
+def _open_item(sim: Sim, cu, late: int | None = None) -> Callable[[Document], None]:
+    """The callback that adds a posted document to the customer's open items: an invoice
+    with the day the customer will pay it (`late` days after its due date), a credit
+    note (negative, usable from today)."""
+    today = sim.day
+
+    def add(doc: Document) -> None:
+        if late is None:
+            sim.open_invoices[cu.idx].append([doc.id, -doc.gross_total, today])
+        else:
+            sim.open_invoices[cu.idx].append([doc.id, doc.gross_total, doc.due_date + DAY * late])
+
+    return add
 
 
 def collect_payments(sim: Sim) -> None:
     """Each customer pays on its weekly payment day every invoice it has decided to pay,
     less the credit notes it holds (applied in the same payment); a few payments bounce
     and are cancelled."""
+    sim.flush()  # the open items of today's invoices and returns (their callbacks)
     for pay, cu, paid in sim.due("bounce"):
         sim.cancel("finance", pay, "payment returned by the bank")
         sim.open_invoices[cu.idx].extend([e[0], e[1], sim.day] for e in paid)

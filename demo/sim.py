@@ -5,6 +5,17 @@ the posting helpers over the service layer.
 The flows (sales, purchase, stock, finance, setup) act on a `Sim`; the day-by-day loop
 that calls them is in engine.py. Keeping the state here lets the flows name the type
 without importing the engine that imports them.
+
+Posting goes the batch path (docs/demo.md, "How the demo posts"): `Sim.post` queues a
+create-and-post command with a context of its own (the role that creates it, the clock
+fixed at the time serial posting would have used) and returns a `Posting`; the queue is
+posted through `create_and_post_many` when it holds `batch` documents, when a flow needs
+a queued document (`Posting.doc`), before anything that reads or writes the database
+(`Sim.flush`: drafts, cancellations, `Sim.act`, the finance flow's balance queries) and
+at the end of the day. With `batch=1` every document posts at once through
+`create_and_post`, as serial posting does. Either way the database writes come in the
+same order with the same clocks, so both give the same history
+(tests/core/test_batch_posting.py).
 """
 
 from __future__ import annotations
@@ -12,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 
 import numpy as np
@@ -21,14 +33,18 @@ from demo.demand import Demand
 from demo.world import World, plan_world
 from transactional.commands import COMMANDS, parse_command
 from transactional.db import session_factory
+from transactional.models import Document
 from transactional.services import (
+    BatchCommand,
     Context,
     approve_purchase_order,
     cancel_document,
     create_and_post,
+    create_and_post_many,
     create_draft,
     post_document,
 )
+from transactional.services.base import filled
 
 
 class SimClock:
@@ -57,11 +73,48 @@ def plan(cfg: DemoConfig) -> tuple[World, Demand, list[np.random.Generator]]:
     return world, Demand(cfg, world, streams[1]), streams
 
 
+class Posting:
+    """A document `Sim.post` created and posted, or queued to be: `doc` is the posted
+    document (posting the queue first while it waits in it); `then(fn)` runs `fn(doc)`
+    once it is posted (at once when it already is; otherwise right after its batch, in
+    the order the documents were queued). A callback does bookkeeping only: no random
+    draws, no database work, and whatever reads what it fills flushes first."""
+
+    __slots__ = ("_callbacks", "_doc", "_sim")
+
+    def __init__(self, sim: Sim, doc: Document | None = None):
+        self._sim, self._doc = sim, doc
+        self._callbacks: list[Callable[[Document], object]] = []
+
+    @property
+    def doc(self) -> Document:
+        if self._doc is None:
+            self._sim.flush()
+        assert self._doc is not None
+        return self._doc
+
+    def then(self, fn: Callable[[Document], object]) -> None:
+        if self._doc is None:
+            self._callbacks.append(fn)
+        else:
+            fn(self._doc)
+
+    def _posted(self, doc: Document) -> None:
+        self._doc = doc
+
+    def _run_callbacks(self) -> None:
+        callbacks, self._callbacks = self._callbacks, []
+        for fn in callbacks:
+            fn(self.doc)
+
+
 class Sim:
     """One generation run: configuration, plan, database session and the running state."""
 
-    def __init__(self, cfg: DemoConfig, url: str, progress: bool = True):
-        self.cfg, self.url, self.progress = cfg, url, progress
+    def __init__(self, cfg: DemoConfig, url: str, progress: bool = True, batch: int = 50):
+        if batch < 1:
+            raise ValueError(f"batch must be at least 1, not {batch}")
+        self.cfg, self.url, self.progress, self.batch = cfg, url, progress, batch
         self.world, self.demand, streams = plan(cfg)
         (
             self.rng_world,
@@ -95,7 +148,11 @@ class Sim:
         self.cancel_plan: dict[str, list[dt.date]] = {}
         self.counts: Counter = Counter()
         self.cancelled: Counter = Counter()
-        self.cpu_by_type: Counter = Counter()  # CPU seconds spent posting, per type
+        # CPU seconds spent posting, per type: a serial call's own; a batch's CPU shared
+        # by its documents equally (so in proportion to the counts of its types)
+        self.cpu_by_type: Counter = Counter()
+        self.queue: list[tuple[BatchCommand, Posting]] = []  # create-and-posts to flush
+        self.batched: Counter = Counter()  # documents posted in batches, per type
         self.stats: Counter = Counter()  # demand, lost, shrink… for the summary
         self.orm: dict[str, dict] = {}  # master rows kept alive in the session
         self.item_index: dict[int, int] = {}  # item id → index in the plan
@@ -111,35 +168,84 @@ class Sim:
             return parse_command(doc_type, data)
         return parse_command(doc_type, {"doc_date": self.day, **data})
 
-    def draft(self, role: str, doc_type: str, data: dict):
+    def draft(self, role: str, doc_type: str, data: dict) -> Document:
+        self.flush()
         self.clock.tick()
         return create_draft(self.ctx[role], doc_type, self.command(doc_type, data), origin="demo")
 
-    def post(self, role: str, doc_type: str, data: dict, poster: str | None = None):
-        """Create and post a document dated today (created by `role`, posted by `poster`)."""
-        started = time.process_time()
-        try:
-            return self._post(role, doc_type, data, poster)
-        finally:
-            self.cpu_by_type[doc_type] += time.process_time() - started
-
-    def _post(self, role: str, doc_type: str, data: dict, poster: str | None):
-        if doc_type != "purchase_order" and poster in (None, role):
-            self.clock.tick()
-            doc = create_and_post(
-                self.ctx[role], doc_type, self.command(doc_type, data), origin="demo"
-            )
-        else:
+    def post(self, role: str, doc_type: str, data: dict, poster: str | None = None) -> Posting:
+        """Create and post a document dated today (created by `role`, posted by `poster`).
+        A create-and-post is queued for the next batch (posted at once with batch=1); a
+        purchase order (approved by a manager) or a document posted by another role is
+        a draft then a posting, after flushing the queue."""
+        if doc_type == "purchase_order" or poster not in (None, role):
+            self.flush()
+            started = time.process_time()
             doc = self.draft(role, doc_type, data)
             if doc_type == "purchase_order":
                 approve_purchase_order(self.ctx[poster or "manager"], doc.id)
             else:
                 post_document(self.ctx[poster or role], doc.id)
+            self.cpu_by_type[doc_type] += time.process_time() - started
+            self.counts[doc_type] += 1
+            return Posting(self, doc)
+        started = time.process_time()
+        self.clock.tick()
+        command = self.command(doc_type, data)
+        if self.batch == 1:
+            doc = create_and_post(self.ctx[role], doc_type, command, origin="demo")
+            posting = Posting(self, doc)
+        else:
+            now = self.clock.now
+            ctx = Context(self.session, username=role, role=role, clock=lambda: now)
+            posting = Posting(self)
+            self.queue.append((BatchCommand(doc_type, command, origin="demo", ctx=ctx), posting))
+        self.cpu_by_type[doc_type] += time.process_time() - started
         self.counts[doc_type] += 1
-        return doc
+        if len(self.queue) >= self.batch:
+            self.flush()
+        return posting
 
-    def cancel(self, role: str, doc, reason: str) -> None:
+    def flush(self) -> None:
+        """Post the queued documents, in the order queued: two or more through
+        `create_and_post_many`, one alone through `create_and_post`; then run their
+        callbacks. A document the batch refuses raises its error, as serial posting
+        would (the demo expects none; the day's transaction is rolled back)."""
+        if not self.queue:
+            return
+        queue, self.queue = self.queue, []
+        started = time.process_time()
+        if len(queue) == 1:
+            cmd = queue[0][0]
+            docs = [create_and_post(filled(cmd.ctx), cmd.doc_type, cmd.data, origin=cmd.origin)]
+        else:
+            results = create_and_post_many(filled(queue[0][0].ctx), [cmd for cmd, _ in queue])
+            for result in results:
+                if result.error is not None:
+                    raise result.error
+            docs = [filled(result.document) for result in results]
+            self.stats["batches"] += 1
+            self.stats["batched_documents"] += len(queue)
+            self.batched.update(cmd.doc_type for cmd, _ in queue)
+        share = (time.process_time() - started) / len(queue)
+        for (cmd, posting), doc in zip(queue, docs):
+            self.cpu_by_type[cmd.doc_type] += share
+            posting._posted(doc)
+        for _, posting in queue:
+            posting._run_callbacks()
+
+    def act(self, role: str, service: Callable, *args, tick: int = 17, **kwargs):
+        """Call a service as `role` (`service(ctx, *args, **kwargs)`) once the queue is
+        posted (it reads or writes the database), the clock advanced by `tick` seconds."""
+        self.flush()
+        self.clock.tick(tick)
+        return service(self.ctx[role], *args, **kwargs)
+
+    def cancel(self, role: str, doc: Posting | Document, reason: str) -> None:
         """Cancel a posted document today (exact reversal by the core)."""
+        self.flush()
+        if isinstance(doc, Posting):
+            doc = doc.doc
         self.clock.tick()
         cancel_document(self.ctx[role], doc.id, self.day, reason=reason)
         self.cancelled[doc.doc_type] += 1

@@ -54,9 +54,8 @@ def _active(sim: Sim) -> np.ndarray:
 
 def receive_transfers(sim: Sim) -> None:
     """Transfers arriving today are booked in at the destination."""
-    for doc, w, lines in sim.due("transfer_in"):
-        sim.clock.tick()
-        receive_transfer(sim.ctx["warehouse"], doc.id, sim.day)
+    for transfer, w, lines in sim.due("transfer_in"):
+        sim.act("warehouse", receive_transfer, transfer.doc.id, sim.day)
         for i, q in lines:
             sim.in_transit[i, w] -= q
             sim.on_hand[i, w] += q

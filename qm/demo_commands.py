@@ -34,7 +34,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return 2
     try:
         result = generate(
-            url, args.scale, args.seed, args.start, args.months, progress=not args.no_progress
+            url,
+            args.scale,
+            args.seed,
+            args.start,
+            args.months,
+            progress=not args.no_progress,
+            batch=args.batch,
         )
     except DemoNotEmpty as exc:
         print(f"qm demo generate: refused: {exc}", file=sys.stderr)
@@ -50,6 +56,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
         f"in {result['seconds']:.0f} s → {redact_url(url)}"
     )
     return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -87,6 +100,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     gen.add_argument(
         "--if-empty", action="store_true", help="do nothing when the database already has documents"
+    )
+    gen.add_argument(
+        "--batch",
+        type=_positive,
+        default=50,
+        help="documents posted per batch (create_and_post_many); 1 = one at a time "
+        "(the same history either way; default 50)",
     )
     gen.add_argument("--no-progress", action="store_true", help="no progress bars")
     gen.set_defaults(func=cmd_generate)

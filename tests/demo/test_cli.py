@@ -35,6 +35,8 @@ def test_generate_prints_summary_and_logins(cli_db, monkeypatch, capsys):
             "1",
             "--seed",
             "3",
+            "--batch",
+            "7",
             "--no-progress",
         ]
     )
@@ -43,6 +45,13 @@ def test_generate_prints_summary_and_logins(cli_db, monkeypatch, capsys):
     assert "sales_order" in out and "planner / planner-demo" in out
     last = out.strip().splitlines()[-1]
     assert last.startswith("qm demo generate: small seed 3, 2024-03-01 … 2024-03-31:")
+
+
+def test_batch_must_be_at_least_one(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "generate", "--batch", "0"])
+    assert exc.value.code == 2
+    assert "must be at least 1, not 0" in capsys.readouterr().err
 
 
 def test_if_empty_leaves_a_filled_database_alone(cli_db, monkeypatch, capsys):
