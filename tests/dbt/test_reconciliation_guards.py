@@ -4,18 +4,42 @@ shared golden warehouse's raw schema in place."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytestmark = pytest.mark.slow
+
+
+def _tampered_copy(warehouse, sql: str) -> dict[str, str]:
+    """DuckDB: a copy of the golden warehouse with `sql` applied; the dbt env to build it.
+    Every test's copy has the same path and file name as the others (so dbt's partial
+    parse stays valid between them) and the golden file's name (so its catalog name, and
+    the staging views that name it, still resolve)."""
+    import shutil
+
+    import duckdb
+
+    from tests.dbt.warehouse import duckdb_env
+
+    golden = Path(warehouse.env["QM_DBT_DUCKDB_PATH"])
+    copy = warehouse.work_dir / "tampered" / golden.name
+    copy.parent.mkdir(exist_ok=True)
+    shutil.copy(golden, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        con.execute(sql)
+    finally:
+        con.close()
+    return duckdb_env(copy)
 
 
 def test_reconciliations_fail_when_the_books_disagree(warehouse):
     """Last test of the module (it changes raw data): a balanced journal entry that moves
     inventory and receivables without documents must trip the reconciliations of GL
     inventory, AR ageing and mart revenue — while the trial balance still nets to zero."""
-    import shutil
 
-    from tests.dbt.warehouse import duckdb_env, run_dbt
+    from tests.dbt.warehouse import run_dbt
 
     env = warehouse.env
     entry = "(select min(id) from raw.journal_entry where doc_type = 'goods_receipt')"
@@ -27,14 +51,7 @@ def test_reconciliations_fail_when_the_books_disagree(warehouse):
         f"(90004, {entry}, '3000', 0, 5, 'x', null)"
     )
     if warehouse.engine == "duckdb":
-        import duckdb
-
-        copy = warehouse.work_dir / "tampered.duckdb"
-        shutil.copy(env["QM_DBT_DUCKDB_PATH"], copy)
-        con = duckdb.connect(str(copy))
-        con.execute(tampering)
-        con.close()
-        env = duckdb_env(copy)
+        env = _tampered_copy(warehouse, tampering)
     else:
         from sqlalchemy import create_engine, text
 
@@ -74,9 +91,8 @@ def test_a_row_breaking_a_marts_rule_fails_its_model(warehouse):
     """The marts' row rules are constraints of their contracts: a journal line with a
     negative debit makes fct_gl_daily's check (debit >= 0) refuse the row, so the model
     fails to build (and its previous table stays) instead of publishing the bad row."""
-    import shutil
 
-    from tests.dbt.warehouse import duckdb_env, run_dbt
+    from tests.dbt.warehouse import run_dbt
 
     env = warehouse.env
     entry = "(select min(id) from raw.journal_entry)"
@@ -86,14 +102,7 @@ def test_a_row_breaking_a_marts_rule_fails_its_model(warehouse):
     )
     engine = None
     if warehouse.engine == "duckdb":
-        import duckdb
-
-        copy = warehouse.work_dir / "negative_debit.duckdb"
-        shutil.copy(env["QM_DBT_DUCKDB_PATH"], copy)
-        con = duckdb.connect(str(copy))
-        con.execute(tampering)
-        con.close()
-        env = duckdb_env(copy)
+        env = _tampered_copy(warehouse, tampering)
     else:
         from sqlalchemy import create_engine, text
 
@@ -101,7 +110,12 @@ def test_a_row_breaking_a_marts_rule_fails_its_model(warehouse):
         with engine.begin() as conn:
             conn.execute(text(tampering))
     try:
-        run = run_dbt(["run", "--select", "+fct_gl_daily"], env, warehouse.work_dir, check=False)
+        run = run_dbt(
+            ["run", "--select", "int_gl_lines", "fct_gl_daily"],
+            env,
+            warehouse.work_dir,
+            check=False,
+        )
     finally:
         if engine is not None:
             with engine.begin() as conn:
@@ -122,23 +136,15 @@ def test_a_row_breaking_a_staging_rule_fails_its_row_rules_test(warehouse):
     """Staging and intermediate models keep their row rules as one `row_rules` test per
     model: a document of an unknown type fails it (and nothing else of the model's own
     tests)."""
-    import shutil
 
-    from tests.dbt.warehouse import duckdb_env, run_dbt
+    from tests.dbt.warehouse import run_dbt
 
     env = warehouse.env
     first = "(select min(id) from raw.document)"
     tampering = f"update raw.document set doc_type = 'bogus' where id = {first}"
     engine = None
     if warehouse.engine == "duckdb":
-        import duckdb
-
-        copy = warehouse.work_dir / "bogus_type.duckdb"
-        shutil.copy(env["QM_DBT_DUCKDB_PATH"], copy)
-        con = duckdb.connect(str(copy))
-        con.execute(tampering)
-        con.close()
-        env = duckdb_env(copy)
+        env = _tampered_copy(warehouse, tampering)
     else:
         from sqlalchemy import create_engine, text
 
