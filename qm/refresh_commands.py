@@ -49,6 +49,7 @@ def refresh(
     warehouse_path: str | Path | None = None,
     progress=None,
     instance=None,
+    verbose: bool = False,
 ) -> dict:
     """Extract, build + test with dbt and publish the warehouse, in this process.
 
@@ -56,9 +57,12 @@ def refresh(
     tests_passed, tests_failed, seconds, run_id, failures. A failed build is not
     published (the previous warehouse keeps serving). `instance` defaults to the one of
     DAGSTER_HOME when set (runs then show in the Dagster UI), else an ephemeral one.
+    dbt's own log lines go to `<warehouse stem>.dbt.log` beside the warehouse, or to
+    stdout with `verbose`.
     """
     import dagster as dg
 
+    from pipelines.defs.assets import VERBOSE_TAG
     from pipelines.defs.definitions import make_definitions
     from transactional.config import warehouse_path as default_warehouse
 
@@ -84,7 +88,10 @@ def refresh(
             },
             instance=instance,
             raise_on_error=False,
-            tags={"quartermaster/mode": "full" if full else "incremental"},
+            tags={
+                "quartermaster/mode": "full" if full else "incremental",
+                VERBOSE_TAG: "true" if verbose else "false",
+            },
         )
         release_run_lock(warehouse)  # a run that stopped between its steps
     summary: dict[str, Any] = {
@@ -146,7 +153,11 @@ def summary_line(s: dict) -> str:
 def _cmd_refresh(args) -> int:
     os.environ.setdefault("DAGSTER_HOME", str(DAGSTER_HOME))
     s = refresh(
-        full=args.full, oltp_url=args.oltp_url, warehouse_path=args.warehouse, progress=print
+        full=args.full,
+        oltp_url=args.oltp_url,
+        warehouse_path=args.warehouse,
+        progress=print,
+        verbose=args.verbose,
     )
     for failure in s["failures"][:10]:
         print(f"  failure: {failure.splitlines()[0] if failure else failure}")
@@ -203,6 +214,11 @@ def register(sub) -> None:
     p.add_argument("--full", action="store_true", help="rebuild everything from scratch")
     p.add_argument("--oltp-url", help="OLTP database URL (default QM_DATABASE_URL)")
     p.add_argument("--warehouse", help="published DuckDB file (default QM_WAREHOUSE_PATH)")
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print dbt's own log lines (else they go to <warehouse>.dbt.log)",
+    )
     p.set_defaults(func=_cmd_refresh)
     s = sub.add_parser("scheduler", help="run the Dagster daemon + UI (schedules headless)")
     s.add_argument("--host", default="127.0.0.1")

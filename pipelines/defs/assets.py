@@ -12,7 +12,7 @@ import os
 import shutil
 import warnings
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext, redirect_stdout
 from pathlib import Path
 
 import dagster as dg
@@ -36,6 +36,7 @@ from pipelines.publish import (
 )
 
 WRITER_POOL = "warehouse_writer"
+VERBOSE_TAG = "quartermaster/verbose"  # "true": dbt's own log lines go to stdout
 PUBLISHED_KEY = dg.AssetKey(["warehouse", "published"])
 
 
@@ -99,6 +100,23 @@ def _environ(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
+def _quiet(events: Iterator, sink) -> Iterator:
+    """`events`, with what producing each one writes to stdout sent to `sink` instead
+    (stdout is redirected only inside each step, not while the caller handles an event)."""
+    while True:
+        with redirect_stdout(sink):
+            try:
+                event = next(events)
+            except StopIteration:
+                return
+        yield event
+
+
+def dbt_log_path(published: Path) -> Path:
+    """The last refresh's dbt log (dbt's own lines), beside the published warehouse."""
+    return published.with_name(f"{published.stem}.dbt.log")
+
+
 def summary_path(build: Path) -> Path:
     """Where the dbt step leaves its test counts for the publish step."""
     return build.with_name(build.name + ".dbt.json")
@@ -121,10 +139,19 @@ def make_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         build = warehouse.build_path(context.run.run_id)
         context.log.info(f"qm dbt build: against {build}")
         link = link_build(build, warehouse.published)
+        # dagster-dbt writes every dbt log line to stdout (~1 line per node): into the
+        # dbt log file beside the warehouse unless the run asks for them (qm refresh
+        # --verbose); the progress lines below are what a terminal shows
+        verbose = context.run.tags.get(VERBOSE_TAG) == "true"
+        log_path = dbt_log_path(warehouse.published)
         try:
-            with _environ(dbt_env(link, dbt.target or "duckdb")):
+            with (
+                _environ(dbt_env(link, dbt.target or "duckdb")),
+                nullcontext(None) if verbose else open(log_path, "w") as log,
+            ):
                 invocation = dbt.cli(["build"], context=context, raise_on_error=False)
-                for done, event in enumerate(invocation.stream(), start=1):
+                events = invocation.stream() if log is None else _quiet(invocation.stream(), log)
+                for done, event in enumerate(events, start=1):
                     if done % 50 == 0:
                         context.log.info(f"qm dbt build: {done} results")
                     yield event

@@ -86,6 +86,9 @@ def test_fresh_clone_full_refresh_from_the_command_line(mini):
     cli = mini.cli
     assert cli.returncode == 0, cli.stdout[-3000:] + cli.stderr[-3000:]
     assert "extract:" in cli.stdout and "dbt build:" in cli.stdout
+    # progress lines and the summary; dbt's own lines go to the dbt log beside the file
+    assert len(cli.stdout.splitlines()) <= 20 and "Done. PASS=" not in cli.stdout
+    assert "Done. PASS=" in mini.warehouse.with_name("warehouse.dbt.log").read_text()
     last = cli.stdout.strip().splitlines()[-1]
     # 2 staging views + 2 marts; 2 not_null + 2 reconciliation tests
     assert last.startswith("refresh: published (full):")
@@ -101,7 +104,7 @@ def test_fresh_clone_full_refresh_from_the_command_line(mini):
     instance.dispose()
 
 
-def test_failed_build_is_not_published(mini):
+def test_failed_build_is_not_published(mini, capfd):
     before = publish_log(mini.warehouse)
     inode = mini.warehouse.stat().st_ino
     engine = make_engine(mini.url)
@@ -109,7 +112,7 @@ def test_failed_build_is_not_published(mini):
     with engine.begin() as conn:
         conn.execute(text("UPDATE stock_ledger SET value = value + 1 WHERE id = 1"))
     try:
-        failed = refresh(full=True, oltp_url=mini.url, warehouse_path=mini.warehouse)
+        failed = refresh(full=True, oltp_url=mini.url, warehouse_path=mini.warehouse, verbose=True)
     finally:
         with engine.begin() as conn:
             conn.execute(text("UPDATE stock_ledger SET value = value - 1 WHERE id = 1"))
@@ -118,6 +121,7 @@ def test_failed_build_is_not_published(mini):
     assert failed["tests_failed"] == 1
     assert any("assert_stock_value_matches_gl" in f for f in failed["failures"])
     assert summary_line(failed).startswith("refresh: FAILED, not published")
+    assert "Done. PASS=" in capfd.readouterr().out  # verbose: dbt's own lines on stdout
     # the old file still serves, untouched; the failed build stays for inspection
     assert mini.warehouse.stat().st_ino == inode and publish_log(mini.warehouse) == before
     leftover = mini.warehouse.with_name(f"warehouse.build-{failed['run_id']}.duckdb")
