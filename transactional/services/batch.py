@@ -56,10 +56,14 @@ from transactional.services.base import (
     touch,
 )
 from transactional.services.documents import (
+    DRAFTS_KEY,
     Command,
+    DraftBuffer,
+    _build_draft,
     _parse_draft,
     _post,
-    _write_draft,
+    _save_draft,
+    write_drafts,
 )
 from transactional.services.handler import (
     _locked_in_transaction,
@@ -137,6 +141,7 @@ def _run(
         session.info[BATCH_KEY], session.info[BUFFER_KEY] = batch, buffer
         try:
             done = attempt([(i, items[i]) for i in todo])
+            write_drafts(session)
             _grouped_updates(session)
             session.flush()
             buffer.write()
@@ -144,6 +149,9 @@ def _run(
         except BaseException as exc:
             session.info.pop(BATCH_KEY, None)
             session.info.pop(BUFFER_KEY, None)
+            drafts: DraftBuffer | None = session.info.pop(DRAFTS_KEY, None)
+            if drafts is not None:
+                drafts.discard()
             savepoint.rollback()
             session.expire_all()  # unflushed changes of the attempt are in memory only
             # the rolled-back savepoint released the locks it took
@@ -156,6 +164,7 @@ def _run(
             continue
         session.info.pop(BATCH_KEY, None)
         session.info.pop(BUFFER_KEY, None)
+        session.info.pop(DRAFTS_KEY, None)
         savepoint.commit()
         for i, result in done.items():
             results[i] = result
@@ -295,7 +304,15 @@ def _create_attempt(ctx: Context, todo: list[tuple[int, BatchCommand]]) -> dict[
     _prelock_series(ctx, [(c, values) for _, c, values in parsed])
     for i, c, args in parsed:
         try:
-            doc = _write_draft(c, *args)
+            built = _build_draft(c, *args)
+        except DomainError as exc:
+            # refused before anything of it was written or numbered (the draft is built
+            # in memory): it fails alone and the others go on, with nothing to roll back
+            out[i] = BatchResult(i, error=exc)
+            _forget_refused(ctx.session)
+            continue
+        try:
+            doc = _save_draft(c, built)
             # numbered before posting (the posting writes the number), as create_and_post
             doc.number = next_number(c.session, doc.doc_type, doc.doc_date.year)
             if i not in posting:  # as create_draft
@@ -305,6 +322,15 @@ def _create_attempt(ctx: Context, todo: list[tuple[int, BatchCommand]]) -> dict[
         except DomainError as exc:
             raise _Failed(i, exc) from exc
     return out
+
+
+def _forget_refused(session: Session) -> None:
+    """A refused draft's objects, if its handler's lookups drew them into the session
+    (a relationship's cascade): the batch's own drafts are never pending (their buffer
+    attaches them as persistent), so a pending document or line is the refused one's."""
+    for obj in list(session.new):
+        if isinstance(obj, (Document, DocumentLine)):
+            session.expunge(obj)
 
 
 def _prelock_series(ctx: Context, parsed: list[tuple[Context, tuple]]) -> None:
