@@ -16,11 +16,21 @@ What a batch shares (docs/ledger.md, "Batch posting"):
   have written them (so their ids are the same);
 - **grouped updates**: the running tallies (delivered/invoiced/… quantities, balances,
   statuses) are flushed once, one executemany per table and column set;
-- **one change number** (`change_seq`) for every document and line the batch touches.
+- **one change number** (`change_seq`) for every document and line the batch touches;
+- **drafts written set-wise** (`create_and_post_many`): each command's draft is built
+  and checked by its handler in memory, when serial creation would build it (after the
+  earlier documents posted), takes its ids in the order serial creation takes them and
+  waits in the batch's `DraftBuffer`; the headers and lines go in as one multi-row
+  insert each at the next flush (a barrier's, the batch's end) — `documents._write_draft`
+  is `_build_draft` (shared with serial creation) then `_save_draft` (only the writing
+  differs).
 
 A document that fails fails alone: a domain error (`DomainError`) raised while posting
 document k rolls the batch back to its savepoint and the batch runs again without k,
-which gets its own error; the others post. Nothing is written before the end of a
+which gets its own error; the others post. A draft its handler refuses (an unknown
+item, a quantity over what remains) is refused before anything of it is written or
+numbered: it gets its error and the batch goes on without a rerun, as the serial
+requests after a refused one would. Nothing is written before the end of a
 batch, so a rerun costs CPU, not rows (ids taken from a PostgreSQL sequence by a draft
 written in a rolled-back attempt of `create_and_post_many` stay unused, as they do when
 a serial request is rolled back). Errors that are not domain errors (a deadlock, a lost
