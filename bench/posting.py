@@ -1,8 +1,12 @@
 """Posting throughput: N five-line deliveries (fed by a goods receipt) posted in-process
 through the service layer, one transaction per document (serial) or per batch
-(`post_documents`), on SQLite or PostgreSQL, with 1 or more worker processes.
+(`post_documents`), on SQLite or PostgreSQL, with 1 or more worker processes. With
+`--create` the deliveries are not drafts yet but commands, created and posted in one go:
+serial `create_and_post` (batch 1) or `create_and_post_many` (a batch per transaction),
+so the figures include writing the drafts.
 
     .venv/bin/python bench/posting.py --engine postgresql --docs 2000 --batch 1 50 --json
+    .venv/bin/python bench/posting.py --engine sqlite --docs 2000 --batch 1 50 --create
 
 For every batch size given (1 = serial `post_document`, one commit each) a fresh database
 is prepared and its drafts posted; beside them the floor: the same number of stock-ledger
@@ -28,6 +32,7 @@ import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -37,6 +42,8 @@ from transactional.db import make_engine, session_factory  # noqa: E402
 from transactional.migrate import upgrade  # noqa: E402
 from transactional.services import (  # noqa: E402
     Context,
+    create_and_post,
+    create_and_post_many,
     create_draft,
     create_master,
     post_document,
@@ -51,8 +58,9 @@ def clock():
     return dt.datetime(2026, 3, 2, 12)
 
 
-def prepare(url: str, docs: int) -> list[int]:
-    """Master data, stock for every item, and `docs` delivery drafts of five lines."""
+def prepare(url: str, docs: int, create: bool = False) -> list[Any]:
+    """Master data, stock for every item, and `docs` delivery drafts of five lines (with
+    `create`: the deliveries' commands, their sales orders posted in batches)."""
     session = session_factory(url)()
     ctx = Context(session, "bench", "admin", clock)
     items = [
@@ -83,6 +91,8 @@ def prepare(url: str, docs: int) -> list[int]:
         },
     )
     post_document(ctx, gr.id)
+    if create:
+        return _prepare_commands(ctx, docs, items, wh, cust)
     drafts = []
     for n in range(docs):
         chosen = [items[(n * 37 + k * 11) % ITEMS] for k in range(5)]
@@ -114,9 +124,51 @@ def prepare(url: str, docs: int) -> list[int]:
     return drafts
 
 
-def _post_chunk(url: str, ids: list[int], batch: int = 1) -> tuple[list[float], float, int]:
+def _prepare_commands(
+    ctx: Context, docs: int, items: list[int], wh: int, cust: int
+) -> list[tuple[str, dict]]:
+    """The sales orders, posted (in batches of 100: the preparation is not measured),
+    and one delivery command per order, for all of its lines."""
+    orders = []
+    for n in range(docs):
+        chosen = [items[(n * 37 + k * 11) % ITEMS] for k in range(5)]
+        orders.append(
+            (
+                "sales_order",
+                {
+                    "doc_date": DAY,
+                    "customer_id": cust,
+                    "warehouse_id": wh,
+                    "lines": [{"item_id": i, "qty": "2", "unit_price": "9.99"} for i in chosen],
+                },
+            )
+        )
+    commands = []
+    for start in range(0, docs, 100):
+        for r in create_and_post_many(ctx, orders[start : start + 100]):
+            if not r.ok:
+                raise RuntimeError(f"preparing: {r.error}")
+            so = r.document
+            commands.append(
+                (
+                    "delivery",
+                    {
+                        "doc_date": DAY,
+                        "source_document_id": so.id,
+                        "freight_cost": "4.50",
+                        "lines": [{"source_line_id": ln.id, "qty": "2"} for ln in so.lines],
+                    },
+                )
+            )
+        ctx.session.commit()
+    ctx.session.close()
+    return commands
+
+
+def _post_chunk(url: str, ids: list[Any], batch: int = 1) -> tuple[list[float], float, int]:
     """One worker: post its share of the drafts, one transaction per document (batch 1)
-    or per batch of `batch`; returns latencies per document, CPU seconds, statements."""
+    or per batch of `batch`; returns latencies per document, CPU seconds, statements.
+    Commands (doc_type, data) instead of draft ids are created and posted."""
     factory = session_factory(url)
     statements = [0]
 
@@ -133,10 +185,16 @@ def _post_chunk(url: str, ids: list[int], batch: int = 1) -> tuple[list[float], 
             session = factory()
             try:
                 ctx = Context(session, "bench", "admin", clock)
-                if batch == 1:
+                create = bool(chunk) and isinstance(chunk[0], tuple)
+                if batch == 1 and create:
+                    create_and_post(ctx, *chunk[0])
+                elif batch == 1:
                     post_document(ctx, chunk[0])
                 else:
-                    failed = [r.error for r in post_documents(ctx, chunk) if not r.ok]
+                    results = (
+                        create_and_post_many(ctx, chunk) if create else post_documents(ctx, chunk)
+                    )
+                    failed = [r.error for r in results if not r.ok]
                     if failed:
                         raise RuntimeError(f"batch refused documents: {failed[:3]}")
                 session.commit()
@@ -149,7 +207,7 @@ def _post_chunk(url: str, ids: list[int], batch: int = 1) -> tuple[list[float], 
 
 
 def post_all(
-    url: str, drafts: list[int], workers: int, batch: int = 1
+    url: str, drafts: list[Any], workers: int, batch: int = 1
 ) -> tuple[float, list[float], float, int]:
     """Post every draft with `workers` processes (a server runs several worker processes;
     threads in one process would share one interpreter lock)."""
@@ -249,7 +307,9 @@ def pg_database(admin_url: str) -> tuple[str, callable]:
     return admin_url.rsplit("/", 1)[0] + "/" + name, drop
 
 
-def run(engine_name: str, pg_url: str, docs: int, workers: int, batch: int) -> dict:
+def run(
+    engine_name: str, pg_url: str, docs: int, workers: int, batch: int, create: bool = False
+) -> dict:
     drop = None
     if engine_name == "sqlite":
         url = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"
@@ -261,7 +321,7 @@ def run(engine_name: str, pg_url: str, docs: int, workers: int, batch: int) -> d
             f"[{engine_name} × {workers}, batch {batch}] preparing {docs} deliveries…",
             file=sys.stderr,
         )
-        drafts = prepare(url, docs)
+        drafts = prepare(url, docs, create)
         elapsed, lat, cpu, statements = post_all(url, drafts, workers, batch)
         lat.sort()
         fl = floor(url, docs)
@@ -271,6 +331,7 @@ def run(engine_name: str, pg_url: str, docs: int, workers: int, batch: int) -> d
     rate = docs / elapsed
     return {
         "engine": engine_name,
+        "mode": "create_and_post" if create else "post",
         "workers": workers,
         "batch": batch,
         "docs": docs,
@@ -306,12 +367,18 @@ def main() -> int:
         ),
     )
     parser.add_argument("--skip-pg", action="store_true", help="same as --engine sqlite")
+    parser.add_argument(
+        "--create",
+        action="store_true",
+        help="create and post from commands (create_and_post / create_and_post_many) "
+        "instead of posting drafts",
+    )
     args = parser.parse_args()
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
     if args.skip_pg:
         engines = ["sqlite"]
     runs = [
-        run(e, args.pg_url, args.docs, w, b)
+        run(e, args.pg_url, args.docs, w, b, args.create)
         for e in engines
         for w in args.workers
         for b in args.batch
@@ -333,7 +400,8 @@ def main() -> int:
         )
     best = max(r["docs_per_s"] for r in runs)
     print(
-        f"bench/posting: {len(runs)} configurations, {args.docs} five-line deliveries each, "
+        f"bench/posting{' --create' if args.create else ''}: {len(runs)} configurations, "
+        f"{args.docs} five-line deliveries each, "
         f"best {best:.0f} docs/s (load average {os.getloadavg()[0]:.2f})"
     )
     return 0

@@ -28,6 +28,7 @@ from transactional.db import make_engine
 from transactional.errors import NegativeStock, NotFound, ValidationError
 from transactional.migrate import upgrade
 from transactional.services import (
+    create_and_post,
     create_and_post_many,
     post_document,
     post_documents,
@@ -280,3 +281,71 @@ def test_create_and_post_many_refuses_alone(db_url):
     assert isinstance(r[1].error, ValidationError)
     assert r[1].error.rule == "delivered_within_ordered"
     assert r[0].document.number.endswith("00001") and r[2].document.number.endswith("00002")
+
+
+def test_create_and_post_many_writes_what_serial_wrote_a_refused_draft_alone(db_url, tmp_path):
+    """Orders and deliveries created and posted as one batch, their drafts written
+    set-wise, with a draft in the middle refused (an unknown item): it gets its own
+    error and leaves no row; the database is what creating and posting the others one
+    by one writes (ids, numbers, timestamps, audit rows)."""
+    with _second_database(db_url, tmp_path) as other:
+        digests = []
+        for url, batched in ((db_url, False), (other, True)):
+            c = build_company(url)
+            c.purchase([(c.item, "100", "4.00"), (c.item2, "100", "3.00")])
+            so = c.post(
+                "sales_order",
+                {
+                    "customer_id": c.customer,
+                    "warehouse_id": c.wh,
+                    "lines": [
+                        {"item_id": c.item, "qty": "5", "unit_price": "9.00"},
+                        {"item_id": c.item2, "qty": "4", "unit_price": "7.00"},
+                    ],
+                },
+            )
+            first, second = (ln.id for ln in so.lines)
+
+            commands = [
+                _delivery_command(so.id, (first, "2")),
+                _order_command(c, c.item, c.item2),
+                _order_command(c, c.item, 999_999),  # refused: no such item
+                _delivery_command(so.id, (first, "1"), (second, "4")),
+                _order_command(c, c.item2),
+                _delivery_command(so.id, (first, "2")),
+            ]
+            if batched:
+                r = c.run(lambda ctx, cmds=commands: create_and_post_many(ctx, cmds))
+                assert [x.ok for x in r] == [True, True, False, True, True, True]
+                assert isinstance(r[2].error, ValidationError)
+                assert r[2].error.rule == "must_exist" and r[2].error.value == 999_999
+                assert [x.document.status for x in r if x.ok] == ["posted"] * 5
+            else:
+                for k, (doc_type, data) in enumerate(commands):
+                    if k != 2:
+                        c.run(lambda ctx, t=doc_type, d=data: create_and_post(ctx, t, d))
+            digests.append(table_digests(url))
+        assert {t for t in digests[0] if digests[0][t] != digests[1][t]} == set()
+
+
+def _order_command(c, *items):
+    return (
+        "sales_order",
+        {
+            "customer_id": c.customer,
+            "warehouse_id": c.wh,
+            "memo": "batch",
+            "lines": [{"item_id": i, "qty": "2", "unit_price": "8.00"} for i in items],
+        },
+    )
+
+
+def _delivery_command(order_id, *lines):
+    return (
+        "delivery",
+        {
+            "source_document_id": order_id,
+            "freight_cost": "2.00",
+            "lines": [{"source_line_id": ln, "qty": q} for ln, q in lines],
+        },
+    )

@@ -16,11 +16,21 @@ What a batch shares (docs/ledger.md, "Batch posting"):
   have written them (so their ids are the same);
 - **grouped updates**: the running tallies (delivered/invoiced/… quantities, balances,
   statuses) are flushed once, one executemany per table and column set;
-- **one change number** (`change_seq`) for every document and line the batch touches.
+- **one change number** (`change_seq`) for every document and line the batch touches;
+- **drafts written set-wise** (`create_and_post_many`): each command's draft is built
+  and checked by its handler in memory, when serial creation would build it (after the
+  earlier documents posted), takes its ids in the order serial creation takes them and
+  waits in the batch's `DraftBuffer`; the headers and lines go in as one multi-row
+  insert each at the next flush (a barrier's, the batch's end) — `documents._write_draft`
+  is `_build_draft` (shared with serial creation) then `_save_draft` (only the writing
+  differs).
 
 A document that fails fails alone: a domain error (`DomainError`) raised while posting
 document k rolls the batch back to its savepoint and the batch runs again without k,
-which gets its own error; the others post. Nothing is written before the end of a
+which gets its own error; the others post. A draft its handler refuses (an unknown
+item, a quantity over what remains) is refused before anything of it is written or
+numbered: it gets its error and the batch goes on without a rerun, as the serial
+requests after a refused one would. Nothing is written before the end of a
 batch, so a rerun costs CPU, not rows (ids taken from a PostgreSQL sequence by a draft
 written in a rolled-back attempt of `create_and_post_many` stay unused, as they do when
 a serial request is rolled back). Errors that are not domain errors (a deadlock, a lost
@@ -56,10 +66,14 @@ from transactional.services.base import (
     touch,
 )
 from transactional.services.documents import (
+    DRAFTS_KEY,
     Command,
+    DraftBuffer,
+    _build_draft,
     _parse_draft,
     _post,
-    _write_draft,
+    _save_draft,
+    write_drafts,
 )
 from transactional.services.handler import (
     _locked_in_transaction,
@@ -137,6 +151,7 @@ def _run(
         session.info[BATCH_KEY], session.info[BUFFER_KEY] = batch, buffer
         try:
             done = attempt([(i, items[i]) for i in todo])
+            write_drafts(session)
             _grouped_updates(session)
             session.flush()
             buffer.write()
@@ -144,6 +159,9 @@ def _run(
         except BaseException as exc:
             session.info.pop(BATCH_KEY, None)
             session.info.pop(BUFFER_KEY, None)
+            drafts: DraftBuffer | None = session.info.pop(DRAFTS_KEY, None)
+            if drafts is not None:
+                drafts.discard()
             savepoint.rollback()
             session.expire_all()  # unflushed changes of the attempt are in memory only
             # the rolled-back savepoint released the locks it took
@@ -156,6 +174,7 @@ def _run(
             continue
         session.info.pop(BATCH_KEY, None)
         session.info.pop(BUFFER_KEY, None)
+        session.info.pop(DRAFTS_KEY, None)
         savepoint.commit()
         for i, result in done.items():
             results[i] = result
@@ -295,7 +314,15 @@ def _create_attempt(ctx: Context, todo: list[tuple[int, BatchCommand]]) -> dict[
     _prelock_series(ctx, [(c, values) for _, c, values in parsed])
     for i, c, args in parsed:
         try:
-            doc = _write_draft(c, *args)
+            built = _build_draft(c, *args)
+        except DomainError as exc:
+            # refused before anything of it was written or numbered (the draft is built
+            # in memory): it fails alone and the others go on, with nothing to roll back
+            out[i] = BatchResult(i, error=exc)
+            _forget_refused(ctx.session)
+            continue
+        try:
+            doc = _save_draft(c, built)
             # numbered before posting (the posting writes the number), as create_and_post
             doc.number = next_number(c.session, doc.doc_type, doc.doc_date.year)
             if i not in posting:  # as create_draft
@@ -305,6 +332,15 @@ def _create_attempt(ctx: Context, todo: list[tuple[int, BatchCommand]]) -> dict[
         except DomainError as exc:
             raise _Failed(i, exc) from exc
     return out
+
+
+def _forget_refused(session: Session) -> None:
+    """A refused draft's objects, if its handler's lookups drew them into the session
+    (a relationship's cascade): the batch's own drafts are never pending (their buffer
+    attaches them as persistent), so a pending document or line is the refused one's."""
+    for obj in list(session.new):
+        if isinstance(obj, (Document, DocumentLine)):
+            session.expunge(obj)
 
 
 def _prelock_series(ctx: Context, parsed: list[tuple[Context, tuple]]) -> None:

@@ -12,11 +12,12 @@ import secrets
 import threading
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, inspect, select, text
+from sqlalchemy.orm import InstanceState, Session, make_transient_to_detached
 
 from transactional.commands import COMMANDS, Input, parse_command
 from transactional.errors import Conflict, NotFound, ValidationError
-from transactional.ledger.store import reverse_postings
+from transactional.ledger.store import insert_rows, reverse_postings
 from transactional.models import Document, DocumentLine
 from transactional.services.base import (
     PREFIX,
@@ -143,6 +144,34 @@ def _write_draft(
     origin: str | None,
     planning_run_id: str | None,
 ) -> Document:
+    """Build the draft (`_build_draft`) and write it: serially through the ORM (a flush
+    gives the ids); in a batch (services/batch.py) it takes its ids now, in the order
+    serial creation takes them, and its rows wait in the batch's `DraftBuffer` for one
+    multi-row insert per table at the next flush."""
+    return _save_draft(ctx, _build_draft(ctx, doc_type, values, origin, planning_run_id))
+
+
+def _save_draft(ctx: Context, doc: Document) -> Document:
+    """Write a built draft: a flush, or in a batch its `DraftBuffer`."""
+    drafts = draft_buffer(ctx.session)
+    if drafts is None:
+        ctx.session.add(doc)
+        ctx.session.flush()
+    else:
+        drafts.add(doc)
+    return doc
+
+
+def _build_draft(
+    ctx: Context,
+    doc_type: str,
+    values: dict[str, Any],
+    origin: str | None,
+    planning_run_id: str | None,
+) -> Document:
+    """What a draft is: its header and lines, computed and checked by the type's handler
+    from the command's values, in memory (nothing is written; the one computation of the
+    serial and the batch path, which differ only in how they write it)."""
     handler = handler_for(doc_type)
     now = ctx.now()
     doc_date = date_field(handler.draft_date(values) or now.date(), "doc_date")
@@ -173,12 +202,141 @@ def _write_draft(
             handler.build(ctx, doc, values)
     # a unique stand-in until the caller numbers the draft (create_draft, create_and_post)
     doc.number = f"{PREFIX[doc_type]}-{doc_date.year}-new-{secrets.token_hex(6)}"
-    ctx.session.add(doc)
-    if batch_state(ctx.session) is None:
-        ctx.session.flush()
-    else:  # the new rows only (their ids are needed now); the rest at the batch's end
-        ctx.session.flush([doc, *doc.lines])
     return doc
+
+
+DRAFTS_KEY = "qm_drafts"  # session.info key of a batch's DraftBuffer
+
+
+def draft_buffer(session: Session) -> DraftBuffer | None:
+    """The running batch's draft buffer (created at its first draft), None outside one."""
+    if batch_state(session) is None:
+        return None
+    drafts: DraftBuffer | None = session.info.get(DRAFTS_KEY)
+    if drafts is None:
+        drafts = session.info[DRAFTS_KEY] = DraftBuffer(session)
+    return drafts
+
+
+_doc_table, _line_table = Document.__table__, DocumentLine.__table__
+_ID_SEQUENCES: dict[str, str] = {}  # PostgreSQL: table → the sequence of its id
+
+
+class DraftBuffer:
+    """The drafts a batch creates (its commands' and those its postings raise, such as
+    make-to-order purchase orders), written set-wise: one multi-row insert of headers
+    and one of lines at the next flush (a barrier's, the batch's end) instead of a flush
+    per draft.
+
+    A draft takes its ids when it is written to the buffer, which is when serial
+    creation's flush would take them: on PostgreSQL from the tables' sequences (one
+    statement for the header's id and its lines'), on SQLite as max(id) + 1 onwards
+    (the ids SQLite would give: this transaction is the only writer). It is then a
+    persistent object of the session (in the identity map, so `session.get` finds it and
+    the posting changes it like any other row), whose row is inserted with its values
+    at that time; the changes since are its committed state, so nothing updates it
+    afterwards unless it changes again. A rolled-back attempt expunges them
+    (`discard`)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.pending: list[Document] = []
+        self.created: list[Document] = []
+        self._next: dict[str, int] = {}  # SQLite: the next id of each table
+
+    def add(self, doc: Document) -> None:
+        lines = list(doc.lines)
+        doc_id, line_ids = self._take_ids(len(lines))
+        state = inspect(doc)
+        _fill_defaults(state, doc_id)
+        for line, line_id in zip(lines, line_ids, strict=True):
+            line_state = inspect(line)
+            _fill_defaults(line_state, line_id)
+            line_state.dict["document_id"] = doc_id
+            make_transient_to_detached(line)
+        make_transient_to_detached(doc)
+        self.session.add(doc)
+        self.pending.append(doc)
+        self.created.append(doc)
+
+    def _take_ids(self, n_lines: int) -> tuple[int, list[int]]:
+        conn = self.session.connection()
+        if conn.dialect.name == "postgresql":
+            if not _ID_SEQUENCES:
+                for name in ("document", "document_line"):
+                    _ID_SEQUENCES[name] = conn.execute(
+                        text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": name}
+                    ).scalar_one()
+            doc_id, line_ids = conn.execute(
+                text(
+                    "SELECT nextval(CAST(:d AS regclass)), ARRAY(SELECT "
+                    "nextval(CAST(:l AS regclass)) FROM generate_series(1, :n))"
+                ),
+                {"d": _ID_SEQUENCES["document"], "l": _ID_SEQUENCES["document_line"], "n": n_lines},
+            ).one()
+            return int(doc_id), [int(i) for i in line_ids]
+        for table in (_doc_table, _line_table):
+            if table.name not in self._next:
+                self._next[table.name] = (
+                    conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
+                )
+        doc_id = self._next["document"]
+        first = self._next["document_line"]
+        self._next["document"], self._next["document_line"] = doc_id + 1, first + n_lines
+        return doc_id, list(range(first, first + n_lines))
+
+    def write(self) -> None:
+        """Insert the drafts not written yet, as they are now."""
+        if not self.pending:
+            return
+        docs, self.pending = self.pending, []
+        states: list[InstanceState[Any]] = [inspect(d) for d in docs]
+        line_states: list[InstanceState[Any]] = [inspect(ln) for d in docs for ln in d.lines]
+        conn = self.session.connection()
+        doc_keys = [c.key for c in _doc_table.columns]
+        line_keys = [c.key for c in _line_table.columns]
+        insert_rows(conn, _doc_table, [{k: st.dict[k] for k in doc_keys} for st in states])
+        if line_states:
+            insert_rows(
+                conn, _line_table, [{k: st.dict[k] for k in line_keys} for st in line_states]
+            )
+        identity_map = self.session.identity_map
+        for st in (*states, *line_states):
+            st._commit_all(st.dict, identity_map)
+
+    def saw_flush(self) -> None:
+        """Before a flush: the buffered rows go first. If the flush inserts documents or
+        lines itself (not through this buffer), SQLite's next ids are read again."""
+        self.write()
+        if any(isinstance(obj, (Document, DocumentLine)) for obj in self.session.new):
+            self._next.clear()
+
+    def discard(self) -> None:
+        """The attempt was rolled back: its drafts leave the session (their rows, if
+        written, went with the savepoint)."""
+        for doc in self.created:
+            for obj in (*doc.__dict__.get("lines", ()), doc):
+                if obj in self.session:
+                    self.session.expunge(obj)
+        self.pending, self.created = [], []
+
+
+def _fill_defaults(state: Any, key: int) -> None:
+    """A new row's columns as its INSERT would write them: the id taken, and the columns'
+    defaults where nothing was set (set in the instance's dict: no attribute event)."""
+    values = state.dict
+    values["id"] = key
+    for column in state.mapper.local_table.columns:
+        if column.key not in values:
+            default = column.default
+            values[column.key] = default.arg if default is not None and default.is_scalar else None
+
+
+@event.listens_for(Session, "before_flush")
+def _write_drafts_first(session: Session, _context: Any, _instances: Any) -> None:
+    drafts: DraftBuffer | None = session.info.get(DRAFTS_KEY)
+    if drafts is not None:
+        drafts.saw_flush()
 
 
 def update_draft(ctx: Context, doc_id: int, data: Command, doc_type: str | None = None) -> Document:
@@ -350,8 +508,16 @@ def _lock_sources_of(ctx: Context, doc: Document) -> None:
 def _barrier(ctx: Context, batch: BatchState) -> None:
     """In a batch, before and after a document whose posting queries what earlier ones
     wrote (`Handler.batch_barrier`): flush the session so the queries see it."""
+    write_drafts(ctx.session)
     ctx.session.flush()
     batch.closed = BatchState._UNSET
+
+
+def write_drafts(session: Session) -> None:
+    """In a batch, insert the drafts buffered so far (`DraftBuffer`)."""
+    drafts: DraftBuffer | None = session.info.get(DRAFTS_KEY)
+    if drafts is not None:
+        drafts.write()
 
 
 class _Recorder(threading.local):
