@@ -81,6 +81,8 @@ def refresh(
                 if os.environ.get("DAGSTER_HOME")
                 else dg.DagsterInstance.ephemeral()
             )
+        for dead in clear_dead_runs(instance, warehouse):
+            say(f"refresh: run {dead} of this warehouse had died unfinished; slots freed")
         result = job.execute_in_process(
             run_config={
                 "ops": {"oltp_extract": {"config": {"full": full}}},
@@ -89,6 +91,7 @@ def refresh(
             instance=instance,
             raise_on_error=False,
             tags={
+                WAREHOUSE_TAG: str(warehouse),
                 "quartermaster/mode": "full" if full else "incremental",
                 VERBOSE_TAG: "true" if verbose else "false",
             },
@@ -138,6 +141,36 @@ def refresh(
                 summary["failures"].append(event.step_failure_data.error.message.strip())
     summary["seconds"] = round(time.perf_counter() - t0, 1)
     return summary
+
+
+WAREHOUSE_TAG = "quartermaster/warehouse"  # the published file a refresh() run writes
+
+
+def clear_dead_runs(instance, warehouse: Path) -> list[str]:
+    """Runs of `refresh()` for `warehouse` that the instance still shows unfinished, while
+    the caller holds the warehouse's writer lock, died with their process (kill -9, a
+    power cut): such a run held that lock from its start, and the OS released it when the
+    process ended. Mark each failed and free the pool slots it claimed — else the
+    `warehouse_writer` slot stays taken and every later refresh waits for it forever.
+    Returns their run ids."""
+    import dagster as dg
+
+    unfinished = [
+        dg.DagsterRunStatus.QUEUED,
+        dg.DagsterRunStatus.NOT_STARTED,
+        dg.DagsterRunStatus.STARTING,
+        dg.DagsterRunStatus.STARTED,
+        dg.DagsterRunStatus.CANCELING,
+    ]
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(
+            job_name="refresh", statuses=unfinished, tags={WAREHOUSE_TAG: str(warehouse)}
+        )
+    )
+    for run in runs:
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        instance.report_run_failed(run, "its process died before the run finished")
+    return [run.run_id for run in runs]
 
 
 def summary_line(s: dict) -> str:
