@@ -39,7 +39,7 @@ KILL_POINTS = [
 ]
 
 
-def _qm_refresh(env: dict, url: str, warehouse: Path, *extra: str) -> list[str]:
+def _qm_refresh(url: str, warehouse: Path, *extra: str) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -98,11 +98,11 @@ def test_kill_9_at_every_step_never_blocks_the_next_refresh(tmp_path):
         "QM_DBT_PROJECT_DIR": str(tmp_path / "dbt"),
     }
     warehouse = tmp_path / "warehouse.duckdb"
-    cmd = _qm_refresh(env, url, warehouse)
+    cmd = _qm_refresh(url, warehouse)
 
     def refresh_to_the_end(*extra: str) -> subprocess.CompletedProcess:
         done = subprocess.run(
-            _qm_refresh(env, url, warehouse, *extra),
+            _qm_refresh(url, warehouse, *extra),
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -131,7 +131,7 @@ def test_kill_9_at_every_step_never_blocks_the_next_refresh(tmp_path):
     # the marts equal an uninterrupted full build's of the same documents
     reference = tmp_path / "reference.duckdb"
     subprocess.run(
-        _qm_refresh(env, url, reference, "--full"),
+        _qm_refresh(url, reference, "--full"),
         cwd=ROOT,
         env=env,
         capture_output=True,
