@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
+from tests.pipelines.marts import mart_rows
 from tests.pipelines.scenario import batch_1, batch_2
 from transactional.migrate import upgrade
 
@@ -70,18 +70,6 @@ def _kill_at(cmd: list[str], env: dict, line_start: str, delay: float) -> list[s
     proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL, seen  # killed, not finished on its own
     return seen
-
-
-def _marts(path: Path) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        names = [
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables "
-                "where table_schema = 'marts' order by 1"
-            ).fetchall()
-        ]
-        return {n: sorted(con.execute(f"select * from marts.{n}").fetchall()) for n in names}
 
 
 def test_kill_9_at_every_step_never_blocks_the_next_refresh(tmp_path):
@@ -138,7 +126,7 @@ def test_kill_9_at_every_step_never_blocks_the_next_refresh(tmp_path):
         timeout=240,
         check=True,
     )
-    assert _marts(warehouse) == _marts(reference) and _marts(reference)
+    assert mart_rows(warehouse) == mart_rows(reference) and mart_rows(reference)
 
     # the instance: every killed run is failed, none is left running or holding a slot
     instance = dg.DagsterInstance.from_config(str(home))
